@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# Thin wrapper over meson. `make run` and `make check` are the two commands
+# the README promises work on a fresh Debian 12 machine.
+
+BUILD      ?= build
+BUILD_SAN  ?= build-san
+MESON      ?= meson
+FUZZ_SECONDS ?= 600
+
+.PHONY: all deps build build-san run check check-normal check-san \
+        check-valgrind bench fuzz clean
+
+all: build
+
+deps:
+	@./scripts/install-deps
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+
+$(BUILD_SAN)/build.ninja:
+	$(MESON) setup $(BUILD_SAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+build: deps $(BUILD)/build.ninja
+	$(MESON) compile -C $(BUILD)
+
+build-san: deps $(BUILD_SAN)/build.ninja
+	$(MESON) compile -C $(BUILD_SAN)
+
+run: build
+	./scripts/demo-run $(BUILD)/server/corridor demo-data
+
+check: check-normal check-san
+
+check-normal: build
+	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 2
+
+check-san: build-san
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(MESON) test -C $(BUILD_SAN) --print-errorlogs --num-processes 2 --timeout-multiplier 3
+
+check-valgrind: build
+	$(MESON) test -C $(BUILD) --suite unit --print-errorlogs \
+	  --wrapper 'valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite'
+
+bench: build
+	./bench/run $(BUILD)
+
+fuzz: deps
+	CC=clang $(MESON) setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized 2>/dev/null || true
+	$(MESON) compile -C build-fuzz
+	./tests/fuzz/run build-fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * userkey: each user's X25519 key pair. The secret half is sealed with
+ * XChaCha20-Poly1305 under KEK_user = Argon2id(password) at INTERACTIVE
+ * limits, with associated data "corridor/user-sk/v1|<user id>". A successful
+ * open is the password check: one Argon2 run per login.
+ */
+#ifndef CORRIDOR_USERKEY_H
+#define CORRIDOR_USERKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define USERKEY_PK_BYTES	32u
+#define USERKEY_SK_BYTES	32u
+/* version 1, ops 8, mem 8, salt 16, nonce 24, ct 32 + tag 16 */
+#define USERKEY_BLOB_BYTES	(1u + 8u + 8u + 16u + 24u + 32u + 16u)
+
+/* A fresh X25519 key pair (also used for the org key). */
+void userkey_generate(uint8_t pk[USERKEY_PK_BYTES],
+    uint8_t sk[USERKEY_SK_BYTES]);
+
+/*
+ * Seal sk for user_id under password into blob. 0, or -1 if Argon2 could
+ * not get its memory.
+ */
+int userkey_seal(uint8_t blob[USERKEY_BLOB_BYTES], const char *user_id,
+    const char *pw, size_t pw_len, const uint8_t sk[USERKEY_SK_BYTES])
+    __attribute__((warn_unused_result));
+
+/*
+ * Open blob (blob_len bytes) for user_id with password into sk.
+ * 0 on success; -1 for a wrong password, a blob bound to another user, a
+ * tampered blob or no memory. sk is wiped on failure.
+ */
+int userkey_open(uint8_t sk[USERKEY_SK_BYTES], const char *user_id,
+    const char *pw, size_t pw_len, const uint8_t *blob, size_t blob_len)
+    __attribute__((warn_unused_result));
+
+/* Burn the same Argon2 work as userkey_open, for unknown usernames, so an
+ * unknown user and a wrong password take similar time. */
+void userkey_dummy_work(const char *pw, size_t pw_len);
+
+/* Check that pk is the public half of sk: 1 yes, 0 no. */
+int userkey_matches(const uint8_t pk[USERKEY_PK_BYTES],
+    const uint8_t sk[USERKEY_SK_BYTES]);
+
+#endif

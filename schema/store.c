@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * store: open, key, verify and migrate the SQLCipher database, and the pool
+ * of keyed connections. Every pitfall listed in DESIGN.md for SQLCipher 3.4.1
+ * is checked here: the codec must be present, the key must be exactly 64 hex
+ * digits, the page size is set on every open, and the key is confirmed by a
+ * read because PRAGMA key never fails.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/encode.h"
+#include "crypto/secmem.h"
+#include "schema/migrations.h"
+#include "schema/store.h"
+
+#define STMT_CACHE	64	/* distinct SQL texts per connection */
+
+struct stmt_slot {
+	const char	*sql;
+	sqlite3_stmt	*st;
+};
+
+struct store {
+	sqlite3		*db;
+	int		 in_write;
+	int		 busy;		/* held by a request (pool) */
+	struct stmt_slot stmts[STMT_CACHE];
+};
+
+int
+store_err_from_sqlite(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:	return STORE_OK;
+	case SQLITE_NOTADB:	return STORE_EKEY;
+	case SQLITE_CORRUPT:	return STORE_ECORRUPT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:	return STORE_EBUSY;
+	case SQLITE_NOMEM:	return STORE_ENOMEM;
+	case SQLITE_CONSTRAINT:	return STORE_ECONFLICT;
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:	return STORE_EIO;
+	}
+	return STORE_EIO;
+}
+
+const char *
+store_strerror(int err)
+{
+	switch (err) {
+	case STORE_OK:		return "ok";
+	case STORE_EIO:		return "cannot open or write the database";
+	case STORE_ENOCIPHER:	return "SQLite was built without SQLCipher";
+	case STORE_EKEY:	return "wrong database key, or not a database";
+	case STORE_ECORRUPT:	return "database is corrupt or was altered";
+	case STORE_ESCHEMA:	return "database schema is unknown or newer";
+	case STORE_EBUSY:	return "database is busy";
+	case STORE_ENOMEM:	return "out of memory";
+	case STORE_ENOTFOUND:	return "not found";
+	case STORE_ECONFLICT:	return "conflict";
+	}
+	return "unknown error";
+}
+
+/* One-shot statement on a keyed connection; returns a store_err. */
+static int
+exec1(sqlite3 *db, const char *sql)
+{
+	return store_err_from_sqlite(sqlite3_exec(db, sql, NULL, NULL, NULL));
+}
+
+/* PRAGMA cipher_version answers only when the SQLCipher codec is linked. */
+static int
+have_cipher(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA cipher_version", -1, &st, NULL)
+	    == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL)
+		ok = 1;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static int
+apply_key(sqlite3 *db, const uint8_t key[STORE_KEY_BYTES])
+{
+	/* "PRAGMA key = \"x'" + 64 hex + "'\"" */
+	char hex[2 * STORE_KEY_BYTES + 1], sql[96];
+	int n, rc;
+
+	if (encode_hex(hex, sizeof(hex), key, STORE_KEY_BYTES) != 0)
+		return STORE_EKEY;
+	/* exactly 64 hex digits, or SQLCipher silently takes a passphrase */
+	if (strlen(hex) != 64) {
+		rc = STORE_EKEY;
+		goto done;
+	}
+	n = snprintf(sql, sizeof(sql), "PRAGMA key = \"x'%s'\"", hex);
+	if (n < 0 || (size_t)n >= sizeof(sql)) {
+		rc = STORE_EKEY;
+		goto done;
+	}
+	rc = exec1(db, sql);
+done:
+	secmem_wipe(hex, sizeof(hex));
+	secmem_wipe(sql, sizeof(sql));
+	return rc;
+}
+
+int
+store_open(struct store **out, const char *path,
+    const uint8_t key[STORE_KEY_BYTES], int create)
+{
+	struct store *s;
+	int flags, rc;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return STORE_ENOMEM;
+	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+	    (create ? SQLITE_OPEN_CREATE : 0);
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		rc = STORE_EIO;
+		goto fail;
+	}
+	if (!have_cipher(s->db)) {
+		rc = STORE_ENOCIPHER;
+		goto fail;
+	}
+	if ((rc = apply_key(s->db, key)) != STORE_OK)
+		goto fail;
+	/* must be set on every open, before the first read */
+	if ((rc = exec1(s->db, "PRAGMA cipher_page_size = 4096")) != STORE_OK)
+		goto fail;
+	/* PRAGMA key never fails: the first read is what checks the key */
+	if ((rc = exec1(s->db, "SELECT count(*) FROM sqlite_master")) != STORE_OK)
+		goto fail;
+	if ((rc = exec1(s->db,
+	    "PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = FULL;"
+	    "PRAGMA foreign_keys = ON;"
+	    "PRAGMA secure_delete = ON;"
+	    "PRAGMA temp_store = MEMORY;")) != STORE_OK)
+		goto fail;
+	sqlite3_busy_timeout(s->db, 5000);
+	*out = s;
+	return STORE_OK;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(s->stmts[i].st);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+sqlite3_stmt *
+store_stmt(struct store *s, const char *sql)
+{
+	int i, empty = -1;
+
+	for (i = 0; i < STMT_CACHE; i++) {
+		if (s->stmts[i].sql == sql) {
+			sqlite3_reset(s->stmts[i].st);
+			sqlite3_clear_bindings(s->stmts[i].st);
+			return s->stmts[i].st;
+		}
+		if (s->stmts[i].sql == NULL && empty == -1)
+			empty = i;
+	}
+	if (empty == -1)
+		abort();	/* invariant: STMT_CACHE covers every SQL text */
+	if (sqlite3_prepare_v2(s->db, sql, -1, &s->stmts[empty].st, NULL)
+	    != SQLITE_OK) {
+		sqlite3_finalize(s->stmts[empty].st);
+		s->stmts[empty].st = NULL;
+		return NULL;
+	}
+	s->stmts[empty].sql = sql;
+	return s->stmts[empty].st;
+}
+
+int
+store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int
+store_schema_version(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT max(version) FROM schema_version",
+	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int
+store_migrate(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int cur, rc;
+
+	if ((rc = exec1(s->db, "BEGIN IMMEDIATE")) != STORE_OK)
+		return rc;
+	if ((rc = exec1(s->db, "CREATE TABLE IF NOT EXISTS schema_version ("
+	    "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"))
+	    != STORE_OK)
+		goto fail;
+	cur = store_schema_version(s);
+	if (cur < 0 || (unsigned)cur > migrations_count) {
+		rc = STORE_ESCHEMA;
+		goto fail;
+	}
+	for (unsigned i = (unsigned)cur; i < migrations_count; i++) {
+		if (exec1(s->db, migrations[i].sql) != STORE_OK) {
+			rc = STORE_ESCHEMA;
+			goto fail;
+		}
+		if (sqlite3_prepare_v2(s->db, "INSERT INTO schema_version "
+		    "(version, applied_at) VALUES (?, ?)", -1, &st, NULL)
+		    != SQLITE_OK) {
+			rc = STORE_ESCHEMA;
+			goto fail;
+		}
+		sqlite3_bind_int(st, 1, migrations[i].version);
+		sqlite3_bind_int64(st, 2, store_now());
+		rc = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : STORE_ESCHEMA;
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc != STORE_OK)
+			goto fail;
+	}
+	return exec1(s->db, "COMMIT");
+fail:
+	(void)exec1(s->db, "ROLLBACK");
+	return rc;
+}
+
+/* --- write lock and transactions ----------------------------------------- */
+
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+store_write_begin(struct store *s)
+{
+	int rc;
+
+	pthread_mutex_lock(&write_lock);
+	if ((rc = exec1(s->db, "BEGIN IMMEDIATE")) != STORE_OK) {
+		pthread_mutex_unlock(&write_lock);
+		return rc;
+	}
+	s->in_write = 1;
+	return STORE_OK;
+}
+
+int
+store_write_end(struct store *s, int commit)
+{
+	int rc = STORE_OK;
+
+	if (!s->in_write)
+		return STORE_OK;
+	if (commit && (rc = exec1(s->db, "COMMIT")) != STORE_OK)
+		commit = 0;
+	if (!commit)
+		(void)exec1(s->db, "ROLLBACK");
+	s->in_write = 0;
+	pthread_mutex_unlock(&write_lock);
+	return rc;
+}
+
+int
+store_in_write(struct store *s)
+{
+	return s->in_write;
+}
+
+/* --- pool ------------------------------------------------------------------ */
+
+static struct {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct store	**conns;
+	unsigned	 n;
+} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0 };
+
+int
+store_pool_open(const char *path, const uint8_t key[STORE_KEY_BYTES],
+    unsigned n)
+{
+	int rc;
+
+	if ((pool.conns = calloc(n, sizeof(*pool.conns))) == NULL)
+		return STORE_ENOMEM;
+	for (pool.n = 0; pool.n < n; pool.n++) {
+		rc = store_open(&pool.conns[pool.n], path, key, 0);
+		if (rc != STORE_OK) {
+			store_pool_close();
+			return rc;
+		}
+	}
+	return STORE_OK;
+}
+
+void
+store_pool_close(void)
+{
+	for (unsigned i = 0; i < pool.n; i++)
+		store_close(pool.conns[i]);
+	free(pool.conns);
+	pool.conns = NULL;
+	pool.n = 0;
+}
+
+struct store *
+store_pool_acquire(void)
+{
+	struct store *s = NULL;
+
+	pthread_mutex_lock(&pool.mu);
+	for (;;) {
+		for (unsigned i = 0; i < pool.n; i++) {
+			if (!pool.conns[i]->busy) {
+				s = pool.conns[i];
+				s->busy = 1;
+				break;
+			}
+		}
+		if (s != NULL || pool.n == 0)
+			break;
+		pthread_cond_wait(&pool.cv, &pool.mu);
+	}
+	pthread_mutex_unlock(&pool.mu);
+	return s;
+}
+
+void
+store_pool_release(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->in_write)
+		(void)store_write_end(s, 0);
+	pthread_mutex_lock(&pool.mu);
+	s->busy = 0;
+	pthread_cond_signal(&pool.cv);
+	pthread_mutex_unlock(&pool.mu);
+}
+
+/* --- clock ------------------------------------------------------------------ */
+
+static int64_t clock_offset;
+
+int64_t
+store_now(void)
+{
+	return (int64_t)time(NULL) + clock_offset;
+}
+
+void
+store_clock_set_offset(int64_t seconds)
+{
+	clock_offset = seconds;
+}

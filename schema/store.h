@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * store: the SQLCipher database. Opens and keys a connection with the raw
+ * 32-byte K_db, sets the pragmas on every open, confirms the key by reading
+ * sqlite_master, applies migrations, and hands out one connection per
+ * concurrent request from a fixed pool. Writers serialize on one mutex held
+ * from store_write_begin to store_write_end, so the audit log's in-memory
+ * tree sees commits in order.
+ */
+#ifndef CORRIDOR_STORE_H
+#define CORRIDOR_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define STORE_KEY_BYTES	32u
+
+enum store_err {
+	STORE_OK = 0,
+	STORE_EIO = -1,		/* cannot open or create the file */
+	STORE_ENOCIPHER = -2,	/* linked SQLite has no SQLCipher codec */
+	STORE_EKEY = -3,	/* wrong key, or not a database */
+	STORE_ECORRUPT = -4,	/* a page failed its HMAC or is malformed */
+	STORE_ESCHEMA = -5,	/* migration failed or schema is newer */
+	STORE_EBUSY = -6,
+	STORE_ENOMEM = -7,
+	STORE_ENOTFOUND = -8,	/* no such row */
+	STORE_ECONFLICT = -9,	/* unique or check constraint */
+};
+
+struct store;
+
+/*
+ * Open the database at path with key. create: allow creating a new file.
+ * Checks cipher_version, keys with x'<64 hex>', sets cipher_page_size=4096,
+ * WAL, synchronous=FULL, foreign_keys, secure_delete, then reads
+ * sqlite_master. *out is freed with store_close. Returns a store_err.
+ */
+int store_open(struct store **out, const char *path,
+    const uint8_t key[STORE_KEY_BYTES], int create)
+    __attribute__((warn_unused_result));
+void store_close(struct store *s);	/* NULL is fine */
+
+sqlite3 *store_db(struct store *s);
+
+/* Apply pending migrations in one transaction. Returns a store_err. */
+int store_migrate(struct store *s) __attribute__((warn_unused_result));
+int store_schema_version(struct store *s);
+
+/* Map an SQLite result code to a store_err. */
+int store_err_from_sqlite(int rc);
+const char *store_strerror(int err);
+
+/*
+ * The pool: n connections opened at start-up (before any thread starts).
+ * acquire blocks until one is free. The key is wiped by the caller after
+ * store_pool_open returns.
+ */
+int store_pool_open(const char *path, const uint8_t key[STORE_KEY_BYTES],
+    unsigned n) __attribute__((warn_unused_result));
+void store_pool_close(void);
+struct store *store_pool_acquire(void);
+void store_pool_release(struct store *s);
+
+/*
+ * Write transactions. store_write_begin takes the process write lock and
+ * runs BEGIN IMMEDIATE; store_write_end commits (commit != 0) or rolls back,
+ * then drops the lock. end returns a store_err (a failed commit is rolled
+ * back). Only the request dispatcher commits; see server/dispatch.c.
+ */
+int store_write_begin(struct store *s) __attribute__((warn_unused_result));
+int store_write_end(struct store *s, int commit);
+int store_in_write(struct store *s);
+
+/* Prepared statement cache keyed by the SQL text's address: the same
+ * static string always maps to the same statement on this connection.
+ * The statement is reset and its bindings cleared. NULL on error. */
+sqlite3_stmt *store_stmt(struct store *s, const char *sql);
+
+/* Bind helpers: text may be NULL (binds NULL). */
+int store_bind_text(sqlite3_stmt *st, int i, const char *v);
+
+/* Unix time now, seconds. Tests may shift it: see store_clock_offset. */
+int64_t store_now(void);
+void store_clock_set_offset(int64_t seconds);
+
+#endif

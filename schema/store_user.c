@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* store_user: data access for users and org key grants. */
+#include <string.h>
+
+#include "schema/store_user.h"
+
+static const char *const role_names[] = {
+	[ROLE_NONE] = "anonymous",
+	[ROLE_ADMIN] = "admin",
+	[ROLE_COORDINATOR] = "coordinator",
+	[ROLE_CASEWORKER] = "caseworker",
+	[ROLE_AUDITOR] = "auditor",
+};
+
+static const char *const status_names[] = {
+	[USER_ACTIVE] = "active",
+	[USER_PENDING] = "pending",
+	[USER_DISABLED] = "disabled",
+	[USER_REVOKED] = "revoked",
+};
+
+const char *
+role_name(int role)
+{
+	if (role < ROLE_NONE || role > ROLE_AUDITOR)
+		return "anonymous";
+	return role_names[role];
+}
+
+int
+role_parse(const char *s)
+{
+	for (int r = ROLE_ADMIN; r <= ROLE_AUDITOR; r++)
+		if (strcmp(s, role_names[r]) == 0)
+			return r;
+	return ROLE_NONE;
+}
+
+const char *
+user_status_name(int status)
+{
+	if (status < USER_ACTIVE || status > USER_REVOKED)
+		return "unknown";
+	return status_names[status];
+}
+
+static int
+status_parse(const char *s)
+{
+	for (int i = USER_ACTIVE; i <= USER_REVOKED; i++)
+		if (strcmp(s, status_names[i]) == 0)
+			return i;
+	return 0;
+}
+
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+}
+
+static const char SQL_INSERT[] =
+    "INSERT INTO users (id, username, role, status, pk, sk_sealed,"
+    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+int
+store_user_insert(struct store *s, const struct user_row *u)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_INSERT);
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, u->id);
+	store_bind_text(st, 2, u->username);
+	store_bind_text(st, 3, role_name(u->role));
+	store_bind_text(st, 4, user_status_name(u->status));
+	sqlite3_bind_blob(st, 5, u->pk, sizeof(u->pk), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 6, u->sk_sealed, sizeof(u->sk_sealed),
+	    SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, u->created_at);
+	sqlite3_bind_int64(st, 8, u->created_at);
+	return step_done(st);
+}
+
+static void
+copy_text(char *dst, size_t dst_len, const unsigned char *src)
+{
+	size_t n = src ? strlen((const char *)src) : 0;
+
+	if (n >= dst_len)
+		n = dst_len - 1;
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int
+row_to_user(sqlite3_stmt *st, struct user_row *u)
+{
+	memset(u, 0, sizeof(*u));
+	copy_text(u->id, sizeof(u->id), sqlite3_column_text(st, 0));
+	copy_text(u->username, sizeof(u->username), sqlite3_column_text(st, 1));
+	u->role = role_parse((const char *)sqlite3_column_text(st, 2));
+	u->status = status_parse((const char *)sqlite3_column_text(st, 3));
+	if (sqlite3_column_bytes(st, 4) != (int)sizeof(u->pk) ||
+	    sqlite3_column_bytes(st, 5) != (int)sizeof(u->sk_sealed))
+		return STORE_ECORRUPT;
+	memcpy(u->pk, sqlite3_column_blob(st, 4), sizeof(u->pk));
+	memcpy(u->sk_sealed, sqlite3_column_blob(st, 5), sizeof(u->sk_sealed));
+	u->created_at = sqlite3_column_int64(st, 6);
+	return STORE_OK;
+}
+
+#define USER_COLS "id, username, role, status, pk, sk_sealed, created_at"
+static const char SQL_BY_NAME[] =
+    "SELECT " USER_COLS " FROM users WHERE username = ?";
+static const char SQL_BY_ID[] =
+    "SELECT " USER_COLS " FROM users WHERE id = ?";
+static const char SQL_ALL[] =
+    "SELECT " USER_COLS " FROM users ORDER BY username";
+
+static int
+fetch_one(struct store *s, const char *sql, const char *key,
+    struct user_row *u)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+	int rc;
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = row_to_user(st, u);
+	else if (rc == SQLITE_DONE)
+		rc = STORE_ENOTFOUND;
+	else
+		rc = store_err_from_sqlite(rc);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_user_by_name(struct store *s, const char *username, struct user_row *u)
+{
+	return fetch_one(s, SQL_BY_NAME, username, u);
+}
+
+int
+store_user_by_id(struct store *s, const char *id, struct user_row *u)
+{
+	return fetch_one(s, SQL_BY_ID, id, u);
+}
+
+static const char SQL_SET_STATUS[] =
+    "UPDATE users SET status = ?, updated_at = ? WHERE id = ?";
+
+int
+store_user_set_status(struct store *s, const char *id, int status)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_SET_STATUS);
+	int rc;
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, user_status_name(status));
+	sqlite3_bind_int64(st, 2, store_now());
+	store_bind_text(st, 3, id);
+	if ((rc = step_done(st)) != STORE_OK)
+		return rc;
+	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
+}
+
+static const char SQL_SET_SEALED[] =
+    "UPDATE users SET sk_sealed = ?, updated_at = ? WHERE id = ?";
+
+int
+store_user_set_sealed(struct store *s, const char *id,
+    const uint8_t blob[USERKEY_BLOB_BYTES])
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_SET_SEALED);
+	int rc;
+
+	if (st == NULL)
+		return STORE_EIO;
+	sqlite3_bind_blob(st, 1, blob, USERKEY_BLOB_BYTES, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, store_now());
+	store_bind_text(st, 3, id);
+	if ((rc = step_done(st)) != STORE_OK)
+		return rc;
+	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
+}
+
+int
+store_user_each(struct store *s, int (*cb)(void *, const struct user_row *),
+    void *arg)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_ALL);
+	struct user_row u;
+	int rc;
+
+	if (st == NULL)
+		return STORE_EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = row_to_user(st, &u)) != STORE_OK)
+			break;
+		if (cb(arg, &u) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+}
+
+static const char SQL_COUNT[] = "SELECT count(*) FROM users";
+
+int
+store_user_count(struct store *s, int64_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_COUNT);
+	int rc;
+
+	if (st == NULL)
+		return STORE_EIO;
+	rc = sqlite3_step(st);
+	*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? STORE_OK : store_err_from_sqlite(rc);
+}
+
+static const char SQL_META_GET[] = "SELECT v FROM meta WHERE k = ?";
+static const char SQL_META_SET[] =
+    "INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)";
+
+int
+store_org_pk_get(struct store *s, uint8_t pk[32])
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_META_GET);
+	int rc;
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, "org_pk");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+		memcpy(pk, sqlite3_column_blob(st, 0), 32);
+		rc = STORE_OK;
+	} else if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		rc = STORE_ENOTFOUND;
+	} else {
+		rc = store_err_from_sqlite(rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_org_pk_set(struct store *s, const uint8_t pk[32])
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_META_SET);
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, "org_pk");
+	sqlite3_bind_blob(st, 2, pk, 32, SQLITE_TRANSIENT);
+	return step_done(st);
+}
+
+static const char SQL_GRANT_PUT[] =
+    "INSERT OR REPLACE INTO org_grants (user_id, sealed, granted_by,"
+    " created_at) VALUES (?, ?, ?, ?)";
+static const char SQL_GRANT_GET[] =
+    "SELECT sealed FROM org_grants WHERE user_id = ?";
+static const char SQL_GRANT_DEL[] = "DELETE FROM org_grants WHERE user_id = ?";
+
+int
+store_org_grant_put(struct store *s, const char *user_id,
+    const uint8_t *sealed, size_t sealed_len, const char *granted_by)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_GRANT_PUT);
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, user_id);
+	sqlite3_bind_blob(st, 2, sealed, (int)sealed_len, SQLITE_TRANSIENT);
+	store_bind_text(st, 3, granted_by);
+	sqlite3_bind_int64(st, 4, store_now());
+	return step_done(st);
+}
+
+int
+store_org_grant_get(struct store *s, const char *user_id, uint8_t *out,
+    size_t out_max, size_t *out_len)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_GRANT_GET);
+	int rc, n;
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, user_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		n = sqlite3_column_bytes(st, 0);
+		if (n < 0 || (size_t)n > out_max) {
+			rc = STORE_ECORRUPT;
+		} else {
+			memcpy(out, sqlite3_column_blob(st, 0), (size_t)n);
+			*out_len = (size_t)n;
+			rc = STORE_OK;
+		}
+	} else if (rc == SQLITE_DONE) {
+		rc = STORE_ENOTFOUND;
+	} else {
+		rc = store_err_from_sqlite(rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_org_grant_delete(struct store *s, const char *user_id)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_GRANT_DEL);
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, user_id);
+	return step_done(st);
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Every cap corridor enforces on untrusted input, in one place, each with its
+ * unit and the reason for its size. A cap is enforced where the bytes arrive;
+ * nothing downstream may assume more than what is written here.
+ */
+#ifndef CORRIDOR_LIMITS_H
+#define CORRIDOR_LIMITS_H
+
+/* --- HTTP transport ------------------------------------------------------ */
+
+/* Largest request body. Case notes are the biggest legitimate input
+ * (MAX_NOTES_BYTES) plus a person object and JSON overhead. */
+#define MAX_BODY_BYTES			(256u * 1024u)
+
+/* Memory libmicrohttpd may use per connection for headers and the read
+ * buffer. A header flood past this gets an error from libmicrohttpd. */
+#define MAX_CONN_MEMORY_BYTES		(32u * 1024u)
+
+/* Simultaneous connections in total and from one IP address. The total is
+ * sized for 1000 idle keep-alive clients with headroom (bench target). */
+#define MAX_CONNECTIONS			2048u
+#define MAX_CONNECTIONS_PER_IP		256u
+
+/* Idle connection timeout. libmicrohttpd only counts idle time. */
+#define CONN_IDLE_TIMEOUT_S		30u
+
+/* Whole-request deadline, from the first header byte to the last body
+ * byte, so a slow-drip body cannot hold a worker forever. */
+#define REQUEST_DEADLINE_S		10u
+
+/* Worker threads behind the epoll thread. Two cores; blocking work (Argon2,
+ * fsync) needs a few extra threads so it does not pin every worker. */
+#define HTTP_WORKER_THREADS		8u
+
+/* Longest URL path we route, and the longest query string. */
+#define MAX_PATH_BYTES			256u
+#define MAX_QUERY_BYTES			512u
+
+/* --- JSON ----------------------------------------------------------------- */
+
+/* Deepest nesting accepted in a request body. The person object is the only
+ * nested free-form input; four levels cover it. jansson allows 2048. */
+#define MAX_JSON_DEPTH			8u
+
+/* Most elements (object members + array items, summed recursively). */
+#define MAX_JSON_ELEMENTS		512u
+
+/* Longest JSON string value, in bytes, unless a field has its own cap. */
+#define MAX_JSON_STRING_BYTES		4096u
+
+/* --- Accounts and sessions ------------------------------------------------ */
+
+#define MIN_USERNAME_BYTES		3u
+#define MAX_USERNAME_BYTES		64u
+#define MIN_PASSWORD_BYTES		12u	/* a passphrase, not a PIN */
+#define MAX_PASSWORD_BYTES		1024u	/* bounds the Argon2 input */
+#define MAX_PASSPHRASE_BYTES		1024u
+
+/* Session lifetime (DESIGN.md): 15 minutes idle, 8 hours at most. */
+#define SESSION_IDLE_S			(15u * 60u)
+#define SESSION_MAX_S			(8u * 60u * 60u)
+
+/* Live sessions at once. Their secrets sit in one locked slab, so this also
+ * bounds locked memory: MAX_SESSIONS * sizeof(struct session_secrets). */
+#define MAX_SESSIONS			1024u
+
+/* Case keys cached per session (LRU); a miss costs one X25519 unseal. */
+#define SESSION_KEY_CACHE		32u
+
+/* Concurrent Argon2id runs. Each takes 64 MiB (INTERACTIVE), so an
+ * unbounded number is a memory denial of service. About the core count. */
+#define MAX_CONCURRENT_ARGON2		2u
+
+/* Logins waiting for an Argon2 slot before we answer 503. */
+#define MAX_ARGON2_QUEUE		16u
+
+/* Login throttle: after THROTTLE_FREE_FAILURES failures an account or IP
+ * waits 2^(n - free) seconds, capped, before the next attempt. */
+#define THROTTLE_FREE_FAILURES		3u
+#define THROTTLE_MAX_DELAY_S		900u
+#define THROTTLE_TABLE_SLOTS		4096u
+
+/* Bearer token: 32 random bytes, base64url without padding = 43 chars. */
+#define TOKEN_BYTES			32u
+#define TOKEN_B64_CHARS			43u
+
+/* --- Cases ---------------------------------------------------------------- */
+
+#define MAX_NOTES_BYTES			(64u * 1024u)
+#define MAX_PERSON_BYTES		(16u * 1024u)	/* serialized object */
+#define MAX_REGION_BYTES		64u
+#define MAX_HOUSEHOLD_SIZE		64
+#define MAX_CHANNEL_BYTES		32u
+#define MAX_SUMMARY_BYTES		(8u * 1024u)
+#define MAX_NEXT_STEPS_BYTES		(4u * 1024u)
+#define MAX_DETAILS_BYTES		(16u * 1024u)
+#define MAX_REASON_BYTES		512u		/* X-Access-Reason */
+#define MAX_PAGE_LIMIT			500u
+#define DEFAULT_PAGE_LIMIT		100u
+
+/* Ids are 16 random bytes, base64url without padding = 22 chars. */
+#define ID_BYTES			16u
+#define ID_CHARS			22u
+
+#endif /* CORRIDOR_LIMITS_H */
