@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * cli: the subcommands of the corridor binary. Each returns the process
+ * exit status: 0 success, 1 operational error, 2 usage error.
+ */
+#ifndef CORRIDOR_CLI_H
+#define CORRIDOR_CLI_H
+
+#include <stddef.h>
+
+#define EXIT_USAGE	2
+
+/* File names inside a data directory. */
+#define DATADIR_DB	"corridor.db"
+#define DATADIR_KEYS	"keys"
+
+int cli_init(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+
+/* Join dir and name into out; 0, or -1 if it does not fit. */
+int cli_path(char *out, size_t out_len, const char *dir, const char *name);
+
+/* One error line on stderr: "corridor: <what>". */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Core dumps off and the process not dumpable: SQLCipher 3.4.1 does not
+ * wipe its memory, and our keys live in this process. 0 or -1. */
+int cli_harden(void);
+
+#endif

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * cli_serve: `corridor serve DIR`. Unwraps K_db with the operator
+ * passphrase, opens and checks the database, opens the connection pool
+ * before any thread starts, then serves until SIGINT or SIGTERM. K_db is
+ * wiped once every connection is keyed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/keys.h"
+#include "crypto/secmem.h"
+#include "schema/store.h"
+#include "server/cli.h"
+#include "server/http.h"
+#include "server/limits.h"
+#include "server/secret.h"
+#include "server/session.h"
+#include "server/throttle.h"
+
+struct serve_opts {
+	const char	*dir;
+	const char	*passphrase_file;
+	char		 host[64];
+	uint16_t	 port;
+	const char	*tls_cert;
+	const char	*tls_key;
+	int		 insecure_http;
+	unsigned	 session_idle_s;
+	int		 quiet;
+};
+
+static int
+parse_listen(const char *s, struct serve_opts *o)
+{
+	const char *colon = strrchr(s, ':');
+	struct in_addr a;
+	char *end;
+	unsigned long port;
+	size_t hl;
+
+	if (colon == NULL || (hl = (size_t)(colon - s)) == 0 ||
+	    hl >= sizeof(o->host))
+		return -1;
+	memcpy(o->host, s, hl);
+	o->host[hl] = '\0';
+	if (inet_pton(AF_INET, o->host, &a) != 1)
+		return -1;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || colon[1] == '\0' || port > 65535)
+		return -1;
+	o->port = (uint16_t)port;
+	return 0;
+}
+
+static int
+parse(int argc, char **argv, struct serve_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "insecure-http", no_argument, NULL, 'I' },
+		{ "session-idle", required_argument, NULL, 's' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	char *end;
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->host, sizeof(o->host), "127.0.0.1");
+	o->port = 8080;
+	o->session_idle_s = SESSION_IDLE_S;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': o->passphrase_file = optarg; break;
+		case 'l':
+			if (parse_listen(optarg, o) != 0)
+				return -1;
+			break;
+		case 'c': o->tls_cert = optarg; break;
+		case 'k': o->tls_key = optarg; break;
+		case 'I': o->insecure_http = 1; break;
+		case 's':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > SESSION_IDLE_S)
+				return -1;
+			o->session_idle_s = (unsigned)v;
+			break;
+		case 'q': o->quiet = 1; break;
+		default: return -1;
+		}
+	}
+	if (optind != argc - 1 || (o->tls_cert == NULL) != (o->tls_key == NULL))
+		return -1;
+	o->dir = argv[optind];
+	return 0;
+}
+
+static int
+is_loopback(const char *host)
+{
+	return strncmp(host, "127.", 4) == 0;
+}
+
+/* Read a PEM file into a malloc'd NUL-terminated buffer. */
+static char *
+read_pem(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	if ((buf = malloc(65536)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, 65535, f);
+	if (!feof(f) || ferror(f)) {
+		secmem_wipe(buf, 65536);
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int
+cli_serve(int argc, char **argv)
+{
+	struct serve_opts o;
+	struct keys_secret *ks = NULL;
+	struct store *s = NULL;
+	struct http_config hc;
+	char db_path[4096], keys_path[4096], err[128], *pass = NULL;
+	char *cert = NULL, *key = NULL;
+	size_t pass_len = 0, cert_len = 0, key_len = 0;
+	uint16_t port;
+	sigset_t sigs;
+	int rc = 1, kr, sig;
+
+	if (parse(argc, argv, &o) != 0) {
+		cli_error("usage: corridor serve DIR [--passphrase-file F] "
+		    "[--listen HOST:PORT] [--tls-cert F --tls-key F] "
+		    "[--insecure-http] [--session-idle SECONDS] [--quiet]");
+		return EXIT_USAGE;
+	}
+	if (!is_loopback(o.host) && o.tls_cert == NULL) {
+		if (!o.insecure_http) {
+			cli_error("refusing to listen on %s without TLS; give "
+			    "--tls-cert/--tls-key, or --insecure-http", o.host);
+			return EXIT_USAGE;
+		}
+		cli_error("WARNING: serving plain HTTP on a non-loopback "
+		    "address; tokens and case data cross the network in clear");
+	}
+	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0 ||
+	    cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0) {
+		cli_error("data directory path too long");
+		return EXIT_USAGE;
+	}
+	if (o.tls_cert != NULL &&
+	    ((cert = read_pem(o.tls_cert, &cert_len)) == NULL ||
+	    (key = read_pem(o.tls_key, &key_len)) == NULL)) {
+		cli_error("cannot read the TLS certificate or key");
+		goto done;
+	}
+	if (secret_read(&pass, &pass_len, o.passphrase_file,
+	    "Operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	if ((ks = secmem_alloc(sizeof(*ks))) == NULL) {
+		cli_error("cannot allocate locked memory");
+		goto done;
+	}
+	kr = keys_wrap_open(keys_path, pass, pass_len, ks);
+	secret_free(pass, pass_len);
+	pass = NULL;
+	if (kr != KEYS_OK) {
+		cli_error("%s", keys_strerror(kr));
+		goto done;
+	}
+	/* check the key and schema on one connection, then key the pool */
+	if ((kr = store_open(&s, db_path, ks->db_key, 0)) != STORE_OK ||
+	    (kr = store_migrate(s)) != STORE_OK) {
+		cli_error("%s", store_strerror(kr));
+		goto done;
+	}
+	store_close(s);
+	s = NULL;
+	if ((kr = store_pool_open(db_path, ks->db_key,
+	    HTTP_WORKER_THREADS + 2)) != STORE_OK) {
+		cli_error("%s", store_strerror(kr));
+		goto done;
+	}
+	secmem_wipe(ks->db_key, sizeof(ks->db_key));
+	if (session_init(o.session_idle_s) != 0 || throttle_init() != 0) {
+		cli_error("cannot allocate locked memory for sessions");
+		goto done_pool;
+	}
+
+	/* signals are taken synchronously by this thread only */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&hc, 0, sizeof(hc));
+	hc.host = o.host;
+	hc.port = o.port;
+	hc.tls_cert_pem = cert;
+	hc.tls_key_pem = key;
+	hc.quiet = o.quiet;
+	if (http_start(&hc, &port) != 0) {
+		cli_error("cannot listen on %s:%u", o.host, (unsigned)o.port);
+		goto done_sessions;
+	}
+	/* the daemon holds its own copy of the TLS key now */
+	if (key != NULL)
+		secmem_wipe(key, key_len);
+	fprintf(stderr, "corridor: listening on %s://%s:%u\n",
+	    cert ? "https" : "http", o.host, (unsigned)port);
+
+	for (;;) {
+		struct timespec ts = { 10, 0 };
+
+		sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		session_sweep();
+	}
+	fprintf(stderr, "corridor: shutting down\n");
+	http_stop();
+	rc = 0;
+done_sessions:
+	session_shutdown();
+	throttle_shutdown();
+done_pool:
+	store_pool_close();
+done:
+	store_close(s);
+	secmem_free(ks);
+	secret_free(pass, pass_len);
+	if (key != NULL) {
+		secmem_wipe(key, key_len);
+		free(key);
+	}
+	free(cert);
+	return rc;
+}

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * http: the daemon and its limits. libmicrohttpd runs its own polling
+ * thread over epoll with a pool of worker threads. Limits enforced here:
+ *   - header memory per connection, total connections, per-IP connections
+ *     and idle timeout, through libmicrohttpd options;
+ *   - body size, counted as it streams in (chunked bodies have no
+ *     Content-Length, so the count is the only guard);
+ *   - a whole-request deadline, since libmicrohttpd's timeout counts idle
+ *     time only and a slow-drip body would survive it;
+ *   - two Content-Length headers, or Content-Length with Transfer-Encoding,
+ *     are rejected (libmicrohttpd would pick one silently).
+ * Normal responses are queued only after the first callback: answering on
+ * the first callback makes libmicrohttpd close a keep-alive connection.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "crypto/secmem.h"
+#include "crypto/token.h"
+#include "server/http.h"
+#include "server/limits.h"
+#include "server/problem.h"
+#include "server/router.h"
+
+struct conn_state {
+	struct timespec	 start;
+	uint8_t		*body;
+	size_t		 body_len;
+	size_t		 body_cap;
+	int		 reject;	/* status to answer once the body ends */
+	const char	*reject_type;
+	const char	*reject_detail;
+};
+
+static struct MHD_Daemon *daemon_;
+static int quiet_;
+
+static double
+elapsed_s(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) +
+	    (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Response body memory: [len][bytes]; wiped and freed by libmicrohttpd's
+ * callback, because case content passes through it. */
+struct wiped {
+	size_t	len;
+	char	data[];
+};
+
+static void
+free_wiped(void *cls)
+{
+	struct wiped *w = (struct wiped *)((char *)cls - offsetof(struct wiped,
+	    data));
+
+	secmem_wipe(w->data, w->len);
+	free(w);
+}
+
+static struct MHD_Response *
+response_from(const char *data, size_t len)
+{
+	struct wiped *w;
+	struct MHD_Response *resp;
+
+	if ((w = malloc(sizeof(*w) + len + 1)) == NULL)
+		return NULL;
+	w->len = len;
+	memcpy(w->data, data, len);
+	resp = MHD_create_response_from_buffer_with_free_callback(len, w->data,
+	    free_wiped);
+	if (resp == NULL)
+		free_wiped(w->data);
+	return resp;
+}
+
+static void
+add_common_headers(struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'none'; frame-ancestors 'none'");
+}
+
+static enum MHD_Result
+queue_problem(struct MHD_Connection *c, int status, const char *type,
+    const char *detail, unsigned retry_after)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char *body, ra[16];
+	size_t len = 0;
+
+	if ((body = problem_body(status, type, detail, &len)) == NULL)
+		return MHD_NO;
+	resp = response_from(body, len);
+	free(body);
+	if (resp == NULL)
+		return MHD_NO;
+	add_common_headers(resp);
+	MHD_add_response_header(resp, "Content-Type", "application/problem+json");
+	if (retry_after > 0) {
+		snprintf(ra, sizeof(ra), "%u", retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
+	if (status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	ret = MHD_queue_response(c, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Serialize r's answer and queue it. */
+static enum MHD_Result
+queue_req(struct req *r)
+{
+	struct MHD_Response *resp = NULL;
+	enum MHD_Result ret;
+	char *buf = NULL, ra[16];
+	size_t len;
+
+	if (r->problem_type != NULL || r->status >= 400)
+		return queue_problem(r->conn, r->status, r->problem_type,
+		    r->problem_detail, r->retry_after_s);
+	if (r->resp != NULL) {
+		len = json_dumpb(r->resp, NULL, 0, JSON_COMPACT);
+		if (len == 0 || (buf = malloc(len)) == NULL)
+			goto fail;
+		len = json_dumpb(r->resp, buf, len, JSON_COMPACT);
+		resp = response_from(buf, len);
+		secmem_wipe(buf, len);
+		free(buf);
+		if (resp != NULL)
+			MHD_add_response_header(resp, "Content-Type",
+			    "application/json");
+	} else if (r->resp_raw != NULL) {
+		resp = response_from(r->resp_raw, r->resp_raw_len);
+		if (resp != NULL)
+			MHD_add_response_header(resp, "Content-Type",
+			    r->resp_type ? r->resp_type : "text/plain");
+	} else {
+		resp = response_from("", 0);
+	}
+	if (resp == NULL)
+		goto fail;
+	add_common_headers(resp);
+	if (r->retry_after_s > 0) {
+		snprintf(ra, sizeof(ra), "%u", r->retry_after_s);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
+	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+fail:
+	return queue_problem(r->conn, 500, "internal",
+	    "The server could not complete the request.", 0);
+}
+
+struct hdr_count {
+	unsigned	content_length;
+	unsigned	transfer_encoding;
+};
+
+static enum MHD_Result
+count_headers(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct hdr_count *h = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, "Content-Length") == 0)
+		h->content_length++;
+	else if (strcasecmp(key, "Transfer-Encoding") == 0)
+		h->transfer_encoding++;
+	return MHD_YES;
+}
+
+static void
+log_line(const struct req *r, const char *method, double secs)
+{
+	if (quiet_)
+		return;
+	/* ids of requests and route templates only: never people's ids,
+	 * names, tokens or bodies */
+	fprintf(stderr, "corridor: req=%s %s %s status=%d ms=%.1f\n",
+	    r->request_id, method,
+	    r->route ? r->route->pattern : "-", r->status, secs * 1000.0);
+}
+
+/* The peer address, for per-address throttling only (never logged). */
+static void
+client_ip(struct MHD_Connection *c, char *out, size_t out_len)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(out, out_len, "?");
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    out, (socklen_t)out_len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    out, (socklen_t)out_len);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct conn_state *cs = *con_cls;
+	struct hdr_count hc = { 0, 0 };
+	const char *cl;
+	struct req r;
+	enum MHD_Result ret;
+
+	(void)cls;
+	(void)version;
+	if (cs == NULL) {
+		if ((cs = calloc(1, sizeof(*cs))) == NULL)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &cs->start);
+		*con_cls = cs;
+		MHD_get_connection_values(c, MHD_HEADER_KIND, count_headers, &hc);
+		if (hc.content_length > 1 ||
+		    (hc.content_length > 0 && hc.transfer_encoding > 0) ||
+		    hc.transfer_encoding > 1) {
+			/* ambiguous framing: answer now and close */
+			return queue_problem(c, 400, "ambiguous-framing",
+			    "Send one Content-Length, or chunked encoding, "
+			    "not both.", 0);
+		}
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    "Content-Length");
+		if (cl != NULL && (strlen(cl) > 10 ||
+		    strtoull(cl, NULL, 10) > MAX_BODY_BYTES))
+			return queue_problem(c, 413, "body-too-large",
+			    "The request body is larger than allowed.", 0);
+		return MHD_YES;
+	}
+
+	if (*upload_data_size != 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (elapsed_s(&cs->start) > REQUEST_DEADLINE_S)
+			return MHD_NO;	/* slow drip: drop the connection */
+		if (cs->reject)
+			return MHD_YES;	/* discard */
+		if (n > MAX_BODY_BYTES - cs->body_len) {
+			/* chunked past the cap: stop reading, close */
+			return MHD_NO;
+		}
+		if (cs->body_len + n > cs->body_cap) {
+			size_t cap = cs->body_cap ? cs->body_cap : 1024;
+			uint8_t *nb;
+
+			while (cap < cs->body_len + n)
+				cap *= 2;
+			if (cap > MAX_BODY_BYTES)
+				cap = MAX_BODY_BYTES;
+			if ((nb = malloc(cap)) == NULL)
+				return MHD_NO;
+			if (cs->body_len)
+				memcpy(nb, cs->body, cs->body_len);
+			secmem_wipe(cs->body, cs->body_cap);
+			free(cs->body);
+			cs->body = nb;
+			cs->body_cap = cap;
+		}
+		memcpy(cs->body + cs->body_len, upload_data, n);
+		cs->body_len += n;
+		return MHD_YES;
+	}
+
+	/* the whole request is here */
+	if (elapsed_s(&cs->start) > REQUEST_DEADLINE_S)
+		return queue_problem(c, 408, "request-timeout",
+		    "The request took too long to arrive.", 0);
+	memset(&r, 0, sizeof(r));
+	r.conn = c;
+	r.body = cs->body;
+	r.body_len = cs->body_len;
+	token_new_id(r.request_id);
+	client_ip(c, r.client_ip, sizeof(r.client_ip));
+	router_dispatch(&r, method, url);
+	ret = queue_req(&r);
+	log_line(&r, method, elapsed_s(&cs->start));
+	router_finish(&r);
+	return ret;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct conn_state *cs = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (cs == NULL)
+		return;
+	secmem_wipe(cs->body, cs->body_cap);	/* may hold passwords */
+	free(cs->body);
+	free(cs);
+	*con_cls = NULL;
+}
+
+int
+http_start(const struct http_config *cfg, uint16_t *bound_port)
+{
+	struct sockaddr_in sa;
+	const union MHD_DaemonInfo *info;
+	unsigned int flags;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(cfg->port);
+	if (inet_pton(AF_INET, cfg->host, &sa.sin_addr) != 1)
+		return -1;
+	quiet_ = cfg->quiet;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ERROR_LOG;
+	if (cfg->tls_cert_pem != NULL)
+		flags |= MHD_USE_TLS;
+	if (cfg->tls_cert_pem != NULL) {
+		daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL,
+		    on_request, NULL,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_WORKER_THREADS,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (unsigned int)MAX_CONNECTIONS_PER_IP,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_IDLE_TIMEOUT_S,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		    (size_t)MAX_CONN_MEMORY_BYTES,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		    MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert_pem,
+		    MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
+		    MHD_OPTION_HTTPS_PRIORITIES,
+		    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		    MHD_OPTION_END);
+	} else {
+		daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL,
+		    on_request, NULL,
+		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_WORKER_THREADS,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (unsigned int)MAX_CONNECTIONS_PER_IP,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_IDLE_TIMEOUT_S,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		    (size_t)MAX_CONN_MEMORY_BYTES,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		    MHD_OPTION_END);
+	}
+	if (daemon_ == NULL)
+		return -1;
+	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+	*bound_port = info ? info->port : cfg->port;
+	return 0;
+}
+
+void
+http_stop(void)
+{
+	if (daemon_ == NULL)
+		return;
+	MHD_quiesce_daemon(daemon_);
+	MHD_stop_daemon(daemon_);
+	daemon_ = NULL;
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* req: how route handlers answer, and their accessors for the request. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "server/audit.h"
+#include "server/req.h"
+
+static void
+clear_answer(struct req *r)
+{
+	json_decref(r->resp);
+	r->resp = NULL;
+	free(r->resp_raw);
+	r->resp_raw = NULL;
+	r->resp_raw_len = 0;
+	r->problem_type = NULL;
+	r->problem_detail = NULL;
+}
+
+void
+req_json(struct req *r, int status, json_t *obj)
+{
+	clear_answer(r);
+	if (obj == NULL) {
+		req_internal(r);
+		return;
+	}
+	r->status = status;
+	r->resp = obj;
+}
+
+void
+req_no_content(struct req *r)
+{
+	clear_answer(r);
+	r->status = 204;
+}
+
+void
+req_raw(struct req *r, int status, const char *type, char *buf, size_t len)
+{
+	clear_answer(r);
+	r->status = status;
+	r->resp_raw = buf;
+	r->resp_raw_len = len;
+	r->resp_type = type;
+}
+
+void
+req_problem(struct req *r, int status, const char *type, const char *detail)
+{
+	clear_answer(r);
+	r->status = status;
+	r->problem_type = type;
+	r->problem_detail = detail;
+}
+
+void
+req_deny(struct req *r, int status, const char *type, const char *detail)
+{
+	req_problem(r, status, type, detail);
+	r->audit_outcome = AUDIT_DENIED;
+}
+
+void
+req_bad_body(struct req *r)
+{
+	req_problem(r, 422, "invalid-body",
+	    "The body does not have the expected members, types or sizes.");
+}
+
+void
+req_not_found(struct req *r)
+{
+	req_deny(r, 404, "not-found", "No such object.");
+}
+
+void
+req_internal(struct req *r)
+{
+	req_problem(r, 500, "internal", "The server could not complete the request.");
+}
+
+void
+req_unavailable(struct req *r)
+{
+	req_problem(r, 503, "unavailable",
+	    "The server cannot record this request right now; nothing was done.");
+	r->retry_after_s = 1;
+}
+
+void
+req_audit_object(struct req *r, int type, const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	r->audit_object_type = type;
+	if (n > ID_CHARS)
+		n = 0;	/* never an id we issued; record none */
+	memcpy(r->audit_object_id, id ? id : "", n);
+	r->audit_object_id[n] = '\0';
+}
+
+int
+req_write_begin(struct req *r)
+{
+	if (store_in_write(r->db))
+		return 0;
+	if (store_write_begin(r->db) != STORE_OK) {
+		req_unavailable(r);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+req_query(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+req_header(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+int
+req_query_u64(struct req *r, const char *name, uint64_t def, uint64_t max,
+    uint64_t *out)
+{
+	const char *s = req_query(r, name);
+	uint64_t v = 0;
+	size_t i;
+
+	if (s == NULL) {
+		*out = def;
+		return 0;
+	}
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 19)
+			goto bad;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0 || (i > 1 && s[0] == '0') || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	req_problem(r, 400, "invalid-query",
+	    "A query parameter is not a number in the allowed range.");
+	return -1;
+}
+
+void
+req_time_rfc3339(char out[21], int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

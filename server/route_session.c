@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * route_session: log in, log out, who am I, change my password.
+ *
+ * Login costs exactly one Argon2id run whatever happens: an unknown user, a
+ * disabled user and a wrong password all burn the same work and get the
+ * same 401 body, so neither the answer nor its timing tells them apart.
+ */
+#include <string.h>
+
+#include "crypto/secmem.h"
+#include "crypto/seal.h"
+#include "crypto/userkey.h"
+#include "schema/store_user.h"
+#include "server/audit.h"
+#include "server/jsonin.h"
+#include "server/route.h"
+#include "server/session.h"
+#include "server/throttle.h"
+
+static void
+login_failed(struct req *r)
+{
+	r->audit_action = AUDIT_SESSION_FAIL;
+	req_deny(r, 401, "login-failed", "Unknown user or wrong password.");
+}
+
+/* Unwrap the org secret key for a confirmed coordinator. 0 ok (org_sk
+ * filled), 1 no grant (pending), -1 error. */
+static int
+open_org_grant(struct req *r, const struct user_row *u, const uint8_t sk[32],
+    uint8_t org_sk[32])
+{
+	uint8_t blob[SEAL_BLOB_MAX], org_pk[32], grant_pk[32];
+	size_t blob_len;
+	int rc;
+
+	rc = store_org_grant_get(r->db, u->id, blob, sizeof(blob), &blob_len);
+	if (rc == STORE_ENOTFOUND)
+		return 1;
+	if (rc != STORE_OK || store_org_pk_get(r->db, org_pk) != STORE_OK)
+		return -1;
+	memcpy(grant_pk, u->pk, sizeof(grant_pk));
+	if (seal_open(org_sk, SEAL_KIND_ORG, "org", u->id, grant_pk, sk, blob,
+	    blob_len) != 0)
+		return -1;
+	/* the unwrapped key must be the org key we publish */
+	if (!userkey_matches(org_pk, org_sk)) {
+		secmem_wipe(org_sk, 32);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+session_create_route(struct req *r)
+{
+	static const char *const allowed[] = { "username", "password", NULL };
+	const char *username = NULL, *password = NULL;
+	uint8_t sk[32], org_sk[32];
+	char token[TOKEN_B64_CHARS + 1], exp[21];
+	struct user_row u;
+	unsigned retry;
+	int64_t expires;
+	int rc, have_user, has_org = 0, opened;
+
+	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
+	    jsonin_string(r->json, "username", 1, 1, MAX_USERNAME_BYTES, 0,
+	    &username, NULL) != JSONIN_OK ||
+	    jsonin_string(r->json, "password", 1, 1, MAX_PASSWORD_BYTES, 1,
+	    &password, NULL) != JSONIN_OK) {
+		r->audit_action = AUDIT_SESSION_FAIL;
+		req_bad_body(r);
+		return;
+	}
+	if (throttle_check(username, r->client_ip, &retry) != 0) {
+		r->audit_action = AUDIT_SESSION_FAIL;
+		req_deny(r, 429, "throttled",
+		    "Too many failed logins; wait before trying again.");
+		r->retry_after_s = retry;
+		return;
+	}
+	rc = store_user_by_name(r->db, username, &u);
+	if (rc != STORE_OK && rc != STORE_ENOTFOUND) {
+		req_unavailable(r);
+		return;
+	}
+	have_user = rc == STORE_OK;
+	if (gate_enter() != 0) {
+		r->audit_action = AUDIT_SESSION_FAIL;
+		req_problem(r, 503, "busy", "Too many logins at once; retry.");
+		r->retry_after_s = 1;
+		return;
+	}
+	if (have_user)
+		opened = userkey_open(sk, u.id, password, strlen(password),
+		    u.sk_sealed, sizeof(u.sk_sealed)) == 0;
+	else {
+		userkey_dummy_work(password, strlen(password));
+		opened = 0;
+	}
+	gate_leave();
+	if (have_user)
+		req_audit_object(r, AUDIT_OBJ_USER, u.id);
+	if (!opened || (u.status != USER_ACTIVE && u.status != USER_PENDING)) {
+		throttle_fail(username, r->client_ip);
+		login_failed(r);
+		goto done;
+	}
+	if (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE) {
+		rc = open_org_grant(r, &u, sk, org_sk);
+		if (rc < 0) {
+			req_internal(r);
+			goto done;
+		}
+		has_org = rc == 0;
+	}
+	if (session_create(&u, sk, has_org ? org_sk : NULL, token,
+	    sizeof(token), &expires) != 0) {
+		req_problem(r, 503, "too-many-sessions",
+		    "The server has too many live sessions; retry later.");
+		r->retry_after_s = 5;
+		goto done;
+	}
+	throttle_success(username, r->client_ip);
+	memcpy(r->actor_id, u.id, sizeof(r->actor_id));
+	r->role = u.role;
+	req_time_rfc3339(exp, expires);
+	req_json(r, 201, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}",
+	    "token", token, "expires_at", exp,
+	    "user", "id", u.id, "username", u.username,
+	    "role", role_name(u.role)));
+done:
+	secmem_wipe(sk, sizeof(sk));
+	secmem_wipe(org_sk, sizeof(org_sk));
+	secmem_wipe(token, sizeof(token));
+	secmem_wipe(&u, sizeof(u));
+}
+
+static void
+session_delete_route(struct req *r)
+{
+	req_audit_object(r, AUDIT_OBJ_SESSION, NULL);
+	session_end(r->sess);
+	req_no_content(r);
+}
+
+static void
+me_route(struct req *r)
+{
+	struct user_row u;
+
+	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
+		req_unavailable(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:s, s:s, s:s, s:s}", "id", u.id,
+	    "username", u.username, "role", role_name(u.role),
+	    "status", user_status_name(u.status)));
+}
+
+static void
+password_route(struct req *r)
+{
+	static const char *const allowed[] = { "old_password", "new_password",
+	    NULL };
+	const char *oldpw = NULL, *newpw = NULL;
+	uint8_t sk[32], blob[USERKEY_BLOB_BYTES];
+	struct user_row u;
+	unsigned retry;
+	int ok;
+
+	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
+	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
+	    jsonin_string(r->json, "old_password", 1, 1, MAX_PASSWORD_BYTES, 1,
+	    &oldpw, NULL) != JSONIN_OK ||
+	    jsonin_string(r->json, "new_password", 1, MIN_PASSWORD_BYTES,
+	    MAX_PASSWORD_BYTES, 1, &newpw, NULL) != JSONIN_OK) {
+		req_bad_body(r);
+		return;
+	}
+	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
+		req_unavailable(r);
+		return;
+	}
+	if (throttle_check(u.username, r->client_ip, &retry) != 0) {
+		req_deny(r, 429, "throttled",
+		    "Too many failed attempts; wait before trying again.");
+		r->retry_after_s = retry;
+		return;
+	}
+	if (gate_enter() != 0) {
+		req_problem(r, 503, "busy", "Too many logins at once; retry.");
+		r->retry_after_s = 1;
+		return;
+	}
+	ok = userkey_open(sk, u.id, oldpw, strlen(oldpw), u.sk_sealed,
+	    sizeof(u.sk_sealed)) == 0;
+	/* re-seal the same secret key: every grant to it stays valid */
+	if (ok)
+		ok = userkey_seal(blob, u.id, newpw, strlen(newpw), sk) == 0 ?
+		    1 : -1;
+	gate_leave();
+	if (ok == 0) {
+		throttle_fail(u.username, r->client_ip);
+		req_deny(r, 403, "wrong-password",
+		    "The current password is wrong.");
+		goto done;
+	}
+	if (ok < 0) {
+		req_internal(r);
+		goto done;
+	}
+	if (req_write_begin(r) != 0)
+		goto done;
+	if (store_user_set_sealed(r->db, u.id, blob) != STORE_OK) {
+		req_unavailable(r);
+		goto done;
+	}
+	session_end_user(u.id, r->sess);
+	req_no_content(r);
+done:
+	secmem_wipe(sk, sizeof(sk));
+	secmem_wipe(blob, sizeof(blob));
+}
+
+const struct route route_session_table[] = {
+	{ M_POST, "/session", R_ANON, ROUTE_BODY, AUDIT_SESSION_CREATE,
+	  AUDIT_OBJ_USER, session_create_route },
+	{ M_DELETE, "/session", R_ANY_USER, ROUTE_PENDING, AUDIT_SESSION_END,
+	  AUDIT_OBJ_SESSION, session_delete_route },
+	{ M_GET, "/me", R_ANY_USER, ROUTE_PENDING, AUDIT_NONE, AUDIT_OBJ_USER,
+	  me_route },
+	{ M_PUT, "/me/password", R_ANY_USER, ROUTE_BODY | ROUTE_PENDING,
+	  AUDIT_USER_PASSWORD, AUDIT_OBJ_USER, password_route },
+	{ 0, NULL, 0, 0, 0, 0, NULL },
+};

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * router: route matching and the dispatcher. The dispatcher owns the
+ * transaction and the audit entry of every routed request:
+ *
+ *   handler ok, in a write tx   -> append entry in that tx, commit
+ *   handler failed, in a tx     -> roll back, append entry in a new tx
+ *   handler did not write       -> append entry in its own tx
+ *   append or commit fails      -> drop the response, answer 503
+ *
+ * so no response leaves before its audit entry is durable, and a handler
+ * cannot skip the entry.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
+
+#include "server/audit.h"
+#include "server/jsonin.h"
+#include "server/limits.h"
+#include "server/router.h"
+#include "server/session.h"
+#include "schema/store_user.h"
+
+/* The one routing table: each resource's rows, in order. */
+static const struct route *const tables[] = {
+	route_health_table,
+	route_session_table,
+	route_user_table,
+};
+
+static const char *const method_names[] = {
+	[M_GET] = "GET", [M_POST] = "POST", [M_PUT] = "PUT",
+	[M_PATCH] = "PATCH", [M_DELETE] = "DELETE",
+};
+
+int
+router_method(const char *m)
+{
+	for (int i = M_GET; i <= M_DELETE; i++)
+		if (strcmp(m, method_names[i]) == 0)
+			return i;
+	return 0;
+}
+
+const char *
+router_method_name(int m)
+{
+	if (m < M_GET || m > M_DELETE)
+		return "?";
+	return method_names[m];
+}
+
+const struct route *
+router_next(const struct route *prev)
+{
+	size_t t;
+
+	if (prev == NULL)
+		return tables[0];
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		const struct route *row = tables[t];
+
+		for (; row->pattern != NULL; row++) {
+			if (row != prev)
+				continue;
+			if ((row + 1)->pattern != NULL)
+				return row + 1;
+			return t + 1 < sizeof(tables) / sizeof(tables[0]) ?
+			    tables[t + 1] : NULL;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Match path against pattern; capture {..} segments into r->params.
+ * Returns 1 match, 0 no match, -1 the shape matches but a parameter is not
+ * a well-formed id (so no such object can exist).
+ */
+static int
+match(const char *pattern, const char *path, struct req *r)
+{
+	const char *p = pattern, *s = path;
+	unsigned n = 0;
+	int bad = 0;
+
+	while (*p != '\0' && *s != '\0') {
+		if (*p == '{') {
+			const char *pe = strchr(p, '}');
+			size_t len = strcspn(s, "/");
+
+			if (pe == NULL || n >= REQ_MAX_PARAMS)
+				return 0;
+			if (len > ID_CHARS)
+				bad = 1;
+			else {
+				memcpy(r->params[n], s, len);
+				r->params[n][len] = '\0';
+				if (!jsonin_is_id(r->params[n]))
+					bad = 1;
+			}
+			n++;
+			p = pe + 1;
+			s += len;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	if (*p != '\0' || *s != '\0')
+		return 0;
+	r->nparams = n;
+	return bad ? -1 : 1;
+}
+
+/* Only unreserved characters and '/', no empty, '.' or '..' segments. */
+static int
+path_ok(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n == 0 || n > MAX_PATH_BYTES || path[0] != '/')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = path[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '/' || c == '.'))
+			return 0;
+		if (c == '/' && (path[i + 1] == '/' || path[i + 1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+struct qcount {
+	size_t	n, bytes;
+};
+
+static enum MHD_Result
+count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct qcount *q = cls;
+
+	(void)kind;
+	q->n++;
+	q->bytes += strlen(key) + (value ? strlen(value) : 0) + 2;
+	return MHD_YES;
+}
+
+static int
+content_type_json(struct req *r)
+{
+	const char *ct = req_header(r, "Content-Type");
+	size_t n = strlen("application/json");
+
+	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';';
+}
+
+/* Authenticate from "Authorization: Bearer <token>". 0 ok, -1 answered. */
+static int
+authenticate(struct req *r)
+{
+	const char *h = req_header(r, "Authorization");
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 ||
+	    (r->sess = session_lookup(h + 7, strlen(h + 7))) == NULL) {
+		req_deny(r, 401, "unauthenticated",
+		    "A valid session token is required.");
+		return -1;
+	}
+	memcpy(r->actor_id, session_user_id(r->sess), sizeof(r->actor_id));
+	r->role = session_role(r->sess);
+	r->user_status = session_status(r->sess);
+	return 0;
+}
+
+static unsigned
+role_bit(int role)
+{
+	switch (role) {
+	case ROLE_ADMIN:	return R_ADMIN;
+	case ROLE_COORDINATOR:	return R_COORD;
+	case ROLE_CASEWORKER:	return R_CASEWORKER;
+	case ROLE_AUDITOR:	return R_AUDITOR;
+	}
+	return R_ANON;
+}
+
+static int
+derive_outcome(const struct req *r)
+{
+	if (r->audit_outcome != 0)
+		return r->audit_outcome;
+	if (r->status < 400)
+		return AUDIT_ALLOWED;
+	if (r->status == 401 || r->status == 403 || r->status == 404)
+		return AUDIT_DENIED;
+	return AUDIT_ERROR;
+}
+
+/* The audit step. See the comment at the top of the file. */
+static void
+audit_and_commit(struct req *r)
+{
+	struct audit_event ev;
+	int ok = r->status < 400;
+
+	if (r->db == NULL)
+		r->db = store_pool_acquire();
+	if (store_in_write(r->db) && !ok)
+		(void)store_write_end(r->db, 0);
+	if (!store_in_write(r->db) && store_write_begin(r->db) != STORE_OK)
+		goto fail;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.actor_id = r->actor_id;
+	ev.role = r->role;
+	ev.action = r->audit_action ? r->audit_action : r->route->action;
+	ev.object_type = r->audit_object_type ? r->audit_object_type :
+	    r->route->object_type;
+	ev.object_id = r->audit_object_id[0] ? r->audit_object_id : NULL;
+	ev.outcome = derive_outcome(r);
+	ev.request_id = r->request_id;
+	ev.reason = r->audit_reason;
+	ev.reason_len = r->audit_reason_len;
+	if (audit_append(r->db, &ev) != 0)
+		goto fail;
+	if (store_write_end(r->db, 1) != STORE_OK)
+		goto fail_committed;
+	return;
+fail:
+	(void)store_write_end(r->db, 0);
+fail_committed:
+	/* fail closed: whatever the handler produced does not leave */
+	req_unavailable(r);
+}
+
+void
+router_dispatch(struct req *r, const char *method, const char *url)
+{
+	const struct route *row, *path_hit = NULL;
+	struct qcount q = { 0, 0 };
+	int m, rc;
+
+	r->status = 0;
+	if (strncmp(url, "/api/v1/", 8) != 0 || !path_ok(url + 7)) {
+		req_problem(r, 404, "not-found", "No such resource.");
+		return;
+	}
+	r->path = url + 7;
+	m = router_method(method);
+	for (row = router_next(NULL); row != NULL; row = router_next(row)) {
+		rc = match(row->pattern, r->path, r);
+		if (rc == 0)
+			continue;
+		path_hit = row;
+		if (row->method != m)
+			continue;
+		r->route = row;
+		if (rc < 0) {
+			/* well-formed route, ill-formed id: cannot exist */
+			req_problem(r, 404, "not-found", "No such object.");
+			return;
+		}
+		break;
+	}
+	if (r->route == NULL) {
+		if (path_hit != NULL)
+			req_problem(r, 405, "method-not-allowed",
+			    "This method is not allowed on this resource.");
+		else
+			req_problem(r, 404, "not-found", "No such resource.");
+		return;
+	}
+	row = r->route;
+	if (row->action == AUDIT_NONE && !(row->roles & R_ANON) &&
+	    authenticate(r) != 0)
+		return;	/* unaudited route (/me): nothing to record */
+
+	/* Everything from here on is audited. */
+	if (!(row->roles & R_ANON)) {
+		if (r->sess == NULL && authenticate(r) != 0)
+			goto audit;
+		if (!(row->roles & role_bit(r->role))) {
+			req_deny(r, 403, "forbidden",
+			    "Your role may not do this.");
+			goto audit;
+		}
+		if (r->user_status != USER_ACTIVE &&
+		    !(r->user_status == USER_PENDING &&
+		    (row->flags & ROUTE_PENDING))) {
+			req_deny(r, 403, "account-not-active",
+			    "This account is not active.");
+			goto audit;
+		}
+	}
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_arg, &q);
+	if (q.n > 0 && (!(row->flags & ROUTE_QUERY) || q.n > 8 ||
+	    q.bytes > MAX_QUERY_BYTES)) {
+		req_problem(r, 400, "invalid-query",
+		    "This resource does not take these query parameters.");
+		goto audit;
+	}
+	if (row->flags & ROUTE_BODY) {
+		if (!content_type_json(r)) {
+			req_problem(r, 415, "unsupported-media-type",
+			    "Send the body as application/json.");
+			goto audit;
+		}
+		switch (jsonin_parse(r->body, r->body_len, &r->json)) {
+		case JSONIN_OK:
+			break;
+		case JSONIN_ELIMIT:
+			req_problem(r, 400, "json-limits",
+			    "The JSON body is nested too deeply or has too many "
+			    "or too long members.");
+			goto audit;
+		default:
+			req_problem(r, 400, "malformed-json",
+			    "The body is not valid JSON, or repeats a member.");
+			goto audit;
+		}
+		if (!json_is_object(r->json)) {
+			req_bad_body(r);
+			goto audit;
+		}
+	} else if (r->body_len > 0) {
+		req_problem(r, 400, "unexpected-body",
+		    "This resource does not take a request body.");
+		goto audit;
+	}
+
+	if ((r->db = store_pool_acquire()) == NULL) {
+		req_unavailable(r);
+		goto audit;
+	}
+	row->handler(r);
+	if (r->status == 0)
+		req_internal(r);	/* invariant: handlers always answer */
+audit:
+	if (row->action == AUDIT_NONE) {
+		/* unaudited rows never write */
+		if (r->db != NULL)
+			(void)store_write_end(r->db, 0);
+		return;
+	}
+	audit_and_commit(r);
+}
+
+void
+router_finish(struct req *r)
+{
+	if (r->db != NULL) {
+		store_pool_release(r->db);
+		r->db = NULL;
+	}
+	session_release(r->sess);
+	r->sess = NULL;
+	json_decref(r->json);
+	r->json = NULL;
+	json_decref(r->resp);
+	r->resp = NULL;
+	free(r->resp_raw);
+	r->resp_raw = NULL;
+}

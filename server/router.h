@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * router: the one routing table and the request dispatcher. For each
+ * request: match the route, authenticate, check the role, parse the body,
+ * run the handler, then append the audit entry and commit (fail closed),
+ * and only then hand the response back to http.c.
+ */
+#ifndef CORRIDOR_ROUTER_H
+#define CORRIDOR_ROUTER_H
+
+#include "server/req.h"
+#include "server/route.h"
+
+/* Handle r (method/url as libmicrohttpd gave them; body already read).
+ * Fills r's output fields. Never fails: errors become problems. */
+void router_dispatch(struct req *r, const char *method, const char *url);
+
+/* Release what dispatch acquired (session, db, json, response). */
+void router_finish(struct req *r);
+
+/* Iterate every route (for the spec-coverage test and --routes). */
+const struct route *router_next(const struct route *prev);
+
+/* Parse a method name; 0 if unknown. */
+int router_method(const char *m);
+const char *router_method_name(int m);
+
+#endif

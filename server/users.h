@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * users: account logic shared by the HTTP routes and `corridor init`:
+ * username rules, making a new user with a sealed key pair, and the hook
+ * that removes a revoked user's key grants.
+ */
+#ifndef CORRIDOR_USERS_H
+#define CORRIDOR_USERS_H
+
+#include <stddef.h>
+
+#include "schema/store_user.h"
+
+struct req;
+
+/* 1 if name is 3..64 bytes of [A-Za-z0-9._-]. */
+int users_name_ok(const char *name);
+
+/*
+ * Fill u with a new user: fresh id and X25519 key pair, secret key sealed
+ * under password (one Argon2id run: hold the gate). Coordinators start
+ * pending. 0 or -1. u holds no plaintext secret.
+ */
+int users_new(struct user_row *u, const char *username, const char *pw,
+    size_t pw_len, int role) __attribute__((warn_unused_result));
+
+/*
+ * Inside r's write transaction: delete every case and evacuation key grant
+ * held by user_id and rotate the keys of the affected objects. 0, or -1
+ * after answering r.
+ */
+int users_revoke_grants(struct req *r, const char *user_id)
+    __attribute__((warn_unused_result));
+
+#endif
