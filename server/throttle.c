@@ -69,8 +69,8 @@ hash_of(uint8_t out[16], char kind, const char *s)
 static struct slot *
 find(const uint8_t h[16], int create)
 {
-	struct slot *stale = &TH.slots[0];
 	unsigned start = ((unsigned)h[0] << 8 | h[1]) % THROTTLE_TABLE_SLOTS;
+	struct slot *stale = &TH.slots[start];
 
 	for (unsigned i = 0; i < 64; i++) {
 		struct slot *s = &TH.slots[(start + i) % THROTTLE_TABLE_SLOTS];

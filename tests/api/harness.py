@@ -1,0 +1,225 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Black-box test harness: starts the real corridor binary on 127.0.0.1 with
+an ephemeral port and a temporary data directory, and talks HTTP to it.
+Standard library only."""
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BIN = os.environ.get("CORRIDOR_BIN", "build/server/corridor")
+
+ADMIN_PW = "admin-pass-" + "x" * 8
+COORD_PW = "coord-pass-" + "y" * 8
+
+
+def write_secret(path, value):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def __repr__(self):
+        return "<%d %r>" % (self.status, self.body[:200])
+
+
+class Server:
+    """One corridor instance with its own data directory."""
+
+    def __init__(self, extra_args=(), datadir=None, init=True):
+        self.tmp = tempfile.mkdtemp(prefix="corridor-api-")
+        self.dir = datadir or os.path.join(self.tmp, "data")
+        self.passfile = os.path.join(self.tmp, "passphrase")
+        self.passphrase = "op-" + secrets.token_hex(12)
+        write_secret(self.passfile, self.passphrase)
+        self.admin_pw, self.coord_pw = ADMIN_PW, COORD_PW
+        apw = os.path.join(self.tmp, "apw")
+        cpw = os.path.join(self.tmp, "cpw")
+        write_secret(apw, self.admin_pw)
+        write_secret(cpw, self.coord_pw)
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.port = None
+        if init:
+            out = subprocess.run(
+                [BIN, "init", self.dir, "--passphrase-file", self.passfile,
+                 "--admin", "admin", "--admin-password-file", apw,
+                 "--coordinator", "coord", "--coordinator-password-file", cpw],
+                capture_output=True, text=True, timeout=60)
+            if out.returncode != 0:
+                raise RuntimeError("init failed: " + out.stderr)
+        self.start()
+
+    def start(self, expect_fail=False):
+        self.log = open(os.path.join(self.tmp, "serve.log"), "w+")
+        self.proc = subprocess.Popen(
+            [BIN, "serve", self.dir, "--passphrase-file", self.passfile,
+             "--listen", "127.0.0.1:0"] + self.extra_args,
+            stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            self.log.seek(0)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)",
+                          self.log.read())
+            if m:
+                self.port = int(m.group(1))
+                return
+            if self.proc.poll() is not None:
+                if expect_fail:
+                    return
+                raise RuntimeError("serve exited: " + self.stderr())
+            time.sleep(0.05)
+        raise RuntimeError("serve did not start")
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self):
+        """SIGTERM, and return the exit status (0 = clean, no leaks under
+        ASan)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode
+        self.proc = None
+        return rc
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # --- HTTP ---------------------------------------------------------------
+    def conn(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def request(self, method, path, body=None, token=None, headers=None,
+                raw=None, content_type="application/json"):
+        c = self.conn()
+        h = {}
+        if token:
+            h["Authorization"] = "Bearer " + token
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+        if data is not None and content_type:
+            h["Content-Type"] = content_type
+        if headers:
+            h.update(headers)
+        c.request(method, "/api/v1" + path, body=data, headers=h)
+        r = c.getresponse()
+        resp = Response(r.status, r.getheaders(), r.read())
+        c.close()
+        return resp
+
+    def get(self, path, token=None, **kw):
+        return self.request("GET", path, token=token, **kw)
+
+    def post(self, path, body=None, token=None, **kw):
+        return self.request("POST", path, body=body, token=token, **kw)
+
+    def login(self, username, password):
+        r = self.post("/session", {"username": username, "password": password})
+        if r.status != 201:
+            raise AssertionError("login %s failed: %r" % (username, r))
+        return r.json()["token"]
+
+    def admin(self):
+        return self.login("admin", self.admin_pw)
+
+    def coord(self):
+        return self.login("coord", self.coord_pw)
+
+    def create_user(self, admin_token, username, role, password=None):
+        password = password or ("pw-" + secrets.token_hex(8))
+        r = self.post("/users", {"username": username, "password": password,
+                                 "role": role}, token=admin_token)
+        if r.status != 201:
+            raise AssertionError("create %s failed: %r" % (username, r))
+        return r.json()["id"], password
+
+    def healthy(self):
+        try:
+            r = self.get("/health")
+            return r.status == 200 and r.json() == {"status": "ok"}
+        except OSError:
+            return False
+
+    def raw(self, data, read_timeout=10):
+        """Send raw bytes on a fresh socket; return what came back."""
+        import socket
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=read_timeout)
+        try:
+            s.sendall(data)
+            chunks = []
+            while True:
+                try:
+                    b = s.recv(65536)
+                except (socket.timeout, ConnectionResetError):
+                    break
+                if not b:
+                    break
+                chunks.append(b)
+            return b"".join(chunks)
+        finally:
+            s.close()
+
+
+def problem(resp, status, slug=None):
+    """Assert resp is a problem+json with status (and type slug)."""
+    assert resp.status == status, "want %d got %r" % (status, resp)
+    assert resp.header("Content-Type") == "application/problem+json", resp.headers
+    p = resp.json()
+    assert p["status"] == status and set(p) == {"type", "title", "status", "detail"}, p
+    if slug:
+        assert p["type"] == "urn:corridor:problem:" + slug, p
+    return p
+
+
+def run(tests):
+    """Run test functions; print the closing line CI reads."""
+    passed = failed = 0
+    only = sys.argv[1:]
+    for t in tests:
+        if only and t.__name__ not in only:
+            continue
+        t0 = time.time()
+        try:
+            t()
+            passed += 1
+            print("ok   %s (%.1fs)" % (t.__name__, time.time() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s" % t.__name__, flush=True)
+            traceback.print_exc()
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
