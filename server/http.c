@@ -35,9 +35,7 @@ struct conn_state {
 	uint8_t		*body;
 	size_t		 body_len;
 	size_t		 body_cap;
-	int		 reject;	/* status to answer once the body ends */
-	const char	*reject_type;
-	const char	*reject_detail;
+	int		 reject;	/* answered early: read no more */
 };
 
 static struct MHD_Daemon *daemon_;
@@ -262,13 +260,22 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (elapsed_s(&cs->start) > REQUEST_DEADLINE_S)
-			return MHD_NO;	/* slow drip: drop the connection */
 		if (cs->reject)
-			return MHD_YES;	/* discard */
+			return MHD_NO;	/* answered already; stop reading */
+		if (elapsed_s(&cs->start) > REQUEST_DEADLINE_S) {
+			/* slow drip. libmicrohttpd 0.9.75 refuses a response
+			 * before the body ends, so the queue fails and the
+			 * connection is closed; a later version answers 408. */
+			cs->reject = 408;
+			return queue_problem(c, 408, "request-timeout",
+			    "The request took too long to arrive.", 0);
+		}
 		if (n > MAX_BODY_BYTES - cs->body_len) {
-			/* chunked past the cap: stop reading, close */
-			return MHD_NO;
+			/* chunked past the cap: as above, 413 where the
+			 * library allows it, otherwise the connection closes */
+			cs->reject = 413;
+			return queue_problem(c, 413, "body-too-large",
+			    "The request body is larger than allowed.", 0);
 		}
 		if (cs->body_len + n > cs->body_cap) {
 			size_t cap = cs->body_cap ? cs->body_cap : 1024;
@@ -340,7 +347,7 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 		return -1;
 	quiet_ = cfg->quiet;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (cfg->tls_cert_pem != NULL)
 		flags |= MHD_USE_TLS;
 	if (cfg->tls_cert_pem != NULL) {
