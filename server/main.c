@@ -24,6 +24,7 @@ usage(FILE *f)
 	    "       corridor serve DIR [--passphrase-file F] [--listen HOST:PORT]\n"
 	    "                      [--tls-cert F --tls-key F] [--insecure-http]\n"
 	    "                      [--session-idle SECONDS] [--quiet]\n"
+	    "       corridor check DIR [--passphrase-file F]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
 	    "       corridor --help | --version\n");
 }
@@ -90,6 +91,8 @@ main(int argc, char **argv)
 		return cli_init(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)
 		return cli_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return cli_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "verify") == 0)
 		return audit_verify_cli(argc - 2, argv + 2);

@@ -173,7 +173,8 @@ authenticate(struct req *r)
 {
 	const char *h = req_header(r, "Authorization");
 
-	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 ||
+	/* the auth scheme is case-insensitive (RFC 9110 11.1) */
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 ||
 	    (r->sess = session_lookup(h + 7, strlen(h + 7))) == NULL) {
 		req_deny(r, 401, "unauthenticated",
 		    "A valid session token is required.");
