@@ -331,3 +331,21 @@ store_org_grant_delete(struct store *s, const char *user_id)
 	store_bind_text(st, 1, user_id);
 	return step_done(st);
 }
+
+static const char SQL_GRANT_COUNT[] =
+    "SELECT count(*) FROM org_grants g JOIN users u ON u.id = g.user_id"
+    " WHERE u.status = 'active'";
+
+int
+store_org_grant_count(struct store *s, int64_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_GRANT_COUNT);
+	int rc;
+
+	if (st == NULL)
+		return STORE_EIO;
+	rc = sqlite3_step(st);
+	*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? STORE_OK : store_err_from_sqlite(rc);
+}

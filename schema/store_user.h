@@ -63,5 +63,7 @@ int store_org_grant_put(struct store *s, const char *user_id,
 int store_org_grant_get(struct store *s, const char *user_id, uint8_t *out,
     size_t out_max, size_t *out_len);
 int store_org_grant_delete(struct store *s, const char *user_id);
+/* Number of org key grants held by active users. */
+int store_org_grant_count(struct store *s, int64_t *n);
 
 #endif

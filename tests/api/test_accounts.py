@@ -156,6 +156,26 @@ def test_revocation_kills_live_sessions():
     problem(s.post("/users/%s/revoke" % me, token=admin), 409, "self-revoke")
 
 
+def test_last_org_key_holder_cannot_be_revoked():
+    s = Server()
+    try:
+        admin = s.admin()
+        coord_id = s.get("/me", token=s.coord()).json()["id"]
+        problem(s.post("/users/%s/revoke" % coord_id, token=admin), 409,
+                "last-coordinator")
+        # with a second confirmed coordinator, the first can go
+        c2, pw2 = s.create_user(admin, "coord-two", "coordinator")
+        assert s.post("/users/%s/confirm" % c2, token=s.coord()).status == 200
+        r = s.post("/users/%s/revoke" % coord_id, token=admin)
+        assert r.status == 200, r
+        # and now the second is the last one
+        problem(s.post("/users/%s/revoke" % c2, token=admin), 409,
+                "last-coordinator")
+        assert s.stop() == 0
+    finally:
+        s.cleanup()
+
+
 def test_password_change_reseals():
     s = srv()
     admin = s.admin()
@@ -256,6 +276,32 @@ def test_throttling():
         s.cleanup()
 
 
+def test_concurrent_logins_are_capped_not_fatal():
+    """40 logins at once: the Argon2 gate queues some and may turn some
+    away with 503 + Retry-After; none fails any other way."""
+    import threading
+    s = srv()
+    results = []
+
+    def one():
+        try:
+            r = s.post("/session", {"username": "coord", "password": s.coord_pw})
+            results.append((r.status, r.header("Retry-After")))
+        except OSError as e:
+            results.append((str(e), None))
+
+    ts = [threading.Thread(target=one) for _ in range(40)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    statuses = [st for st, _ in results]
+    assert all(st in (201, 503) for st in statuses), statuses
+    assert statuses.count(201) >= 2, statuses
+    assert all(ra for st, ra in results if st == 503)
+    assert s.healthy()
+
+
 def test_idle_expiry():
     s = Server(extra_args=["--session-idle", "2"])
     try:
@@ -284,6 +330,8 @@ if __name__ == "__main__":
          test_unknown_user_and_wrong_password_look_the_same,
          test_forged_and_malformed_tokens, test_user_endpoints_role_matrix,
          test_pending_coordinator_flow, test_revocation_kills_live_sessions,
+         test_last_org_key_holder_cannot_be_revoked,
          test_password_change_reseals, test_bad_bodies_keep_server_healthy,
-         test_ambiguous_framing_rejected, test_throttling, test_idle_expiry,
+         test_ambiguous_framing_rejected,
+         test_concurrent_logins_are_capped_not_fatal, test_throttling, test_idle_expiry,
          test_clean_shutdown])
