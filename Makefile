@@ -7,13 +7,16 @@ BUILD_SAN  ?= build-san
 MESON      ?= meson
 FUZZ_SECONDS ?= 600
 
-.PHONY: all deps build build-san run check check-normal check-san \
+.PHONY: all deps deps-lint build build-san run check check-normal check-san \
         check-valgrind bench fuzz clean
 
 all: build
 
 deps:
 	@./scripts/install-deps
+
+deps-lint:
+	@./scripts/install-deps --lint
 
 $(BUILD)/build.ninja:
 	$(MESON) setup $(BUILD) --buildtype=debugoptimized
@@ -32,7 +35,7 @@ run: build
 
 check: check-normal check-san
 
-check-normal: build
+check-normal: build deps-lint
 	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 2
 
 check-san: build-san
