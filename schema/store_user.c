@@ -218,10 +218,11 @@ store_user_each(struct store *s, int (*cb)(void *, const struct user_row *),
 
 static const char SQL_COUNT[] = "SELECT count(*) FROM users";
 
-int
-store_user_count(struct store *s, int64_t *n)
+/* Run a one-row, one-column count query. */
+static int
+count_of(struct store *s, const char *sql, int64_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_COUNT);
+	sqlite3_stmt *st = store_stmt(s, sql);
 	int rc;
 
 	if (st == NULL)
@@ -230,6 +231,12 @@ store_user_count(struct store *s, int64_t *n)
 	*n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? STORE_OK : store_err_from_sqlite(rc);
+}
+
+int
+store_user_count(struct store *s, int64_t *n)
+{
+	return count_of(s, SQL_COUNT, n);
 }
 
 static const char SQL_META_GET[] = "SELECT v FROM meta WHERE k = ?";
@@ -339,13 +346,5 @@ static const char SQL_GRANT_COUNT[] =
 int
 store_org_grant_count(struct store *s, int64_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_GRANT_COUNT);
-	int rc;
-
-	if (st == NULL)
-		return STORE_EIO;
-	rc = sqlite3_step(st);
-	*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? STORE_OK : store_err_from_sqlite(rc);
+	return count_of(s, SQL_GRANT_COUNT, n);
 }

@@ -27,6 +27,19 @@ user_json(const struct user_row *u)
 	    "status", user_status_name(u->status));
 }
 
+/* Fetch user id into u, or answer 404/503. 0 or -1. */
+static int
+load_user(struct req *r, const char *id, struct user_row *u)
+{
+	int rc = store_user_by_id(r->db, id, u);
+
+	if (rc == STORE_ENOTFOUND)
+		req_not_found(r);
+	else if (rc != STORE_OK)
+		req_unavailable(r);
+	return rc == STORE_OK ? 0 : -1;
+}
+
 static void
 user_create_route(struct req *r)
 {
@@ -113,15 +126,8 @@ user_confirm_route(struct req *r)
 	}
 	if (req_write_begin(r) != 0)
 		return;
-	rc = store_user_by_id(r->db, id, &u);
-	if (rc == STORE_ENOTFOUND) {
-		req_not_found(r);
+	if (load_user(r, id, &u) != 0)
 		return;
-	}
-	if (rc != STORE_OK) {
-		req_unavailable(r);
-		return;
-	}
 	if (u.role != ROLE_COORDINATOR || u.status != USER_PENDING) {
 		req_problem(r, 409, "not-pending",
 		    "Only a pending coordinator can be confirmed.");
@@ -162,15 +168,8 @@ user_revoke_route(struct req *r)
 	}
 	if (req_write_begin(r) != 0)
 		return;
-	rc = store_user_by_id(r->db, id, &u);
-	if (rc == STORE_ENOTFOUND) {
-		req_not_found(r);
+	if (load_user(r, id, &u) != 0)
 		return;
-	}
-	if (rc != STORE_OK) {
-		req_unavailable(r);
-		return;
-	}
 	/* the org key exists only in coordinators' grants: revoking the last
 	 * holder would lose it for good, and with it every unassigned case */
 	if (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE) {
