@@ -158,7 +158,6 @@ user_revoke_route(struct req *r)
 {
 	const char *id = r->params[0];
 	struct user_row u;
-	int rc;
 
 	req_audit_object(r, AUDIT_OBJ_USER, id);
 	if (strcmp(id, r->actor_id) == 0) {
