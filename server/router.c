@@ -247,17 +247,16 @@ fail_committed:
 	req_unavailable(r);
 }
 
-void
-router_dispatch(struct req *r, const char *method, const char *url)
+int
+router_lookup(struct req *r, const char *method, const char *url)
 {
 	const struct route *row, *path_hit = NULL;
-	struct qcount q = { 0, 0 };
 	int m, rc;
 
-	r->status = 0;
+	r->route = NULL;
 	if (strncmp(url, "/api/v1/", 8) != 0 || !path_ok(url + 7)) {
 		req_problem(r, 404, "not-found", "No such resource.");
-		return;
+		return 404;
 	}
 	r->path = url + 7;
 	m = router_method(method);
@@ -268,22 +267,32 @@ router_dispatch(struct req *r, const char *method, const char *url)
 		path_hit = row;
 		if (row->method != m)
 			continue;
-		r->route = row;
 		if (rc < 0) {
 			/* well-formed route, ill-formed id: cannot exist */
 			req_problem(r, 404, "not-found", "No such object.");
-			return;
+			return 404;
 		}
-		break;
+		r->route = row;
+		return 0;
 	}
-	if (r->route == NULL) {
-		if (path_hit != NULL)
-			req_problem(r, 405, "method-not-allowed",
-			    "This method is not allowed on this resource.");
-		else
-			req_problem(r, 404, "not-found", "No such resource.");
+	if (path_hit != NULL) {
+		req_problem(r, 405, "method-not-allowed",
+		    "This method is not allowed on this resource.");
+		return 405;
+	}
+	req_problem(r, 404, "not-found", "No such resource.");
+	return 404;
+}
+
+void
+router_dispatch(struct req *r, const char *method, const char *url)
+{
+	const struct route *row;
+	struct qcount q = { 0, 0 };
+
+	r->status = 0;
+	if (router_lookup(r, method, url) != 0)
 		return;
-	}
 	row = r->route;
 	if (row->action == AUDIT_NONE && !(row->roles & R_ANON) &&
 	    authenticate(r) != 0)

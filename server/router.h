@@ -15,6 +15,13 @@
  * Fills r's output fields. Never fails: errors become problems. */
 void router_dispatch(struct req *r, const char *method, const char *url);
 
+/*
+ * Match method and url against the routing table: 0 with r->route and
+ * r->params set, or 404/405 with the problem answered. Pure: touches no
+ * connection, session or database (the fuzz target drives it).
+ */
+int router_lookup(struct req *r, const char *method, const char *url);
+
 /* Release what dispatch acquired (session, db, json, response). */
 void router_finish(struct req *r);
 
