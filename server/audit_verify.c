@@ -23,7 +23,7 @@ struct held_state {
 	size_t index;
 };
 
-/* Everything one run needs, on the heap: the parser's buffers are large. */
+/* The state of one verification run (heap-allocated with the parser). */
 struct verify {
 	const struct note_vkey *pinned;
 	const struct audit_verify_held *held;
