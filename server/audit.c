@@ -10,55 +10,6 @@
 #include "schema/store.h"
 #include "server/audit.h"
 
-static const char *const action_names[] = {
-	[AUDIT_NONE] = "none",
-	[AUDIT_SESSION_CREATE] = "session.create",
-	[AUDIT_SESSION_FAIL] = "session.fail",
-	[AUDIT_SESSION_END] = "session.end",
-	[AUDIT_USER_CREATE] = "user.create",
-	[AUDIT_USER_CONFIRM] = "user.confirm",
-	[AUDIT_USER_REVOKE] = "user.revoke",
-	[AUDIT_USER_PASSWORD] = "user.password",
-	[AUDIT_CASE_CREATE] = "case.create",
-	[AUDIT_CASE_LIST] = "case.list",
-	[AUDIT_CASE_READ] = "case.read",
-	[AUDIT_CASE_UPDATE] = "case.update",
-	[AUDIT_CASE_ASSIGN] = "case.assign",
-	[AUDIT_CASE_UNASSIGN] = "case.unassign",
-	[AUDIT_CASE_SHRED] = "case.shred",
-	[AUDIT_CONTACT_CREATE] = "contact.create",
-	[AUDIT_CONTACT_LIST] = "contact.list",
-	[AUDIT_EVAC_CREATE] = "evacuation.create",
-	[AUDIT_EVAC_LIST] = "evacuation.list",
-	[AUDIT_EVAC_READ] = "evacuation.read",
-	[AUDIT_EVAC_UPDATE] = "evacuation.update",
-	[AUDIT_EVAC_ADD_CASE] = "evacuation.add_case",
-	[AUDIT_AUDIT_READ] = "audit.read",
-	[AUDIT_AUDIT_EXPORT] = "audit.export",
-	[AUDIT_USER_LIST] = "user.list",
-	[AUDIT_REASON_ERASE] = "audit.reason_erase",
-	[AUDIT_KEY_ROTATE] = "audit.key_rotate",
-};
-
-const char *
-audit_action_name(int action)
-{
-	if (action < 0 || action > AUDIT_KEY_ROTATE)
-		return "unknown";
-	return action_names[action];
-}
-
-const char *
-audit_outcome_name(int outcome)
-{
-	switch (outcome) {
-	case AUDIT_ALLOWED:	return "allowed";
-	case AUDIT_DENIED:	return "denied";
-	case AUDIT_ERROR:	return "error";
-	}
-	return "unknown";
-}
-
 static int64_t
 now_ms(void)
 {

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * audit_entry: the canonical binary audit record, the leaf of the audit
+ * Merkle tree. Never JSON: one entry has exactly one encoding, so its hash
+ * is stable across versions of the server and across languages. Entries
+ * hold ids and codes only, never names or case content. The byte layout is
+ * documented in docs/audit.md; every multi-byte integer is big-endian.
+ *
+ *   u8  version (1)
+ *   u64 seq, the leaf index, from 0
+ *   u64 time, Unix milliseconds (UTC)
+ *   u8  actor id length (0..64, 0 = anonymous) + the id bytes
+ *   u8  role
+ *   u16 action code
+ *   u8  object type
+ *   u8  object id length (0..64) + the id bytes
+ *   u8  outcome
+ *   u8  request id length (0..64) + the id bytes
+ *   u8  reason flag (0 or 1) + 32-byte salted reason hash when 1
+ *   u16 extra length (0..256) + the extra bytes
+ *
+ * Ids are printable ASCII without spaces (0x21..0x7e), which covers the
+ * server's base64url ids and keeps every decoded entry safe to display.
+ * The codes below are stable: a code is never reused or renumbered.
+ */
+#ifndef CORRIDOR_AUDIT_ENTRY_H
+#define CORRIDOR_AUDIT_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUDIT_ENTRY_VERSION	1u
+#define AUDIT_ID_MAX_BYTES	64u	/* server ids are 22 chars */
+#define AUDIT_HASH_BYTES	32u	/* salted reason hash, SHA-256 */
+#define AUDIT_EXTRA_MAX_BYTES	256u	/* e.g. a new audit public key */
+
+/* 1 version + 8 seq + 8 time + (1+64) actor + 1 role + 2 action
+ * + 1 object type + (1+64) object + 1 outcome + (1+64) request
+ * + (1+32) reason + (2+256) extra = 508 bytes. */
+#define AUDIT_ENTRY_MAX		508u
+/* Every length 0, no reason: 1+8+8+1+1+2+1+1+1+1+1+2 = 28 bytes. */
+#define AUDIT_ENTRY_MIN		28u
+
+enum audit_role {
+	AUDIT_ROLE_ANONYMOUS = 0,
+	AUDIT_ROLE_ADMIN = 1,
+	AUDIT_ROLE_COORDINATOR = 2,
+	AUDIT_ROLE_CASEWORKER = 3,
+	AUDIT_ROLE_AUDITOR = 4,
+};
+
+enum audit_action {
+	AUDIT_SESSION_CREATE = 1,
+	AUDIT_SESSION_FAIL = 2,
+	AUDIT_SESSION_END = 3,
+	AUDIT_USER_CREATE = 4,
+	AUDIT_USER_CONFIRM = 5,
+	AUDIT_USER_REVOKE = 6,
+	AUDIT_USER_PASSWORD = 7,
+	AUDIT_CASE_CREATE = 8,
+	AUDIT_CASE_LIST = 9,
+	AUDIT_CASE_READ = 10,
+	AUDIT_CASE_UPDATE = 11,
+	AUDIT_CASE_ASSIGN = 12,
+	AUDIT_CASE_UNASSIGN = 13,
+	AUDIT_CASE_SHRED = 14,
+	AUDIT_CONTACT_CREATE = 15,
+	AUDIT_CONTACT_LIST = 16,
+	AUDIT_EVACUATION_CREATE = 17,
+	AUDIT_EVACUATION_LIST = 18,
+	AUDIT_EVACUATION_READ = 19,
+	AUDIT_EVACUATION_UPDATE = 20,
+	AUDIT_EVACUATION_ADD_CASE = 21,
+	AUDIT_AUDIT_READ = 22,
+	AUDIT_AUDIT_EXPORT = 23,
+	AUDIT_USER_LIST = 24,
+	AUDIT_AUDIT_REASON_ERASE = 25,
+	AUDIT_AUDIT_KEY_ROTATE = 26,
+};
+#define AUDIT_ACTION_MAX	26u
+
+enum audit_object {
+	AUDIT_OBJ_NONE = 0,
+	AUDIT_OBJ_USER = 1,
+	AUDIT_OBJ_CASE = 2,
+	AUDIT_OBJ_CONTACT = 3,
+	AUDIT_OBJ_EVACUATION = 4,
+	AUDIT_OBJ_AUDIT = 5,
+	AUDIT_OBJ_SESSION = 6,
+};
+#define AUDIT_OBJECT_MAX	6u
+
+enum audit_outcome {
+	AUDIT_ALLOWED = 1,
+	AUDIT_DENIED = 2,
+	AUDIT_ERROR = 3,
+};
+
+/* One decoded entry. Ids are NUL-terminated strings. */
+struct audit_entry {
+	uint64_t seq;
+	uint64_t time_ms;
+	char actor_id[AUDIT_ID_MAX_BYTES + 1];	/* "" = anonymous */
+	uint8_t role;				/* enum audit_role */
+	uint16_t action;			/* enum audit_action */
+	uint8_t object_type;			/* enum audit_object */
+	char object_id[AUDIT_ID_MAX_BYTES + 1];
+	uint8_t outcome;			/* enum audit_outcome */
+	char request_id[AUDIT_ID_MAX_BYTES + 1];
+	uint8_t has_reason;			/* 0 or 1 */
+	uint8_t reason_hash[AUDIT_HASH_BYTES];	/* audit_reason_hash() */
+	uint16_t extra_len;
+	uint8_t extra[AUDIT_EXTRA_MAX_BYTES];
+};
+
+/*
+ * Encode e into out (out_max bytes; AUDIT_ENTRY_MAX always suffices) and
+ * set *out_len. Fails with -1 on any field the decoder would reject, so
+ * nothing non-canonical is ever written. 0 or -1.
+ */
+int audit_entry_encode(uint8_t *out, size_t out_max, size_t *out_len,
+    const struct audit_entry *e) __attribute__((warn_unused_result));
+
+/*
+ * Decode exactly buf_len bytes. Rejects a short or long buffer, trailing
+ * bytes, an unknown version, role, action, object type or outcome, a
+ * reason flag other than 0/1, ids longer than 64 bytes or with bytes
+ * outside 0x21..0x7e, and extra longer than 256 bytes. e is zeroed on
+ * failure. 0 or -1.
+ */
+int audit_entry_decode(struct audit_entry *e, const uint8_t *buf,
+    size_t buf_len) __attribute__((warn_unused_result));
+
+/* Names, as in API.md ("case.read", "denied", "case", "caseworker").
+ * A name function returns NULL for an unknown code; a code function returns
+ * the code, or -1 for an unknown name (name_len bytes, no NUL needed). */
+const char *audit_action_name(unsigned code);
+int audit_action_code(const char *name, size_t name_len);
+const char *audit_outcome_name(unsigned code);
+int audit_outcome_code(const char *name, size_t name_len);
+const char *audit_object_name(unsigned code);
+int audit_object_code(const char *name, size_t name_len);
+const char *audit_role_name(unsigned code);
+int audit_role_code(const char *name, size_t name_len);
+
+#endif
