@@ -7,12 +7,14 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto/keys.h"
 #include "crypto/secmem.h"
@@ -115,28 +117,43 @@ is_loopback(const char *host)
 	return strncmp(host, "127.", 4) == 0;
 }
 
-/* Read a PEM file into a malloc'd NUL-terminated buffer. */
+/*
+ * Read a PEM file of at most MAX_PEM_BYTES into a NUL-terminated buffer in
+ * locked memory (the private key must not reach swap), or NULL. Free with
+ * secmem_free, which wipes it.
+ */
 static char *
 read_pem(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf;
-	size_t n;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
 
-	if (f == NULL)
+	/* read(2), not stdio: a FILE buffer would keep a copy of the key in
+	 * freed heap memory */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
-	if ((buf = malloc(65536)) == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, 65535, f);
-	if (!feof(f) || ferror(f)) {
-		secmem_wipe(buf, 65536);
-		free(buf);
-		fclose(f);
+	if ((buf = secmem_alloc(MAX_PEM_BYTES + 2)) == NULL) {
+		close(fd);
 		return NULL;
 	}
-	fclose(f);
+	for (;;) {
+		r = read(fd, buf + n, MAX_PEM_BYTES + 1 - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n > MAX_PEM_BYTES)
+			break;
+	}
+	close(fd);
+	/* an error, an empty file, or one byte over the cap */
+	if (r < 0 || n == 0 || n > MAX_PEM_BYTES) {
+		secmem_free(buf);
+		return NULL;
+	}
 	buf[n] = '\0';
 	*len = n;
 	return buf;
@@ -179,7 +196,8 @@ cli_serve(int argc, char **argv)
 	if (o.tls_cert != NULL &&
 	    ((cert = read_pem(o.tls_cert, &cert_len)) == NULL ||
 	    (key = read_pem(o.tls_key, &key_len)) == NULL)) {
-		cli_error("cannot read the TLS certificate or key");
+		cli_error("cannot read the TLS certificate or key (PEM, at most "
+		    "%u bytes each)", MAX_PEM_BYTES);
 		goto done;
 	}
 	if (secret_read(&pass, &pass_len, o.passphrase_file,
@@ -232,12 +250,18 @@ cli_serve(int argc, char **argv)
 	hc.tls_key_pem = key;
 	hc.quiet = o.quiet;
 	if (http_start(&hc, &port) != 0) {
-		cli_error("cannot listen on %s:%u", o.host, (unsigned)o.port);
+		if (cert != NULL)
+			cli_error("cannot serve HTTPS on %s:%u: the address is in "
+			    "use, or the TLS certificate and key were refused",
+			    o.host, (unsigned)o.port);
+		else
+			cli_error("cannot listen on %s:%u", o.host,
+			    (unsigned)o.port);
 		goto done_sessions;
 	}
-	/* the daemon holds its own copy of the TLS key now */
-	if (key != NULL)
-		secmem_wipe(key, key_len);
+	/* GnuTLS holds its own copy of the TLS key now */
+	secmem_free(key);
+	key = NULL;
 	fprintf(stderr, "corridor: listening on %s://%s:%u\n",
 	    cert ? "https" : "http", o.host, (unsigned)port);
 
@@ -261,10 +285,7 @@ done:
 	store_close(s);
 	secmem_free(ks);
 	secret_free(pass, pass_len);
-	if (key != NULL) {
-		secmem_wipe(key, key_len);
-		free(key);
-	}
-	free(cert);
+	secmem_free(key);
+	secmem_free(cert);
 	return rc;
 }
