@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * cli_serve: `corridor serve DIR`. Unwraps K_db with the operator
- * passphrase, opens and checks the database, opens the connection pool
- * before any thread starts, then serves until SIGINT or SIGTERM. K_db is
- * wiped once every connection is keyed.
+ * cli_serve: `corridor serve DIR`. Takes the data directory lock (one
+ * server per directory, and no key change while it runs), unwraps K_db
+ * with the operator passphrase (settling an interrupted rekey first),
+ * opens and checks the database, opens the connection pool before any
+ * thread starts, then serves until SIGINT or SIGTERM. K_db is wiped once
+ * every connection is keyed; the TLS private key is read into locked
+ * memory and wiped once the daemon holds it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,6 +23,7 @@
 #include "crypto/secmem.h"
 #include "schema/store.h"
 #include "server/cli.h"
+#include "server/datadir.h"
 #include "server/http.h"
 #include "server/limits.h"
 #include "server/secret.h"
@@ -171,7 +175,7 @@ cli_serve(int argc, char **argv)
 	size_t pass_len = 0, cert_len = 0, key_len = 0;
 	uint16_t port;
 	sigset_t sigs;
-	int rc = 1, kr, sig;
+	int rc = 1, kr, sig, lock = -1;
 
 	if (parse(argc, argv, &o) != 0) {
 		cli_error("usage: corridor serve DIR [--passphrase-file F] "
@@ -193,6 +197,13 @@ cli_serve(int argc, char **argv)
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
+	/* one server per directory, and no key change while it runs */
+	if ((lock = datadir_lock(o.dir)) == -1) {
+		cli_error(errno == EWOULDBLOCK ? "the data directory is in use "
+		    "by another corridor process" :
+		    "cannot open the data directory");
+		goto done;
+	}
 	if (o.tls_cert != NULL &&
 	    ((cert = read_pem(o.tls_cert, &cert_len)) == NULL ||
 	    (key = read_pem(o.tls_key, &key_len)) == NULL)) {
@@ -210,11 +221,12 @@ cli_serve(int argc, char **argv)
 		cli_error("cannot allocate locked memory");
 		goto done;
 	}
-	kr = keys_wrap_open(keys_path, pass, pass_len, ks);
+	kr = datadir_open_keys(o.dir, lock, pass, pass_len, ks, err,
+	    sizeof(err));
 	secret_free(pass, pass_len);
 	pass = NULL;
-	if (kr != KEYS_OK) {
-		cli_error("%s", keys_strerror(kr));
+	if (kr != 0) {
+		cli_error("%s", err);
 		goto done;
 	}
 	/* check the key and schema on one connection, then key the pool */
@@ -287,5 +299,6 @@ done:
 	secret_free(pass, pass_len);
 	secmem_free(key);
 	secmem_free(cert);
+	datadir_unlock(lock);
 	return rc;
 }

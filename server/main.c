@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * main: the corridor command line. Dispatches to init, serve and audit
- * verify; everything that can fail before serving reports one line on
- * stderr and exits 1 (operational) or 2 (usage).
+ * main: the corridor command line. Dispatches to init, serve, backup,
+ * restore and audit verify; everything that can fail before serving
+ * reports one line on stderr and exits 1 (operational) or 2 (usage).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +24,8 @@ usage(FILE *f)
 	    "       corridor serve DIR [--passphrase-file F] [--listen HOST:PORT]\n"
 	    "                      [--tls-cert F --tls-key F] [--insecure-http]\n"
 	    "                      [--session-idle SECONDS] [--quiet]\n"
+	    "       corridor backup DIR OUT [--passphrase-file F]\n"
+	    "       corridor restore BACKUP DIR [--passphrase-file F]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
 	    "       corridor --help | --version\n");
 }
@@ -90,6 +92,10 @@ main(int argc, char **argv)
 		return cli_init(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0)
 		return cli_serve(argc - 1, argv + 1);
+	if (strcmp(argv[1], "backup") == 0)
+		return cli_backup(argc - 1, argv + 1);
+	if (strcmp(argv[1], "restore") == 0)
+		return cli_restore(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "verify") == 0)
 		return audit_verify_cli(argc - 2, argv + 2);

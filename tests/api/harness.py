@@ -50,13 +50,15 @@ class Response:
 class Server:
     """One corridor instance with its own data directory."""
 
-    def __init__(self, extra_args=(), datadir=None, init=True, cafile=None):
+    def __init__(self, extra_args=(), datadir=None, init=True, cafile=None,
+                 passphrase=None):
         """cafile: the certificate to trust when extra_args turn TLS on
-        (--tls-cert/--tls-key); requests then go over HTTPS."""
+        (--tls-cert/--tls-key); requests then go over HTTPS. passphrase:
+        the operator passphrase of an existing datadir (init=False)."""
         self.tmp = tempfile.mkdtemp(prefix="corridor-api-")
         self.dir = datadir or os.path.join(self.tmp, "data")
         self.passfile = os.path.join(self.tmp, "passphrase")
-        self.passphrase = "op-" + secrets.token_hex(12)
+        self.passphrase = passphrase or "op-" + secrets.token_hex(12)
         write_secret(self.passfile, self.passphrase)
         self.admin_pw, self.coord_pw = ADMIN_PW, COORD_PW
         apw = os.path.join(self.tmp, "apw")
