@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * main: the corridor command line. Dispatches to init, serve, backup,
- * restore and audit verify; everything that can fail before serving
- * reports one line on stderr and exits 1 (operational) or 2 (usage).
+ * restore, passphrase, rekey and audit verify; everything that can fail
+ * before serving reports one line on stderr and exits 1 (operational) or 2
+ * (usage).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,9 @@ usage(FILE *f)
 	    "                      [--session-idle SECONDS] [--quiet]\n"
 	    "       corridor backup DIR OUT [--passphrase-file F]\n"
 	    "       corridor restore BACKUP DIR [--passphrase-file F]\n"
+	    "       corridor passphrase DIR [--passphrase-file F]\n"
+	    "                      [--new-passphrase-file F]\n"
+	    "       corridor rekey DIR [--passphrase-file F]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
 	    "       corridor --help | --version\n");
 }
@@ -96,6 +100,10 @@ main(int argc, char **argv)
 		return cli_backup(argc - 1, argv + 1);
 	if (strcmp(argv[1], "restore") == 0)
 		return cli_restore(argc - 1, argv + 1);
+	if (strcmp(argv[1], "passphrase") == 0)
+		return cli_passphrase(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rekey") == 0)
+		return cli_rekey(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "verify") == 0)
 		return audit_verify_cli(argc - 2, argv + 2);
