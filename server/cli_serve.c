@@ -87,6 +87,8 @@ parse(int argc, char **argv, struct serve_opts *o)
 	snprintf(o->host, sizeof(o->host), "127.0.0.1");
 	o->port = 8080;
 	o->session_idle_s = SESSION_IDLE_S;
+	/* getopt's own messages echo argv, which may hold a mistyped secret */
+	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -262,6 +262,17 @@ def test_one_server_per_directory():
         s.cleanup()
 
 
+def test_unknown_options_are_not_echoed():
+    """getopt would print "unrecognized option '--x=...'", and an operator
+    who types a secret into an option would see it in logs."""
+    for cmd in ("init", "serve", "backup", "restore", "passphrase", "rekey"):
+        r = corridor(cmd, "--secret=%s-hunter2" % MARK, "/nonexistent/x")
+        assert r.returncode == 2, (cmd, r.stderr)
+        assert "hunter2" not in r.stderr + r.stdout, (cmd, r.stderr)
+        assert "usage" in one_line(r.stderr)
+
+
 if __name__ == "__main__":
     run([test_passphrase_change, test_rekey, test_rekey_refuses_plaintext,
-         test_interrupted_rekey_is_settled, test_one_server_per_directory])
+         test_interrupted_rekey_is_settled, test_one_server_per_directory,
+         test_unknown_options_are_not_echoed])
