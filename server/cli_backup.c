@@ -177,6 +177,9 @@ cli_backup(int argc, char **argv)
 		cli_error("no corridor database in %s", o.from);
 		return 1;
 	}
+	/* our connection may create the WAL files of a stopped server */
+	if (datadir_check_owner(o.from) != 0)
+		return 1;
 	if (mkdir(o.to, 0700) != 0) {
 		cli_error(errno == EEXIST ? "refusing: %s already exists; a "
 		    "backup goes into a new directory" :
@@ -253,6 +256,8 @@ cli_restore(int argc, char **argv)
 		return 1;
 	} else if (!empty) {
 		cli_error("refusing to overwrite: %s is not empty", o.to);
+		return 1;
+	} else if (datadir_check_owner(o.to) != 0) {
 		return 1;
 	}
 	if ((lock = datadir_lock(o.to)) == -1) {

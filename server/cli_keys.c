@@ -111,7 +111,8 @@ cli_passphrase(int argc, char **argv)
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
-	if ((lock = lock_or_say(o.dir)) == -1)
+	if (datadir_check_owner(o.dir) != 0 ||
+	    (lock = lock_or_say(o.dir)) == -1)
 		return 1;
 	if (secret_read(&old, &old_len, o.passphrase_file,
 	    "Current operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
@@ -219,7 +220,8 @@ cli_rekey(int argc, char **argv)
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
-	if ((lock = lock_or_say(o.dir)) == -1)
+	if (datadir_check_owner(o.dir) != 0 ||
+	    (lock = lock_or_say(o.dir)) == -1)
 		return 1;
 	if (secret_read(&pass, &pass_len, o.passphrase_file,
 	    "Operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,

@@ -199,6 +199,8 @@ cli_serve(int argc, char **argv)
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
+	if (datadir_check_owner(o.dir) != 0)
+		goto done;
 	/* one server per directory, and no key change while it runs */
 	if ((lock = datadir_lock(o.dir)) == -1) {
 		cli_error(errno == EWOULDBLOCK ? "the data directory is in use "

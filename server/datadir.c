@@ -43,6 +43,23 @@ datadir_unlock(int fd)
 }
 
 int
+datadir_check_owner(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		cli_error("cannot read the data directory %s", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		cli_error("refusing: %s belongs to another user; run this as "
+		    "that user (for example sudo -u corridor)", dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
 datadir_sync(const char *dir)
 {
 	int fd, rc;

@@ -43,6 +43,15 @@ int datadir_open_keys(const char *dir, int lock_fd, const char *pass,
     size_t pass_len, struct keys_secret *ks, char *err, size_t err_len)
     __attribute__((warn_unused_result));
 
+/*
+ * 0 if dir belongs to the effective user, else -1 after printing one line
+ * (cli_error) naming what to do. Files that corridor creates or replaces
+ * in a data directory (keys, the WAL) take the creator's owner: run as
+ * root on the service user's directory, a key change would leave a key
+ * file the service cannot read.
+ */
+int datadir_check_owner(const char *dir);
+
 /* fsync a directory, so renames and new names in it are durable. 0 or -1. */
 int datadir_sync(const char *dir);
 

@@ -272,7 +272,53 @@ def test_unknown_options_are_not_echoed():
         assert "usage" in one_line(r.stderr)
 
 
+def test_other_users_directory_refused():
+    """Run as root on the service user's directory, a key change would
+    leave files the service cannot read: every command refuses instead."""
+    if os.geteuid() != 0:
+        print("skip test_other_users_directory_refused: needs root to "
+              "hand a directory to another user", flush=True)
+        return
+    s, _ = with_user()
+    work = tempfile.mkdtemp(prefix="corridor-keys-")
+    try:
+        nobody = 65534
+        for root, dirs, files in os.walk(s.dir):
+            for n in dirs + files:
+                os.chown(os.path.join(root, n), nobody, nobody)
+        os.chown(s.dir, nobody, nobody)
+        k0 = sha(os.path.join(s.dir, "keys"))
+        for args in (["serve", s.dir, "--listen", "127.0.0.1:0"],
+                     ["rekey", s.dir], ["passphrase", s.dir],
+                     ["backup", s.dir, os.path.join(work, "bk")]):
+            r = corridor(*(args + ["--passphrase-file", s.passfile]))
+            assert r.returncode == 1, (args, r.stderr)
+            assert "another user" in one_line(r.stderr), r.stderr
+        assert sha(os.path.join(s.dir, "keys")) == k0
+        assert listing(s.dir) == ["corridor.db", "keys"]
+        assert not os.path.exists(os.path.join(work, "bk"))
+        # restore into an empty directory that is not ours
+        for root, dirs, files in os.walk(s.dir):
+            for n in dirs + files:
+                os.chown(os.path.join(root, n), 0, 0)
+        os.chown(s.dir, 0, 0)
+        r = corridor("backup", s.dir, os.path.join(work, "bk"),
+                     "--passphrase-file", s.passfile)
+        assert r.returncode == 0, r.stderr
+        target = os.path.join(work, "theirs")
+        os.mkdir(target, 0o700)
+        os.chown(target, nobody, nobody)
+        r = corridor("restore", os.path.join(work, "bk"), target,
+                     "--passphrase-file", s.passfile)
+        assert r.returncode == 1 and "another user" in one_line(r.stderr)
+        assert os.listdir(target) == []
+    finally:
+        s.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     run([test_passphrase_change, test_rekey, test_rekey_refuses_plaintext,
          test_interrupted_rekey_is_settled, test_one_server_per_directory,
-         test_unknown_options_are_not_echoed])
+         test_unknown_options_are_not_echoed,
+         test_other_users_directory_refused])
