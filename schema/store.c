@@ -118,18 +118,19 @@ done:
 	return rc;
 }
 
-int
-store_open(struct store **out, const char *path,
-    const uint8_t key[STORE_KEY_BYTES], int create)
+/* Open and key path with the given open flags; tune: also set the
+ * persistent and per-connection pragmas of a live database (journal mode
+ * and friends), which store_open_existing must not. */
+static int
+open_keyed(struct store **out, const char *path,
+    const uint8_t key[STORE_KEY_BYTES], int flags, int tune)
 {
 	struct store *s;
-	int flags, rc;
+	int rc;
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return STORE_ENOMEM;
-	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-	    (create ? SQLITE_OPEN_CREATE : 0);
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		rc = STORE_EIO;
 		goto fail;
@@ -146,12 +147,15 @@ store_open(struct store **out, const char *path,
 	/* PRAGMA key never fails: the first read is what checks the key */
 	if ((rc = exec1(s->db, "SELECT count(*) FROM sqlite_master")) != STORE_OK)
 		goto fail;
-	if ((rc = exec1(s->db,
+	/* temp_store on every connection: sorts and temporary tables of an
+	 * export must not spill to files outside the cipher */
+	if ((rc = exec1(s->db, "PRAGMA temp_store = MEMORY")) != STORE_OK)
+		goto fail;
+	if (tune && (rc = exec1(s->db,
 	    "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;"
-	    "PRAGMA secure_delete = ON;"
-	    "PRAGMA temp_store = MEMORY;")) != STORE_OK)
+	    "PRAGMA secure_delete = ON;")) != STORE_OK)
 		goto fail;
 	sqlite3_busy_timeout(s->db, 5000);
 	*out = s;
@@ -159,6 +163,25 @@ store_open(struct store **out, const char *path,
 fail:
 	store_close(s);
 	return rc;
+}
+
+int
+store_open(struct store **out, const char *path,
+    const uint8_t key[STORE_KEY_BYTES], int create)
+{
+	return open_keyed(out, path, key, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0), 1);
+}
+
+int
+store_open_existing(struct store **out, const char *path,
+    const uint8_t key[STORE_KEY_BYTES])
+{
+	/* READWRITE, not READONLY: an ATTACH inherits the main database's
+	 * open flags, and an export must be able to write its target.
+	 * SQLite falls back to read-only for a file it cannot write. */
+	return open_keyed(out, path, key, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, 0);
 }
 
 void

@@ -41,6 +41,14 @@ struct store;
 int store_open(struct store **out, const char *path,
     const uint8_t key[STORE_KEY_BYTES], int create)
     __attribute__((warn_unused_result));
+/*
+ * Open an existing file with the same checks, but change nothing in it:
+ * the journal mode and other settings are left as they are and nothing is
+ * written unless the caller writes. For backups at rest, which must not be
+ * modified by reading them, and for key probes. Returns a store_err.
+ */
+int store_open_existing(struct store **out, const char *path,
+    const uint8_t key[STORE_KEY_BYTES]) __attribute__((warn_unused_result));
 void store_close(struct store *s);	/* NULL is fine */
 
 sqlite3 *store_db(struct store *s);

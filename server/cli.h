@@ -17,6 +17,10 @@
 int cli_init(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_check(int argc, char **argv);
+int cli_backup(int argc, char **argv);		/* cli_backup.c */
+int cli_restore(int argc, char **argv);		/* cli_backup.c */
+int cli_passphrase(int argc, char **argv);	/* cli_keys.c */
+int cli_rekey(int argc, char **argv);		/* cli_keys.c */
 
 /* Join dir and name into out; 0, or -1 if it does not fit. */
 int cli_path(char *out, size_t out_len, const char *dir, const char *name);

@@ -47,6 +47,8 @@ parse(int argc, char **argv, struct init_opts *o)
 	int ch;
 
 	memset(o, 0, sizeof(*o));
+	/* getopt's own messages echo argv, which may hold a mistyped secret */
+	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {

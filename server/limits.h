@@ -29,6 +29,16 @@
  * byte, so a slow-drip body cannot hold a worker forever. */
 #define REQUEST_DEADLINE_S		10u
 
+/* On SIGTERM the listening socket closes at once; requests already in
+ * flight get this long to finish before the daemon stops. A request cannot
+ * legitimately take longer than REQUEST_DEADLINE_S to arrive, plus an
+ * Argon2 queue wait; systemd's default stop timeout (90 s) is well above. */
+#define SHUTDOWN_GRACE_S		15u
+
+/* Largest TLS certificate chain or private key file, PEM. A full chain of
+ * three RSA-4096 certificates is about 7 KiB; 64 KiB leaves room. */
+#define MAX_PEM_BYTES			(64u * 1024u)
+
 /* Worker threads behind the epoll thread. Two cores; blocking work (Argon2,
  * fsync) needs a few extra threads so it does not pin every worker. */
 #define HTTP_WORKER_THREADS		8u

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * main: the corridor command line. Dispatches to init, serve and audit
- * verify; everything that can fail before serving reports one line on
- * stderr and exits 1 (operational) or 2 (usage).
+ * main: the corridor command line. Dispatches to init, serve, backup,
+ * restore, passphrase, rekey and audit verify; everything that can fail
+ * before serving reports one line on stderr and exits 1 (operational) or 2
+ * (usage).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,11 @@ usage(FILE *f)
 	    "                      [--tls-cert F --tls-key F] [--insecure-http]\n"
 	    "                      [--session-idle SECONDS] [--quiet]\n"
 	    "       corridor check DIR [--passphrase-file F]\n"
+	    "       corridor backup DIR OUT [--passphrase-file F]\n"
+	    "       corridor restore BACKUP DIR [--passphrase-file F]\n"
+	    "       corridor passphrase DIR [--passphrase-file F]\n"
+	    "                      [--new-passphrase-file F]\n"
+	    "       corridor rekey DIR [--passphrase-file F]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
 	    "       corridor --help | --version\n");
 }
@@ -93,6 +99,14 @@ main(int argc, char **argv)
 		return cli_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cli_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "backup") == 0)
+		return cli_backup(argc - 1, argv + 1);
+	if (strcmp(argv[1], "restore") == 0)
+		return cli_restore(argc - 1, argv + 1);
+	if (strcmp(argv[1], "passphrase") == 0)
+		return cli_passphrase(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rekey") == 0)
+		return cli_rekey(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "verify") == 0)
 		return audit_verify_cli(argc - 2, argv + 2);
