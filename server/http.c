@@ -376,39 +376,32 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 	/* MHD_USE_ITC: MHD_quiesce_daemon refuses to work without it */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	if (cfg->tls_cert_pem != NULL)
-		flags |= MHD_USE_TLS;
+	/* One option list; the TLS rows are cut off (MHD_OPTION_END) when
+	 * serving plain HTTP. Two-argument options put the first in value
+	 * (cast to intptr_t), single pointers go in ptr_value. */
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_SOCK_ADDR, 0, &sa },
+		{ MHD_OPTION_THREAD_POOL_SIZE, HTTP_WORKER_THREADS, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL },
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, MAX_CONNECTIONS_PER_IP, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_TIMEOUT_S, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, MAX_CONN_MEMORY_BYTES, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		{ MHD_OPTION_END, 0, NULL },	/* TLS_AT: replaced for TLS */
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)cfg->tls_key_pem },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		  (void *)(uintptr_t)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	enum { TLS_AT = 7 };
+
 	if (cfg->tls_cert_pem != NULL) {
-		daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL,
-		    on_request, NULL,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_WORKER_THREADS,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		    (unsigned int)MAX_CONNECTIONS_PER_IP,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_IDLE_TIMEOUT_S,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		    (size_t)MAX_CONN_MEMORY_BYTES,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		    MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert_pem,
-		    MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
-		    MHD_OPTION_HTTPS_PRIORITIES,
-		    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
-		    MHD_OPTION_END);
-	} else {
-		daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL,
-		    on_request, NULL,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_WORKER_THREADS,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		    (unsigned int)MAX_CONNECTIONS_PER_IP,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_IDLE_TIMEOUT_S,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		    (size_t)MAX_CONN_MEMORY_BYTES,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		    MHD_OPTION_END);
+		flags |= MHD_USE_TLS;
+		opts[TLS_AT].option = MHD_OPTION_HTTPS_MEM_CERT;
+		opts[TLS_AT].ptr_value = (void *)(uintptr_t)cfg->tls_cert_pem;
 	}
+	daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request,
+	    NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (daemon_ == NULL)
 		return -1;
 	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
