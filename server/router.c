@@ -30,6 +30,9 @@ static const struct route *const tables[] = {
 	route_health_table,
 	route_session_table,
 	route_user_table,
+	route_case_table,
+	route_contact_table,
+	route_evac_table,
 };
 
 static const char *const method_names[] = {
