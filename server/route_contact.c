@@ -309,7 +309,8 @@ contact_list_route(struct req *r)
 			req_unavailable(r);
 		goto done;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), by_time);
+	if (l.n > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(l.v, l.n, sizeof(*l.v), by_time);
 	if (after[0] != '\0') {
 		for (start = 0; start < l.n; start++)
 			if (strcmp(l.v[start].id, after) == 0)
