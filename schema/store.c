@@ -334,6 +334,18 @@ store_read_end(struct store *s)
 	s->in_read = 0;
 }
 
+int
+store_checkpoint_truncate(struct store *s)
+{
+	int rc;
+
+	if (s->in_write || s->in_read)
+		return STORE_EBUSY;
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL);
+	return store_err_from_sqlite(rc);
+}
+
 /* --- pool ------------------------------------------------------------------ */
 
 static struct {

@@ -85,6 +85,15 @@ int store_in_write(struct store *s);
 int store_read_begin(struct store *s) __attribute__((warn_unused_result));
 void store_read_end(struct store *s);
 
+/*
+ * Checkpoint the WAL into the database and truncate it to zero bytes, so
+ * that pages deleted by a committed transaction (a crypto-shred) no longer
+ * linger in old WAL frames. Outside any transaction; waits up to the busy
+ * timeout for readers. Best effort: returns a store_err, changes nothing
+ * on failure.
+ */
+int store_checkpoint_truncate(struct store *s);
+
 /* Prepared statement cache keyed by the SQL text's address: the same
  * static string always maps to the same statement on this connection.
  * The statement is reset and its bindings cleared. NULL on error. */

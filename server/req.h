@@ -66,6 +66,9 @@ struct req {
 						 * request headers) */
 	size_t			 audit_reason_len;
 	int			 audit_action;	/* 0: the route's action */
+
+	/* --- after the commit ------------------------------------------------ */
+	int			 checkpoint_after;	/* truncate the WAL (shred) */
 };
 
 /* Answer with JSON (steals obj). Status 2xx. */

@@ -471,6 +471,9 @@ shred_route(struct req *r)
 	/* its caseworkers may no longer hold the evacuation's key */
 	if (access_evac_sync(r, a.c.evacuation_id, 0, NULL) != 0)
 		goto done;
+	/* secure_delete zeroes the freed pages in the database file; old
+	 * copies of them in the WAL go once the dispatcher has committed */
+	r->checkpoint_after = 1;
 	req_no_content(r);
 done:
 	access_case_close(r, &a);

@@ -580,7 +580,11 @@ def test_shred():
     co = T["coord"]
     s.post("/cases/%s/contacts" % cid, {"channel": "sms", "summary": SUMMARY},
            token=T["cw-a"])
+    wal = os.path.join(s.dir, "corridor.db-wal")
+    assert os.path.getsize(wal) > 0
     assert s.post("/cases/%s/shred" % cid, token=co).status == 204
+    # the WAL, which held copies of the deleted pages, was truncated
+    assert os.path.getsize(wal) == 0
     problem(s.get("/cases/" + cid, token=co, headers=reason()), 410, "shredded")
     problem(s.get("/cases/" + cid, token=co), 410, "shredded")
     problem(s.get("/cases/" + cid, token=T["cw-a"]), 410, "shredded")
