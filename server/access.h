@@ -7,10 +7,11 @@
  *                denied), so a caseworker cannot learn that it exists.
  *                Evacuations only through a live member case, else 404.
  *   coordinator  every case's metadata. Content (person, notes, contacts)
- *                of a case they are not assigned to is break-glass: it
- *                needs X-Access-Reason, else 403 reason-required; with it
- *                the audit entry carries the reason. K_case then comes from
- *                the org wrap. Every evacuation.
+ *                of a case they are not assigned to (only caseworkers are
+ *                ever assigned) is break-glass: it needs X-Access-Reason,
+ *                else 403 reason-required; with it the audit entry carries
+ *                the reason. K_case then comes from the org wrap. Every
+ *                evacuation.
  *   admin,       no case route admits them (the route's role mask answers
  *   auditor      403 before any handler runs).
  *

@@ -187,8 +187,11 @@ case_create_route(struct req *r)
 	memcpy(c.created_by, r->actor_id, sizeof(c.created_by));
 	if (req_write_begin(r) != 0)
 		goto done;
-	rc = casefile_case_create(r->db, &c, r->actor_id, person, person_len,
-	    notes, strlen(notes), key);
+	/* a creating caseworker is assigned; a coordinator is not (only
+	 * caseworkers are ever assigned, so a coordinator's content reads are
+	 * always through the org key, with a reason) */
+	rc = casefile_case_create(r->db, &c, r->role == ROLE_CASEWORKER ?
+	    r->actor_id : NULL, person, person_len, notes, strlen(notes), key);
 	if (rc != CASEFILE_OK) {
 		access_fail(r, rc);
 		goto done;

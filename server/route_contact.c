@@ -343,7 +343,7 @@ done:
 }
 
 const struct route route_contact_table[] = {
-	{ M_POST, "/cases/{id}/contacts", R_CASEWORKER | R_COORD, ROUTE_BODY,
+	{ M_POST, "/cases/{id}/contacts", R_CASEWORKER, ROUTE_BODY,
 	  AUDIT_CONTACT_CREATE, AUDIT_OBJ_CASE, contact_create_route },
 	{ M_GET, "/cases/{id}/contacts", R_CASEWORKER | R_COORD, ROUTE_QUERY,
 	  AUDIT_CONTACT_LIST, AUDIT_OBJ_CASE, contact_list_route },

@@ -39,11 +39,16 @@ evac_json(struct req *r, const struct evac_row *e, const uint8_t *key)
 		req_unavailable(r);
 		goto done;
 	}
-	if ((cases = json_array()) == NULL)
-		goto oom;
-	for (size_t i = 0; i < ids.n; i++)
-		if (json_array_append_new(cases, json_string(ids.id[i])) != 0)
-			goto oom;
+	cases = json_array();
+	for (size_t i = 0; cases != NULL && i < ids.n; i++)
+		if (json_array_append_new(cases, json_string(ids.id[i])) != 0) {
+			json_decref(cases);
+			cases = NULL;
+		}
+	if (cases == NULL) {
+		req_internal(r);
+		goto done;
+	}
 	if (key != NULL) {
 		if (store_evac_details(r->db, e->id, &ct, &ct_len) != STORE_OK) {
 			req_unavailable(r);
@@ -68,13 +73,11 @@ evac_json(struct req *r, const struct evac_row *e, const uint8_t *key)
 	    "case_ids", cases, "key_version", (json_int_t)e->key_version,
 	    "created_at", created, "updated_at", updated);
 	if (o == NULL ||
-	    (details != NULL && json_object_set(o, "details", details) != 0))
-		goto oom;
-	goto done;
-oom:
-	json_decref(o);
-	o = NULL;
-	req_internal(r);
+	    (details != NULL && json_object_set(o, "details", details) != 0)) {
+		json_decref(o);
+		o = NULL;
+		req_internal(r);
+	}
 done:
 	json_decref(cases);
 	json_decref(details);

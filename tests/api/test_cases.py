@@ -129,12 +129,23 @@ def test_create_and_read():
     assert r.json()["household_size"] == 1
 
 
-def test_coordinator_creates_and_is_assigned():
+def test_coordinator_creates_without_being_assigned():
     s = srv()
     c = new_case(s, T["coord"])
-    assert c["assignees"] == [T["coord-id"]]
-    # the creator reads it back without a reason
-    assert s.get("/cases/" + c["id"], token=T["coord"]).status == 200
+    # only caseworkers are ever assigned; the case key goes to the org
+    assert c["assignees"] == [] and c["person"] == PERSON
+    # so reading it back is break-glass like any coordinator content read
+    problem(s.get("/cases/" + c["id"], token=T["coord"]), 403,
+            "reason-required")
+    r = s.get("/cases/" + c["id"], token=T["coord"], headers=reason())
+    assert r.status == 200 and r.json()["notes"] == NOTE, r
+    wraps = peek(s, "query", "SELECT recipient_id FROM case_keys WHERE "
+                 "case_id = '%s'" % c["id"])
+    assert [json.loads(l)[0] for l in wraps.splitlines()] == ["org"]
+    # once a caseworker is assigned, they read it without a reason
+    s.post("/cases/%s/assignments" % c["id"], {"user_id": T["cw-b-id"]},
+           token=T["coord"])
+    assert s.get("/cases/" + c["id"], token=T["cw-b"]).json()["person"] == PERSON
 
 
 def test_lists_are_summaries_only():
@@ -457,9 +468,9 @@ def test_contact_bad_input():
         assert r.status == 422, (body, r)
         problem(r, 422)
     assert s.get(path, token=a).json()["contacts"] == []
-    # an unassigned coordinator may read (with a reason) but not log
+    # contacts are logged by assigned caseworkers only
     problem(s.post(path, {"channel": "x", "summary": "y"}, token=T["coord"],
-                   headers=reason()), 403, "not-assigned")
+                   headers=reason()), 403, "forbidden")
     assert s.healthy()
 
 
@@ -828,7 +839,7 @@ def test_clean_shutdown():
 
 
 if __name__ == "__main__":
-    run([test_create_and_read, test_coordinator_creates_and_is_assigned,
+    run([test_create_and_read, test_coordinator_creates_without_being_assigned,
          test_lists_are_summaries_only, test_caseworker_isolation,
          test_break_glass_needs_a_reason,
          test_auditors_and_admins_see_no_content, test_patch_fields,
