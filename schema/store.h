@@ -82,6 +82,26 @@ int store_write_begin(struct store *s) __attribute__((warn_unused_result));
 int store_write_end(struct store *s, int commit);
 int store_in_write(struct store *s);
 
+/*
+ * Read snapshots. A handler that reads several rows which must agree (a
+ * case, its key wrap and its contacts, while a rotation may commit) opens
+ * a deferred transaction so every statement sees one snapshot, and ends it
+ * before it returns. Inside a write transaction begin is a no-op;
+ * store_write_begin and store_pool_release end an open snapshot.
+ * begin returns a store_err.
+ */
+int store_read_begin(struct store *s) __attribute__((warn_unused_result));
+void store_read_end(struct store *s);
+
+/*
+ * Checkpoint the WAL into the database and truncate it to zero bytes, so
+ * that pages deleted by a committed transaction (a crypto-shred) no longer
+ * linger in old WAL frames. Outside any transaction; waits up to the busy
+ * timeout for readers. Best effort: returns a store_err, changes nothing
+ * on failure.
+ */
+int store_checkpoint_truncate(struct store *s);
+
 /* Prepared statement cache keyed by the SQL text's address: the same
  * static string always maps to the same statement on this connection.
  * The statement is reset and its bindings cleared. NULL on error. */

@@ -56,8 +56,19 @@
 /* Most elements (object members + array items, summed recursively). */
 #define MAX_JSON_ELEMENTS		512u
 
-/* Longest JSON string value, in bytes, unless a field has its own cap. */
-#define MAX_JSON_STRING_BYTES		4096u
+/* Longest JSON string value the parser accepts, in bytes: the largest
+ * single field we define (case notes). Every getter applies its field's own,
+ * smaller cap; strings inside free-form objects (person, evacuation
+ * details) are held to MAX_FREEFORM_STRING_BYTES. */
+#define MAX_JSON_STRING_BYTES		MAX_NOTES_BYTES
+
+/* Longest string inside a free-form object (person, details): a name, an
+ * address, a phone number or a short remark, never a document. */
+#define MAX_FREEFORM_STRING_BYTES	4096u
+
+/* Deepest nesting inside a free-form object, counting the object itself:
+ * person.family[0].phones[1] is four levels. */
+#define MAX_FREEFORM_DEPTH		4u
 
 /* --- Accounts and sessions ------------------------------------------------ */
 
@@ -104,10 +115,28 @@
 #define MAX_CHANNEL_BYTES		32u
 #define MAX_SUMMARY_BYTES		(8u * 1024u)
 #define MAX_NEXT_STEPS_BYTES		(4u * 1024u)
-#define MAX_DETAILS_BYTES		(16u * 1024u)
+#define MAX_DETAILS_BYTES		(16u * 1024u)	/* serialized object */
 #define MAX_REASON_BYTES		512u		/* X-Access-Reason */
 #define MAX_PAGE_LIMIT			500u
 #define DEFAULT_PAGE_LIMIT		100u
+
+/* Contact entries per case. A listing decrypts and sorts every entry of
+ * the case (their time is encrypted, see docs/cases.md) and a key rotation
+ * re-encrypts them all inside one write transaction, so this bounds both:
+ * 10000 entries is a daily contact for over 25 years. */
+#define MAX_CONTACTS_PER_CASE		10000u
+
+/* Contact listings default to the largest page: a case file is read as a
+ * whole far more often than it is paged. */
+#define DEFAULT_CONTACT_PAGE_LIMIT	MAX_PAGE_LIMIT
+
+/* A contact's "at" may lie at most this far in the future (clock skew
+ * between a caseworker's phone and the server), in seconds. */
+#define MAX_CONTACT_FUTURE_S		(24 * 60 * 60)
+
+/* Attempts at a fresh random codename before giving up with 503. Each
+ * attempt collides with probability (cases / 14.7M), see codename.c. */
+#define CODENAME_ATTEMPTS		16u
 
 /* Ids are 16 random bytes, base64url without padding = 22 chars. */
 #define ID_BYTES			16u

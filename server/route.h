@@ -37,5 +37,8 @@ struct route {
 extern const struct route route_health_table[];
 extern const struct route route_session_table[];
 extern const struct route route_user_table[];
+extern const struct route route_case_table[];
+extern const struct route route_contact_table[];
+extern const struct route route_evac_table[];
 
 #endif

@@ -30,6 +30,9 @@ static const struct route *const tables[] = {
 	route_health_table,
 	route_session_table,
 	route_user_table,
+	route_case_table,
+	route_contact_table,
+	route_evac_table,
 };
 
 static const char *const method_names[] = {
@@ -239,6 +242,10 @@ audit_and_commit(struct req *r)
 		goto fail;
 	if (store_write_end(r->db, 1) != STORE_OK)
 		goto fail_committed;
+	/* after a shred: push the deleted pages out of the WAL (best effort;
+	 * the request has succeeded whatever this does) */
+	if (r->checkpoint_after && ok)
+		store_checkpoint_truncate(r->db);
 	return;
 fail:
 	(void)store_write_end(r->db, 0);
