@@ -97,6 +97,9 @@ add_user(struct store *s, struct user_row *u, const char *name,
 		cli_error("cannot derive the user key");
 		goto done;
 	}
+	/* the first users type their own passwords at init (operations.md):
+	 * nobody else chose them, so they are enrolled from the start */
+	u->enrolled = 1;
 	if (store_user_insert(s, u) != STORE_OK) {
 		cli_error("cannot store the user");
 		goto done;

@@ -69,6 +69,9 @@ struct req {
 
 	/* --- after the commit ------------------------------------------------ */
 	int			 checkpoint_after;	/* truncate the WAL (shred) */
+	int			 enrol_after;	/* swap the session's key pair */
+	uint8_t			 enrol_pk[32];
+	uint8_t			 enrol_sk[32];	/* wiped by router_finish */
 };
 
 /* Answer with JSON (steals obj). Status 2xx. */

@@ -20,7 +20,8 @@
 
 /* flags */
 #define ROUTE_BODY	(1u << 0)	/* takes a JSON body */
-#define ROUTE_PENDING	(1u << 1)	/* open to pending coordinators */
+#define ROUTE_PENDING	(1u << 1)	/* open to pending coordinators and
+					 * to unenrolled users */
 #define ROUTE_QUERY	(1u << 2)	/* accepts a query string */
 
 struct route {

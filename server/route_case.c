@@ -396,6 +396,13 @@ assign_route(struct req *r)
 		    "Cases are assigned to active caseworkers only.");
 		goto done;
 	}
+	if (!u.enrolled) {
+		/* a case key goes only to a key pair made under the
+		 * caseworker's own password */
+		req_problem(r, 409, "not-enrolled",
+		    "The caseworker must replace their first password first.");
+		goto done;
+	}
 	if (store_assign_exists(r->db, a.c.id, u.id, &yes) != STORE_OK) {
 		req_unavailable(r);
 		goto done;

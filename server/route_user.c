@@ -22,9 +22,9 @@
 static json_t *
 user_json(const struct user_row *u)
 {
-	return json_pack("{s:s, s:s, s:s, s:s}", "id", u->id,
+	return json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u->id,
 	    "username", u->username, "role", role_name(u->role),
-	    "status", user_status_name(u->status));
+	    "status", user_status_name(u->status), "enrolled", u->enrolled);
 }
 
 /* Fetch user id into u, or answer 404/503. 0 or -1. */
@@ -131,6 +131,13 @@ user_confirm_route(struct req *r)
 	if (u.role != ROLE_COORDINATOR || u.status != USER_PENDING) {
 		req_problem(r, 409, "not-pending",
 		    "Only a pending coordinator can be confirmed.");
+		return;
+	}
+	if (!u.enrolled) {
+		/* the org key goes only to a key pair its holder made under a
+		 * password nobody else chose */
+		req_problem(r, 409, "not-enrolled",
+		    "The coordinator must replace their first password first.");
 		return;
 	}
 	memcpy(org, org_sk, sizeof(org));

@@ -18,6 +18,7 @@
 
 #include <microhttpd.h>
 
+#include "crypto/secmem.h"
 #include "server/audit.h"
 #include "server/jsonin.h"
 #include "server/limits.h"
@@ -246,6 +247,9 @@ audit_and_commit(struct req *r)
 	 * the request has succeeded whatever this does) */
 	if (r->checkpoint_after && ok)
 		store_checkpoint_truncate(r->db);
+	/* enrolment: the new key pair is live only once it is stored */
+	if (r->enrol_after && ok && r->sess != NULL)
+		session_enrol(r->sess, r->enrol_pk, r->enrol_sk);
 	return;
 fail:
 	(void)store_write_end(r->db, 0);
@@ -321,6 +325,12 @@ router_dispatch(struct req *r, const char *method, const char *url)
 			    "This account is not active.");
 			goto audit;
 		}
+		if (!session_enrolled(r->sess) && !(row->flags & ROUTE_PENDING)) {
+			req_deny(r, 403, "enrolment-required",
+			    "Replace your first password (PUT /me/password) "
+			    "before doing anything else.");
+			goto audit;
+		}
 	}
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_arg, &q);
 	if (q.n > 0 && (!(row->flags & ROUTE_QUERY) || q.n > 8 ||
@@ -378,6 +388,7 @@ audit:
 void
 router_finish(struct req *r)
 {
+	secmem_wipe(r->enrol_sk, sizeof(r->enrol_sk));
 	if (r->db != NULL) {
 		store_pool_release(r->db);
 		r->db = NULL;

@@ -38,6 +38,7 @@ struct session {
 	char		 user_id[ID_CHARS + 1];
 	int		 role;
 	int		 status;
+	int		 enrolled;
 	int		 has_org;
 	uint8_t		 pk[32];
 	int64_t		 created;
@@ -154,6 +155,7 @@ session_create(const struct user_row *u, const uint8_t sk[32],
 	memcpy(s->user_id, u->id, sizeof(s->user_id));
 	s->role = u->role;
 	s->status = u->status;
+	s->enrolled = u->enrolled;
 	memcpy(s->pk, u->pk, sizeof(s->pk));
 	memcpy(s->sec->sk, sk, 32);
 	s->has_org = org_sk != NULL;
@@ -283,6 +285,22 @@ int
 session_status(const struct session *s)
 {
 	return s->status;
+}
+
+int
+session_enrolled(const struct session *s)
+{
+	return s->enrolled;
+}
+
+void
+session_enrol(struct session *s, const uint8_t pk[32], const uint8_t sk[32])
+{
+	pthread_mutex_lock(&T.mu);
+	memcpy(s->pk, pk, 32);
+	memcpy(s->sec->sk, sk, 32);
+	s->enrolled = 1;
+	pthread_mutex_unlock(&T.mu);
 }
 
 const uint8_t *

@@ -171,13 +171,32 @@ class Server:
     def coord(self):
         return self.login("coord", self.coord_pw)
 
-    def create_user(self, admin_token, username, role, password=None):
-        password = password or ("pw-" + secrets.token_hex(8))
-        r = self.post("/users", {"username": username, "password": password,
+    def create_user(self, admin_token, username, role, password=None,
+                    enrol=True):
+        """Create a user as an admin and, unless enrol=False, enrol them:
+        log in with the admin-chosen first password and replace it, which
+        makes the user's own key pair. Returns (id, current password)."""
+        first = "first-" + secrets.token_hex(8)
+        r = self.post("/users", {"username": username, "password": first,
                                  "role": role}, token=admin_token)
         if r.status != 201:
             raise AssertionError("create %s failed: %r" % (username, r))
-        return r.json()["id"], password
+        uid = r.json()["id"]
+        if not enrol:
+            return uid, first
+        return uid, self.enrol(username, first, password)
+
+    def enrol(self, username, first, password=None):
+        """Replace a first password; returns the new one."""
+        password = password or ("pw-" + secrets.token_hex(8))
+        tok = self.login(username, first)
+        r = self.request("PUT", "/me/password",
+                         {"old_password": first, "new_password": password},
+                         token=tok)
+        if r.status != 204:
+            raise AssertionError("enrol %s failed: %r" % (username, r))
+        self.request("DELETE", "/session", token=tok)
+        return password
 
     def healthy(self):
         try:
@@ -221,6 +240,16 @@ def run(tests):
     """Run test functions; print the closing line CI reads."""
     passed = failed = 0
     only = sys.argv[1:]
+    # every test_* function of the test file must be in the list: a test
+    # left out of it would never run and never fail
+    main = sys.modules.get("__main__")
+    listed = {t.__name__ for t in tests}
+    forgotten = sorted(n for n, v in vars(main).items()
+                       if n.startswith("test_") and callable(v) and n not in listed)
+    if forgotten:
+        print("FAIL tests defined but not run: %s" % ", ".join(forgotten))
+        print("0 passed, 1 failed")
+        sys.exit(1)
     for t in tests:
         if only and t.__name__ not in only:
             continue
