@@ -383,7 +383,11 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 		{ MHD_OPTION_SOCK_ADDR, 0, &sa },
 		{ MHD_OPTION_THREAD_POOL_SIZE, HTTP_WORKER_THREADS, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL },
-		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT, MAX_CONNECTIONS_PER_IP, NULL },
+		/* behind a loopback proxy or onion service every client
+		 * has the proxy's address: only the total cap applies */
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		  strncmp(cfg->host, "127.", 4) == 0 ? MAX_CONNECTIONS :
+		  MAX_CONNECTIONS_PER_IP, NULL },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_TIMEOUT_S, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, MAX_CONN_MEMORY_BYTES, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },

@@ -86,6 +86,10 @@
  * bounds locked memory: MAX_SESSIONS * sizeof(struct session_secrets). */
 #define MAX_SESSIONS			1024u
 
+/* Live sessions per user; a new login past this ends that user's oldest
+ * session, so one account cannot fill the table and lock everyone out. */
+#define MAX_SESSIONS_PER_USER		8u
+
 /* Case keys cached per session (LRU); a miss costs one X25519 unseal. */
 #define SESSION_KEY_CACHE		32u
 
@@ -93,13 +97,19 @@
  * unbounded number is a memory denial of service. About the core count. */
 #define MAX_CONCURRENT_ARGON2		2u
 
-/* Logins waiting for an Argon2 slot before we answer 503. */
-#define MAX_ARGON2_QUEUE		16u
+/* Logins waiting for an Argon2 slot before we answer 503. Waiting logins
+ * hold a worker thread, so running + waiting must leave at least two of
+ * the HTTP_WORKER_THREADS free for everything else during a login storm:
+ * 8 - 2 - 2 = 4. */
+#define MAX_ARGON2_QUEUE		4u
 
 /* Login throttle: after THROTTLE_FREE_FAILURES failures an account or IP
  * waits 2^(n - free) seconds, capped, before the next attempt. */
 #define THROTTLE_FREE_FAILURES		3u
-#define THROTTLE_MAX_DELAY_S		900u
+/* Capped at a minute: the per-account delay is also a lever for anyone
+ * who knows a username to lock its owner out, so it must stay short.
+ * Argon2id and the gate already bound online guessing. */
+#define THROTTLE_MAX_DELAY_S		60u
 #define THROTTLE_TABLE_SLOTS		4096u
 
 /* Bearer token: 32 random bytes, base64url without padding = 43 chars. */

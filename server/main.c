@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "crypto/secmem.h"
 #include "server/audit_verify.h"
@@ -70,6 +71,10 @@ cli_harden(void)
 int
 main(int argc, char **argv)
 {
+	/* every file we create (database, WAL, keys, backups) is private,
+	 * also in the moment before any explicit chmod */
+	umask(077);
+
 	if (cli_harden() != 0) {
 		cli_error("cannot disable core dumps");
 		return 1;

@@ -176,6 +176,16 @@ user_revoke_route(struct req *r)
 		return;
 	if (load_user(r, id, &u) != 0)
 		return;
+	/* A coordinator may revoke caseworkers, auditors and coordinators not
+	 * yet confirmed. Admins and confirmed coordinators are revoked by an
+	 * admin, so one newly confirmed coordinator cannot take over. */
+	if (r->role == ROLE_COORDINATOR && (u.role == ROLE_ADMIN ||
+	    (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE))) {
+		req_deny(r, 403, "admin-only",
+		    "Only an admin can revoke an admin or a confirmed "
+		    "coordinator.");
+		return;
+	}
 	/* the org key exists only in coordinators' grants: revoking the last
 	 * holder would lose it for good, and with it every unassigned case */
 	if (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE) {

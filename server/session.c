@@ -138,13 +138,26 @@ session_create(const struct user_row *u, const uint8_t sk[32],
 	pthread_mutex_lock(&T.mu);
 	if (T.slab == NULL)
 		goto done;
-	for (unsigned i = 0; i < MAX_SESSIONS; i++) {
-		struct session *c = &T.slots[i];
+	{
+		struct session *oldest = NULL;
+		unsigned mine = 0;
 
-		if (c->live && expired(c, now))
-			kill_locked(c);
-		if (s == NULL && !c->live && c->refs == 0)
-			s = c;
+		for (unsigned i = 0; i < MAX_SESSIONS; i++) {
+			struct session *c = &T.slots[i];
+
+			if (c->live && expired(c, now))
+				kill_locked(c);
+			if (c->live && strcmp(c->user_id, u->id) == 0) {
+				mine++;
+				if (oldest == NULL || c->created < oldest->created)
+					oldest = c;
+			}
+		}
+		if (mine >= MAX_SESSIONS_PER_USER && oldest != NULL)
+			kill_locked(oldest);
+		for (unsigned i = 0; i < MAX_SESSIONS && s == NULL; i++)
+			if (!T.slots[i].live && T.slots[i].refs == 0)
+				s = &T.slots[i];
 	}
 	if (s == NULL)
 		goto done;
