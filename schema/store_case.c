@@ -405,7 +405,7 @@ store_case_shred(struct store *s, const char *id)
  * status term is belt and braces (the table's CHECK implies it). */
 static const char SQL_CASE_DUE[] =
     "SELECT id FROM cases WHERE closed_at IS NOT NULL AND shredded = 0"
-    " AND status = 'closed' AND closed_at <= ? ORDER BY closed_at, id"
+    " AND status = 'closed' AND closed_at <= ? ORDER BY closed_at"
     " LIMIT ?";
 
 const char *
