@@ -194,8 +194,11 @@ static struct {
 	uint32_t	 days;
 } R = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0 };
 
+/* One sweep on a pool connection with the real clock. The start-up sweep
+ * always logs a line (the operator sees the policy ran); later ones only
+ * when they shredded or failed something. */
 static void
-sweep_once(void)
+sweep_once(int first)
 {
 	struct retention_run run;
 	struct retention_report rep;
@@ -212,7 +215,8 @@ sweep_once(void)
 	store_pool_release(s);
 	/* counts and the run's request id (as in the audit log) only: never
 	 * a case id, which would tie a log line to a person's file */
-	if (rep.shredded > 0 || rep.failed > 0 || (rc != 0 && !rep.stopped))
+	if (first || rep.shredded > 0 || rep.failed > 0 ||
+	    (rc != 0 && !rep.stopped))
 		fprintf(stderr, "corridor: req=%s retention sweep: shredded=%u "
 		    "failed=%u evacuations_pending=%u%s\n", rep.request_id,
 		    rep.shredded, rep.failed, rep.evac_pending,
@@ -224,11 +228,12 @@ static void *
 sweeper(void *arg)
 {
 	struct timespec deadline;
-	int stop = 0;
+	int stop = 0, first = 1;
 
 	(void)arg;
 	while (!stop) {
-		sweep_once();
+		sweep_once(first);
+		first = 0;
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_sec += RETENTION_SWEEP_S;
 		pthread_mutex_lock(&R.mu);

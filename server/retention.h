@@ -91,8 +91,8 @@ int retention_sweep(struct store *s, const struct retention_run *run,
 /*
  * The server's sweeper: a thread that runs retention_sweep on a pool
  * connection with the real clock at once and then every RETENTION_SWEEP_S,
- * logging one line to stderr for each sweep that shredded or failed
- * anything (counts and the run's request id only). days 0: retention is
+ * logging one line to stderr for the start-up sweep and for each later one
+ * that shredded or failed anything (counts and the run's request id only). days 0: retention is
  * off and no thread starts. Call after store_pool_open and session_init.
  * 0, or -1 if the thread cannot start.
  */
