@@ -9,16 +9,20 @@
  * entry by system:retention in its transaction; an evacuation loses the
  * wraps of caseworkers without a live member case and waits to rotate; a
  * shred that fails is rolled back and audited as an error while the rest
- * go on; a second sweep finds nothing; --now runs are marked.
+ * go on; a second sweep finds nothing; --now runs are marked; and an
+ * upgrade from schema 3 counts cases already closed as closed at the
+ * upgrade, so it shreds nothing at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/secmem.h"
 #include "crypto/token.h"
 #include "crypto/userkey.h"
+#include "schema/migrations.h"
 #include "schema/store.h"
 #include "schema/store_case.h"
 #include "schema/store_evac.h"
@@ -390,6 +394,85 @@ test_failure(const struct who *a)
 	check(is_tombstone(bad.id) && audited(bad.id, AUDIT_ALLOWED) == 1);
 }
 
+/* A database at schema 3 (before retention) with a live closed case, a
+ * closed tombstone and an open case, upgraded by store_migrate. */
+static void
+test_upgrade(const char *dir)
+{
+	static const char *const rows[] = {
+		"INSERT INTO users VALUES ('uuuuuuuuuuuuuuuuuuuuuu', 'cw',"
+		" 'caseworker', 'active', zeroblob(32), x'00', 1, 1)",
+		"INSERT INTO cases (id, codename, status, risk, region,"
+		" household_size, created_by, created_at, updated_at,"
+		" key_version, person, notes) VALUES ('cccccccccccccccccccccc',"
+		" 'a-b-1', 'closed', 'low', 'r', 1, 'uuuuuuuuuuuuuuuuuuuuuu', 1,"
+		" 1, 1, x'00', x'00')",
+		"INSERT INTO cases (id, codename, status, risk, region,"
+		" household_size, created_by, created_at, updated_at,"
+		" key_version, shredded, shredded_at) VALUES"
+		" ('tttttttttttttttttttttt', 'a-b-2', 'closed', 'low', 'r', 1,"
+		" 'uuuuuuuuuuuuuuuuuuuuuu', 1, 1, 1, 1, 1)",
+		"INSERT INTO cases (id, codename, status, risk, region,"
+		" household_size, created_by, created_at, updated_at,"
+		" key_version, person, notes) VALUES ('oooooooooooooooooooooo',"
+		" 'a-b-3', 'intake', 'low', 'r', 1, 'uuuuuuuuuuuuuuuuuuuuuu', 1,"
+		" 1, 1, x'00', x'00')",
+	};
+	struct store *saved = S;
+	struct retention_run run;
+	struct retention_report rep;
+	char db[256], sql[96];
+	uint8_t key[32];
+	int64_t t0, t;
+	unsigned i;
+
+	snprintf(db, sizeof(db), "%s/old.db", dir);
+	secmem_random(key, sizeof(key));
+	if (store_open(&S, db, key, 1) != STORE_OK) {
+		fail("open %s", db);
+		S = saved;
+		return;
+	}
+	check(exec_sql("CREATE TABLE schema_version (version INTEGER PRIMARY"
+	    " KEY, applied_at INTEGER NOT NULL)") >= 0);
+	for (i = 0; i < migrations_count && migrations[i].version <= 3; i++) {
+		check(exec_sql(migrations[i].sql) >= 0);
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES"
+		    " (%d, 1)", migrations[i].version);
+		check(exec_sql(sql) == 1);
+	}
+	check(i == 3 && store_schema_version(S) == 3);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check(exec_sql(rows[i]) == 1);
+
+	t0 = (int64_t)time(NULL);
+	check(store_migrate(S) == STORE_OK);
+	check(store_schema_version(S) == (int)migrations_count);
+	t = int_of("SELECT closed_at FROM cases WHERE id = ?",
+	    "cccccccccccccccccccccc");
+	check(t >= t0 && t <= (int64_t)time(NULL));
+	check(int_of("SELECT closed_at FROM cases WHERE id = ?",
+	    "tttttttttttttttttttttt") == -2);
+	check(int_of("SELECT closed_at FROM cases WHERE id = ?",
+	    "oooooooooooooooooooooo") == -2);
+	/* so even the shortest policy shreds nothing on the day of the
+	 * upgrade, however long ago the case was closed (updated_at = 1) */
+	memset(&run, 0, sizeof(run));
+	run.days = 1;
+	run.now = t0 + DAY - 10;
+	check(retention_sweep(S, &run, &rep) == 0 && rep.shredded == 0);
+	run.now = t + DAY;
+	check(retention_sweep(S, &run, &rep) == 0 && rep.shredded == 1);
+	store_close(S);
+	S = saved;
+	unlink(db);
+	snprintf(db, sizeof(db), "%s/old.db-wal", dir);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s/old.db-shm", dir);
+	unlink(db);
+	secmem_wipe(key, sizeof(key));
+}
+
 int
 main(void)
 {
@@ -413,6 +496,7 @@ main(void)
 	test_due_plan();
 	test_sweep(&a, &b);
 	test_failure(&a);
+	test_upgrade(dir);
 	retention_stop();	/* nothing started: a no-op */
 
 	store_close(S);
