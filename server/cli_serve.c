@@ -296,7 +296,7 @@ cli_serve(int argc, char **argv)
 	fprintf(stderr, "corridor: listening on %s://%s:%u\n",
 	    cert ? "https" : "http", o.host, (unsigned)port);
 	/* after the listening line: a long first sweep must not hide it */
-	if (retention_start(o.retention_days) != 0) {
+	if (retention_start(o.retention_days, RETENTION_SWEEP_S) != 0) {
 		cli_error("cannot start the retention sweeper");
 		http_stop();
 		goto done_sessions;

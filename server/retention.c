@@ -192,7 +192,8 @@ static struct {
 	int		 running;
 	int		 stop;
 	uint32_t	 days;
-} R = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0 };
+	unsigned	 interval_s;
+} R = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0 };
 
 /* One sweep on a pool connection with the real clock. The start-up sweep
  * always logs a line (the operator sees the policy ran); later ones only
@@ -235,7 +236,7 @@ sweeper(void *arg)
 		sweep_once(first);
 		first = 0;
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += RETENTION_SWEEP_S;
+		deadline.tv_sec += R.interval_s;
 		pthread_mutex_lock(&R.mu);
 		while (!R.stop && pthread_cond_timedwait(&R.cv, &R.mu,
 		    &deadline) != ETIMEDOUT)
@@ -247,14 +248,14 @@ sweeper(void *arg)
 }
 
 int
-retention_start(uint32_t days)
+retention_start(uint32_t days, unsigned interval_s)
 {
 	pthread_condattr_t ca;
 	int rc;
 
 	if (days == 0)
 		return 0;
-	if (days > RETENTION_MAX_DAYS || R.running)
+	if (days > RETENTION_MAX_DAYS || interval_s == 0 || R.running)
 		return -1;
 	/* the wait between sweeps must not jump with the wall clock */
 	if (pthread_condattr_init(&ca) != 0)
@@ -268,6 +269,7 @@ retention_start(uint32_t days)
 	if (rc != 0)
 		return -1;
 	R.days = days;
+	R.interval_s = interval_s;
 	R.stop = 0;
 	atomic_store(&stop_flag, 0);
 	if (pthread_create(&R.th, NULL, sweeper, NULL) != 0)
@@ -288,4 +290,6 @@ retention_stop(void)
 	pthread_mutex_unlock(&R.mu);
 	pthread_join(R.th, NULL);
 	R.running = 0;
+	/* the flag is for the thread's sweep only: later direct sweeps run */
+	atomic_store(&stop_flag, 0);
 }

@@ -90,13 +90,16 @@ int retention_sweep(struct store *s, const struct retention_run *run,
 
 /*
  * The server's sweeper: a thread that runs retention_sweep on a pool
- * connection with the real clock at once and then every RETENTION_SWEEP_S,
- * logging one line to stderr for the start-up sweep and for each later one
- * that shredded or failed anything (counts and the run's request id only). days 0: retention is
- * off and no thread starts. Call after store_pool_open and session_init.
- * 0, or -1 if the thread cannot start.
+ * connection with the real clock at once and then every interval_s
+ * seconds (RETENTION_SWEEP_S in the server; the unit test passes 1),
+ * logging one line to stderr for the start-up sweep and for each later
+ * one that shredded or failed anything (counts and the run's request id
+ * only). days 0: retention is off and no thread starts. Call after
+ * store_pool_open and session_init. 0, or -1 if the thread cannot start
+ * (or one runs already).
  */
-int retention_start(uint32_t days) __attribute__((warn_unused_result));
+int retention_start(uint32_t days, unsigned interval_s)
+    __attribute__((warn_unused_result));
 
 /* Stop the sweeper: a sweep under way ends after the case in hand (every
  * case is all or nothing). Returns when the thread has exited. Safe when

@@ -9,7 +9,8 @@
  * entry by system:retention in its transaction; an evacuation loses the
  * wraps of caseworkers without a live member case and waits to rotate; a
  * shred that fails is rolled back and audited as an error while the rest
- * go on; a second sweep finds nothing; --now runs are marked; and an
+ * go on; a second sweep finds nothing; --now runs are marked; the
+ * server's sweeper thread sweeps at once and after its interval; and an
  * upgrade from schema 3 counts cases already closed as closed at the
  * upgrade, so it shreds nothing at once.
  */
@@ -394,6 +395,47 @@ test_failure(const struct who *a)
 	check(is_tombstone(bad.id) && audited(bad.id, AUDIT_ALLOWED) == 1);
 }
 
+/* The server's sweeper on a pool over the same file: it sweeps at once,
+ * sweeps again after its interval (1 s here, an hour in the server), and
+ * stops promptly. */
+static void
+test_sweeper(const char *db, const uint8_t key[32], const struct who *a)
+{
+	struct case_row first, second, keep;
+	int64_t now = (int64_t)time(NULL), t0;
+	int i;
+
+	new_case(&first, a);
+	new_case(&second, a);
+	new_case(&keep, a);
+	set_status(&first, CASE_CLOSED);
+	set_status(&second, CASE_CLOSED);
+	set_status(&keep, CASE_CLOSED);
+	closed_at(&first, now - (int64_t)(DAYS + 1) * DAY);
+	closed_at(&keep, now - (int64_t)(DAYS - 1) * DAY);
+	check(store_pool_open(db, key, 2) == STORE_OK);
+	check(retention_start(DAYS, 0) == -1);
+	check(retention_start(RETENTION_MAX_DAYS + 1, 1) == -1);
+	check(retention_start(0, 1) == 0);	/* off: no thread */
+	retention_stop();
+	check(retention_start(DAYS, 1) == 0);
+	check(retention_start(DAYS, 1) == -1);	/* one sweeper */
+	for (i = 0; i < 100 && !is_tombstone(first.id); i++)
+		usleep(50 * 1000);
+	check(is_tombstone(first.id) && is_live(second.id));
+	/* falls due while the sweeper waits: the next sweep takes it */
+	closed_at(&second, now - (int64_t)(DAYS + 2) * DAY);
+	for (i = 0; i < 100 && !is_tombstone(second.id); i++)
+		usleep(50 * 1000);
+	check(is_tombstone(second.id) && is_live(keep.id));
+	check(audited(first.id, AUDIT_ALLOWED) == 1);
+	check(audited(second.id, AUDIT_ALLOWED) == 1);
+	t0 = (int64_t)time(NULL);
+	retention_stop();
+	check((int64_t)time(NULL) - t0 <= 1);
+	store_pool_close();
+}
+
 /* A database at schema 3 (before retention) with a live closed case, a
  * closed tombstone and an open case, upgraded by store_migrate. */
 static void
@@ -496,8 +538,9 @@ main(void)
 	test_due_plan();
 	test_sweep(&a, &b);
 	test_failure(&a);
-	test_upgrade(dir);
 	retention_stop();	/* nothing started: a no-op */
+	test_sweeper(db, key, &a);
+	test_upgrade(dir);
 
 	store_close(S);
 	unlink(db);
