@@ -7,7 +7,7 @@
 -- rest of its metadata. See docs/operations.md, "Retention".
 
 ALTER TABLE cases ADD COLUMN closed_at INTEGER
-	CHECK (closed_at IS NULL OR (status = 'closed' AND closed_at >= 0));
+	CHECK (closed_at IS NULL OR (status = 'closed' AND closed_at > 0));
 
 -- Cases already closed before this migration have no closing time on
 -- record. They count as closed now, when the upgrade runs, so that an

@@ -22,9 +22,10 @@
 #include "server/session.h"
 
 #define DAY_S	86400
-/* Failures one sweep tolerates before it gives up: so many means the
- * database itself is failing, and each failure costs an audit entry. */
-#define MAX_FAILED	1024u
+/* Cases one sweep may pass over (failed, or listed but not due on a
+ * second look) before it gives up: so many failures means the database
+ * itself is failing, and each costs an audit entry. */
+#define MAX_PASSED	1024u
 
 /* Set by retention_stop; read between cases. */
 static atomic_int stop_flag;
@@ -124,7 +125,7 @@ int
 retention_sweep(struct store *s, const struct retention_run *run,
     struct retention_report *rep)
 {
-	struct store_ids due = { NULL, 0, 0 }, failed = { NULL, 0, 0 };
+	struct store_ids due = { NULL, 0, 0 }, passed = { NULL, 0, 0 };
 	int n, rc = -1;
 
 	memset(rep, 0, sizeof(*rep));
@@ -137,18 +138,20 @@ retention_sweep(struct store *s, const struct retention_run *run,
 		return -1;
 	rep->cutoff = run->now - (int64_t)run->days * DAY_S;
 
-	/* Batches until nothing new is due. A case that failed stays due,
-	 * so it is remembered and skipped, and asked for on top of a batch. */
+	/* Batches until nothing new is due. A case that failed (or was listed
+	 * but is not due on a second look) may be listed again, so it is
+	 * remembered, passed over, and asked for on top of a batch: every
+	 * batch makes progress or ends the sweep. */
 	for (;;) {
 		size_t fresh = 0;
 
 		store_ids_free(&due);
-		if (failed.n >= MAX_FAILED ||
+		if (passed.n >= MAX_PASSED ||
 		    store_case_due(s, rep->cutoff,
-		    RETENTION_BATCH + (unsigned)failed.n, &due) != STORE_OK)
+		    RETENTION_BATCH + (unsigned)passed.n, &due) != STORE_OK)
 			goto done;
 		for (size_t i = 0; i < due.n; i++) {
-			if (store_ids_has(&failed, due.id[i]))
+			if (store_ids_has(&passed, due.id[i]))
 				continue;
 			fresh++;
 			if (atomic_load(&stop_flag)) {
@@ -158,16 +161,15 @@ retention_sweep(struct store *s, const struct retention_run *run,
 			switch (shred_one(s, due.id[i], rep->cutoff, run, rep)) {
 			case ONE_SHREDDED:
 				rep->shredded++;
-				break;
+				continue;
 			case ONE_SKIPPED:
 				break;
 			case ONE_FAILED:
 				rep->failed++;
-				if (store_ids_push(&failed, due.id[i]) !=
-				    STORE_OK)
-					goto done;
 				break;
 			}
+			if (store_ids_push(&passed, due.id[i]) != STORE_OK)
+				goto done;
 		}
 		if (fresh == 0)
 			break;
@@ -179,7 +181,7 @@ done:
 	if (rep->shredded > 0)
 		(void)store_checkpoint_truncate(s);
 	store_ids_free(&due);
-	store_ids_free(&failed);
+	store_ids_free(&passed);
 	return rc == 0 && rep->failed == 0 && !rep->stopped ? 0 : -1;
 }
 

@@ -9,10 +9,11 @@
  * entry by system:retention in its transaction; an evacuation loses the
  * wraps of caseworkers without a live member case and waits to rotate; a
  * shred that fails is rolled back and audited as an error while the rest
- * go on; a second sweep finds nothing; --now runs are marked; the
- * server's sweeper thread sweeps at once and after its interval; and an
- * upgrade from schema 3 counts cases already closed as closed at the
- * upgrade, so it shreds nothing at once.
+ * go on; a case reopened after it was listed is left alone; a second
+ * sweep finds nothing; --now runs are marked; the server's sweeper thread
+ * sweeps at once and after its interval; and an upgrade from schema 3
+ * counts cases already closed as closed at the upgrade, so it shreds
+ * nothing at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,11 +228,16 @@ test_closed_at(const struct who *a)
 	check(int_of("SELECT closed_at FROM cases WHERE id = ?", c.id) == -2);
 	set_status(&c, CASE_CLOSED);
 	check(c.closed_at >= t);
-	/* the CHECK holds them together: no closing time on an open case */
-	set_status(&c, CASE_RELOCATED);
+	/* the CHECK holds them together: a closing time is a real time, and
+	 * only on a closed case (so 0 can stand for "none" in case_row) */
 	{
 		char sql[160];
 
+		snprintf(sql, sizeof(sql), "UPDATE cases SET closed_at = 0"
+		    " WHERE id = '%s'", c.id);
+		check(sqlite3_exec(store_db(S), sql, NULL, NULL, NULL) ==
+		    SQLITE_CONSTRAINT);
+		set_status(&c, CASE_RELOCATED);
 		snprintf(sql, sizeof(sql), "UPDATE cases SET closed_at = 5"
 		    " WHERE id = '%s'", c.id);
 		check(sqlite3_exec(store_db(S), sql, NULL, NULL, NULL) ==
@@ -395,6 +401,46 @@ test_failure(const struct who *a)
 	check(is_tombstone(bad.id) && audited(bad.id, AUDIT_ALLOWED) == 1);
 }
 
+/* A coordinator reopens a case after the sweep listed it: the re-check in
+ * the shred's transaction leaves it alone, and the sweep still ends. */
+static struct case_row *reopen_later;
+
+static void
+reopen_hook(const char *id)
+{
+	(void)id;
+	if (reopen_later != NULL) {
+		set_status(reopen_later, CASE_VERIFIED);
+		reopen_later = NULL;
+	}
+}
+
+static void
+test_reopened_meanwhile(const struct who *a)
+{
+	struct case_row first, then;
+	struct retention_run run;
+	struct retention_report rep;
+
+	new_case(&first, a);
+	new_case(&then, a);
+	set_status(&first, CASE_CLOSED);
+	set_status(&then, CASE_CLOSED);
+	closed_at(&first, NOW - 50 * DAY);	/* oldest first: shredded first */
+	closed_at(&then, NOW - 40 * DAY);
+	reopen_later = &then;
+	memset(&run, 0, sizeof(run));
+	run.days = DAYS;
+	run.now = NOW;
+	run.forget = reopen_hook;
+	check(retention_sweep(S, &run, &rep) == 0);
+	check(rep.shredded == 1 && rep.failed == 0);
+	check(is_tombstone(first.id) && is_live(then.id));
+	check(audited(then.id, AUDIT_ALLOWED) == 0);
+	check(audited(then.id, AUDIT_ERROR) == 0);
+	check(then.status == CASE_VERIFIED && then.closed_at == 0);
+}
+
 /* The server's sweeper on a pool over the same file: it sweeps at once,
  * sweeps again after its interval (1 s here, an hour in the server), and
  * stops promptly. */
@@ -538,6 +584,7 @@ main(void)
 	test_due_plan();
 	test_sweep(&a, &b);
 	test_failure(&a);
+	test_reopened_meanwhile(&a);
 	retention_stop();	/* nothing started: a no-op */
 	test_sweeper(db, key, &a);
 	test_upgrade(dir);
