@@ -6,14 +6,14 @@
  * a case closed N+1 days or exactly N days before is shredded, one closed
  * N-1 days before, an open one and a reopened one are not; each shred
  * leaves a tombstone without wraps, content or contacts and one audit
- * entry by system:retention in its transaction; an evacuation loses the
- * wraps of caseworkers without a live member case and waits to rotate; a
- * shred that fails is rolled back and audited as an error while the rest
- * go on; a case reopened after it was listed is left alone; a second
- * sweep finds nothing; --now runs are marked; the server's sweeper thread
- * sweeps at once and after its interval; and an upgrade from schema 3
- * counts cases already closed as closed at the upgrade, so it shreds
- * nothing at once.
+ * entry by system:retention in its transaction, with ids the canonical
+ * audit entry accepts; an evacuation loses the wraps of caseworkers
+ * without a live member case and waits to rotate; a shred that fails is
+ * rolled back and audited as an error while the rest go on; a case
+ * reopened after it was listed is left alone; a second sweep finds
+ * nothing; --now runs are marked; the server's sweeper thread sweeps at
+ * once and after its interval; and an upgrade from schema 3 counts cases
+ * already closed as closed at the upgrade, so it shreds nothing at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +30,7 @@
 #include "schema/store_evac.h"
 #include "schema/store_user.h"
 #include "server/audit.h"
+#include "server/audit_entry.h"
 #include "server/casefile.h"
 #include "server/retention.h"
 #include "testutil.h"
@@ -184,6 +185,41 @@ audited(const char *id, int outcome)
 	    " AND object_type = %d AND outcome = %d AND object_id = ?",
 	    AUDIT_CASE_SHRED, AUDIT_OBJ_CASE, outcome);
 	return int_of(sql, id);
+}
+
+/* The retention actor and request ids fit the canonical audit entry, so
+ * they survive encoding into the Merkle log unchanged. */
+static void
+test_ids_encode(void)
+{
+	struct retention_run run;
+	struct retention_report rep;
+	struct audit_entry e, d;
+	uint8_t buf[AUDIT_ENTRY_MAX];
+	size_t len = 0;
+
+	for (int as_of = 0; as_of <= 1; as_of++) {
+		memset(&run, 0, sizeof(run));
+		run.days = 1;
+		run.now = 0;	/* cutoff before 1970: nothing is due */
+		run.as_of = as_of;
+		check(retention_sweep(S, &run, &rep) == 0 && rep.shredded == 0);
+		memset(&e, 0, sizeof(e));
+		e.time_ms = 1;
+		snprintf(e.actor_id, sizeof(e.actor_id), "%s", RETENTION_ACTOR);
+		e.role = AUDIT_ROLE_ANONYMOUS;
+		e.action = AUDIT_CASE_SHRED;
+		e.object_type = AUDIT_OBJ_CASE;
+		memset(e.object_id, 'c', ID_CHARS);
+		e.outcome = AUDIT_ALLOWED;
+		snprintf(e.request_id, sizeof(e.request_id), "%s",
+		    rep.request_id);
+		check(strcmp(e.request_id, rep.request_id) == 0);
+		check(audit_entry_encode(buf, sizeof(buf), &len, &e) == 0);
+		check(audit_entry_decode(&d, buf, len) == 0);
+		check(strcmp(d.actor_id, RETENTION_ACTOR) == 0 &&
+		    strcmp(d.request_id, rep.request_id) == 0);
+	}
 }
 
 static char forgotten[8][ID_CHARS + 1];
@@ -582,6 +618,7 @@ main(void)
 
 	test_closed_at(&a);
 	test_due_plan();
+	test_ids_encode();
 	test_sweep(&a, &b);
 	test_failure(&a);
 	test_reopened_meanwhile(&a);
