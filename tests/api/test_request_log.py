@@ -21,6 +21,7 @@ OTHER = {"corridor: shutting down"}
 RETENTION = re.compile(
     r"^corridor: (retention: closed cases are shredded [0-9]+ days after "
     r"closing \(swept at start-up and every [0-9]+ s\)|"
+    r"retention: off \(closed cases are kept until shredded by hand\)|"
     r"req=retention-[A-Za-z0-9_-]{22} retention sweep: shredded=[0-9]+ "
     r"failed=[0-9]+ evacuations_pending=[0-9]+)$")
 
