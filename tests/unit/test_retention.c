@@ -524,8 +524,9 @@ static void
 test_upgrade(const char *dir)
 {
 	static const char *const rows[] = {
-		"INSERT INTO users VALUES ('uuuuuuuuuuuuuuuuuuuuuu', 'cw',"
-		" 'caseworker', 'active', zeroblob(32), x'00', 1, 1)",
+		"INSERT INTO users (id, username, role, status, pk, sk_sealed,"
+		" created_at, updated_at) VALUES ('uuuuuuuuuuuuuuuuuuuuuu',"
+		" 'cw', 'caseworker', 'active', zeroblob(32), x'00', 1, 1)",
 		"INSERT INTO cases (id, codename, status, risk, region,"
 		" household_size, created_by, created_at, updated_at,"
 		" key_version, person, notes) VALUES ('cccccccccccccccccccccc',"
