@@ -21,6 +21,7 @@ int cli_backup(int argc, char **argv);		/* cli_backup.c */
 int cli_restore(int argc, char **argv);		/* cli_backup.c */
 int cli_passphrase(int argc, char **argv);	/* cli_keys.c */
 int cli_rekey(int argc, char **argv);		/* cli_keys.c */
+int cli_retention(int argc, char **argv);	/* cli_retention.c */
 
 /* Join dir and name into out; 0, or -1 if it does not fit. */
 int cli_path(char *out, size_t out_len, const char *dir, const char *name);

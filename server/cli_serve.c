@@ -6,7 +6,9 @@
  * opens and checks the database, opens the connection pool before any
  * thread starts, then serves until SIGINT or SIGTERM. K_db is wiped once
  * every connection is keyed; the TLS private key is read into locked
- * memory and wiped once the daemon holds it.
+ * memory and wiped once the daemon holds it. Unless --retention-days 0,
+ * the retention sweeper (server/retention.c) shreds closed cases past the
+ * retention period at start-up and hourly.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include "server/datadir.h"
 #include "server/http.h"
 #include "server/limits.h"
+#include "server/retention.h"
 #include "server/secret.h"
 #include "server/session.h"
 #include "server/throttle.h"
@@ -40,6 +43,7 @@ struct serve_opts {
 	int		 insecure_http;
 	unsigned	 session_idle_s;
 	int		 quiet;
+	uint32_t	 retention_days;	/* 0: off */
 };
 
 static int
@@ -77,6 +81,7 @@ parse(int argc, char **argv, struct serve_opts *o)
 		{ "insecure-http", no_argument, NULL, 'I' },
 		{ "session-idle", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "retention-days", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -87,6 +92,7 @@ parse(int argc, char **argv, struct serve_opts *o)
 	snprintf(o->host, sizeof(o->host), "127.0.0.1");
 	o->port = 8080;
 	o->session_idle_s = SESSION_IDLE_S;
+	o->retention_days = RETENTION_DEFAULT_DAYS;
 	/* getopt's own messages echo argv, which may hold a mistyped secret */
 	opterr = 0;
 	optind = 1;
@@ -108,6 +114,14 @@ parse(int argc, char **argv, struct serve_opts *o)
 			o->session_idle_s = (unsigned)v;
 			break;
 		case 'q': o->quiet = 1; break;
+		case 'r':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '0' ||
+			    optarg[0] > '9' || v > RETENTION_MAX_DAYS)
+				return -1;
+			o->retention_days = (uint32_t)v;
+			break;
 		default: return -1;
 		}
 	}
@@ -182,7 +196,8 @@ cli_serve(int argc, char **argv)
 	if (parse(argc, argv, &o) != 0) {
 		cli_error("usage: corridor serve DIR [--passphrase-file F] "
 		    "[--listen HOST:PORT] [--tls-cert F --tls-key F] "
-		    "[--insecure-http] [--session-idle SECONDS] [--quiet]");
+		    "[--insecure-http] [--session-idle SECONDS] [--quiet] "
+		    "[--retention-days N]");
 		return EXIT_USAGE;
 	}
 	if (!is_loopback(o.host) && o.tls_cert == NULL) {
@@ -280,6 +295,19 @@ cli_serve(int argc, char **argv)
 	key = NULL;
 	fprintf(stderr, "corridor: listening on %s://%s:%u\n",
 	    cert ? "https" : "http", o.host, (unsigned)port);
+	/* after the listening line: a long first sweep must not hide it */
+	if (retention_start(o.retention_days, RETENTION_SWEEP_S) != 0) {
+		cli_error("cannot start the retention sweeper");
+		http_stop();
+		goto done_sessions;
+	}
+	if (o.retention_days > 0)
+		fprintf(stderr, "corridor: retention: closed cases are shredded "
+		    "%u days after closing (swept at start-up and every %u s)\n",
+		    (unsigned)o.retention_days, RETENTION_SWEEP_S);
+	else
+		fprintf(stderr, "corridor: retention: off (closed cases are "
+		    "kept until shredded by hand)\n");
 
 	for (;;) {
 		struct timespec ts = { 10, 0 };
@@ -290,6 +318,8 @@ cli_serve(int argc, char **argv)
 		session_sweep();
 	}
 	fprintf(stderr, "corridor: shutting down\n");
+	/* a sweep under way ends after the case in hand */
+	retention_stop();
 	http_stop();
 	rc = 0;
 done_sessions:
