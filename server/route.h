@@ -37,5 +37,6 @@ struct route {
 extern const struct route route_health_table[];
 extern const struct route route_session_table[];
 extern const struct route route_user_table[];
+extern const struct route route_audit_table[];
 
 #endif

@@ -30,6 +30,7 @@ static const struct route *const tables[] = {
 	route_health_table,
 	route_session_table,
 	route_user_table,
+	route_audit_table,
 };
 
 static const char *const method_names[] = {
@@ -237,7 +238,7 @@ audit_and_commit(struct req *r)
 	ev.reason_len = r->audit_reason_len;
 	if (audit_append(r->db, &ev) != 0)
 		goto fail;
-	if (store_write_end(r->db, 1) != STORE_OK)
+	if (audit_commit(r->db) != STORE_OK)
 		goto fail_committed;
 	return;
 fail:
@@ -383,4 +384,6 @@ router_finish(struct req *r)
 	r->resp = NULL;
 	free(r->resp_raw);
 	r->resp_raw = NULL;
+	req_stream_drop(r->resp_stream);
+	r->resp_stream = NULL;
 }
