@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * main: the corridor command line. Dispatches to init, serve and audit
- * verify; everything that can fail before serving reports one line on
+ * main: the corridor command line. Dispatches to init, serve, check, audit
+ * verify and audit rotate-key; everything that can fail before serving reports one line on
  * stderr and exits 1 (operational) or 2 (usage).
  */
 #include <stdarg.h>
@@ -24,8 +24,10 @@ usage(FILE *f)
 	    "       corridor serve DIR [--passphrase-file F] [--listen HOST:PORT]\n"
 	    "                      [--tls-cert F --tls-key F] [--insecure-http]\n"
 	    "                      [--session-idle SECONDS] [--quiet]\n"
+	    "                      [--checkpoint-every N] [--checkpoint-interval SECONDS]\n"
 	    "       corridor check DIR [--passphrase-file F]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
+	    "       corridor audit rotate-key DIR [--passphrase-file F]\n"
 	    "       corridor --help | --version\n");
 }
 
@@ -96,6 +98,9 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "verify") == 0)
 		return audit_verify_cli(argc - 2, argv + 2);
+	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
+	    strcmp(argv[2], "rotate-key") == 0)
+		return cli_audit_rotate_key(argc - 2, argv + 2);
 	usage(stderr);
 	return EXIT_USAGE;
 }
