@@ -221,11 +221,11 @@ cli_audit_rotate_key(int argc, char **argv)
 	print_key("previous audit key");
 	printf("corridor: audit key rotated\n");
 	{
-		struct note_vkey vk;
+		struct note_vkey cur, vk;
 		char text[NOTE_VKEY_MAX_BYTES];
 
-		audit_vkey(&vk);
-		if (note_vkey_init(&vk, vk.name, vk.name_len, pk) == NOTE_OK &&
+		audit_vkey(&cur);
+		if (note_vkey_init(&vk, cur.name, cur.name_len, pk) == NOTE_OK &&
 		    note_vkey_format(text, sizeof(text), &vk) == NOTE_OK)
 			printf("audit key %s\n", text);
 	}
