@@ -30,6 +30,9 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_by_object ON audit_log (object_type, object_id, seq);
 CREATE INDEX audit_by_actor ON audit_log (actor_id, seq);
 CREATE INDEX audit_by_action ON audit_log (action, seq);
+-- Covering index for the start-up scan and proofs: (seq, leaf hash) only,
+-- so rebuilding the tree does not read the entries.
+CREATE INDEX audit_leaves ON audit_log (seq, leaf_hash);
 
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
