@@ -760,6 +760,40 @@ def test_fail_closed_when_the_log_cannot_be_written():
             shutil.rmtree(s.tmp, ignore_errors=True)
 
 
+def test_docs_auditor_recipe():
+    """The curl recipe of docs/audit.md section 9, run as written against
+    this server (only the server address, the account and the pinned key
+    filled in), twice: the second run holds two checkpoints."""
+    if shutil.which("curl") is None or shutil.which("bash") is None:
+        print("  (skipped: no curl or bash)")
+        return
+    s = srv()
+    au, _ = al.auditor(s, name="au-recipe")
+    key = al.vkey(s, au)
+    doc = open(os.path.join(al.ROOT, "docs", "audit.md")).read()
+    block = re.search(r"A recipe for bash with curl.*?```bash\n(.*?)```", doc,
+                      re.S).group(1)
+    assert "SERVER=https://corridor.example.org/api/v1" in block
+    block = block.replace("SERVER=https://corridor.example.org/api/v1",
+                          "SERVER=http://127.0.0.1:%d/api/v1" % s.port)
+    block = block.replace("AUDITOR=auditor1", "AUDITOR=au-recipe")
+    work = os.path.join(s.tmp, "recipe")
+    os.mkdir(work)
+    with open(os.path.join(work, "audit.pub"), "w") as f:
+        f.write(key + "\n")
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(os.path.abspath(BIN)) + ":" + env["PATH"]
+    for run_no in (1, 2):
+        r = subprocess.run(["bash", "-euc", block], cwd=work, env=env,
+                           input=al.password(s, "au-recipe") + "\n",
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        assert "audit verify: OK" in r.stdout, r.stdout
+        assert len(os.listdir(os.path.join(work, "held"))) == run_no
+        assert not os.path.exists(os.path.join(work, "auth.hdr"))
+        time.sleep(1.1)     # the next held file gets another name
+
+
 def test_zz_shutdown_is_clean():
     global S
     if S is not None:
@@ -780,4 +814,4 @@ if __name__ == "__main__":
          test_key_rotation_keeps_the_log_verifiable,
          test_concurrent_load_tree_size_is_exact,
          test_fail_closed_when_the_log_cannot_be_written,
-         test_zz_shutdown_is_clean])
+         test_docs_auditor_recipe, test_zz_shutdown_is_clean])
