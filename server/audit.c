@@ -3,14 +3,14 @@
  * audit: appends entries inside the caller's write transaction, keeps the
  * log's Merkle frontier in memory (moved forward only by committed
  * transactions, through the store's write hook), signs checkpoints with
- * the audit key held in locked memory, runs the background checkpointer,
- * and checks the stored log at start-up. See audit.h for the invariants
- * and docs/audit.md ("Storage", "Checkpoint policy") for the rationale.
+ * the audit key held in locked memory, and runs the background
+ * checkpointer. The start-up checks are in audit_open.c, which installs a
+ * checked log here (audit_install). See audit.h for the invariants and
+ * docs/audit.md, section 11, for the rationale.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,21 +19,14 @@
 
 #include "crypto/hash.h"
 #include "crypto/secmem.h"
-#include "crypto/token.h"
 #include "schema/store_audit.h"
 #include "schema/store_user.h"
 #include "server/audit.h"
+#include "server/audit_int.h"
 
 struct staged_leaf {
 	uint8_t		leaf[MERKLE_HASH_BYTES];
 	uint64_t	time_ms;
-};
-
-/* One key of the log: from which size it may sign, up to which. */
-struct chain_link {
-	uint64_t	seq;			/* the rotation entry */
-	uint8_t		prev[NOTE_PK_BYTES];
-	uint8_t		next[NOTE_PK_BYTES];
 };
 
 static struct {
@@ -94,24 +87,6 @@ static pthread_mutex_t file_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Set by the hook on the committing thread: what its commit made. */
 static _Thread_local uint64_t tl_commit, tl_size;
-
-static void errf(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (err == NULL || err_len == 0)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		err[0] = '\0';
-}
 
 static uint64_t
 clock_ms(void)
@@ -525,381 +500,57 @@ out:
 	return rc;
 }
 
-/* --- start-up ------------------------------------------------------------------ */
-
-struct chain {
-	struct chain_link	*link;
-	size_t			 n;
-	int			 bad;	/* a rotation entry does not parse */
-	uint64_t		 bad_seq;
-};
-
-static int
-on_rotation(void *arg, uint64_t seq, const uint8_t *entry, size_t len)
-{
-	struct chain *c = arg;
-	struct audit_entry e;
-	struct chain_link *l;
-
-	if (audit_entry_decode(&e, entry, len) != 0 || e.seq != seq ||
-	    e.action != AUDIT_AUDIT_KEY_ROTATE || e.outcome != AUDIT_ALLOWED ||
-	    c->n >= AUDIT_MAX_ROTATIONS) {
-		c->bad = 1;
-		c->bad_seq = seq;
-		return -1;
-	}
-	l = &c->link[c->n];
-	if (audit_entry_rotation_parse(e.extra, e.extra_len, l->prev,
-	    l->next) != 0) {
-		c->bad = 1;
-		c->bad_seq = seq;
-		return -1;
-	}
-	l->seq = seq;
-	c->n++;
-	return 0;
-}
-
-/* The public keys that may sign a checkpoint of size `size`: the key in
- * force from the last rotation at or below it, and at a rotation's
- * boundary (size = rotation seq + 1) also the key before, which seals the
- * handover. Returns how many were written to pks (at most 2). */
-static size_t
-keys_for_size(const struct chain *c, const uint8_t cur[NOTE_PK_BYTES],
-    uint64_t size, uint8_t pks[2][NOTE_PK_BYTES])
-{
-	size_t k = 0;
-
-	if (c->n == 0) {
-		memcpy(pks[k++], cur, NOTE_PK_BYTES);
-		return k;
-	}
-	for (size_t i = 0; i <= c->n && k < 2; i++) {
-		uint64_t lo = i == 0 ? 0 : c->link[i - 1].seq + 1;
-		int open_end = i == c->n;
-		uint64_t hi = open_end ? 0 : c->link[i].seq + 1;
-		const uint8_t *pk = i == 0 ? c->link[0].prev :
-		    c->link[i - 1].next;
-
-		if (size >= lo && (open_end || size <= hi))
-			memcpy(pks[k++], pk, NOTE_PK_BYTES);
-	}
-	return k;
-}
-
-/* Verify a checkpoint note against the keys that may sign its size.
- * 0 with *cp filled and *current set if it is the current key's, -1. */
-static int
-verify_for_size(const struct chain *c, const char *note, size_t len,
-    struct note_checkpoint *cp, int *current)
-{
-	uint8_t pks[2][NOTE_PK_BYTES];
-	struct note_vkey vk;
-	size_t k;
-
-	if (note_checkpoint_parse(cp, note, len) != NOTE_OK)
-		return -1;
-	k = keys_for_size(c, A.vk.pk, cp->size, pks);
-	for (size_t i = 0; i < k; i++) {
-		if (note_vkey_init(&vk, A.vk.name, A.vk.name_len, pks[i]) !=
-		    NOTE_OK)
-			continue;
-		if (note_checkpoint_verify(cp, note, len, &vk) == NOTE_OK) {
-			*current = memcmp(pks[i], A.vk.pk, NOTE_PK_BYTES) == 0;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Read a small file; 1 read, 0 absent, -1 error or too large. */
-static int
-read_small(const char *path, char *buf, size_t max, size_t *len)
-{
-	size_t off = 0;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return errno == ENOENT ? 0 : -1;
-	for (;;) {
-		n = read(fd, buf + off, max - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-		if (off == max)
-			break;
-	}
-	if (n < 0 || off == max) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	*len = off;
-	return 1;
-}
-
-struct check_point {
-	const char	*what;		/* for the error line */
-	uint64_t	 size;
-	uint8_t		 root[MERKLE_HASH_BYTES];
-	int		 done;
-};
-
-/* Rebuild the frontier into *f from the stored leaves, checking contiguity
- * and the roots at every check point's size. 0, or -1 with err. */
-static int
-rebuild(struct store *s, struct merkle_frontier *f, struct check_point *cps,
-    size_t ncps, char *err, size_t err_len)
-{
-	struct store_audit_leaves cur;
-	uint8_t leaf[MERKLE_HASH_BYTES], root[MERKLE_HASH_BYTES];
-	uint64_t found;
-	int rc = -1, sr;
-
-	merkle_frontier_init(f);
-	store_audit_leaves_init(&cur, s, 0);
-	for (;;) {
-		for (size_t i = 0; i < ncps; i++) {
-			if (cps[i].done || cps[i].size != f->size)
-				continue;
-			merkle_frontier_root(f, root);
-			if (memcmp(root, cps[i].root, sizeof(root)) != 0) {
-				errf(err, err_len, "the audit log does not "
-				    "match %s (size %llu): entries below it "
-				    "were altered, removed or inserted",
-				    cps[i].what, (unsigned long long)f->size);
-				goto out;
-			}
-			cps[i].done = 1;
-		}
-		sr = store_audit_leaf_at(&cur, f->size, leaf, &found);
-		if (sr == STORE_ENOTFOUND)
-			break;
-		if (sr == STORE_ECORRUPT && found != f->size) {
-			errf(err, err_len, "the audit log is not contiguous: "
-			    "seq %llu is missing", (unsigned long long)f->size);
-			goto out;
-		}
-		if (sr != STORE_OK) {
-			errf(err, err_len, "the audit log is damaged at seq "
-			    "%llu", (unsigned long long)f->size);
-			goto out;
-		}
-		if (merkle_frontier_append(f, leaf) != 0)
-			goto out;
-	}
-	for (size_t i = 0; i < ncps; i++) {
-		if (!cps[i].done) {
-			errf(err, err_len, "the audit log has %llu entries "
-			    "but %s covers %llu: the log was rolled back or "
-			    "truncated", (unsigned long long)f->size,
-			    cps[i].what, (unsigned long long)cps[i].size);
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	store_audit_leaves_done(&cur);
-	return rc;
-}
+/* --- installing a checked log ----------------------------------------------- */
 
 int
-audit_log_names_key(struct store *s, const uint8_t pk[NOTE_PK_BYTES])
+audit_is_open(void)
 {
-	struct chain chain = { NULL, 0, 0, 0 };
-	int rc = -1;
-
-	if ((chain.link = calloc(AUDIT_MAX_ROTATIONS, sizeof(*chain.link)))
-	    == NULL)
-		return -1;
-	if (store_audit_each_rotation(s, on_rotation, &chain) == STORE_OK &&
-	    !chain.bad) {
-		rc = 0;
-		for (size_t i = 0; i < chain.n; i++)
-			if (memcmp(chain.link[i].next, pk, NOTE_PK_BYTES) == 0)
-				rc = 1;
-	}
-	free(chain.link);
-	return rc;
-}
-
-int
-audit_create(struct store *s)
-{
-	char id[23], origin[64];
-
-	token_new_id(id);
-	if (snprintf(origin, sizeof(origin), "corridor/%s", id) >=
-	    (int)sizeof(origin) || !note_name_valid(origin, strlen(origin)))
-		return -1;
-	if (store_write_begin(s) != STORE_OK)
-		return -1;
-	if (store_audit_origin_set(s, origin) != STORE_OK) {
-		(void)store_write_end(s, 0);
-		return -1;
-	}
-	return store_write_end(s, 1) == STORE_OK ? 0 : -1;
-}
-
-int
-audit_open(struct store *s, const uint8_t sk[NOTE_SK_BYTES],
-    const char *state_path, char *err, size_t err_len)
-{
-	static char note[NOTE_MAX_BYTES], fnote[NOTE_MAX_BYTES];
-	struct chain chain = { NULL, 0, 0, 0 };
-	struct check_point cps[2];
-	struct merkle_frontier *f = NULL;
-	struct note_checkpoint cp;
-	char origin[NOTE_NAME_MAX_BYTES + 1];
-	uint8_t pk[NOTE_PK_BYTES], sk2[NOTE_SK_BYTES];
-	uint64_t note_size = 0, last_time = 0;
-	size_t note_len = 0, fnote_len = 0, ncps = 0;
-	int rc = -1, sr, have_note = 0, note_cur = 0, fcur = 0;
-
-	if (A.open) {
-		errf(err, err_len, "the audit log is already open");
-		return -1;
-	}
-	if (state_path != NULL && strlen(state_path) >= sizeof(A.state_path)) {
-		errf(err, err_len, "data directory path too long");
-		return -1;
-	}
-	/* the origin names the log and its key */
-	sr = store_audit_origin_get(s, origin, sizeof(origin));
-	if (sr != STORE_OK || !note_name_valid(origin, strlen(origin))) {
-		errf(err, err_len, sr == STORE_ENOTFOUND ? "the database has "
-		    "no audit log origin" : "the audit log origin is damaged");
-		return -1;
-	}
-	/* the public key from the seed: a damaged key fails here, not at
-	 * the first signature */
-	note_keypair_from_seed(pk, sk2, sk);
-	if (!secmem_equal(sk2, sk, NOTE_SK_BYTES) ||
-	    note_vkey_init(&A.vk, origin, strlen(origin), pk) != NOTE_OK) {
-		secmem_wipe(sk2, sizeof(sk2));
-		errf(err, err_len, "the audit signing key is damaged");
-		return -1;
-	}
-	secmem_wipe(sk2, sizeof(sk2));
-
-	/* the chain of keys: every rotation must start from the key before
-	 * it, and the last must lead to the key we hold */
-	if ((chain.link = calloc(AUDIT_MAX_ROTATIONS, sizeof(*chain.link)))
-	    == NULL || (f = malloc(sizeof(*f))) == NULL) {
-		errf(err, err_len, "out of memory");
-		goto out;
-	}
-	sr = store_audit_each_rotation(s, on_rotation, &chain);
-	if (chain.bad) {
-		errf(err, err_len, "the audit log's key rotation at seq %llu "
-		    "is damaged", (unsigned long long)chain.bad_seq);
-		goto out;
-	}
-	if (sr != STORE_OK) {
-		errf(err, err_len, "cannot read the audit log");
-		goto out;
-	}
-	for (size_t i = 1; i < chain.n; i++) {
-		if (memcmp(chain.link[i].prev, chain.link[i - 1].next,
-		    NOTE_PK_BYTES) != 0) {
-			errf(err, err_len, "the audit log's key rotation at "
-			    "seq %llu does not follow the one before",
-			    (unsigned long long)chain.link[i].seq);
-			goto out;
-		}
-	}
-	if (chain.n > 0 && memcmp(chain.link[chain.n - 1].next, pk,
-	    NOTE_PK_BYTES) != 0) {
-		errf(err, err_len, "the audit signing key is not the key the "
-		    "log last rotated to; if `corridor audit rotate-key` was "
-		    "interrupted, run it again to finish");
-		goto out;
-	}
-
-	/* the latest stored checkpoint and the checkpoint file */
-	sr = store_audit_checkpoint_latest(s, note, sizeof(note), &note_len,
-	    &note_size);
-	if (sr == STORE_OK) {
-		if (verify_for_size(&chain, note, note_len, &cp,
-		    &note_cur) != 0 || cp.size != note_size) {
-			errf(err, err_len, "the latest stored audit checkpoint "
-			    "is not signed by this log's audit key");
-			goto out;
-		}
-		cps[ncps].what = "its latest stored checkpoint";
-		cps[ncps].size = cp.size;
-		memcpy(cps[ncps].root, cp.root, MERKLE_HASH_BYTES);
-		cps[ncps++].done = 0;
-		have_note = 1;
-	} else if (sr != STORE_ENOTFOUND) {
-		errf(err, err_len, "cannot read the audit checkpoints");
-		goto out;
-	}
-	if (state_path != NULL) {
-		sr = read_small(state_path, fnote, sizeof(fnote), &fnote_len);
-		if (sr < 0 || (sr == 1 && verify_for_size(&chain, fnote,
-		    fnote_len, &cp, &fcur) != 0)) {
-			errf(err, err_len, "%s is not an audit checkpoint "
-			    "signed by this log's key", state_path);
-			goto out;
-		}
-		if (sr == 1) {
-			cps[ncps].what = "the checkpoint file";
-			cps[ncps].size = cp.size;
-			memcpy(cps[ncps].root, cp.root, MERKLE_HASH_BYTES);
-			cps[ncps++].done = 0;
-		}
-	}
-
-	/* one pass over the leaves */
-	if (rebuild(s, f, cps, ncps, err, err_len) != 0)
-		goto out;
-	if (f->size > 0 && store_audit_time(s, f->size - 1, &last_time) !=
-	    STORE_OK) {
-		errf(err, err_len, "cannot read the audit log");
-		goto out;
-	}
-
-	if ((A.sk = secmem_alloc(NOTE_SK_BYTES)) == NULL) {
-		errf(err, err_len, "cannot allocate locked memory");
-		goto out;
-	}
-	memcpy(A.sk, sk, NOTE_SK_BYTES);
-	(void)secmem_noaccess(A.sk);
+	int open;
 
 	pthread_mutex_lock(&A.mu);
-	A.tree = *f;
-	A.last_time_ms = A.pending_time_ms = last_time;
+	open = A.open;
+	pthread_mutex_unlock(&A.mu);
+	return open;
+}
+
+int
+audit_install(const struct audit_start *st, const uint8_t sk[NOTE_SK_BYTES])
+{
+	uint8_t *copy;
+
+	if (strlen(st->state_path) >= sizeof(A.state_path) ||
+	    st->note_len > sizeof(A.note) || audit_is_open())
+		return -1;
+	if ((copy = secmem_alloc(NOTE_SK_BYTES)) == NULL)
+		return -1;
+	memcpy(copy, sk, NOTE_SK_BYTES);
+	(void)secmem_noaccess(copy);
+	pthread_mutex_lock(&sign_mu);
+	A.sk = copy;
+	pthread_mutex_unlock(&sign_mu);
+
+	pthread_mutex_lock(&A.mu);
+	A.vk = st->vk;
+	A.tree = st->tree;
+	A.last_time_ms = A.pending_time_ms = st->last_time_ms;
 	A.npending = 0;
 	A.staged_cp = 0;
-	A.commits = A.durable_commit = A.state_commit = 0;
-	A.durable_size = f->size;
-	A.have_note = have_note;
-	if (have_note) {
-		memcpy(A.note, note, note_len);
-		A.note_len = note_len;
-		A.note_size = note_size;
-		A.note_current_key = note_cur;
-		A.note_commit = 0;
-		/* the file already holds this note if they are the same */
-		if (fnote_len == note_len && memcmp(fnote, note, note_len) == 0)
-			A.state_commit = 0;
-		else
-			A.state_commit = UINT64_MAX;
-	}
-	snprintf(A.state_path, sizeof(A.state_path), "%s",
-	    state_path != NULL ? state_path : "");
+	A.commits = A.durable_commit = 0;
+	A.durable_size = st->tree.size;	/* found on disk: durable */
+	A.have_note = st->have_note;
+	A.note_len = st->note_len;
+	A.note_size = st->note_size;
+	A.note_current_key = st->note_current_key;
+	A.note_commit = 0;
+	if (st->note_len > 0)
+		memcpy(A.note, st->note, st->note_len);
+	/* state_sync rewrites the file unless it holds this note already */
+	A.state_commit = st->file_holds_note ? 0 : UINT64_MAX;
+	snprintf(A.state_path, sizeof(A.state_path), "%s", st->state_path);
 	A.open = 1;
 	pthread_mutex_unlock(&A.mu);
 	store_set_write_hook(on_write_end);
-	rc = 0;
-out:
-	free(chain.link);
-	free(f);
-	return rc;
+	return 0;
 }
 
 void
