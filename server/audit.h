@@ -43,8 +43,9 @@
 /* Only /health and /me: not audited. Never stored. */
 #define AUDIT_NONE	0
 
-/* Entries one transaction may append (a request appends one; init two). */
-#define AUDIT_PENDING_MAX	16u
+/* Entries one transaction may append: a request appends one, init two,
+ * and a batch of waiting requests (one per worker thread) a few more. */
+#define AUDIT_PENDING_MAX	64u
 
 /* Key rotations the log may hold (each is an operator action). */
 #define AUDIT_MAX_ROTATIONS	1024u
