@@ -35,8 +35,9 @@ field_encrypt(uint8_t *out, size_t out_max, size_t *out_len,
 	    key_version) != 0)
 		return -1;
 	randombytes_buf(out, NONCE);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE, NULL, pt, pt_len,
-	    (const uint8_t *)ad, ad_len, NULL, out, key);
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + NONCE, NULL, pt,
+	    pt_len, (const uint8_t *)ad, ad_len, NULL, out, key) != 0)
+		return -1;
 	*out_len = pt_len + FIELD_OVERHEAD;
 	return 0;
 }

@@ -96,10 +96,9 @@ seal_to_buf(uint8_t out[KEYS_FILE_BYTES], const char *pass, size_t pass_len,
 		goto done;
 	memcpy(pt, ks->db_key, KEYS_DB_KEY_BYTES);
 	memcpy(pt + KEYS_DB_KEY_BYTES, ks->audit_sk, KEYS_AUDIT_SK_BYTES);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(
+	rc = crypto_aead_xchacha20poly1305_ietf_encrypt(
 	    out + KEYS_HEADER_BYTES + KEYS_NONCE_BYTES, NULL, pt, sizeof(pt),
-	    out, KEYS_HEADER_BYTES, NULL, nonce, kek);
-	rc = KEYS_OK;
+	    out, KEYS_HEADER_BYTES, NULL, nonce, kek) == 0 ? KEYS_OK : KEYS_EIO;
 done:
 	sodium_memzero(kek, sizeof(kek));
 	sodium_memzero(pt, sizeof(pt));

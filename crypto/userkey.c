@@ -77,9 +77,10 @@ userkey_seal(uint8_t blob[USERKEY_BLOB_BYTES], const char *user_id,
 	if (crypto_pwhash(kek, sizeof(kek), pw, pw_len, blob + OFF_SALT,
 	    UK_OPS, UK_MEM, crypto_pwhash_ALG_ARGON2ID13) != 0)
 		goto done;
-	crypto_aead_xchacha20poly1305_ietf_encrypt(blob + OFF_CT, NULL, sk,
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(blob + OFF_CT, NULL, sk,
 	    USERKEY_SK_BYTES, (const uint8_t *)ad, ad_len, NULL,
-	    blob + OFF_NONCE, kek);
+	    blob + OFF_NONCE, kek) != 0)
+		goto done;
 	rc = 0;
 done:
 	sodium_memzero(kek, sizeof(kek));

@@ -17,6 +17,10 @@ CREATE TABLE users (
 	           CHECK (status IN ('active', 'pending', 'disabled', 'revoked')),
 	pk         BLOB NOT NULL CHECK (length(pk) = 32),
 	sk_sealed  BLOB NOT NULL,           -- userkey blob, see docs/crypto.md
+	-- 0 until the user replaces the admin-chosen first password with their
+	-- own: that moment makes a fresh key pair, so nobody who knew the first
+	-- password can ever open a key that holds grants (docs/crypto.md)
+	enrolled   INTEGER NOT NULL DEFAULT 0 CHECK (enrolled IN (0, 1)),
 	created_at INTEGER NOT NULL,
 	updated_at INTEGER NOT NULL
 );

@@ -41,6 +41,14 @@ struct store;
 int store_open(struct store **out, const char *path,
     const uint8_t key[STORE_KEY_BYTES], int create)
     __attribute__((warn_unused_result));
+/*
+ * Open an existing file with the same checks, but change nothing in it:
+ * the journal mode and other settings are left as they are and nothing is
+ * written unless the caller writes. For backups at rest, which must not be
+ * modified by reading them, and for key probes. Returns a store_err.
+ */
+int store_open_existing(struct store **out, const char *path,
+    const uint8_t key[STORE_KEY_BYTES]) __attribute__((warn_unused_result));
 void store_close(struct store *s);	/* NULL is fine */
 
 sqlite3 *store_db(struct store *s);
@@ -82,6 +90,26 @@ int store_in_write(struct store *s);
  * thread starts; NULL removes it. The hook must not touch the database.
  */
 void store_set_write_hook(void (*hook)(int committed));
+
+/*
+ * Read snapshots. A handler that reads several rows which must agree (a
+ * case, its key wrap and its contacts, while a rotation may commit) opens
+ * a deferred transaction so every statement sees one snapshot, and ends it
+ * before it returns. Inside a write transaction begin is a no-op;
+ * store_write_begin and store_pool_release end an open snapshot.
+ * begin returns a store_err.
+ */
+int store_read_begin(struct store *s) __attribute__((warn_unused_result));
+void store_read_end(struct store *s);
+
+/*
+ * Checkpoint the WAL into the database and truncate it to zero bytes, so
+ * that pages deleted by a committed transaction (a crypto-shred) no longer
+ * linger in old WAL frames. Outside any transaction; waits up to the busy
+ * timeout for readers. Best effort: returns a store_err, changes nothing
+ * on failure.
+ */
+int store_checkpoint_truncate(struct store *s);
 
 /* Prepared statement cache keyed by the SQL text's address: the same
  * static string always maps to the same statement on this connection.

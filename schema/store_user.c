@@ -64,7 +64,7 @@ step_done(sqlite3_stmt *st)
 
 static const char SQL_INSERT[] =
     "INSERT INTO users (id, username, role, status, pk, sk_sealed,"
-    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    " created_at, updated_at, enrolled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 int
 store_user_insert(struct store *s, const struct user_row *u)
@@ -82,6 +82,7 @@ store_user_insert(struct store *s, const struct user_row *u)
 	    SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 7, u->created_at);
 	sqlite3_bind_int64(st, 8, u->created_at);
+	sqlite3_bind_int(st, 9, u->enrolled ? 1 : 0);
 	return step_done(st);
 }
 
@@ -111,10 +112,12 @@ row_to_user(sqlite3_stmt *st, struct user_row *u)
 	memcpy(u->pk, sqlite3_column_blob(st, 4), sizeof(u->pk));
 	memcpy(u->sk_sealed, sqlite3_column_blob(st, 5), sizeof(u->sk_sealed));
 	u->created_at = sqlite3_column_int64(st, 6);
+	u->enrolled = sqlite3_column_int(st, 7) != 0;
 	return STORE_OK;
 }
 
-#define USER_COLS "id, username, role, status, pk, sk_sealed, created_at"
+#define USER_COLS \
+    "id, username, role, status, pk, sk_sealed, created_at, enrolled"
 static const char SQL_BY_NAME[] =
     "SELECT " USER_COLS " FROM users WHERE username = ?";
 static const char SQL_BY_ID[] =
@@ -169,6 +172,28 @@ store_user_set_status(struct store *s, const char *id, int status)
 	store_bind_text(st, 1, user_status_name(status));
 	sqlite3_bind_int64(st, 2, store_now());
 	store_bind_text(st, 3, id);
+	if ((rc = step_done(st)) != STORE_OK)
+		return rc;
+	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
+}
+
+static const char SQL_ENROL[] =
+    "UPDATE users SET pk = ?, sk_sealed = ?, enrolled = 1, updated_at = ?"
+    " WHERE id = ? AND enrolled = 0";
+
+int
+store_user_enrol(struct store *s, const char *id,
+    const uint8_t pk[USERKEY_PK_BYTES], const uint8_t blob[USERKEY_BLOB_BYTES])
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_ENROL);
+	int rc;
+
+	if (st == NULL)
+		return STORE_EIO;
+	sqlite3_bind_blob(st, 1, pk, USERKEY_PK_BYTES, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, blob, USERKEY_BLOB_BYTES, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, store_now());
+	store_bind_text(st, 4, id);
 	if ((rc = step_done(st)) != STORE_OK)
 		return rc;
 	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;

@@ -40,6 +40,7 @@ struct user_row {
 	int	 status;
 	uint8_t	 pk[USERKEY_PK_BYTES];
 	uint8_t	 sk_sealed[USERKEY_BLOB_BYTES];
+	int	 enrolled;	/* has replaced the first password */
 	int64_t	 created_at;
 };
 
@@ -49,6 +50,10 @@ int store_user_by_name(struct store *s, const char *username,
 int store_user_by_id(struct store *s, const char *id, struct user_row *u);
 int store_user_set_status(struct store *s, const char *id, int status);
 int store_user_set_sealed(struct store *s, const char *id,
+    const uint8_t blob[USERKEY_BLOB_BYTES]);
+/* Enrolment: replace the key pair and mark the user enrolled. */
+int store_user_enrol(struct store *s, const char *id,
+    const uint8_t pk[USERKEY_PK_BYTES],
     const uint8_t blob[USERKEY_BLOB_BYTES]);
 /* Calls cb for each user in username order; cb returns 0 to go on. */
 int store_user_each(struct store *s,

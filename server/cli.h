@@ -21,6 +21,10 @@
 int cli_init(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_check(int argc, char **argv);
+int cli_backup(int argc, char **argv);		/* cli_backup.c */
+int cli_restore(int argc, char **argv);		/* cli_backup.c */
+int cli_passphrase(int argc, char **argv);	/* cli_keys.c */
+int cli_rekey(int argc, char **argv);		/* cli_keys.c */
 int cli_audit_rotate_key(int argc, char **argv);	/* after "audit" */
 
 /* Join dir and name into out; 0, or -1 if it does not fit. */

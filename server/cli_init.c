@@ -50,6 +50,8 @@ parse(int argc, char **argv, struct init_opts *o)
 	int ch;
 
 	memset(o, 0, sizeof(*o));
+	/* getopt's own messages echo argv, which may hold a mistyped secret */
+	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -98,6 +100,9 @@ add_user(struct store *s, struct user_row *u, const char *name,
 		cli_error("cannot derive the user key");
 		goto done;
 	}
+	/* the first users type their own passwords at init (operations.md):
+	 * nobody else chose them, so they are enrolled from the start */
+	u->enrolled = 1;
 	if (store_user_insert(s, u) != STORE_OK) {
 		cli_error("cannot store the user");
 		goto done;

@@ -1,28 +1,35 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * cli_serve: `corridor serve DIR`. Unwraps K_db with the operator
- * passphrase, opens and checks the database, opens the connection pool
- * before any thread starts, then serves until SIGINT or SIGTERM. K_db is
- * wiped once every connection is keyed. The audit signing key moves into
- * the audit module's locked memory at start-up, after the log passed its
- * checks (server/audit.h), and is wiped at exit; a checkpoint is signed at
- * start-up, every --checkpoint-every entries or --checkpoint-interval
- * seconds, and at shutdown.
+ * cli_serve: `corridor serve DIR`. Takes the data directory lock (one
+ * server per directory, and no key change while it runs), unwraps K_db
+ * with the operator passphrase (settling an interrupted rekey first),
+ * opens and checks the database, opens the connection pool before any
+ * thread starts, then serves until SIGINT or SIGTERM. K_db is wiped once
+ * every connection is keyed; the TLS private key is read into locked
+ * memory and wiped once the daemon holds it.
+ * The audit signing key moves into the audit module's locked memory at
+ * start-up, after the log passed its checks (server/audit.h), and is
+ * wiped at exit; a checkpoint is signed at start-up, every
+ * --checkpoint-every entries or --checkpoint-interval seconds, and at
+ * shutdown.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto/keys.h"
 #include "crypto/secmem.h"
 #include "schema/store.h"
 #include "server/audit.h"
 #include "server/cli.h"
+#include "server/datadir.h"
 #include "server/http.h"
 #include "server/limits.h"
 #include "server/secret.h"
@@ -92,6 +99,8 @@ parse(int argc, char **argv, struct serve_opts *o)
 	o->session_idle_s = SESSION_IDLE_S;
 	o->cp_every = AUDIT_CHECKPOINT_EVERY;
 	o->cp_interval_s = AUDIT_CHECKPOINT_INTERVAL_S;
+	/* getopt's own messages echo argv, which may hold a mistyped secret */
+	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -140,28 +149,43 @@ is_loopback(const char *host)
 	return strncmp(host, "127.", 4) == 0;
 }
 
-/* Read a PEM file into a malloc'd NUL-terminated buffer. */
+/*
+ * Read a PEM file of at most MAX_PEM_BYTES into a NUL-terminated buffer in
+ * locked memory (the private key must not reach swap), or NULL. Free with
+ * secmem_free, which wipes it.
+ */
 static char *
 read_pem(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf;
-	size_t n;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
 
-	if (f == NULL)
+	/* read(2), not stdio: a FILE buffer would keep a copy of the key in
+	 * freed heap memory */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
-	if ((buf = malloc(65536)) == NULL) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, 65535, f);
-	if (!feof(f) || ferror(f)) {
-		secmem_wipe(buf, 65536);
-		free(buf);
-		fclose(f);
+	if ((buf = secmem_alloc(MAX_PEM_BYTES + 2)) == NULL) {
+		close(fd);
 		return NULL;
 	}
-	fclose(f);
+	for (;;) {
+		r = read(fd, buf + n, MAX_PEM_BYTES + 1 - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n > MAX_PEM_BYTES)
+			break;
+	}
+	close(fd);
+	/* an error, an empty file, or one byte over the cap */
+	if (r < 0 || n == 0 || n > MAX_PEM_BYTES) {
+		secmem_free(buf);
+		return NULL;
+	}
 	buf[n] = '\0';
 	*len = n;
 	return buf;
@@ -179,7 +203,7 @@ cli_serve(int argc, char **argv)
 	size_t pass_len = 0, cert_len = 0, key_len = 0;
 	uint16_t port;
 	sigset_t sigs;
-	int rc = 1, kr, sig;
+	int rc = 1, kr, sig, lock = -1;
 
 	if (parse(argc, argv, &o) != 0) {
 		cli_error("usage: corridor serve DIR [--passphrase-file F] "
@@ -203,10 +227,20 @@ cli_serve(int argc, char **argv)
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
+	if (datadir_check_owner(o.dir) != 0)
+		goto done;
+	/* one server per directory, and no key change while it runs */
+	if ((lock = datadir_lock(o.dir)) == -1) {
+		cli_error(errno == EWOULDBLOCK ? "the data directory is in use "
+		    "by another corridor process" :
+		    "cannot open the data directory");
+		goto done;
+	}
 	if (o.tls_cert != NULL &&
 	    ((cert = read_pem(o.tls_cert, &cert_len)) == NULL ||
 	    (key = read_pem(o.tls_key, &key_len)) == NULL)) {
-		cli_error("cannot read the TLS certificate or key");
+		cli_error("cannot read the TLS certificate or key (PEM, at most "
+		    "%u bytes each)", MAX_PEM_BYTES);
 		goto done;
 	}
 	if (secret_read(&pass, &pass_len, o.passphrase_file,
@@ -219,11 +253,12 @@ cli_serve(int argc, char **argv)
 		cli_error("cannot allocate locked memory");
 		goto done;
 	}
-	kr = keys_wrap_open(keys_path, pass, pass_len, ks);
+	kr = datadir_open_keys(o.dir, lock, pass, pass_len, ks, err,
+	    sizeof(err));
 	secret_free(pass, pass_len);
 	pass = NULL;
-	if (kr != KEYS_OK) {
-		cli_error("%s", keys_strerror(kr));
+	if (kr != 0) {
+		cli_error("%s", err);
 		goto done;
 	}
 	/* check the key and schema on one connection, then key the pool */
@@ -279,12 +314,18 @@ cli_serve(int argc, char **argv)
 	hc.tls_key_pem = key;
 	hc.quiet = o.quiet;
 	if (http_start(&hc, &port) != 0) {
-		cli_error("cannot listen on %s:%u", o.host, (unsigned)o.port);
+		if (cert != NULL)
+			cli_error("cannot serve HTTPS on %s:%u: the address is in "
+			    "use, or the TLS certificate and key were refused",
+			    o.host, (unsigned)o.port);
+		else
+			cli_error("cannot listen on %s:%u", o.host,
+			    (unsigned)o.port);
 		goto done_sessions;
 	}
-	/* the daemon holds its own copy of the TLS key now */
-	if (key != NULL)
-		secmem_wipe(key, key_len);
+	/* GnuTLS holds its own copy of the TLS key now */
+	secmem_free(key);
+	key = NULL;
 	fprintf(stderr, "corridor: listening on %s://%s:%u\n",
 	    cert ? "https" : "http", o.host, (unsigned)port);
 
@@ -318,10 +359,8 @@ done:
 	store_close(s);
 	secmem_free(ks);
 	secret_free(pass, pass_len);
-	if (key != NULL) {
-		secmem_wipe(key, key_len);
-		free(key);
-	}
-	free(cert);
+	secmem_free(key);
+	secmem_free(cert);
+	datadir_unlock(lock);
 	return rc;
 }

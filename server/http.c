@@ -12,14 +12,21 @@
  *     are rejected (libmicrohttpd would pick one silently).
  * Normal responses are queued only after the first callback: answering on
  * the first callback makes libmicrohttpd close a keep-alive connection.
+ *
+ * Shutdown drains: http_stop closes the listening socket, lets every request
+ * already in flight finish (up to SHUTDOWN_GRACE_S), answers them with
+ * "Connection: close", and only then stops the daemon. MHD_stop_daemon on
+ * its own would close connections whose response is still unsent.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -40,6 +47,10 @@ struct conn_state {
 
 static struct MHD_Daemon *daemon_;
 static int quiet_;
+/* Requests begun (first callback) and not yet completed (response sent or
+ * connection gone), and whether shutdown has begun. */
+static atomic_uint in_flight_;
+static atomic_int draining_;
 
 static double
 elapsed_s(const struct timespec *start)
@@ -93,6 +104,9 @@ add_common_headers(struct MHD_Response *resp)
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "Content-Security-Policy",
 	    "default-src 'none'; frame-ancestors 'none'");
+	/* shutting down: no further request on this connection */
+	if (atomic_load(&draining_))
+		MHD_add_response_header(resp, "Connection", "close");
 }
 
 static enum MHD_Result
@@ -224,12 +238,21 @@ count_headers(void *cls, enum MHD_ValueKind kind, const char *key,
 static void
 log_line(const struct req *r, const char *method, double secs)
 {
+	static const char *const known[] = {
+		"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
+	};
+	const char *m = "-";
+
 	if (quiet_)
 		return;
+	/* the method is client text: log it only if it is a known one */
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(method, known[i]) == 0)
+			m = known[i];
 	/* ids of requests and route templates only: never people's ids,
-	 * names, tokens or bodies */
+	 * names, tokens, paths as sent, or bodies */
 	fprintf(stderr, "corridor: req=%s %s %s status=%d ms=%.1f\n",
-	    r->request_id, method,
+	    r->request_id, m,
 	    r->route ? r->route->pattern : "-", r->status, secs * 1000.0);
 }
 
@@ -270,6 +293,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &cs->start);
 		*con_cls = cs;
+		atomic_fetch_add(&in_flight_, 1);
 		MHD_get_connection_values(c, MHD_HEADER_KIND, count_headers, &hc);
 		if (hc.content_length > 1 ||
 		    (hc.content_length > 0 && hc.transfer_encoding > 0) ||
@@ -363,6 +387,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(cs->body);
 	free(cs);
 	*con_cls = NULL;
+	atomic_fetch_sub(&in_flight_, 1);
 }
 
 int
@@ -378,41 +403,41 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 	if (inet_pton(AF_INET, cfg->host, &sa.sin_addr) != 1)
 		return -1;
 	quiet_ = cfg->quiet;
+	atomic_store(&in_flight_, 0);
+	atomic_store(&draining_, 0);
+	/* MHD_USE_ITC: MHD_quiesce_daemon refuses to work without it */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG | MHD_USE_ITC;
-	if (cfg->tls_cert_pem != NULL)
-		flags |= MHD_USE_TLS;
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	/* One option list; the TLS rows are cut off (MHD_OPTION_END) when
+	 * serving plain HTTP. Two-argument options put the first in value
+	 * (cast to intptr_t), single pointers go in ptr_value. */
+	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_SOCK_ADDR, 0, &sa },
+		{ MHD_OPTION_THREAD_POOL_SIZE, HTTP_WORKER_THREADS, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS, NULL },
+		/* behind a loopback proxy or onion service every client
+		 * has the proxy's address: only the total cap applies */
+		{ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		  strncmp(cfg->host, "127.", 4) == 0 ? MAX_CONNECTIONS :
+		  MAX_CONNECTIONS_PER_IP, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_TIMEOUT_S, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, MAX_CONN_MEMORY_BYTES, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		{ MHD_OPTION_END, 0, NULL },	/* TLS_AT: replaced for TLS */
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)cfg->tls_key_pem },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		  (void *)(uintptr_t)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	enum { TLS_AT = 7 };
+
 	if (cfg->tls_cert_pem != NULL) {
-		daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL,
-		    on_request, NULL,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_WORKER_THREADS,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		    (unsigned int)MAX_CONNECTIONS_PER_IP,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_IDLE_TIMEOUT_S,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		    (size_t)MAX_CONN_MEMORY_BYTES,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		    MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert_pem,
-		    MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem,
-		    MHD_OPTION_HTTPS_PRIORITIES,
-		    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
-		    MHD_OPTION_END);
-	} else {
-		daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL,
-		    on_request, NULL,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_WORKER_THREADS,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNECTIONS,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		    (unsigned int)MAX_CONNECTIONS_PER_IP,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_IDLE_TIMEOUT_S,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		    (size_t)MAX_CONN_MEMORY_BYTES,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		    MHD_OPTION_END);
+		flags |= MHD_USE_TLS;
+		opts[TLS_AT].option = MHD_OPTION_HTTPS_MEM_CERT;
+		opts[TLS_AT].ptr_value = (void *)(uintptr_t)cfg->tls_cert_pem;
 	}
+	daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request,
+	    NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (daemon_ == NULL)
 		return -1;
 	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
@@ -423,9 +448,21 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 void
 http_stop(void)
 {
+	struct timespec start, tick = { 0, 10 * 1000 * 1000 };	/* 10 ms */
+	MHD_socket ls;
+
 	if (daemon_ == NULL)
 		return;
-	MHD_quiesce_daemon(daemon_);
+	atomic_store(&draining_, 1);
+	/* stop accepting; the old listening socket is ours to close, or the
+	 * kernel would keep queueing connections nobody will accept */
+	ls = MHD_quiesce_daemon(daemon_);
+	if (ls != MHD_INVALID_SOCKET)
+		close(ls);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (atomic_load(&in_flight_) > 0 &&
+	    elapsed_s(&start) < (double)SHUTDOWN_GRACE_S)
+		nanosleep(&tick, NULL);
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
 }

@@ -21,7 +21,8 @@ struct http_config {
  * (useful with port 0). */
 int http_start(const struct http_config *cfg, uint16_t *bound_port)
     __attribute__((warn_unused_result));
-/* Stop accepting, finish requests in flight, stop. */
+/* Stop accepting, let requests in flight finish (at most
+ * SHUTDOWN_GRACE_S), then stop the daemon. */
 void http_stop(void);
 
 #endif

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* jsonin: bounded, strict parsing of request bodies. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "crypto/secmem.h"
 #include "server/jsonin.h"
 #include "server/limits.h"
 
@@ -177,6 +179,46 @@ jsonin_enum(const json_t *obj, const char *key, int required,
 		}
 	}
 	return JSONIN_ESHAPE;
+}
+
+int
+jsonin_freeform(const json_t *obj, const char *key, int required,
+    size_t max_bytes, char **out, size_t *out_len, int *present)
+{
+	json_t *v;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	*out_len = 0;
+	if ((rc = member(obj, key, required, &v, present)) != JSONIN_OK)
+		return rc == 1 ? JSONIN_OK : rc;
+	if (!json_is_object(v) ||
+	    jsonin_check_limits(v, MAX_FREEFORM_DEPTH, MAX_JSON_ELEMENTS,
+	    MAX_FREEFORM_STRING_BYTES) != JSONIN_OK)
+		return JSONIN_ESHAPE;
+	n = json_dumpb(v, NULL, 0, JSON_COMPACT);
+	if (n == 0 || n > max_bytes)
+		return JSONIN_ELIMIT;
+	if ((*out = malloc(n + 1)) == NULL)
+		return JSONIN_ELIMIT;
+	if (json_dumpb(v, *out, n, JSON_COMPACT) != n) {
+		jsonin_wipe_free(*out, n);
+		*out = NULL;
+		return JSONIN_ELIMIT;
+	}
+	(*out)[n] = '\0';
+	*out_len = n;
+	return JSONIN_OK;
+}
+
+void
+jsonin_wipe_free(char *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	secmem_wipe(p, len + 1);	/* and its NUL */
+	free(p);
 }
 
 int

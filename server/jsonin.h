@@ -45,6 +45,19 @@ int jsonin_int(const json_t *obj, const char *key, int required,
 int jsonin_enum(const json_t *obj, const char *key, int required,
     const char *const *values, int *out, int *present);
 
+/*
+ * A free-form object member (a person, evacuation details): it must be a
+ * JSON object within MAX_FREEFORM_DEPTH levels and MAX_FREEFORM_STRING_BYTES
+ * per string, and serialize (compact) to at most max_bytes. *out gets the
+ * serialization in a malloc'd NUL-terminated buffer of *out_len bytes,
+ * which the caller releases with jsonin_wipe_free (it is case content).
+ * Absent and not required: JSONIN_OK, *present = 0, *out = NULL.
+ */
+int jsonin_freeform(const json_t *obj, const char *key, int required,
+    size_t max_bytes, char **out, size_t *out_len, int *present);
+/* Wipe and free a jsonin_freeform buffer; len is its *out_len. */
+void jsonin_wipe_free(char *p, size_t len);
+
 /* Is s a well-formed opaque id (22 base64url chars)? */
 int jsonin_is_id(const char *s);
 

@@ -29,6 +29,16 @@
  * byte, so a slow-drip body cannot hold a worker forever. */
 #define REQUEST_DEADLINE_S		10u
 
+/* On SIGTERM the listening socket closes at once; requests already in
+ * flight get this long to finish before the daemon stops. A request cannot
+ * legitimately take longer than REQUEST_DEADLINE_S to arrive, plus an
+ * Argon2 queue wait; systemd's default stop timeout (90 s) is well above. */
+#define SHUTDOWN_GRACE_S		15u
+
+/* Largest TLS certificate chain or private key file, PEM. A full chain of
+ * three RSA-4096 certificates is about 7 KiB; 64 KiB leaves room. */
+#define MAX_PEM_BYTES			(64u * 1024u)
+
 /* Worker threads behind the epoll thread. Two cores; blocking work (Argon2,
  * fsync) needs a few extra threads so it does not pin every worker. */
 #define HTTP_WORKER_THREADS		8u
@@ -51,8 +61,19 @@
 /* Most elements (object members + array items, summed recursively). */
 #define MAX_JSON_ELEMENTS		512u
 
-/* Longest JSON string value, in bytes, unless a field has its own cap. */
-#define MAX_JSON_STRING_BYTES		4096u
+/* Longest JSON string value the parser accepts, in bytes: the largest
+ * single field we define (case notes). Every getter applies its field's own,
+ * smaller cap; strings inside free-form objects (person, evacuation
+ * details) are held to MAX_FREEFORM_STRING_BYTES. */
+#define MAX_JSON_STRING_BYTES		MAX_NOTES_BYTES
+
+/* Longest string inside a free-form object (person, details): a name, an
+ * address, a phone number or a short remark, never a document. */
+#define MAX_FREEFORM_STRING_BYTES	4096u
+
+/* Deepest nesting inside a free-form object, counting the object itself:
+ * person.family[0].phones[1] is four levels. */
+#define MAX_FREEFORM_DEPTH		4u
 
 /* --- Accounts and sessions ------------------------------------------------ */
 
@@ -70,6 +91,10 @@
  * bounds locked memory: MAX_SESSIONS * sizeof(struct session_secrets). */
 #define MAX_SESSIONS			1024u
 
+/* Live sessions per user; a new login past this ends that user's oldest
+ * session, so one account cannot fill the table and lock everyone out. */
+#define MAX_SESSIONS_PER_USER		8u
+
 /* Case keys cached per session (LRU); a miss costs one X25519 unseal. */
 #define SESSION_KEY_CACHE		32u
 
@@ -77,13 +102,19 @@
  * unbounded number is a memory denial of service. About the core count. */
 #define MAX_CONCURRENT_ARGON2		2u
 
-/* Logins waiting for an Argon2 slot before we answer 503. */
-#define MAX_ARGON2_QUEUE		16u
+/* Logins waiting for an Argon2 slot before we answer 503. Waiting logins
+ * hold a worker thread, so running + waiting must leave at least two of
+ * the HTTP_WORKER_THREADS free for everything else during a login storm:
+ * 8 - 2 - 2 = 4. */
+#define MAX_ARGON2_QUEUE		4u
 
 /* Login throttle: after THROTTLE_FREE_FAILURES failures an account or IP
  * waits 2^(n - free) seconds, capped, before the next attempt. */
 #define THROTTLE_FREE_FAILURES		3u
-#define THROTTLE_MAX_DELAY_S		900u
+/* Capped at a minute: the per-account delay is also a lever for anyone
+ * who knows a username to lock its owner out, so it must stay short.
+ * Argon2id and the gate already bound online guessing. */
+#define THROTTLE_MAX_DELAY_S		60u
 #define THROTTLE_TABLE_SLOTS		4096u
 
 /* Bearer token: 32 random bytes, base64url without padding = 43 chars. */
@@ -99,11 +130,28 @@
 #define MAX_CHANNEL_BYTES		32u
 #define MAX_SUMMARY_BYTES		(8u * 1024u)
 #define MAX_NEXT_STEPS_BYTES		(4u * 1024u)
-#define MAX_DETAILS_BYTES		(16u * 1024u)
+#define MAX_DETAILS_BYTES		(16u * 1024u)	/* serialized object */
 #define MAX_REASON_BYTES		512u		/* X-Access-Reason */
 #define MAX_PAGE_LIMIT			500u
 #define DEFAULT_PAGE_LIMIT		100u
 
+/* Contact entries per case. A listing decrypts and sorts every entry of
+ * the case (their time is encrypted, see docs/cases.md) and a key rotation
+ * re-encrypts them all inside one write transaction, so this bounds both:
+ * 10000 entries is a daily contact for over 25 years. */
+#define MAX_CONTACTS_PER_CASE		10000u
+
+/* Contact listings default to the largest page: a case file is read as a
+ * whole far more often than it is paged. */
+#define DEFAULT_CONTACT_PAGE_LIMIT	MAX_PAGE_LIMIT
+
+/* A contact's "at" may lie at most this far in the future (clock skew
+ * between a caseworker's phone and the server), in seconds. */
+#define MAX_CONTACT_FUTURE_S		(24 * 60 * 60)
+
+/* Attempts at a fresh random codename before giving up with 503. Each
+ * attempt collides with probability (cases / 14.7M), see codename.c. */
+#define CODENAME_ATTEMPTS		16u
 /* Audit exports streaming at once. Each holds a pooled database
  * connection (and its read snapshot) until the body is sent, so the pool
  * has this many connections beyond one per worker thread. */

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * main: the corridor command line. Dispatches to init, serve, check, audit
- * verify and audit rotate-key; everything that can fail before serving reports one line on
- * stderr and exits 1 (operational) or 2 (usage).
+ * main: the corridor command line. Dispatches to init, serve, backup,
+ * restore, passphrase, rekey, audit verify and audit rotate-key; everything
+ * that can fail before serving reports one line on stderr and exits 1
+ * (operational) or 2 (usage).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "crypto/secmem.h"
 #include "server/audit_verify.h"
@@ -26,6 +28,11 @@ usage(FILE *f)
 	    "                      [--session-idle SECONDS] [--quiet]\n"
 	    "                      [--checkpoint-every N] [--checkpoint-interval SECONDS]\n"
 	    "       corridor check DIR [--passphrase-file F]\n"
+	    "       corridor backup DIR OUT [--passphrase-file F]\n"
+	    "       corridor restore BACKUP DIR [--passphrase-file F]\n"
+	    "       corridor passphrase DIR [--passphrase-file F]\n"
+	    "                      [--new-passphrase-file F]\n"
+	    "       corridor rekey DIR [--passphrase-file F]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
 	    "       corridor audit rotate-key DIR [--passphrase-file F]\n"
 	    "       corridor --help | --version\n");
@@ -66,6 +73,10 @@ cli_harden(void)
 int
 main(int argc, char **argv)
 {
+	/* every file we create (database, WAL, keys, backups) is private,
+	 * also in the moment before any explicit chmod */
+	umask(077);
+
 	if (cli_harden() != 0) {
 		cli_error("cannot disable core dumps");
 		return 1;
@@ -95,6 +106,14 @@ main(int argc, char **argv)
 		return cli_serve(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return cli_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "backup") == 0)
+		return cli_backup(argc - 1, argv + 1);
+	if (strcmp(argv[1], "restore") == 0)
+		return cli_restore(argc - 1, argv + 1);
+	if (strcmp(argv[1], "passphrase") == 0)
+		return cli_passphrase(argc - 1, argv + 1);
+	if (strcmp(argv[1], "rekey") == 0)
+		return cli_rekey(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "verify") == 0)
 		return audit_verify_cli(argc - 2, argv + 2);

@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 
 #include "server/audit.h"
+#include "server/jsonin.h"
 #include "server/req.h"
 
 static void
@@ -184,6 +185,68 @@ bad:
 	req_problem(r, 400, "invalid-query",
 	    "A query parameter is not a number in the allowed range.");
 	return -1;
+}
+
+struct query_check {
+	const char *const	*allowed;
+	int			 bad;
+};
+
+static enum MHD_Result
+check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct query_check *q = cls;
+	const char *const *a;
+
+	(void)kind;
+	(void)value;
+	for (a = q->allowed; *a != NULL; a++)
+		if (strcmp(*a, key) == 0)
+			return MHD_YES;
+	q->bad = 1;
+	return MHD_NO;
+}
+
+int
+req_query_only(struct req *r, const char *const *allowed)
+{
+	struct query_check q = { allowed, 0 };
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &q);
+	if (q.bad) {
+		req_problem(r, 400, "invalid-query",
+		    "This resource does not take these query parameters.");
+		return -1;
+	}
+	return 0;
+}
+
+int
+req_page(struct req *r, unsigned def_limit, unsigned *limit,
+    const char **after)
+{
+	static const char *const allowed[] = { "limit", "after", NULL };
+	uint64_t v;
+
+	if (req_query_only(r, allowed) != 0 ||
+	    req_query_u64(r, "limit", def_limit, MAX_PAGE_LIMIT, &v) != 0)
+		return -1;
+	if (v == 0) {
+		req_problem(r, 400, "invalid-query",
+		    "A query parameter is not a number in the allowed range.");
+		return -1;
+	}
+	*limit = (unsigned)v;
+	*after = req_query(r, "after");
+	if (*after == NULL) {
+		*after = "";
+	} else if (!jsonin_is_id(*after)) {
+		req_problem(r, 400, "invalid-query",
+		    "The after parameter must be an id from a previous page.");
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -83,6 +83,12 @@ struct req {
 						 * request headers) */
 	size_t			 audit_reason_len;
 	int			 audit_action;	/* 0: the route's action */
+
+	/* --- after the commit ------------------------------------------------ */
+	int			 checkpoint_after;	/* truncate the WAL (shred) */
+	int			 enrol_after;	/* swap the session's key pair */
+	uint8_t			 enrol_pk[32];
+	uint8_t			 enrol_sk[32];	/* wiped by router_finish */
 };
 
 /* Answer with JSON (steals obj). Status 2xx. */
@@ -136,6 +142,21 @@ const char *req_header(struct req *r, const char *name);
  */
 int req_query_u64(struct req *r, const char *name, uint64_t def,
     uint64_t max, uint64_t *out) __attribute__((warn_unused_result));
+
+/*
+ * Refuse query parameters outside the NULL-terminated allowed list.
+ * 0 ok; -1 after answering 400 invalid-query.
+ */
+int req_query_only(struct req *r, const char *const *allowed)
+    __attribute__((warn_unused_result));
+
+/*
+ * Keyset paging: ?limit= (1..MAX_PAGE_LIMIT, default def_limit) and
+ * ?after= (an id; *after is "" when absent), and no other parameter.
+ * 0 ok; -1 after answering 400 invalid-query.
+ */
+int req_page(struct req *r, unsigned def_limit, unsigned *limit,
+    const char **after) __attribute__((warn_unused_result));
 
 /* RFC 3339 UTC for a Unix time, into a caller buffer of >= 21 bytes. */
 void req_time_rfc3339(char out[21], int64_t t);

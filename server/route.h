@@ -20,7 +20,8 @@
 
 /* flags */
 #define ROUTE_BODY	(1u << 0)	/* takes a JSON body */
-#define ROUTE_PENDING	(1u << 1)	/* open to pending coordinators */
+#define ROUTE_PENDING	(1u << 1)	/* open to pending coordinators and
+					 * to unenrolled users */
 #define ROUTE_QUERY	(1u << 2)	/* accepts a query string */
 
 struct route {
@@ -37,6 +38,9 @@ struct route {
 extern const struct route route_health_table[];
 extern const struct route route_session_table[];
 extern const struct route route_user_table[];
+extern const struct route route_case_table[];
+extern const struct route route_contact_table[];
+extern const struct route route_evac_table[];
 extern const struct route route_audit_table[];
 
 #endif

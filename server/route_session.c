@@ -154,9 +154,9 @@ me_route(struct req *r)
 		req_unavailable(r);
 		return;
 	}
-	req_json(r, 200, json_pack("{s:s, s:s, s:s, s:s}", "id", u.id,
+	req_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u.id,
 	    "username", u.username, "role", role_name(u.role),
-	    "status", user_status_name(u.status)));
+	    "status", user_status_name(u.status), "enrolled", u.enrolled));
 }
 
 static void
@@ -196,7 +196,18 @@ password_route(struct req *r)
 	}
 	ok = userkey_open(sk, u.id, oldpw, strlen(oldpw), u.sk_sealed,
 	    sizeof(u.sk_sealed)) == 0;
-	/* re-seal the same secret key: every grant to it stays valid */
+	if (ok && !u.enrolled) {
+		/*
+		 * Enrolment. The first password was chosen by an admin, so
+		 * the key pair sealed under it may be known to them: make a
+		 * fresh one, sealed under the user's own password. No grant
+		 * can exist yet (an unenrolled user can be neither assigned
+		 * nor confirmed), so nothing needs re-wrapping.
+		 */
+		userkey_generate(r->enrol_pk, r->enrol_sk);
+		memcpy(sk, r->enrol_sk, sizeof(sk));
+	}
+	/* otherwise re-seal the same secret key: every grant stays valid */
 	if (ok)
 		ok = userkey_seal(blob, u.id, newpw, strlen(newpw), sk) == 0 ?
 		    1 : -1;
@@ -211,9 +222,21 @@ password_route(struct req *r)
 		req_internal(r);
 		goto done;
 	}
+	if (!u.enrolled && strcmp(oldpw, newpw) == 0) {
+		req_problem(r, 422, "same-password",
+		    "Choose a password of your own, not the one you were given.");
+		goto done;
+	}
 	if (req_write_begin(r) != 0)
 		goto done;
-	if (store_user_set_sealed(r->db, u.id, blob) != STORE_OK) {
+	if (u.enrolled)
+		ok = store_user_set_sealed(r->db, u.id, blob) == STORE_OK;
+	else {
+		ok = store_user_enrol(r->db, u.id, r->enrol_pk, blob) ==
+		    STORE_OK;
+		r->enrol_after = ok;
+	}
+	if (!ok) {
 		req_unavailable(r);
 		goto done;
 	}

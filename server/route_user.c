@@ -22,9 +22,9 @@
 static json_t *
 user_json(const struct user_row *u)
 {
-	return json_pack("{s:s, s:s, s:s, s:s}", "id", u->id,
+	return json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u->id,
 	    "username", u->username, "role", role_name(u->role),
-	    "status", user_status_name(u->status));
+	    "status", user_status_name(u->status), "enrolled", u->enrolled);
 }
 
 /* Fetch user id into u, or answer 404/503. 0 or -1. */
@@ -133,6 +133,13 @@ user_confirm_route(struct req *r)
 		    "Only a pending coordinator can be confirmed.");
 		return;
 	}
+	if (!u.enrolled) {
+		/* the org key goes only to a key pair its holder made under a
+		 * password nobody else chose */
+		req_problem(r, 409, "not-enrolled",
+		    "The coordinator must replace their first password first.");
+		return;
+	}
 	memcpy(org, org_sk, sizeof(org));
 	rc = seal_key(blob, sizeof(blob), &blob_len, SEAL_KIND_ORG, "org", u.id,
 	    org, u.pk);
@@ -169,6 +176,16 @@ user_revoke_route(struct req *r)
 		return;
 	if (load_user(r, id, &u) != 0)
 		return;
+	/* A coordinator may revoke caseworkers, auditors and coordinators not
+	 * yet confirmed. Admins and confirmed coordinators are revoked by an
+	 * admin, so one newly confirmed coordinator cannot take over. */
+	if (r->role == ROLE_COORDINATOR && (u.role == ROLE_ADMIN ||
+	    (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE))) {
+		req_deny(r, 403, "admin-only",
+		    "Only an admin can revoke an admin or a confirmed "
+		    "coordinator.");
+		return;
+	}
 	/* the org key exists only in coordinators' grants: revoking the last
 	 * holder would lose it for good, and with it every unassigned case */
 	if (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE) {

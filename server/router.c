@@ -18,6 +18,7 @@
 
 #include <microhttpd.h>
 
+#include "crypto/secmem.h"
 #include "server/audit.h"
 #include "server/jsonin.h"
 #include "server/limits.h"
@@ -30,6 +31,9 @@ static const struct route *const tables[] = {
 	route_health_table,
 	route_session_table,
 	route_user_table,
+	route_case_table,
+	route_contact_table,
+	route_evac_table,
 	route_audit_table,
 };
 
@@ -240,6 +244,13 @@ audit_and_commit(struct req *r)
 		goto fail;
 	if (audit_commit(r->db) != STORE_OK)
 		goto fail_committed;
+	/* after a shred: push the deleted pages out of the WAL (best effort;
+	 * the request has succeeded whatever this does) */
+	if (r->checkpoint_after && ok)
+		store_checkpoint_truncate(r->db);
+	/* enrolment: the new key pair is live only once it is stored */
+	if (r->enrol_after && ok && r->sess != NULL)
+		session_enrol(r->sess, r->enrol_pk, r->enrol_sk);
 	return;
 fail:
 	(void)store_write_end(r->db, 0);
@@ -315,6 +326,12 @@ router_dispatch(struct req *r, const char *method, const char *url)
 			    "This account is not active.");
 			goto audit;
 		}
+		if (!session_enrolled(r->sess) && !(row->flags & ROUTE_PENDING)) {
+			req_deny(r, 403, "enrolment-required",
+			    "Replace your first password (PUT /me/password) "
+			    "before doing anything else.");
+			goto audit;
+		}
 	}
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_arg, &q);
 	if (q.n > 0 && (!(row->flags & ROUTE_QUERY) || q.n > 8 ||
@@ -372,6 +389,7 @@ audit:
 void
 router_finish(struct req *r)
 {
+	secmem_wipe(r->enrol_sk, sizeof(r->enrol_sk));
 	if (r->db != NULL) {
 		store_pool_release(r->db);
 		r->db = NULL;

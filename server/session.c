@@ -38,6 +38,7 @@ struct session {
 	char		 user_id[ID_CHARS + 1];
 	int		 role;
 	int		 status;
+	int		 enrolled;
 	int		 has_org;
 	uint8_t		 pk[32];
 	int64_t		 created;
@@ -137,13 +138,26 @@ session_create(const struct user_row *u, const uint8_t sk[32],
 	pthread_mutex_lock(&T.mu);
 	if (T.slab == NULL)
 		goto done;
-	for (unsigned i = 0; i < MAX_SESSIONS; i++) {
-		struct session *c = &T.slots[i];
+	{
+		struct session *oldest = NULL;
+		unsigned mine = 0;
 
-		if (c->live && expired(c, now))
-			kill_locked(c);
-		if (s == NULL && !c->live && c->refs == 0)
-			s = c;
+		for (unsigned i = 0; i < MAX_SESSIONS; i++) {
+			struct session *c = &T.slots[i];
+
+			if (c->live && expired(c, now))
+				kill_locked(c);
+			if (c->live && strcmp(c->user_id, u->id) == 0) {
+				mine++;
+				if (oldest == NULL || c->created < oldest->created)
+					oldest = c;
+			}
+		}
+		if (mine >= MAX_SESSIONS_PER_USER && oldest != NULL)
+			kill_locked(oldest);
+		for (unsigned i = 0; i < MAX_SESSIONS && s == NULL; i++)
+			if (!T.slots[i].live && T.slots[i].refs == 0)
+				s = &T.slots[i];
 	}
 	if (s == NULL)
 		goto done;
@@ -154,6 +168,7 @@ session_create(const struct user_row *u, const uint8_t sk[32],
 	memcpy(s->user_id, u->id, sizeof(s->user_id));
 	s->role = u->role;
 	s->status = u->status;
+	s->enrolled = u->enrolled;
 	memcpy(s->pk, u->pk, sizeof(s->pk));
 	memcpy(s->sec->sk, sk, 32);
 	s->has_org = org_sk != NULL;
@@ -283,6 +298,22 @@ int
 session_status(const struct session *s)
 {
 	return s->status;
+}
+
+int
+session_enrolled(const struct session *s)
+{
+	return s->enrolled;
+}
+
+void
+session_enrol(struct session *s, const uint8_t pk[32], const uint8_t sk[32])
+{
+	pthread_mutex_lock(&T.mu);
+	memcpy(s->pk, pk, 32);
+	memcpy(s->sec->sk, sk, 32);
+	s->enrolled = 1;
+	pthread_mutex_unlock(&T.mu);
 }
 
 const uint8_t *

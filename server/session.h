@@ -51,6 +51,14 @@ unsigned session_count(void);
 const char *session_user_id(const struct session *s);
 int session_role(const struct session *s);
 int session_status(const struct session *s);
+int session_enrolled(const struct session *s);
+
+/*
+ * Enrolment: the user replaced the first password, which made a fresh key
+ * pair. Swap it into this live session (the old secret key is wiped).
+ */
+void session_enrol(struct session *s, const uint8_t pk[32],
+    const uint8_t sk[32]);
 
 /* The session's secrets. Valid while a reference is held. org_sk is NULL
  * unless the user is a confirmed coordinator. */

@@ -51,6 +51,19 @@ throttle_shutdown(void)
 	TH.key = NULL;
 }
 
+/*
+ * A loopback peer is the reverse proxy or Tor onion service in front of
+ * us (non-loopback plain HTTP needs --insecure-http): every client shares
+ * its address, so throttling it would let anyone lock everyone out.
+ * Loopback peers are throttled per account only.
+ */
+static int
+shared_peer(const char *ip)
+{
+	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
+	    strncmp(ip, "::ffff:127.", 11) == 0;
+}
+
 static void
 hash_of(uint8_t out[16], char kind, const char *s)
 {
@@ -99,7 +112,8 @@ throttle_check(const char *username, const char *ip, unsigned *retry_after_s)
 	pthread_mutex_lock(&TH.mu);
 	if ((s = find(hu, 0)) != NULL && s->next_ok > now)
 		wait = s->next_ok - now;
-	if ((s = find(hi, 0)) != NULL && s->next_ok > now && s->next_ok - now > wait)
+	if (!shared_peer(ip) && (s = find(hi, 0)) != NULL && s->next_ok > now &&
+	    s->next_ok - now > wait)
 		wait = s->next_ok - now;
 	pthread_mutex_unlock(&TH.mu);
 	if (wait > 0) {
@@ -136,7 +150,8 @@ throttle_fail(const char *username, const char *ip)
 	hash_of(hi, 'i', ip);
 	pthread_mutex_lock(&TH.mu);
 	bump(find(hu, 1), THROTTLE_FREE_FAILURES, now);
-	bump(find(hi, 1), THROTTLE_FREE_IP, now);
+	if (!shared_peer(ip))
+		bump(find(hi, 1), THROTTLE_FREE_IP, now);
 	pthread_mutex_unlock(&TH.mu);
 }
 

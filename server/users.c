@@ -6,8 +6,12 @@
 #include "crypto/token.h"
 #include "crypto/userkey.h"
 #include "schema/store.h"
+#include "schema/store_case.h"
+#include "server/access.h"
+#include "server/casefile.h"
 #include "server/limits.h"
 #include "server/req.h"
+#include "server/session.h"
 #include "server/users.h"
 
 int
@@ -48,13 +52,35 @@ users_new(struct user_row *u, const char *username, const char *pw,
 	return rc;
 }
 
+/*
+ * A coordinator's session can open org wraps, so every affected case and
+ * evacuation is rotated now. An admin's cannot (admins never hold case
+ * keys): the user's wraps and assignments are deleted now, and each
+ * affected object is marked rotate_pending so that its next holder rotates
+ * it before doing anything else (server/access.c).
+ */
 int
 users_revoke_grants(struct req *r, const char *user_id)
 {
-	/* Case and evacuation grants arrive with the case-files module,
-	 * which replaces this with their deletion and key rotation. Until
-	 * then no such grants exist. */
-	(void)r;
-	(void)user_id;
-	return 0;
+	struct store_ids touched = { NULL, 0, 0 };
+	struct casefile_holder org, *orgp = NULL;
+	int rc, ret = -1;
+
+	if (r->sess != NULL && session_org_sk(r->sess) != NULL) {
+		if (access_org_holder(r, &org) != 0)
+			return -1;
+		orgp = &org;
+	}
+	rc = casefile_revoke_user(r->db, user_id, orgp, &touched);
+	if (rc != CASEFILE_OK) {
+		access_fail(r, rc);
+		goto done;
+	}
+	/* no session may keep a key of the old versions */
+	for (size_t i = 0; i < touched.n; i++)
+		session_key_forget(touched.id[i]);
+	ret = 0;
+done:
+	store_ids_free(&touched);
+	return ret;
 }

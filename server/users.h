@@ -19,7 +19,8 @@ int users_name_ok(const char *name);
 /*
  * Fill u with a new user: fresh id and X25519 key pair, secret key sealed
  * under password (one Argon2id run: hold the gate). Coordinators start
- * pending. 0 or -1. u holds no plaintext secret.
+ * pending, and every new user is unenrolled until they replace the first
+ * password (see users_enrol). 0 or -1. u holds no plaintext secret.
  */
 int users_new(struct user_row *u, const char *username, const char *pw,
     size_t pw_len, int role) __attribute__((warn_unused_result));

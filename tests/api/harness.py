@@ -9,6 +9,7 @@ import re
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -49,11 +50,15 @@ class Response:
 class Server:
     """One corridor instance with its own data directory."""
 
-    def __init__(self, extra_args=(), datadir=None, init=True):
+    def __init__(self, extra_args=(), datadir=None, init=True, cafile=None,
+                 passphrase=None):
+        """cafile: the certificate to trust when extra_args turn TLS on
+        (--tls-cert/--tls-key); requests then go over HTTPS. passphrase:
+        the operator passphrase of an existing datadir (init=False)."""
         self.tmp = tempfile.mkdtemp(prefix="corridor-api-")
         self.dir = datadir or os.path.join(self.tmp, "data")
         self.passfile = os.path.join(self.tmp, "passphrase")
-        self.passphrase = "op-" + secrets.token_hex(12)
+        self.passphrase = passphrase or "op-" + secrets.token_hex(12)
         write_secret(self.passfile, self.passphrase)
         self.admin_pw, self.coord_pw = ADMIN_PW, COORD_PW
         apw = os.path.join(self.tmp, "apw")
@@ -61,6 +66,8 @@ class Server:
         write_secret(apw, self.admin_pw)
         write_secret(cpw, self.coord_pw)
         self.extra_args = list(extra_args)
+        self.cafile = cafile
+        self.scheme = "http"
         self.proc = None
         self.port = None
         if init:
@@ -82,10 +89,11 @@ class Server:
         deadline = time.time() + 60
         while time.time() < deadline:
             self.log.seek(0)
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)",
+            m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)",
                           self.log.read())
             if m:
-                self.port = int(m.group(1))
+                self.scheme = m.group(1)
+                self.port = int(m.group(2))
                 return
             if self.proc.poll() is not None:
                 if expect_fail:
@@ -120,6 +128,10 @@ class Server:
 
     # --- HTTP ---------------------------------------------------------------
     def conn(self):
+        if self.scheme == "https":
+            ctx = ssl.create_default_context(cafile=self.cafile)
+            return http.client.HTTPSConnection("127.0.0.1", self.port,
+                                               timeout=30, context=ctx)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
 
     def request(self, method, path, body=None, token=None, headers=None,
@@ -159,13 +171,32 @@ class Server:
     def coord(self):
         return self.login("coord", self.coord_pw)
 
-    def create_user(self, admin_token, username, role, password=None):
-        password = password or ("pw-" + secrets.token_hex(8))
-        r = self.post("/users", {"username": username, "password": password,
+    def create_user(self, admin_token, username, role, password=None,
+                    enrol=True):
+        """Create a user as an admin and, unless enrol=False, enrol them:
+        log in with the admin-chosen first password and replace it, which
+        makes the user's own key pair. Returns (id, current password)."""
+        first = "first-" + secrets.token_hex(8)
+        r = self.post("/users", {"username": username, "password": first,
                                  "role": role}, token=admin_token)
         if r.status != 201:
             raise AssertionError("create %s failed: %r" % (username, r))
-        return r.json()["id"], password
+        uid = r.json()["id"]
+        if not enrol:
+            return uid, first
+        return uid, self.enrol(username, first, password)
+
+    def enrol(self, username, first, password=None):
+        """Replace a first password; returns the new one."""
+        password = password or ("pw-" + secrets.token_hex(8))
+        tok = self.login(username, first)
+        r = self.request("PUT", "/me/password",
+                         {"old_password": first, "new_password": password},
+                         token=tok)
+        if r.status != 204:
+            raise AssertionError("enrol %s failed: %r" % (username, r))
+        self.request("DELETE", "/session", token=tok)
+        return password
 
     def healthy(self):
         try:
@@ -209,6 +240,16 @@ def run(tests):
     """Run test functions; print the closing line CI reads."""
     passed = failed = 0
     only = sys.argv[1:]
+    # every test_* function of the test file must be in the list: a test
+    # left out of it would never run and never fail
+    main = sys.modules.get("__main__")
+    listed = {t.__name__ for t in tests}
+    forgotten = sorted(n for n, v in vars(main).items()
+                       if n.startswith("test_") and callable(v) and n not in listed)
+    if forgotten:
+        print("FAIL tests defined but not run: %s" % ", ".join(forgotten))
+        print("0 passed, 1 failed")
+        sys.exit(1)
     for t in tests:
         if only and t.__name__ not in only:
             continue

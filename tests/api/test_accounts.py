@@ -89,7 +89,7 @@ def test_user_endpoints_role_matrix():
         names = {u["username"] for u in r.json()["users"]}
         assert {"admin", "coord", "cw-matrix", "au-matrix"} <= names
         for u in r.json()["users"]:
-            assert set(u) == {"id", "username", "role", "status"}
+            assert set(u) == {"id", "username", "role", "status", "enrolled"}
     for tok in (cw, au):
         problem(s.get("/users", token=tok), 403)
     # revoke: admin and coordinator; not caseworkers or auditors
@@ -135,6 +135,87 @@ def test_pending_coordinator_flow():
     newc = s.login("coord-new", ppw)
     r = s.post("/users/%s/confirm" % other, token=newc)
     assert r.status == 200, r
+
+
+def test_enrolment_replaces_the_admin_chosen_key():
+    """A first password is the admin's choice: until the user replaces it
+    they can do nothing but that, no key can be granted to them, and the
+    replacement makes a fresh key pair the live session then uses."""
+    s = srv()
+    admin = s.admin()
+    coord = s.coord()
+    cw_id, first = s.create_user(admin, "cw-enrol", "caseworker", enrol=False)
+    pc_id, pfirst = s.create_user(admin, "coord-enrol", "coordinator", enrol=False)
+    tok = s.login("cw-enrol", first)
+    me = s.get("/me", token=tok).json()
+    assert me["enrolled"] is False
+    body = {"risk": "high", "region": "north", "household_size": 1,
+            "person": {"name": "MARKER-enrol"}, "notes": "n"}
+    problem(s.post("/cases", body, token=tok), 403, "enrolment-required")
+    # nobody can grant a key to an unenrolled account
+    problem(s.post("/users/%s/confirm" % pc_id, token=coord), 409, "not-enrolled")
+    r = s.post("/cases", {"risk": "low", "region": "r", "household_size": 1,
+                          "person": {}, "notes": ""}, token=coord)
+    assert r.status == 201, r
+    case_id = r.json()["id"]
+    problem(s.post("/cases/%s/assignments" % case_id, {"user_id": cw_id},
+                   token=coord), 409, "not-enrolled")
+    # the first password cannot simply be kept
+    problem(s.request("PUT", "/me/password", {"old_password": first,
+                                              "new_password": first}, token=tok),
+            422, "same-password")
+    own = "my own password, nobody else's"
+    r = s.request("PUT", "/me/password", {"old_password": first,
+                                          "new_password": own}, token=tok)
+    assert r.status == 204, r
+    assert s.get("/me", token=tok).json()["enrolled"] is True
+    # the same session now works with the fresh key pair: a case it opens
+    # is sealed to the new public key and opens with the new secret key
+    r = s.post("/cases", body, token=tok)
+    assert r.status == 201, r
+    r = s.get("/cases/%s" % r.json()["id"], token=tok)
+    assert r.status == 200 and r.json()["person"]["name"] == "MARKER-enrol", r
+    problem(s.post("/session", {"username": "cw-enrol", "password": first}), 401)
+    assert s.login("cw-enrol", own)
+    # now a coordinator may assign them
+    assert s.post("/cases/%s/assignments" % case_id, {"user_id": cw_id},
+                  token=coord).status == 201
+
+
+def test_coordinator_cannot_revoke_admins_or_confirmed_coordinators():
+    s = Server()
+    try:
+        admin = s.admin()
+        c2, pw2 = s.create_user(admin, "coord-b", "coordinator")
+        assert s.post("/users/%s/confirm" % c2, token=s.coord()).status == 200
+        b = s.login("coord-b", pw2)
+        admin_id = s.get("/me", token=admin).json()["id"]
+        first_coord = s.get("/me", token=s.coord()).json()["id"]
+        problem(s.post("/users/%s/revoke" % admin_id, token=b), 403, "admin-only")
+        problem(s.post("/users/%s/revoke" % first_coord, token=b), 403, "admin-only")
+        # caseworkers and pending coordinators: yes
+        cw, _ = s.create_user(admin, "cw-x", "caseworker")
+        pend, _ = s.create_user(admin, "coord-p", "coordinator")
+        assert s.post("/users/%s/revoke" % cw, token=b).status == 200
+        assert s.post("/users/%s/revoke" % pend, token=b).status == 200
+        # an admin can revoke a confirmed coordinator (not the last one)
+        assert s.post("/users/%s/revoke" % c2, token=admin).status == 200
+        assert s.stop() == 0
+    finally:
+        s.cleanup()
+
+
+def test_sessions_per_user_are_capped():
+    """One account cannot fill the session table: its ninth login ends its
+    oldest session, and other users still log in."""
+    s = srv()
+    admin = s.admin()
+    _, pw = s.create_user(admin, "cw-many", "caseworker")
+    toks = [s.login("cw-many", pw) for _ in range(9)]
+    problem(s.get("/me", token=toks[0]), 401)
+    for t in toks[1:]:
+        assert s.get("/me", token=t).status == 200
+    assert s.coord()
 
 
 def test_revocation_kills_live_sessions():
@@ -302,6 +383,22 @@ def test_concurrent_logins_are_capped_not_fatal():
     assert s.healthy()
 
 
+def test_failures_elsewhere_do_not_lock_out_a_user_behind_the_proxy():
+    """Behind a loopback proxy or onion service every client shares one
+    address: 30 failed logins on other usernames must not throttle the
+    coordinator who has to revoke a seized account."""
+    s = Server()
+    try:
+        for i in range(30):
+            problem(s.post("/session", {"username": "nobody-%d" % i,
+                                        "password": "wrong password"}), 401)
+        assert s.post("/session", {"username": "coord",
+                                   "password": s.coord_pw}).status == 201
+        assert s.stop() == 0
+    finally:
+        s.cleanup()
+
+
 def test_idle_expiry():
     s = Server(extra_args=["--session-idle", "2"])
     try:
@@ -329,9 +426,15 @@ if __name__ == "__main__":
     run([test_health_has_no_details, test_login_logout,
          test_unknown_user_and_wrong_password_look_the_same,
          test_forged_and_malformed_tokens, test_user_endpoints_role_matrix,
-         test_pending_coordinator_flow, test_revocation_kills_live_sessions,
+         test_pending_coordinator_flow,
+         test_enrolment_replaces_the_admin_chosen_key,
+         test_coordinator_cannot_revoke_admins_or_confirmed_coordinators,
+         test_sessions_per_user_are_capped,
+         test_revocation_kills_live_sessions,
          test_last_org_key_holder_cannot_be_revoked,
          test_password_change_reseals, test_bad_bodies_keep_server_healthy,
          test_ambiguous_framing_rejected,
-         test_concurrent_logins_are_capped_not_fatal, test_throttling, test_idle_expiry,
+         test_concurrent_logins_are_capped_not_fatal, test_throttling,
+         test_failures_elsewhere_do_not_lock_out_a_user_behind_the_proxy,
+         test_idle_expiry,
          test_clean_shutdown])

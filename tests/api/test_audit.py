@@ -73,6 +73,10 @@ def test_every_path_is_recorded():
     rec("user.list", None, "anonymous", "user", None, "denied")
     cw_id, cw_pw = s.create_user(admin, "cw-" + secrets.token_hex(3), "caseworker")
     rec("user.create", admin_id, "admin", "user", cw_id, "allowed")
+    # enrolment: the new user logs in and replaces the first password
+    rec("session.create", cw_id, "caseworker", "user", cw_id, "allowed")
+    rec("user.password", cw_id, "caseworker", "user", cw_id, "allowed")
+    rec("session.end", cw_id, "caseworker", "session", None, "allowed")
     cw_name = [u["username"] for u in s.get("/users", token=admin).json()["users"]
                if u["id"] == cw_id][0]
     rec("user.list", admin_id, "admin", "user", None, "allowed")
@@ -96,6 +100,9 @@ def test_every_path_is_recorded():
     assert s.get("/health").status == 200                # not audited
     pc_id, _ = s.create_user(admin, "pc-" + secrets.token_hex(3), "coordinator")
     rec("user.create", admin_id, "admin", "user", pc_id, "allowed")
+    rec("session.create", pc_id, "coordinator", "user", pc_id, "allowed")
+    rec("user.password", pc_id, "coordinator", "user", pc_id, "allowed")
+    rec("session.end", pc_id, "coordinator", "session", None, "allowed")
     coord = s.coord()
     rec("session.create", coord_id, "coordinator", "user", coord_id, "allowed")
     r = s.post("/users/%s/confirm" % pc_id, token=coord)
@@ -714,13 +721,14 @@ def test_fail_closed_when_the_log_cannot_be_written():
         n_before = sum(1 for kw, _ in al.export_lines(al.export(s, au))[1] if kw == "entry")
         # fill the file system
         filler = os.path.join(base, "filler")
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
         answered_503 = 0
         for i in range(40):
             r = s.get("/users", token=admin)

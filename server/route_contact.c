@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * route_contact: /cases/{id}/contacts, the contact log of a case. Each
+ * entry (when, channel, summary, next steps) is one ciphertext under K_case,
+ * bound to its contact id; only the author and the server's receipt time
+ * are plain. Because "when" is encrypted, a listing decrypts every entry
+ * of the case and sorts them in memory (at most MAX_CONTACTS_PER_CASE);
+ * docs/cases.md explains the trade.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/secmem.h"
+#include "crypto/token.h"
+#include "schema/store_case.h"
+#include "server/access.h"
+#include "server/audit.h"
+#include "server/casefile.h"
+#include "server/jsonin.h"
+#include "server/route.h"
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM),
+ * years 1970..9999, no leap second. The fraction is dropped. 0 or -1.
+ */
+static int
+parse_time(const char *s, int64_t *out)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, leap;
+	const char *p;
+	size_t n = strlen(s);
+
+	if (n < 20 || n > 40 ||
+	    digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
+	    s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    digits(s + 17, 2, &sec))
+		return -1;
+	p = s + 19;
+	if (*p == '.') {
+		const char *f = ++p;
+
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == f || p - f > 9)
+			return -1;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '-' ? -1 : 1;
+		if (digits(p + 1, 2, &oh) || p[3] != ':' ||
+		    digits(p + 4, 2, &om) || oh > 23 || om > 59)
+			return -1;
+		p += 6;
+	} else {
+		return -1;
+	}
+	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || h > 23 ||
+	    mi > 59 || sec > 59)
+		return -1;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap))
+		return -1;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    (int64_t)sign * (oh * 3600 + om * 60);
+	return *out < 0 ? -1 : 0;
+}
+
+/* The API form of a decrypted entry. NULL if obj is not a valid entry. */
+static json_t *
+contact_json(const char *id, const char *author_id, const json_t *obj,
+    int64_t *at)
+{
+	json_t *jat = json_object_get(obj, "at");
+	json_t *ch = json_object_get(obj, "channel");
+	json_t *sum = json_object_get(obj, "summary");
+	json_t *ns = json_object_get(obj, "next_steps");
+	char when[21];
+
+	if (!json_is_integer(jat) || !json_is_string(ch) ||
+	    !json_is_string(sum) || (ns != NULL && !json_is_null(ns) &&
+	    !json_is_string(ns)) || json_integer_value(jat) < 0)
+		return NULL;
+	*at = json_integer_value(jat);
+	req_time_rfc3339(when, *at);
+	return json_pack("{s:s, s:s, s:O, s:O, s:O, s:s}", "id", id, "at", when,
+	    "channel", ch, "summary", sum,
+	    "next_steps", ns != NULL ? ns : json_null(),
+	    "author_id", author_id);
+}
+
+/* --- POST /cases/{id}/contacts --------------------------------------------- */
+
+static void
+contact_create_route(struct req *r)
+{
+	static const char *const allowed[] = { "channel", "summary",
+	    "next_steps", "at", NULL };
+	struct access_case a;
+	struct contact_row row;
+	const char *channel = NULL, *summary = NULL, *next = NULL, *at_s = NULL;
+	json_t *entry = NULL, *ns, *out;
+	char *pt = NULL;
+	uint8_t *ct = NULL;
+	size_t pt_len = 0, ct_len = 0;
+	int64_t at, count = 0, dummy;
+	int rc, has_at = 0;
+
+	memset(&row, 0, sizeof(row));
+	if (access_case_open(r, r->params[0],
+	    ACCESS_CONTENT | ACCESS_WRITE | ACCESS_ASSIGNED, &a) != 0)
+		return;
+	ns = json_object_get(r->json, "next_steps");
+	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
+	    jsonin_string(r->json, "channel", 1, 1, MAX_CHANNEL_BYTES, 0,
+	    &channel, NULL) != JSONIN_OK ||
+	    jsonin_string(r->json, "summary", 1, 1, MAX_SUMMARY_BYTES, 1,
+	    &summary, NULL) != JSONIN_OK ||
+	    (!json_is_null(ns) && jsonin_string(r->json, "next_steps", 0, 0,
+	    MAX_NEXT_STEPS_BYTES, 1, &next, NULL) != JSONIN_OK) ||
+	    jsonin_string(r->json, "at", 0, 20, 40, 0, &at_s, &has_at)
+	    != JSONIN_OK) {
+		req_bad_body(r);
+		goto done;
+	}
+	at = store_now();
+	if (has_at && (parse_time(at_s, &at) != 0 ||
+	    at > store_now() + MAX_CONTACT_FUTURE_S)) {
+		req_problem(r, 422, "invalid-time",
+		    "\"at\" must be an RFC 3339 time, not in the future.");
+		goto done;
+	}
+	if (store_contact_count(r->db, a.c.id, &count) != STORE_OK) {
+		req_unavailable(r);
+		goto done;
+	}
+	if (count >= (int64_t)MAX_CONTACTS_PER_CASE) {
+		req_problem(r, 409, "contact-limit",
+		    "This case holds the most contact entries allowed.");
+		goto done;
+	}
+	entry = json_pack("{s:I, s:s, s:s, s:s?}", "at", (json_int_t)at,
+	    "channel", channel, "summary", summary, "next_steps", next);
+	if (entry == NULL ||
+	    (pt_len = json_dumpb(entry, NULL, 0, JSON_COMPACT)) == 0 ||
+	    (pt = malloc(pt_len)) == NULL ||
+	    json_dumpb(entry, pt, pt_len, JSON_COMPACT) != pt_len) {
+		req_internal(r);
+		goto done;
+	}
+	token_new_id(row.id);
+	rc = casefile_encrypt(&ct, &ct_len, a.key, CASEFILE_T_CONTACTS, row.id,
+	    CASEFILE_F_ENTRY, a.c.key_version, pt, pt_len);
+	if (rc != CASEFILE_OK) {
+		access_fail(r, rc);
+		goto done;
+	}
+	memcpy(row.case_id, a.c.id, sizeof(row.case_id));
+	memcpy(row.author_id, r->actor_id, sizeof(row.author_id));
+	row.created_at = store_now();
+	row.entry = ct;
+	row.entry_len = ct_len;
+	if (store_contact_insert(r->db, &row) != STORE_OK) {
+		req_unavailable(r);
+		goto done;
+	}
+	out = contact_json(row.id, row.author_id, entry, &dummy);
+	if (out == NULL)
+		req_internal(r);
+	else
+		req_json(r, 201, out);
+done:
+	json_decref(entry);
+	if (pt != NULL) {
+		secmem_wipe(pt, pt_len);
+		free(pt);
+	}
+	free(ct);
+	access_case_close(r, &a);
+}
+
+/* --- GET /cases/{id}/contacts ---------------------------------------------- */
+
+struct centry {
+	int64_t		 at;
+	int64_t		 created_at;
+	char		 id[ID_CHARS + 1];
+	json_t		*obj;		/* the API form */
+};
+
+struct clist {
+	const struct access_case *a;
+	struct centry	*v;
+	size_t		 n, cap;
+	int		 err;		/* casefile_err of the first failure */
+};
+
+static int
+collect(void *arg, const struct contact_row *c)
+{
+	struct clist *l = arg;
+	struct casefile_plain pt = { NULL, 0 };
+	json_t *obj = NULL;
+	int rc;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		void *p = realloc(l->v, cap * sizeof(*l->v));
+
+		if (p == NULL) {
+			l->err = CASEFILE_ENOMEM;
+			return -1;
+		}
+		l->v = p;
+		l->cap = cap;
+	}
+	rc = casefile_decrypt(&pt, l->a->key, CASEFILE_T_CONTACTS, c->id,
+	    CASEFILE_F_ENTRY, l->a->c.key_version, c->entry, c->entry_len);
+	if (rc == CASEFILE_OK) {
+		obj = json_loadb(pt.p, pt.len, JSON_REJECT_DUPLICATES, NULL);
+		rc = CASEFILE_EINTEGRITY;
+		if (obj != NULL) {
+			struct centry *e = &l->v[l->n];
+
+			e->obj = contact_json(c->id, c->author_id, obj, &e->at);
+			if (e->obj != NULL) {
+				e->created_at = c->created_at;
+				memcpy(e->id, c->id, sizeof(e->id));
+				l->n++;
+				rc = CASEFILE_OK;
+			}
+		}
+	}
+	json_decref(obj);
+	casefile_plain_free(&pt);
+	if (rc != CASEFILE_OK) {
+		l->err = rc;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+by_time(const void *x, const void *y)
+{
+	const struct centry *a = x, *b = y;
+
+	if (a->at != b->at)
+		return a->at < b->at ? -1 : 1;
+	if (a->created_at != b->created_at)
+		return a->created_at < b->created_at ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+static void
+contact_list_route(struct req *r)
+{
+	struct access_case a;
+	struct clist l;
+	const char *after;
+	unsigned limit;
+	size_t start = 0, i;
+	json_t *arr = NULL;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	if (access_case_open(r, r->params[0], ACCESS_CONTENT, &a) != 0)
+		return;
+	if (req_page(r, DEFAULT_CONTACT_PAGE_LIMIT, &limit, &after) != 0)
+		goto done;
+	l.a = &a;
+	rc = store_contact_each(r->db, a.c.id, collect, &l);
+	if (rc != STORE_OK) {
+		if (l.err != CASEFILE_OK)
+			access_fail(r, l.err);
+		else
+			req_unavailable(r);
+		goto done;
+	}
+	if (l.n > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(l.v, l.n, sizeof(*l.v), by_time);
+	if (after[0] != '\0') {
+		for (start = 0; start < l.n; start++)
+			if (strcmp(l.v[start].id, after) == 0)
+				break;
+		if (start == l.n) {
+			req_problem(r, 400, "invalid-query",
+			    "The after parameter must be an id from a "
+			    "previous page.");
+			goto done;
+		}
+		start++;
+	}
+	if ((arr = json_array()) == NULL) {
+		req_internal(r);
+		goto done;
+	}
+	for (i = start; i < l.n && i - start < limit; i++)
+		if (json_array_append(arr, l.v[i].obj) != 0) {
+			req_internal(r);
+			goto done;
+		}
+	req_json(r, 200, json_pack("{s:O, s:s?}", "contacts", arr,
+	    "next", i < l.n ? l.v[i - 1].id : NULL));
+done:
+	json_decref(arr);
+	for (i = 0; i < l.n; i++)
+		json_decref(l.v[i].obj);
+	free(l.v);
+	access_case_close(r, &a);
+}
+
+const struct route route_contact_table[] = {
+	{ M_POST, "/cases/{id}/contacts", R_CASEWORKER, ROUTE_BODY,
+	  AUDIT_CONTACT_CREATE, AUDIT_OBJ_CASE, contact_create_route },
+	{ M_GET, "/cases/{id}/contacts", R_CASEWORKER | R_COORD, ROUTE_QUERY,
+	  AUDIT_CONTACT_LIST, AUDIT_OBJ_CASE, contact_list_route },
+	{ 0, NULL, 0, 0, 0, 0, NULL },
+};

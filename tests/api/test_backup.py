@@ -1,0 +1,244 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""corridor backup and corridor restore against the real binary. A backup
+taken while the server runs and writes is encrypted (no plaintext header, no
+known marker in any file), restores into a new directory, and the restored
+server has every account as it was, passwords, revocations and all. Each
+refusal is tested: wrong passphrase, an existing target, a non-empty restore
+target, a tampered or plaintext backup, bad usage; none leaves files
+behind."""
+import hashlib
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BIN, Server, run, write_secret  # noqa: E402
+
+MARK = "marker-zq7"
+
+
+def corridor(*args, timeout=120):
+    return subprocess.run([BIN] + list(args), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def one_line(err):
+    lines = [ln for ln in err.splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith("corridor: "), err
+    return lines[0]
+
+
+def sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def assert_encrypted_dir(d, markers):
+    assert sorted(os.listdir(d)) == ["corridor.db", "keys"], os.listdir(d)
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    for name in ("corridor.db", "keys"):
+        p = os.path.join(d, name)
+        assert stat.S_IMODE(os.stat(p).st_mode) == 0o600, name
+        with open(p, "rb") as f:
+            data = f.read()
+        assert not data.startswith(b"SQLite format 3\0"), name
+        for m in markers:
+            assert m.encode() not in data, "%s holds %r" % (name, m)
+
+
+def populated():
+    """A server with accounts that exercise every user-table column."""
+    s = Server()
+    admin = s.admin()
+    users = {}
+    for role in ("caseworker", "auditor", "coordinator"):
+        name = "%s-%s" % (MARK, role)
+        users[name] = s.create_user(admin, name, role)
+    cw = "%s-caseworker" % MARK
+    tok = s.login(cw, users[cw][1])
+    r = s.request("PUT", "/me/password",
+                  {"old_password": users[cw][1],
+                   "new_password": MARK + "-new-password"}, token=tok)
+    assert r.status == 204, r
+    users[cw] = (users[cw][0], MARK + "-new-password")
+    gone = "%s-auditor" % MARK
+    assert s.post("/users/%s/revoke" % users[gone][0],
+                  token=admin).status == 200
+    return s, users
+
+
+def test_round_trip_while_serving():
+    s, users = populated()
+    work = tempfile.mkdtemp(prefix="corridor-backup-")
+    restored = None
+    try:
+        admin = s.admin()
+        before = s.get("/users", token=admin).json()
+        out = os.path.join(work, "bk")
+        # the server keeps taking writes (logins are audited) meanwhile
+        stop = threading.Event()
+        errors = []
+
+        def traffic():
+            while not stop.is_set():
+                try:
+                    s.admin()
+                except Exception as e:     # noqa: BLE001
+                    errors.append(e)
+                    return
+        t = threading.Thread(target=traffic)
+        t.start()
+        try:
+            r = corridor("backup", s.dir, out, "--passphrase-file", s.passfile)
+        finally:
+            stop.set()
+            t.join()
+        assert r.returncode == 0, r.stderr
+        assert "backup of" in r.stdout and s.passphrase not in r.stdout
+        assert not errors, errors
+        assert s.healthy()
+        markers = [MARK, "admin", "coord", s.passphrase] + \
+            [pw for _, pw in users.values()]
+        assert_encrypted_dir(out, markers)
+        # a fresh key: neither file equals the live one
+        for name in ("corridor.db", "keys"):
+            assert sha(os.path.join(out, name)) != \
+                sha(os.path.join(s.dir, name))
+        assert s.stop() == 0
+
+        target = os.path.join(work, "restored")
+        r = corridor("restore", out, target, "--passphrase-file", s.passfile)
+        assert r.returncode == 0, r.stderr
+        assert_encrypted_dir(target, markers)
+        assert sha(os.path.join(target, "keys")) != sha(os.path.join(out, "keys"))
+        restored = Server(datadir=target, init=False, passphrase=s.passphrase)
+        admin = restored.admin()
+        assert restored.get("/users", token=admin).json() == before
+        cw = "%s-caseworker" % MARK
+        restored.login(cw, users[cw][1])        # the changed password
+        gone = "%s-auditor" % MARK
+        r = restored.post("/session", {"username": gone,
+                                       "password": users[gone][1]})
+        assert r.status == 401, r
+        restored.login("%s-coordinator" % MARK,
+                       users["%s-coordinator" % MARK][1])
+        assert restored.stop() == 0
+        # the backup itself was not changed by restoring from it
+        assert sorted(os.listdir(out)) == ["corridor.db", "keys"]
+    finally:
+        if restored is not None:
+            restored.cleanup()
+        s.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_backup_refusals():
+    s = Server()
+    work = tempfile.mkdtemp(prefix="corridor-backup-")
+    try:
+        wrong = os.path.join(work, "wrong")
+        write_secret(wrong, "not-the-passphrase")
+        out = os.path.join(work, "bk")
+        r = corridor("backup", s.dir, out, "--passphrase-file", wrong)
+        assert r.returncode == 1 and "passphrase" in one_line(r.stderr)
+        assert not os.path.exists(out)
+        # an existing target is never written into
+        os.mkdir(out)
+        open(os.path.join(out, "precious"), "w").close()
+        r = corridor("backup", s.dir, out, "--passphrase-file", s.passfile)
+        assert r.returncode == 1 and "exists" in one_line(r.stderr)
+        assert os.listdir(out) == ["precious"]
+        # no database there
+        r = corridor("backup", work, os.path.join(work, "bk2"),
+                     "--passphrase-file", s.passfile)
+        assert r.returncode == 1, r.stderr
+        one_line(r.stderr)
+        assert not os.path.exists(os.path.join(work, "bk2"))
+        # usage
+        for args in (["backup"], ["backup", s.dir],
+                     ["backup", s.dir, out, "extra"],
+                     ["backup", s.dir, out, "--bogus"]):
+            r = corridor(*args)
+            assert r.returncode == 2, (args, r.stderr)
+            assert "usage" in one_line(r.stderr)
+        assert s.stop() == 0
+    finally:
+        s.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_restore_refusals():
+    s = Server()
+    work = tempfile.mkdtemp(prefix="corridor-backup-")
+    try:
+        out = os.path.join(work, "bk")
+        r = corridor("backup", s.dir, out, "--passphrase-file", s.passfile)
+        assert r.returncode == 0, r.stderr
+        assert s.stop() == 0
+        # never over anything: a non-empty target, even the live one
+        for target in (s.dir, work):
+            before = sorted(os.listdir(target))
+            r = corridor("restore", out, target, "--passphrase-file",
+                         s.passfile)
+            assert r.returncode == 1 and "not empty" in one_line(r.stderr)
+            assert sorted(os.listdir(target)) == before
+        # wrong passphrase: nothing created
+        wrong = os.path.join(work, "wrong")
+        write_secret(wrong, "not-the-passphrase")
+        target = os.path.join(work, "r1")
+        r = corridor("restore", out, target, "--passphrase-file", wrong)
+        assert r.returncode == 1 and "passphrase" in one_line(r.stderr)
+        assert not os.path.exists(target)
+        # an existing empty directory is fine, and stays if restore fails
+        os.mkdir(target, 0o700)
+        r = corridor("restore", out, target, "--passphrase-file", wrong)
+        assert r.returncode == 1 and os.listdir(target) == []
+        r = corridor("restore", out, target, "--passphrase-file", s.passfile)
+        assert r.returncode == 0, r.stderr
+        # a tampered backup: one flipped byte in the fourth page
+        bad = os.path.join(work, "tampered")
+        shutil.copytree(out, bad)
+        with open(os.path.join(bad, "corridor.db"), "r+b") as f:
+            f.seek(4096 * 3 + 200)
+            b = f.read(1)
+            f.seek(4096 * 3 + 200)
+            f.write(bytes([b[0] ^ 1]))
+        target = os.path.join(work, "r2")
+        r = corridor("restore", bad, target, "--passphrase-file", s.passfile)
+        assert r.returncode == 1, r.stderr
+        one_line(r.stderr)
+        assert not os.path.exists(target)
+        # a plaintext database with a valid key file is refused
+        plain = os.path.join(work, "plain")
+        os.mkdir(plain)
+        shutil.copy(os.path.join(out, "keys"), plain)
+        db = sqlite3.connect(os.path.join(plain, "corridor.db"))
+        db.execute("CREATE TABLE t (x)")
+        db.commit()
+        db.close()
+        r = corridor("restore", plain, os.path.join(work, "r3"),
+                     "--passphrase-file", s.passfile)
+        assert r.returncode == 1 and "not encrypted" in one_line(r.stderr)
+        assert not os.path.exists(os.path.join(work, "r3"))
+        # not a backup at all
+        r = corridor("restore", work, os.path.join(work, "r4"),
+                     "--passphrase-file", s.passfile)
+        assert r.returncode == 1 and "not a corridor backup" in r.stderr
+        # usage
+        for args in (["restore"], ["restore", out],
+                     ["restore", out, "x", "y"]):
+            r = corridor(*args)
+            assert r.returncode == 2, (args, r.stderr)
+    finally:
+        s.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    run([test_round_trip_while_serving, test_backup_refusals,
+         test_restore_refusals])
