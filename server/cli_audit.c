@@ -18,11 +18,9 @@
  * never only in memory while the log already names it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "crypto/keys.h"
@@ -31,6 +29,7 @@
 #include "schema/store.h"
 #include "server/audit.h"
 #include "server/cli.h"
+#include "server/datadir.h"
 #include "server/limits.h"
 #include "server/secret.h"
 
@@ -38,34 +37,6 @@
 
 /* The wrap file holding the next key while a rotation is under way. */
 #define DATADIR_KEYS_ROTATE	"keys.rotate"
-
-/* The directory lock that `serve` holds (flock on the directory itself),
- * so a rotation never runs beside a server. -1 if taken or unreadable. */
-static int
-lock_dir(const char *dir)
-{
-	int fd;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-sync_dir(const char *dir)
-{
-	int fd, rc;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
 
 static void
 print_key(const char *what)
@@ -115,8 +86,12 @@ cli_audit_rotate_key(int argc, char **argv)
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
-	if ((lock = lock_dir(dir)) == -1) {
-		cli_error("cannot lock %s: stop the server first", dir);
+	if (datadir_check_owner(dir) != 0)
+		return 1;
+	/* the lock serve holds: never beside a server or a key change */
+	if ((lock = datadir_lock(dir)) == -1) {
+		cli_error(errno == EWOULDBLOCK ? "the data directory is in use; "
+		    "stop the server first" : "cannot open the data directory");
 		return 1;
 	}
 	if (secret_read(&pass, &pass_len, passfile, "Operator passphrase: ", 0,
@@ -129,8 +104,10 @@ cli_audit_rotate_key(int argc, char **argv)
 		cli_error("cannot allocate locked memory");
 		goto done;
 	}
-	if ((kr = keys_wrap_open(keys_path, pass, pass_len, ks)) != KEYS_OK) {
-		cli_error("%s", keys_strerror(kr));
+	/* settles an interrupted rekey first, as serve does */
+	if (datadir_open_keys(dir, lock, pass, pass_len, ks, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
 		goto done;
 	}
 	if ((kr = store_open(&s, db_path, ks->db_key, 0)) != STORE_OK ||
@@ -172,7 +149,7 @@ cli_audit_rotate_key(int argc, char **argv)
 				goto done;
 			}
 			if (rename(rot_path, keys_path) != 0 ||
-			    sync_dir(dir) != 0) {
+			    datadir_sync(dir) != 0) {
 				cli_error("cannot install the new key file");
 				goto done;
 			}
@@ -183,7 +160,7 @@ cli_audit_rotate_key(int argc, char **argv)
 			goto done;
 		case 0:
 			/* never logged: the old key stays */
-			if (unlink(rot_path) != 0 || sync_dir(dir) != 0) {
+			if (unlink(rot_path) != 0 || datadir_sync(dir) != 0) {
 				cli_error("cannot remove the stale %s",
 				    rot_path);
 				goto done;
@@ -208,12 +185,12 @@ cli_audit_rotate_key(int argc, char **argv)
 		cli_error("cannot write %s: %s", rot_path, keys_strerror(kr));
 		goto done;
 	}
-	if (sync_dir(dir) != 0 || audit_rotate(s, pk, "rotate-key") != 0) {
+	if (datadir_sync(dir) != 0 || audit_rotate(s, pk, "rotate-key") != 0) {
 		cli_error("cannot record the key rotation in the audit log; "
 		    "run this command again");
 		goto done;
 	}
-	if (rename(rot_path, keys_path) != 0 || sync_dir(dir) != 0) {
+	if (rename(rot_path, keys_path) != 0 || datadir_sync(dir) != 0) {
 		cli_error("the rotation is logged but the new key file is not "
 		    "installed; run this command again to finish");
 		goto done;
@@ -236,7 +213,6 @@ done:
 	secmem_free(next);
 	secmem_free(ks);
 	secret_free(pass, pass_len);
-	if (lock != -1)
-		close(lock);
+	datadir_unlock(lock);
 	return rc;
 }

@@ -512,6 +512,10 @@ def test_key_rotation_keeps_the_log_verifiable():
         au, _ = al.auditor(s, admin, name="au-rotate")
         key0 = al.vkey(s, au)
         held0 = al.checkpoint(s, au)
+        # never beside a running server: it holds the directory's lock
+        r = subprocess.run([BIN, "audit", "rotate-key", s.dir, "--passphrase-file",
+                            s.passfile], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1 and "stop the server first" in r.stderr, r
         assert s.stop() == 0
         keys_before = open(os.path.join(s.dir, "keys"), "rb").read()
         r = subprocess.run([BIN, "audit", "rotate-key", s.dir, "--passphrase-file",
