@@ -646,6 +646,9 @@ audit_reason_erase_route(struct req *r)
 		req_unavailable(r);
 		return;
 	}
+	/* after the commit, push the old page out of the WAL (best effort,
+	 * as after a shred) */
+	r->checkpoint_after = !was;
 	req_no_content(r);
 }
 
