@@ -2,7 +2,9 @@
 """The audit log against the real binary over HTTP: every earlier path is
 recorded with the right actor, role, action and outcome; the audit routes
 are for auditors only; listing, proofs and the export follow the documented
-formats (checked by an independent implementation in auditlib.py); the
+formats (checked by an independent implementation in auditlib.py); a
+break-glass reason is shown to auditors and erased by an admin without
+changing the log; the
 offline verifier accepts a real export with held checkpoints and rejects
 tampered copies of it with the right exit status and seq; putting an older
 database back is refused at start-up and caught by a held checkpoint; key
@@ -320,6 +322,59 @@ def test_reason_erase_route():
     got = al.all_entries(s, au, action="audit.reason_erase")
     assert got[-5]["object_type"] == "audit" and got[-5]["object_id"] == "0"
     assert got[-5]["outcome"] == "denied" and got[-4]["outcome"] == "error"
+
+
+def test_break_glass_reason_shown_then_erased():
+    """A coordinator reads a case they are not assigned to with a reason:
+    the auditor sees it on the case.read entry; an admin erases it; the
+    entry, the export and every proof stay exactly as they were."""
+    s = srv()
+    admin = s.admin()
+    au, _ = al.auditor(s, admin)
+    cw_id, cw_pw = s.create_user(admin, "cw-bg-" + secrets.token_hex(3), "caseworker")
+    name = [u["username"] for u in s.get("/users", token=admin).json()["users"]
+            if u["id"] == cw_id][0]
+    cw = s.login(name, cw_pw)
+    r = s.post("/cases", {"risk": "high", "region": "North", "household_size": 1,
+                          "person": {"name": "MARKER-NAME"}, "notes": "MARKER"},
+               token=cw)
+    assert r.status == 201, r
+    cid = r.json()["id"]
+    coord = s.coord()
+    reason = "caseworker unreachable since " + secrets.token_hex(3)
+    problem(s.get("/cases/" + cid, token=coord), 403, "reason-required")
+    r = s.get("/cases/" + cid, token=coord, headers={"X-Access-Reason": reason})
+    assert r.status == 200, r
+    reads = al.all_entries(s, au, case_id=cid, action="case.read")
+    assert [e["outcome"] for e in reads] == ["denied", "allowed"], reads
+    assert "reason" not in reads[0] and reads[1]["reason"] == reason
+    assert all(e["object_id"] == cid for e in al.all_entries(s, au, case_id=cid))
+    seq = reads[1]["seq"]
+    before = al.export(s, au)
+    entry_before = [raw for kw, raw in al.export_lines(before)[1]
+                    if kw == "entry" and al.entry_seq(raw) == seq][0]
+    assert entry_before[-35] == 1      # the reason flag, then 32 hash bytes, 0 extra
+
+    # only admins erase, and the erasure is audited
+    problem(s.post("/audit/reasons/erase", {"seq": seq}, token=coord), 403)
+    r = s.post("/audit/reasons/erase", {"seq": seq}, token=admin)
+    assert r.status == 204, r
+    assert s.post("/audit/reasons/erase", {"seq": seq}, token=admin).status == 204
+    e = [x for x in al.all_entries(s, au, case_id=cid, action="case.read")
+         if x["seq"] == seq][0]
+    assert "reason" not in e and e["reason_erased"] is True
+    erasures = al.all_entries(s, au, action="audit.reason_erase")
+    assert erasures[-2]["object_id"] == str(seq) and erasures[-2]["outcome"] == "allowed"
+    assert erasures[-3]["role"] == "coordinator" and erasures[-3]["outcome"] == "denied"
+    # the log did not change: same entry bytes, and it verifies
+    after = al.export(s, au)
+    entry_after = [raw for kw, raw in al.export_lines(after)[1]
+                   if kw == "entry" and al.entry_seq(raw) == seq][0]
+    assert entry_after == entry_before
+    status, line = al.verify(after, al.vkey(s, au), [al.checkpoint(s, au)])
+    assert status == 0, line
+    p = s.get("/audit/proof/inclusion?seq=%d" % seq, token=au).json()
+    assert base64.b64decode(p["entry"]) == entry_before
 
 
 # --- verification and tampering -------------------------------------------------
@@ -821,6 +876,7 @@ if __name__ == "__main__":
     run([test_every_path_is_recorded, test_init_entries_and_printed_key,
          test_audit_routes_are_for_auditors_only, test_listing_filters_and_paging,
          test_checkpoint_key_and_proofs, test_reason_erase_route,
+         test_break_glass_reason_shown_then_erased,
          test_export_verifies_and_tampering_is_caught,
          test_rollback_at_rest_is_refused_and_detected,
          test_key_rotation_keeps_the_log_verifiable,
