@@ -10,32 +10,27 @@
 #include <string.h>
 
 #include "crypto/merkle.h"
+#include "crypto/sha256.h"
 
 #define H	MERKLE_HASH_BYTES
 
+/* Both hashes go through crypto/sha256.h, which uses the CPU's SHA
+ * extensions when it has them: rebuilding a large tree is hashing bound. */
 void
 merkle_leaf_hash(uint8_t out[H], const void *entry, size_t entry_len)
 {
-	static const uint8_t prefix = 0x00;
-	crypto_hash_sha256_state st;
-
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &prefix, 1);
-	if (entry_len > 0)
-		crypto_hash_sha256_update(&st, entry, entry_len);
-	crypto_hash_sha256_final(&st, out);
+	sha256_prefixed(out, 0x00, entry, entry_len);
 }
 
 void
 merkle_node_hash(uint8_t out[H], const uint8_t left[H], const uint8_t right[H])
 {
-	uint8_t buf[1 + 2 * H];
+	uint8_t buf[2 * H];
 
 	/* Copy first: out may alias left or right. */
-	buf[0] = 0x01;
-	memcpy(buf + 1, left, H);
-	memcpy(buf + 1 + H, right, H);
-	crypto_hash_sha256(out, buf, sizeof(buf));
+	memcpy(buf, left, H);
+	memcpy(buf + H, right, H);
+	sha256_prefixed(out, 0x01, buf, sizeof(buf));
 }
 
 void

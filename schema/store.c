@@ -296,6 +296,15 @@ fail:
 
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* See store_set_write_hook; set before threads start. */
+static void (*write_hook)(int committed);
+
+void
+store_set_write_hook(void (*hook)(int committed))
+{
+	write_hook = hook;
+}
+
 int
 store_write_begin(struct store *s)
 {
@@ -322,6 +331,10 @@ store_write_end(struct store *s, int commit)
 		commit = 0;
 	if (!commit)
 		(void)exec1(s->db, "ROLLBACK");
+	/* still under the write lock: the audit log's frontier follows
+	 * commits in commit order */
+	if (write_hook != NULL)
+		write_hook(commit);
 	s->in_write = 0;
 	pthread_mutex_unlock(&write_lock);
 	return rc;

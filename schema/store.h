@@ -83,6 +83,15 @@ int store_write_end(struct store *s, int commit);
 int store_in_write(struct store *s);
 
 /*
+ * One process-wide hook, called by store_write_end with the write lock
+ * still held: committed = 1 after a successful COMMIT, 0 after a ROLLBACK
+ * (or a failed COMMIT). The audit log uses it to move its in-memory tree
+ * only with committed transactions, in commit order. Set it before any
+ * thread starts; NULL removes it. The hook must not touch the database.
+ */
+void store_set_write_hook(void (*hook)(int committed));
+
+/*
  * Read snapshots. A handler that reads several rows which must agree (a
  * case, its key wrap and its contacts, while a rotation may commit) opens
  * a deferred transaction so every statement sees one snapshot, and ends it

@@ -347,3 +347,30 @@ bad:
 	memset(e, 0, sizeof(*e));
 	return -1;
 }
+
+void
+audit_entry_rotation_extra(uint8_t out[AUDIT_ROTATE_EXTRA_BYTES],
+    const uint8_t prev_pk[AUDIT_ROTATE_PK_BYTES],
+    const uint8_t next_pk[AUDIT_ROTATE_PK_BYTES])
+{
+	out[0] = 0x01;
+	memcpy(out + 1, prev_pk, AUDIT_ROTATE_PK_BYTES);
+	out[1 + AUDIT_ROTATE_PK_BYTES] = 0x01;
+	memcpy(out + 2 + AUDIT_ROTATE_PK_BYTES, next_pk, AUDIT_ROTATE_PK_BYTES);
+}
+
+int
+audit_entry_rotation_parse(const uint8_t *extra, size_t extra_len,
+    uint8_t prev_pk[AUDIT_ROTATE_PK_BYTES],
+    uint8_t next_pk[AUDIT_ROTATE_PK_BYTES])
+{
+	if (extra_len != AUDIT_ROTATE_EXTRA_BYTES || extra[0] != 0x01 ||
+	    extra[1 + AUDIT_ROTATE_PK_BYTES] != 0x01)
+		return -1;
+	memcpy(prev_pk, extra + 1, AUDIT_ROTATE_PK_BYTES);
+	memcpy(next_pk, extra + 2 + AUDIT_ROTATE_PK_BYTES, AUDIT_ROTATE_PK_BYTES);
+	/* public keys, so a plain comparison is fine */
+	if (memcmp(prev_pk, next_pk, AUDIT_ROTATE_PK_BYTES) == 0)
+		return -1;
+	return 0;
+}

@@ -131,6 +131,28 @@ int audit_entry_encode(uint8_t *out, size_t out_max, size_t *out_len,
 int audit_entry_decode(struct audit_entry *e, const uint8_t *buf,
     size_t buf_len) __attribute__((warn_unused_result));
 
+/*
+ * The extra of an audit.key_rotate entry, which hands the log over from
+ * one signing key to the next (docs/audit.md, "Key rotation"):
+ *   0x01 || previous Ed25519 public key || 0x01 || next public key
+ * 0x01 is the signed-note type byte of Ed25519. Both keys are named after
+ * the log's origin, so the key ids follow.
+ */
+#define AUDIT_ROTATE_PK_BYTES		32u
+#define AUDIT_ROTATE_EXTRA_BYTES	(2u * (1u + AUDIT_ROTATE_PK_BYTES))
+
+void audit_entry_rotation_extra(uint8_t out[AUDIT_ROTATE_EXTRA_BYTES],
+    const uint8_t prev_pk[AUDIT_ROTATE_PK_BYTES],
+    const uint8_t next_pk[AUDIT_ROTATE_PK_BYTES]);
+
+/* Split a rotation entry's extra (extra_len bytes) into its two keys.
+ * Rejects any other length, a type byte other than 0x01, and a next key
+ * equal to the previous one. 0 or -1. */
+int audit_entry_rotation_parse(const uint8_t *extra, size_t extra_len,
+    uint8_t prev_pk[AUDIT_ROTATE_PK_BYTES],
+    uint8_t next_pk[AUDIT_ROTATE_PK_BYTES])
+    __attribute__((warn_unused_result));
+
 /* Names, as in API.md ("case.read", "denied", "case", "caseworker").
  * A name function returns NULL for an unknown code; a code function returns
  * the code, or -1 for an unknown name (name_len bytes, no NUL needed). */

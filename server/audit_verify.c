@@ -21,6 +21,8 @@ struct held_state {
 	uint64_t size;
 	uint8_t root[MERKLE_HASH_BYTES];
 	size_t index;
+	int verified;	/* signed by the pinned key (else checked when
+			 * reached, against the key in force) */
 };
 
 /* The state of one verification run (heap-allocated with the parser). */
@@ -36,6 +38,12 @@ struct verify {
 	uint64_t held_proven;	/* ... a held root */
 	int have_cp;
 	uint64_t cp_size;
+	/* the key in force: the pinned one, then each key a sealed rotation
+	 * hands over to; and a rotation seen but not sealed yet */
+	struct note_vkey active;
+	int rot_pending;
+	uint64_t rot_seq;
+	struct note_vkey rot_next;
 	struct audit_verify_result *res;
 };
 
@@ -77,7 +85,12 @@ cmp_held(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Check every held checkpoint's signature, then sort them by size. */
+/*
+ * Parse every held checkpoint and check its signature against the pinned
+ * key, then sort them by size. One that the pinned key did not sign may
+ * be signed by a key the log rotates to: it is checked when the log
+ * reaches its size, against the key in force there (check_held).
+ */
 static int
 load_held(struct verify *v)
 {
@@ -87,6 +100,10 @@ load_held(struct verify *v)
 	for (size_t i = 0; i < v->n_held; i++) {
 		rc = note_checkpoint_verify(&cp, v->held[i].note,
 		    v->held[i].note_len, v->pinned);
+		v->hs[i].verified = rc == NOTE_OK;
+		if (rc == NOTE_EUNSIGNED)
+			rc = note_checkpoint_parse(&cp, v->held[i].note,
+			    v->held[i].note_len);
 		if (rc != NOTE_OK) {
 			v->res->held_index = i;
 			fail(v->res, AUDIT_AT_HELD, "held checkpoint %s: %s",
@@ -102,6 +119,28 @@ load_held(struct verify *v)
 	return 0;
 }
 
+/* A held checkpoint the pinned key did not sign: it must be signed by the
+ * key in force, or by the next key of a rotation seen below its size
+ * (the handover is then sealed later in the export, or the run fails). */
+static int
+verify_late_held(struct verify *v, const struct held_state *h)
+{
+	const struct audit_verify_held *src = &v->held[h->index];
+	struct note_checkpoint cp;
+
+	if (note_checkpoint_verify(&cp, src->note, src->note_len,
+	    &v->active) == NOTE_OK)
+		return 0;
+	if (v->rot_pending && note_checkpoint_verify(&cp, src->note,
+	    src->note_len, &v->rot_next) == NOTE_OK)
+		return 0;
+	v->res->held_index = h->index;
+	fail(v->res, AUDIT_AT_HELD, "held checkpoint %s: not signed by the "
+	    "pinned key or by a key the log rotates to",
+	    held_label(v, h->index));
+	return -1;
+}
+
 /* Compare the recomputed root with every held checkpoint of the current
  * size. Called before the first entry and after each one. */
 static int
@@ -114,6 +153,8 @@ check_held(struct verify *v)
 	for (; v->next_held < v->n_held &&
 	    v->hs[v->next_held].size == v->entries; v->next_held++) {
 		h = &v->hs[v->next_held];
+		if (!h->verified && verify_late_held(v, h) != 0)
+			return -1;
 		if (!have_root) {
 			merkle_frontier_root(&v->f, root);
 			have_root = 1;
@@ -139,6 +180,45 @@ check_held(struct verify *v)
 			v->proven = v->entries;
 		v->res->held++;
 	}
+	return 0;
+}
+
+/*
+ * An audit.key_rotate entry: it must hand over from the key in force to a
+ * new key, and only one rotation may wait for its seal (a checkpoint
+ * covering it, signed by the key in force) at a time.
+ */
+static int
+on_rotation(struct verify *v, const struct audit_entry *e)
+{
+	uint8_t prev[AUDIT_ROTATE_PK_BYTES], next[AUDIT_ROTATE_PK_BYTES];
+
+	if (v->rot_pending) {
+		fail(v->res, AUDIT_AT_SEQ, "key rotation before the rotation "
+		    "at seq %" PRIu64 " was sealed by a checkpoint",
+		    v->rot_seq);
+		return -1;
+	}
+	if (e->outcome != AUDIT_ALLOWED ||
+	    audit_entry_rotation_parse(e->extra, e->extra_len, prev,
+	    next) != 0) {
+		fail(v->res, AUDIT_AT_SEQ, "key rotation entry does not carry "
+		    "the previous and the next Ed25519 key");
+		return -1;
+	}
+	if (memcmp(prev, v->active.pk, sizeof(prev)) != 0) {
+		fail(v->res, AUDIT_AT_SEQ, "key rotation does not start from "
+		    "the key in force (key id %08" PRIx32 ")",
+		    v->active.key_id);
+		return -1;
+	}
+	if (note_vkey_init(&v->rot_next, v->pinned->name,
+	    v->pinned->name_len, next) != NOTE_OK) {
+		fail(v->res, AUDIT_AT_SEQ, "key rotation entry is malformed");
+		return -1;
+	}
+	v->rot_pending = 1;
+	v->rot_seq = e->seq;
 	return 0;
 }
 
@@ -181,6 +261,8 @@ on_entry(struct verify *v, const struct audit_export_item *it)
 		    " ms)", seq - 1, seq, v->prev_time_ms, e.time_ms);
 		return -1;
 	}
+	if (e.action == AUDIT_AUDIT_KEY_ROTATE && on_rotation(v, &e) != 0)
+		return -1;
 	merkle_leaf_hash(leaf, it->data, it->data_len);
 	if (merkle_frontier_append(&v->f, leaf) != 0) {
 		fail(v->res, AUDIT_AT_SEQ, "log larger than %" PRIu64
@@ -201,9 +283,19 @@ on_checkpoint(struct verify *v, const struct audit_export_item *it)
 
 	v->res->line = it->line;
 	rc = note_checkpoint_verify(&cp, (const char *)it->data, it->data_len,
-	    v->pinned);
+	    &v->active);
+	if (rc == NOTE_EUNSIGNED && v->rot_pending &&
+	    note_checkpoint_verify(&cp, (const char *)it->data, it->data_len,
+	    &v->rot_next) == NOTE_OK) {
+		fail(v->res, AUDIT_AT_CHECKPOINT, "signed by the next key "
+		    "before the key rotation at seq %" PRIu64 " was sealed by "
+		    "the key in force", v->rot_seq);
+		return -1;
+	}
 	if (rc != NOTE_OK) {
-		fail(v->res, AUDIT_AT_CHECKPOINT, "%s", note_strerror(rc));
+		fail(v->res, AUDIT_AT_CHECKPOINT, "%s", rc == NOTE_EUNSIGNED &&
+		    v->res->rotations > 0 ? "not signed by the key in force "
+		    "after the last key rotation" : note_strerror(rc));
 		return -1;
 	}
 	if (cp.size < v->proven) {
@@ -251,6 +343,13 @@ on_checkpoint(struct verify *v, const struct audit_export_item *it)
 	v->have_cp = 1;
 	v->cp_size = cp.size;
 	v->res->checkpoints++;
+	/* the key in force signed a tree holding the rotation: the handover
+	 * is sealed, and from here on only the next key signs */
+	if (v->rot_pending && cp.size > v->rot_seq) {
+		v->active = v->rot_next;
+		v->rot_pending = 0;
+		v->res->rotations++;
+	}
 	return 0;
 }
 
@@ -289,11 +388,20 @@ at_end(struct verify *v)
 	if (v->next_held < v->n_held) {
 		/* Sorted: this is the smallest held size beyond the end. */
 		h = &v->hs[v->next_held];
+		if (!h->verified && verify_late_held(v, h) != 0)
+			return -1;
 		v->res->seq = v->entries;
 		v->res->held_index = h->index;
 		fail(v->res, AUDIT_AT_SEQ, "log truncated: held checkpoint %s "
 		    "has size %" PRIu64 " but the export ends after %" PRIu64
 		    " entries", held_label(v, h->index), h->size, v->entries);
+		return -1;
+	}
+	if (v->rot_pending) {
+		v->res->seq = v->rot_seq;
+		fail(v->res, AUDIT_AT_SEQ, "the key rotation at seq %" PRIu64
+		    " is not sealed by a checkpoint of the key in force",
+		    v->rot_seq);
 		return -1;
 	}
 	if (!v->have_cp) {
@@ -336,6 +444,7 @@ audit_verify_export(const struct note_vkey *pinned,
 		goto out;
 	}
 	v->pinned = pinned;
+	v->active = *pinned;
 	v->held = held;
 	v->n_held = n_held;
 	v->res = res;
@@ -417,6 +526,10 @@ audit_verify_describe(char *out, size_t out_len,
 		n = snprintf(out, out_len, "audit verify: OK, %" PRIu64
 		    " entries, root %s, %" PRIu64 " checkpoints", res->entries,
 		    b64, res->checkpoints + res->held);
+		if (n >= 0 && (size_t)n < out_len && res->rotations > 0)
+			n += snprintf(out + n, out_len - (size_t)n, ", %" PRIu64
+			    " key rotation%s", res->rotations,
+			    res->rotations == 1 ? "" : "s");
 		break;
 	case AUDIT_AT_SEQ:
 		n = snprintf(out, out_len, "audit verify: FAILED at seq %"

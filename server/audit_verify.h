@@ -20,11 +20,13 @@
  *    root, and no held checkpoint is larger than the export (truncation);
  *  - the export ends with a checkpoint covering every entry.
  *
- * Key rotation seam: a pinned key set instead of one key. An
- * audit.key_rotate entry carries the next public key in its extra field;
- * a later verifier will accept checkpoints by that key from that entry on.
- * Until then, exactly one key is trusted, and a rotation shows up as a
- * checkpoint signed by an unknown key, i.e. a failure.
+ * Key rotation: the pinned key is the key in force until an
+ * audit.key_rotate entry (extra: previous key || next key, see
+ * audit_entry.h) is sealed by a checkpoint covering it, signed by the key
+ * in force; from then on only the next key signs. So the chain of keys is
+ * followed from the pinned one, each link vouched for by the key before.
+ * A held checkpoint that the pinned key did not sign is checked when the
+ * log reaches its size, against the key in force there.
  */
 #ifndef CORRIDOR_AUDIT_VERIFY_H
 #define CORRIDOR_AUDIT_VERIFY_H
@@ -68,6 +70,7 @@ struct audit_verify_result {
 	uint64_t checkpoints;			/* checkpoint lines verified */
 	uint64_t held;				/* held checkpoints verified */
 	int key_matches;	/* the export's public-key line is the pinned key */
+	uint64_t rotations;			/* key rotations followed */
 
 	/* On failure: where, and why (a sentence without the location). */
 	enum audit_verify_at at;

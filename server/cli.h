@@ -13,6 +13,10 @@
 /* File names inside a data directory. */
 #define DATADIR_DB	"corridor.db"
 #define DATADIR_KEYS	"keys"
+/* The latest audit checkpoint this server signed, kept outside the
+ * database so that putting an older database back is noticed at start-up
+ * (docs/audit.md, "Storage"). */
+#define DATADIR_AUDIT_CP	"audit-checkpoint"
 
 int cli_init(int argc, char **argv);
 int cli_serve(int argc, char **argv);
@@ -22,6 +26,7 @@ int cli_restore(int argc, char **argv);		/* cli_backup.c */
 int cli_passphrase(int argc, char **argv);	/* cli_keys.c */
 int cli_rekey(int argc, char **argv);		/* cli_keys.c */
 int cli_retention(int argc, char **argv);	/* cli_retention.c */
+int cli_audit_rotate_key(int argc, char **argv);	/* after "audit" */
 
 /* Join dir and name into out; 0, or -1 if it does not fit. */
 int cli_path(char *out, size_t out_len, const char *dir, const char *name);

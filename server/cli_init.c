@@ -4,6 +4,9 @@
  * audit signing key under the operator passphrase), the SQLCipher database
  * with its schema, the org key pair, the first admin and the first,
  * confirmed, coordinator. Refuses a DIR that already holds a database.
+ * It also names the audit log (a random origin), records the two users'
+ * creation as its first entries, signs the first checkpoint and prints
+ * the verifier key that auditors pin (docs/audit.md, section 9).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -129,7 +132,9 @@ cli_init(int argc, char **argv)
 	struct keys_secret *ks = NULL;
 	struct store *s = NULL;
 	struct user_row admin, coord;
-	char db_path[4096], keys_path[4096], err[128], *pass = NULL;
+	char db_path[4096], keys_path[4096], cp_path[4096], err[256];
+	char *pass = NULL, vkey[NOTE_VKEY_MAX_BYTES];
+	struct note_vkey vk;
 	uint8_t org_pk[32], org_sk[32], blob[SEAL_BLOB_MAX];
 	size_t pass_len = 0, blob_len;
 	int rc = 1, kr;
@@ -141,7 +146,8 @@ cli_init(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0 ||
-	    cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0) {
+	    cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
+	    cli_path(cp_path, sizeof(cp_path), o.dir, DATADIR_AUDIT_CP) != 0) {
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
@@ -149,7 +155,8 @@ cli_init(int argc, char **argv)
 		cli_error("cannot create the data directory");
 		return 1;
 	}
-	if (access(db_path, F_OK) == 0 || access(keys_path, F_OK) == 0) {
+	if (access(db_path, F_OK) == 0 || access(keys_path, F_OK) == 0 ||
+	    access(cp_path, F_OK) == 0) {
 		cli_error("refusing: the data directory already holds a database");
 		return 1;
 	}
@@ -177,6 +184,11 @@ cli_init(int argc, char **argv)
 		cli_error("cannot restrict the database file mode");
 		goto fail_files;
 	}
+	if (audit_create(s) != 0 ||
+	    audit_open(s, ks->audit_sk, cp_path, err, sizeof(err)) != 0) {
+		cli_error("cannot create the audit log");
+		goto fail_files;
+	}
 	if (store_write_begin(s) != STORE_OK) {
 		cli_error("cannot write the database");
 		goto fail_files;
@@ -196,21 +208,31 @@ cli_init(int argc, char **argv)
 	    store_org_grant_put(s, coord.id, blob, blob_len, NULL) != STORE_OK ||
 	    store_user_set_status(s, coord.id, USER_ACTIVE) != STORE_OK)
 		goto fail_tx;
-	if (store_write_end(s, 1) != STORE_OK) {
+	if (audit_commit(s) != STORE_OK) {
 		cli_error("cannot commit the new database");
+		goto fail_files;
+	}
+	audit_vkey(&vk);
+	if (audit_checkpoint(s, 1) != 0 ||
+	    note_vkey_format(vkey, sizeof(vkey), &vk) != NOTE_OK) {
+		cli_error("cannot sign the first audit checkpoint");
 		goto fail_files;
 	}
 	printf("corridor: initialised %s\n", o.dir);
 	printf("admin id %s, coordinator id %s\n", admin.id, coord.id);
+	/* public: auditors pin this line, out of band (docs/audit.md 9) */
+	printf("audit key %s\n", vkey);
 	rc = 0;
 	goto done;
 fail_tx:
 	(void)store_write_end(s, 0);
 	cli_error("cannot create the first users");
 fail_files:
+	audit_close();
 	store_close(s);
 	s = NULL;
 	unlink(db_path);
+	unlink(cp_path);
 	{
 		char wal[4200];
 
@@ -221,6 +243,7 @@ fail_files:
 	}
 	unlink(keys_path);
 done:
+	audit_close();
 	secmem_wipe(org_sk, sizeof(org_sk));
 	store_close(s);
 	secmem_free(ks);

@@ -23,6 +23,7 @@
 #include "crypto/keys.h"
 #include "crypto/secmem.h"
 #include "schema/store.h"
+#include "server/audit.h"
 #include "server/cli.h"
 #include "server/datadir.h"
 #include "server/limits.h"
@@ -97,7 +98,9 @@ cli_retention(int argc, char **argv)
 	struct retention_report rep;
 	struct keys_secret *ks = NULL;
 	struct store *s = NULL;
-	char db_path[4096], err[128], cutoff[21], at[21], *pass = NULL;
+	char db_path[4096], cp_path[4096], err[256], cutoff[21], at[21];
+	char *pass = NULL;
+	int audit_is_open = 0;
 	size_t pass_len = 0;
 	int rc = 1, kr, lock = -1;
 
@@ -105,7 +108,8 @@ cli_retention(int argc, char **argv)
 		cli_error(USAGE);
 		return EXIT_USAGE;
 	}
-	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0) {
+	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0 ||
+	    cli_path(cp_path, sizeof(cp_path), o.dir, DATADIR_AUDIT_CP) != 0) {
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
@@ -143,6 +147,14 @@ cli_retention(int argc, char **argv)
 		goto done;
 	}
 	secmem_wipe(ks->db_key, sizeof(ks->db_key));
+	/* the shreds are audited: open the log as serve does (start-up
+	 * checks, frontier), and sign a checkpoint over them at the end */
+	if (audit_open(s, ks->audit_sk, cp_path, err, sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	audit_is_open = 1;
+	secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
 
 	memset(&run, 0, sizeof(run));
 	run.days = o.days;
@@ -159,6 +171,10 @@ cli_retention(int argc, char **argv)
 		    rep.evac_pending);
 	printf("\n");
 	fflush(stdout);
+	if (audit_checkpoint(s, 0) != 0) {
+		cli_error("cannot sign the audit checkpoint");
+		goto done;
+	}
 	if (kr != 0) {
 		if (rep.failed > 0)
 			cli_error("%u due case(s) could not be shredded; each is "
@@ -171,6 +187,8 @@ cli_retention(int argc, char **argv)
 	}
 	rc = 0;
 done:
+	if (audit_is_open)
+		audit_close();
 	store_close(s);
 	secmem_free(ks);
 	secret_free(pass, pass_len);

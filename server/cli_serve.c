@@ -9,6 +9,11 @@
  * memory and wiped once the daemon holds it. Unless --retention-days 0,
  * the retention sweeper (server/retention.c) shreds closed cases past the
  * retention period at start-up and hourly.
+ * The audit signing key moves into the audit module's locked memory at
+ * start-up, after the log passed its checks (server/audit.h), and is
+ * wiped at exit; a checkpoint is signed at start-up, every
+ * --checkpoint-every entries or --checkpoint-interval seconds, and at
+ * shutdown.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,6 +29,7 @@
 #include "crypto/keys.h"
 #include "crypto/secmem.h"
 #include "schema/store.h"
+#include "server/audit.h"
 #include "server/cli.h"
 #include "server/datadir.h"
 #include "server/http.h"
@@ -44,6 +50,8 @@ struct serve_opts {
 	unsigned	 session_idle_s;
 	int		 quiet;
 	uint32_t	 retention_days;	/* 0: off */
+	uint64_t	 cp_every;	/* entries between checkpoints */
+	unsigned	 cp_interval_s;
 };
 
 static int
@@ -82,6 +90,8 @@ parse(int argc, char **argv, struct serve_opts *o)
 		{ "session-idle", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "retention-days", required_argument, NULL, 'r' },
+		{ "checkpoint-every", required_argument, NULL, 'E' },
+		{ "checkpoint-interval", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -93,6 +103,8 @@ parse(int argc, char **argv, struct serve_opts *o)
 	o->port = 8080;
 	o->session_idle_s = SESSION_IDLE_S;
 	o->retention_days = RETENTION_DEFAULT_DAYS;
+	o->cp_every = AUDIT_CHECKPOINT_EVERY;
+	o->cp_interval_s = AUDIT_CHECKPOINT_INTERVAL_S;
 	/* getopt's own messages echo argv, which may hold a mistyped secret */
 	opterr = 0;
 	optind = 1;
@@ -121,6 +133,20 @@ parse(int argc, char **argv, struct serve_opts *o)
 			    optarg[0] > '9' || v > RETENTION_MAX_DAYS)
 				return -1;
 			o->retention_days = (uint32_t)v;
+			break;
+		case 'E':	/* 1 .. 10^9 entries */
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > 1000000000ul)
+				return -1;
+			o->cp_every = v;
+			break;
+		case 'T':	/* 1 s .. 1 day */
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > 86400ul)
+				return -1;
+			o->cp_interval_s = (unsigned)v;
 			break;
 		default: return -1;
 		}
@@ -186,8 +212,8 @@ cli_serve(int argc, char **argv)
 	struct keys_secret *ks = NULL;
 	struct store *s = NULL;
 	struct http_config hc;
-	char db_path[4096], keys_path[4096], err[128], *pass = NULL;
-	char *cert = NULL, *key = NULL;
+	char db_path[4096], keys_path[4096], cp_path[4096], err[256];
+	char *pass = NULL, *cert = NULL, *key = NULL;
 	size_t pass_len = 0, cert_len = 0, key_len = 0;
 	uint16_t port;
 	sigset_t sigs;
@@ -197,7 +223,8 @@ cli_serve(int argc, char **argv)
 		cli_error("usage: corridor serve DIR [--passphrase-file F] "
 		    "[--listen HOST:PORT] [--tls-cert F --tls-key F] "
 		    "[--insecure-http] [--session-idle SECONDS] [--quiet] "
-		    "[--retention-days N]");
+		    "[--retention-days N] "
+		    "[--checkpoint-every N] [--checkpoint-interval SECONDS]");
 		return EXIT_USAGE;
 	}
 	if (!is_loopback(o.host) && o.tls_cert == NULL) {
@@ -210,7 +237,8 @@ cli_serve(int argc, char **argv)
 		    "address; tokens and case data cross the network in clear");
 	}
 	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0 ||
-	    cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0) {
+	    cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
+	    cli_path(cp_path, sizeof(cp_path), o.dir, DATADIR_AUDIT_CP) != 0) {
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
@@ -254,12 +282,27 @@ cli_serve(int argc, char **argv)
 		cli_error("%s", store_strerror(kr));
 		goto done;
 	}
+	/* the audit log's start-up checks (fail closed), then a checkpoint
+	 * of the log as found */
+	if (audit_open(s, ks->audit_sk, cp_path, err, sizeof(err)) != 0) {
+		secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
+		cli_error("refusing to start: %s", err);
+		goto done;
+	}
+	secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
+	if (audit_checkpoint(s, 0) != 0) {
+		cli_error("refusing to start: cannot sign or store the start-up "
+		    "audit checkpoint");
+		goto done_audit;
+	}
 	store_close(s);
 	s = NULL;
+	/* one connection per worker, two spare, one per streaming export
+	 * and one for the checkpointer */
 	if ((kr = store_pool_open(db_path, ks->db_key,
-	    HTTP_WORKER_THREADS + 2)) != STORE_OK) {
+	    HTTP_WORKER_THREADS + 3 + MAX_AUDIT_EXPORTS)) != STORE_OK) {
 		cli_error("%s", store_strerror(kr));
-		goto done;
+		goto done_audit;
 	}
 	secmem_wipe(ks->db_key, sizeof(ks->db_key));
 	if (session_init(o.session_idle_s) != 0 || throttle_init() != 0) {
@@ -273,6 +316,11 @@ cli_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	if (audit_checkpointer_start(o.cp_every, o.cp_interval_s) != 0) {
+		cli_error("cannot start the audit checkpointer");
+		goto done_sessions;
+	}
 
 	memset(&hc, 0, sizeof(hc));
 	hc.host = o.host;
@@ -323,10 +371,20 @@ cli_serve(int argc, char **argv)
 	http_stop();
 	rc = 0;
 done_sessions:
+	/* every request has finished: a last checkpoint covers them all */
+	audit_checkpointer_stop();
+	if ((s = store_pool_acquire()) == NULL || audit_checkpoint(s, 0) != 0) {
+		cli_error("cannot sign the shutdown audit checkpoint");
+		rc = 1;
+	}
+	store_pool_release(s);
+	s = NULL;
 	session_shutdown();
 	throttle_shutdown();
 done_pool:
 	store_pool_close();
+done_audit:
+	audit_close();
 done:
 	store_close(s);
 	secmem_free(ks);

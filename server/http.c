@@ -137,6 +137,27 @@ queue_problem(struct MHD_Connection *c, int status, const char *type,
 	return ret;
 }
 
+/* A streamed body (req_stream): libmicrohttpd pulls it in blocks. Our read
+ * says 0 at the end; libmicrohttpd's 0 would mean "nothing yet". */
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct req_stream *st = cls;
+	ssize_t n;
+
+	(void)pos;
+	n = st->read(st->arg, buf, max);
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+static void
+stream_free(void *cls)
+{
+	req_stream_drop(cls);
+}
+
 /* Serialize r's answer and queue it. */
 static enum MHD_Result
 queue_req(struct req *r)
@@ -160,6 +181,17 @@ queue_req(struct req *r)
 		if (resp != NULL)
 			MHD_add_response_header(resp, "Content-Type",
 			    "application/json");
+	} else if (r->resp_stream != NULL) {
+		struct req_stream *st = r->resp_stream;
+
+		r->resp_stream = NULL;	/* libmicrohttpd owns it now */
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+		    HTTP_STREAM_BLOCK_BYTES, stream_read, st, stream_free);
+		if (resp == NULL)
+			req_stream_drop(st);
+		else
+			MHD_add_response_header(resp, "Content-Type",
+			    r->resp_type ? r->resp_type : "text/plain");
 	} else if (r->resp_raw != NULL) {
 		resp = response_from(r->resp_raw, r->resp_raw_len);
 		if (resp != NULL)

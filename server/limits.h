@@ -43,6 +43,11 @@
  * fsync) needs a few extra threads so it does not pin every worker. */
 #define HTTP_WORKER_THREADS		8u
 
+/* Block size of a streamed body (the audit export): libmicrohttpd asks
+ * for at most this much per call, and the export buffers about one block
+ * plus one line (AUDIT_EXPORT_LINE_MAX). */
+#define HTTP_STREAM_BLOCK_BYTES		(64u * 1024u)
+
 /* Longest URL path we route, and the longest query string. */
 #define MAX_PATH_BYTES			256u
 #define MAX_QUERY_BYTES			512u
@@ -147,6 +152,10 @@
 /* Attempts at a fresh random codename before giving up with 503. Each
  * attempt collides with probability (cases / 14.7M), see codename.c. */
 #define CODENAME_ATTEMPTS		16u
+/* Audit exports streaming at once. Each holds a pooled database
+ * connection (and its read snapshot) until the body is sent, so the pool
+ * has this many connections beyond one per worker thread. */
+#define MAX_AUDIT_EXPORTS		2u
 
 /* Ids are 16 random bytes, base64url without padding = 22 chars. */
 #define ID_BYTES			16u

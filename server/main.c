@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * main: the corridor command line. Dispatches to init, serve, check,
- * backup, restore, passphrase, rekey, retention run and audit verify;
- * everything that can fail before serving reports one line on stderr and
- * exits 1 (operational) or 2 (usage).
+ * backup, restore, passphrase, rekey, retention run, audit verify and
+ * audit rotate-key; everything that can fail before serving reports one
+ * line on stderr and exits 1 (operational) or 2 (usage).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +27,7 @@ usage(FILE *f)
 	    "                      [--tls-cert F --tls-key F] [--insecure-http]\n"
 	    "                      [--session-idle SECONDS] [--quiet]\n"
 	    "                      [--retention-days N]\n"
+	    "                      [--checkpoint-every N] [--checkpoint-interval SECONDS]\n"
 	    "       corridor check DIR [--passphrase-file F]\n"
 	    "       corridor backup DIR OUT [--passphrase-file F]\n"
 	    "       corridor restore BACKUP DIR [--passphrase-file F]\n"
@@ -36,6 +37,7 @@ usage(FILE *f)
 	    "       corridor retention run DIR [--passphrase-file F] [--days N]\n"
 	    "                      [--now RFC3339]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
+	    "       corridor audit rotate-key DIR [--passphrase-file F]\n"
 	    "       corridor --help | --version\n");
 }
 
@@ -120,6 +122,9 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "verify") == 0)
 		return audit_verify_cli(argc - 2, argv + 2);
+	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
+	    strcmp(argv[2], "rotate-key") == 0)
+		return cli_audit_rotate_key(argc - 2, argv + 2);
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -19,6 +19,8 @@ clear_answer(struct req *r)
 	free(r->resp_raw);
 	r->resp_raw = NULL;
 	r->resp_raw_len = 0;
+	req_stream_drop(r->resp_stream);
+	r->resp_stream = NULL;
 	r->problem_type = NULL;
 	r->problem_detail = NULL;
 }
@@ -50,6 +52,33 @@ req_raw(struct req *r, int status, const char *type, char *buf, size_t len)
 	r->resp_raw = buf;
 	r->resp_raw_len = len;
 	r->resp_type = type;
+}
+
+void
+req_stream(struct req *r, int status, const char *type,
+    const struct req_stream *st)
+{
+	struct req_stream *own;
+
+	clear_answer(r);
+	if ((own = malloc(sizeof(*own))) == NULL) {
+		st->free(st->arg);
+		req_internal(r);
+		return;
+	}
+	*own = *st;
+	r->status = status;
+	r->resp_stream = own;
+	r->resp_type = type;
+}
+
+void
+req_stream_drop(struct req_stream *st)
+{
+	if (st == NULL)
+		return;
+	st->free(st->arg);
+	free(st);
 }
 
 void

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -18,6 +19,21 @@
 
 struct session;
 struct MHD_Connection;
+
+/*
+ * A streamed body, for answers too large to build in memory (the audit
+ * export). read fills buf with up to max bytes and returns how many it
+ * wrote (> 0), 0 at the end, or -1 to cut the connection, so the client
+ * sees a truncated body, never a complete-looking one. It runs on
+ * libmicrohttpd's thread, after the dispatcher has committed the request's
+ * audit entry. free runs exactly once: when the body is done or abandoned,
+ * or when the answer is replaced (a 503 after a failed commit).
+ */
+struct req_stream {
+	ssize_t	(*read)(void *arg, char *buf, size_t max);
+	void	(*free)(void *arg);
+	void	 *arg;
+};
 
 enum req_method {
 	M_GET = 1, M_POST, M_PUT, M_PATCH, M_DELETE,
@@ -54,6 +70,7 @@ struct req {
 	char			*resp_raw;	/* or raw body (malloc'd, owned) */
 	size_t			 resp_raw_len;
 	const char		*resp_type;	/* content type for resp_raw */
+	struct req_stream	*resp_stream;	/* or a streamed body (owned) */
 	const char		*problem_type;	/* slug, for errors */
 	const char		*problem_detail;
 	unsigned		 retry_after_s;	/* 429/503: Retry-After */
@@ -81,6 +98,13 @@ void req_no_content(struct req *r);
 /* Answer with a raw body (steals buf, a malloc'd buffer). */
 void req_raw(struct req *r, int status, const char *type, char *buf,
     size_t len);
+
+/* Answer with a streamed body (takes st's contents; on failure to allocate
+ * calls st->free and answers 500). Status 2xx. */
+void req_stream(struct req *r, int status, const char *type,
+    const struct req_stream *st);
+/* Drop a stream (runs its free); NULL is fine. For http.c and router.c. */
+void req_stream_drop(struct req_stream *st);
 
 /*
  * Answer with a problem. type is a slug ("not-found"), detail a fixed

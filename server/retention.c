@@ -102,8 +102,9 @@ shred_one(struct store *s, const char *id, int64_t cutoff,
 	}
 	if (audit_shred(s, c.id, AUDIT_ALLOWED, rep->request_id) != 0)
 		goto failed;
-	/* a failed commit is rolled back: nothing shredded, nothing logged */
-	if (store_write_end(s, 1) != STORE_OK)
+	/* a failed commit is rolled back: nothing shredded, nothing logged;
+	 * audit_commit marks the entry durable for the next checkpoint */
+	if (audit_commit(s) != STORE_OK)
 		return ONE_FAILED;
 	if (run->forget != NULL) {
 		run->forget(c.id);
@@ -115,9 +116,12 @@ shred_one(struct store *s, const char *id, int64_t cutoff,
 	return ONE_SHREDDED;
 failed:
 	(void)store_write_end(s, 0);
-	if (store_write_begin(s) == STORE_OK)
-		(void)store_write_end(s,
-		    audit_shred(s, id, AUDIT_ERROR, rep->request_id) == 0);
+	if (store_write_begin(s) == STORE_OK) {
+		if (audit_shred(s, id, AUDIT_ERROR, rep->request_id) == 0)
+			(void)audit_commit(s);
+		else
+			(void)store_write_end(s, 0);
+	}
 	return ONE_FAILED;
 }
 

@@ -41,5 +41,6 @@ extern const struct route route_user_table[];
 extern const struct route route_case_table[];
 extern const struct route route_contact_table[];
 extern const struct route route_evac_table[];
+extern const struct route route_audit_table[];
 
 #endif

@@ -34,6 +34,7 @@ static const struct route *const tables[] = {
 	route_case_table,
 	route_contact_table,
 	route_evac_table,
+	route_audit_table,
 };
 
 static const char *const method_names[] = {
@@ -241,7 +242,7 @@ audit_and_commit(struct req *r)
 	ev.reason_len = r->audit_reason_len;
 	if (audit_append(r->db, &ev) != 0)
 		goto fail;
-	if (store_write_end(r->db, 1) != STORE_OK)
+	if (audit_commit(r->db) != STORE_OK)
 		goto fail_committed;
 	/* after a shred: push the deleted pages out of the WAL (best effort;
 	 * the request has succeeded whatever this does) */
@@ -401,4 +402,6 @@ router_finish(struct req *r)
 	r->resp = NULL;
 	free(r->resp_raw);
 	r->resp_raw = NULL;
+	req_stream_drop(r->resp_stream);
+	r->resp_stream = NULL;
 }

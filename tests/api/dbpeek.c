@@ -111,8 +111,11 @@ audit(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
 
+	/* "reason": the entry commits to a break-glass reason, i.e. it has
+	 * a row in the side table (erased or not) */
 	if (sqlite3_prepare_v2(db, "SELECT seq, actor_id, role, action,"
-	    " object_type, object_id, outcome, request_id, reason_hash"
+	    " object_type, nullif(object_id, ''), outcome, request_id,"
+	    " (SELECT 1 FROM audit_reasons r WHERE r.seq = audit_log.seq)"
 	    " FROM audit_log ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		return 1;
 	while (sqlite3_step(st) == SQLITE_ROW) {

@@ -39,6 +39,11 @@ def sha(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+# a data directory at rest: the database, the wrap file, and the latest
+# signed audit checkpoint (docs/audit.md, section 11.1)
+DATA = ["audit-checkpoint", "corridor.db", "keys"]
+
+
 def listing(d):
     return sorted(os.listdir(d))
 
@@ -92,7 +97,7 @@ def test_passphrase_change():
         assert r.returncode == 0, r.stderr
         assert "the-new-operator" not in r.stdout + r.stderr
         assert sha(keys) != k0 and sha(db) == d0
-        assert listing(s.dir) == ["corridor.db", "keys"]
+        assert listing(s.dir) == DATA
         assert "passphrase" in serve_fails(s)
         s.passfile = new
         s.start()
@@ -129,7 +134,7 @@ def test_rekey():
         r = corridor("rekey", s.dir, "--passphrase-file", s.passfile)
         assert r.returncode == 0, r.stderr
         assert sha(keys) != k0 and sha(db) != d0
-        assert listing(s.dir) == ["corridor.db", "keys"], listing(s.dir)
+        assert listing(s.dir) == DATA, listing(s.dir)
         with open(db, "rb") as f:
             data = f.read()
         assert MARK.encode() not in data and not data.startswith(b"SQLite")
@@ -177,7 +182,7 @@ def test_rekey_refuses_plaintext():
         d0 = sha(db)
         r = corridor("rekey", s.dir, "--passphrase-file", s.passfile)
         assert r.returncode == 1 and "not encrypted" in one_line(r.stderr)
-        assert sha(db) == d0 and listing(s.dir) == ["corridor.db", "keys"]
+        assert sha(db) == d0 and listing(s.dir) == DATA
     finally:
         s.cleanup()
 
@@ -196,7 +201,7 @@ def test_interrupted_rekey_is_settled():
         assert "discarded an interrupted rekey" in s.stderr()
         s.login(MARK + "-cw", pw)
         assert s.stop() == 0
-        assert listing(s.dir) == ["corridor.db", "keys"] and sha(keys) == k0
+        assert listing(s.dir) == DATA and sha(keys) == k0
         # (b) a whole keys.pending whose key never reached the database:
         # a backup's key file has the same passphrase and another K_db
         bk = os.path.join(work, "bk")
@@ -206,7 +211,7 @@ def test_interrupted_rekey_is_settled():
         s.start()
         assert "discarded an interrupted rekey" in s.stderr()
         assert s.stop() == 0
-        assert listing(s.dir) == ["corridor.db", "keys"] and sha(keys) == k0
+        assert listing(s.dir) == DATA and sha(keys) == k0
         # (c) the database was rekeyed, keys.pending not yet renamed
         before = os.path.join(work, "before")
         shutil.copytree(s.dir, before)
@@ -221,20 +226,20 @@ def test_interrupted_rekey_is_settled():
                      "--passphrase-file", s.passfile)
         assert r.returncode == 0, r.stderr
         assert "finished an interrupted rekey" in r.stderr
-        assert listing(s.dir) == ["corridor.db", "keys"] and sha(keys) == k1
+        assert listing(s.dir) == DATA and sha(keys) == k1
         shutil.copy(keys, pending)
         shutil.copy(os.path.join(before, "keys"), keys)
         s.start()
         assert "finished an interrupted rekey" in s.stderr()
         s.login(MARK + "-cw", pw)
         assert s.stop() == 0
-        assert listing(s.dir) == ["corridor.db", "keys"] and sha(keys) == k1
+        assert listing(s.dir) == DATA and sha(keys) == k1
         # (d) neither key opens the database: nothing is removed
         shutil.copy(os.path.join(bk, "keys"), pending)
         shutil.copy(os.path.join(bk, "keys"), keys)
         err = serve_fails(s)
         assert "neither" in err, err
-        assert listing(s.dir) == ["corridor.db", "keys", "keys.pending"]
+        assert listing(s.dir) == DATA + ["keys.pending"]
         # (e) the wrong passphrase settles nothing either
         wrong = os.path.join(work, "wrong")
         write_secret(wrong, "not-the-passphrase")
@@ -242,7 +247,7 @@ def test_interrupted_rekey_is_settled():
         r = corridor("passphrase", s.dir, "--passphrase-file", wrong,
                      "--new-passphrase-file", wrong)
         assert r.returncode == 1 and "passphrase" in one_line(r.stderr)
-        assert listing(s.dir) == ["corridor.db", "keys", "keys.pending"]
+        assert listing(s.dir) == DATA + ["keys.pending"]
     finally:
         s.cleanup()
         shutil.rmtree(work, ignore_errors=True)
@@ -295,7 +300,7 @@ def test_other_users_directory_refused():
             assert r.returncode == 1, (args, r.stderr)
             assert "another user" in one_line(r.stderr), r.stderr
         assert sha(os.path.join(s.dir, "keys")) == k0
-        assert listing(s.dir) == ["corridor.db", "keys"]
+        assert listing(s.dir) == DATA
         assert not os.path.exists(os.path.join(work, "bk"))
         # restore into an empty directory that is not ours
         for root, dirs, files in os.walk(s.dir):

@@ -8,6 +8,12 @@
  *
  *   audit_mkexport export N EVERY EXPORT [PUBKEY]
  *   audit_mkexport checkpoint N NOTE
+ *   audit_mkexport rotated N R EVERY EXPORT
+ *
+ * "rotated" hands the log over at entry R from the fuzz key to a second
+ * fixed key (seed = 32 bytes of 0x02), as `corridor audit rotate-key`
+ * does: the old key seals the rotation with a checkpoint right after it,
+ * then the new key signs one of the same size and every later one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +45,8 @@ make_entry(struct audit_entry *e, uint64_t seq)
 	e->role = seq % 11 == 0 ? AUDIT_ROLE_ANONYMOUS :
 	    (uint8_t)(1 + seq % 4);
 	e->action = (uint16_t)(1 + seq % AUDIT_ACTION_MAX);
+	if (e->action == AUDIT_AUDIT_KEY_ROTATE)	/* means a handover */
+		e->action = AUDIT_AUDIT_READ;
 	e->object_type = (uint8_t)(seq % (AUDIT_OBJECT_MAX + 1));
 	if (e->object_type != AUDIT_OBJ_NONE)
 		n |= snprintf(e->object_id, sizeof(e->object_id),
@@ -68,10 +76,26 @@ checkpoint(char *note, size_t *len, const struct merkle_frontier *f,
 	return note_checkpoint_sign(note, NOTE_MAX_BYTES, len, &cp, sk);
 }
 
-/* Stream n entries through the frontier (and the writer, if w). */
+/* Stream n entries through the frontier (and the writer, if w). With
+ * rot_at < n, entry rot_at hands over from sk to sk2 (public key pk2). */
+static int
+generate_rotated(uint64_t n, uint64_t every, struct audit_export_writer *w,
+    struct merkle_frontier *f, const uint8_t sk[NOTE_SK_BYTES],
+    uint64_t rot_at, const uint8_t sk2[NOTE_SK_BYTES],
+    const uint8_t pk2[NOTE_PK_BYTES]);
+
 static int
 generate(uint64_t n, uint64_t every, struct audit_export_writer *w,
     struct merkle_frontier *f, const uint8_t sk[NOTE_SK_BYTES])
+{
+	return generate_rotated(n, every, w, f, sk, UINT64_MAX, NULL, NULL);
+}
+
+static int
+generate_rotated(uint64_t n, uint64_t every, struct audit_export_writer *w,
+    struct merkle_frontier *f, const uint8_t sk[NOTE_SK_BYTES],
+    uint64_t rot_at, const uint8_t sk2[NOTE_SK_BYTES],
+    const uint8_t pk2[NOTE_PK_BYTES])
 {
 	struct audit_entry e;
 	uint8_t enc[AUDIT_ENTRY_MAX], leaf[MERKLE_HASH_BYTES];
@@ -84,6 +108,16 @@ generate(uint64_t n, uint64_t every, struct audit_export_writer *w,
 		return -1;
 	for (uint64_t s = 0; s < n; s++) {
 		make_entry(&e, s);
+		if (s == rot_at) {
+			uint8_t pk[NOTE_PK_BYTES];
+
+			memcpy(pk, sk + NOTE_SEED_BYTES, sizeof(pk));
+			e.action = AUDIT_AUDIT_KEY_ROTATE;
+			e.outcome = AUDIT_ALLOWED;
+			e.has_reason = 0;
+			e.extra_len = AUDIT_ROTATE_EXTRA_BYTES;
+			audit_entry_rotation_extra(e.extra, pk, pk2);
+		}
 		if (audit_entry_encode(enc, sizeof(enc), &len, &e) != 0)
 			return -1;
 		merkle_leaf_hash(leaf, enc, len);
@@ -93,6 +127,17 @@ generate(uint64_t n, uint64_t every, struct audit_export_writer *w,
 			continue;
 		if (audit_export_put_entry(w, enc, len) != 0)
 			return -1;
+		if (s == rot_at) {
+			/* the seal by the old key, then the new key's */
+			if (checkpoint(note, &note_len, f, sk) != NOTE_OK ||
+			    audit_export_put_checkpoint(w, note, note_len) != 0)
+				return -1;
+			sk = sk2;
+			if (checkpoint(note, &note_len, f, sk) != NOTE_OK ||
+			    audit_export_put_checkpoint(w, note, note_len) != 0)
+				return -1;
+			continue;
+		}
 		if ((s + 1) % every == 0 || s + 1 == n) {
 			if (checkpoint(note, &note_len, f, sk) != NOTE_OK ||
 			    audit_export_put_checkpoint(w, note, note_len) != 0)
@@ -161,9 +206,31 @@ main(int argc, char **argv)
 		    write_all(argv[3], note, note_len) != 0)
 			goto out;
 		rc = 0;
+	} else if (argc == 6 && strcmp(argv[1], "rotated") == 0) {
+		uint8_t seed[NOTE_SEED_BYTES], pk2[NOTE_PK_BYTES];
+		uint8_t sk2[NOTE_SK_BYTES];
+
+		memset(seed, 0x02, sizeof(seed));
+		note_keypair_from_seed(pk2, sk2, seed);
+		n = strtoull(argv[2], NULL, 10);
+		every = strtoull(argv[4], NULL, 10);
+		if (every == 0 || (f = fopen(argv[5], "wb")) == NULL)
+			goto out;
+		if (audit_export_begin(&w, file_sink, f, &vk) != 0 ||
+		    generate_rotated(n, every, &w, &fr, sk,
+		    strtoull(argv[3], NULL, 10), sk2, pk2) != 0 ||
+		    audit_export_finish(&w) != 0) {
+			fclose(f);
+			goto out;
+		}
+		if (fclose(f) != 0)
+			goto out;
+		secmem_wipe(sk2, sizeof(sk2));
+		rc = 0;
 	} else {
 		fprintf(stderr, "usage: audit_mkexport export N EVERY EXPORT "
-		    "[PUBKEY]\n       audit_mkexport checkpoint N NOTE\n");
+		    "[PUBKEY]\n       audit_mkexport checkpoint N NOTE\n"
+		    "       audit_mkexport rotated N R EVERY EXPORT\n");
 		rc = 2;
 	}
 out:

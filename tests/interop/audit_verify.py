@@ -4,8 +4,9 @@
 
 It shares no code with the C implementation: if the two ever disagree on
 the committed exports, either the C code or the document is wrong. It
-implements section 7 (without the seq bookkeeping of failure reports: it
-only answers OK or FAILED). Needs the 'cryptography' package for Ed25519.
+implements section 7, following key rotations as section 4.5 describes
+(without the seq bookkeeping of failure reports: it only answers OK or
+FAILED). Needs the 'cryptography' package for Ed25519.
 
     audit_verify.py EXPORT PUBKEY [HELD...]     verify one export
     audit_verify.py --selftest CORPUS_DIR       the checks meson runs
@@ -25,6 +26,10 @@ WHITE = {0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000} | set(range
 
 class Bad(Exception):
     pass
+
+
+class Unsigned(Bad):
+    """No signature line from the key asked for."""
 
 
 def b64(s, maxlen):
@@ -59,8 +64,9 @@ def parse_vkey(text):
     return name, key[1:]
 
 
-def decode_entry(e):
-    """Section 2; returns (seq, time)."""
+def decode_entry(e, full=False):
+    """Section 2; returns (seq, time), or with full (seq, time, action,
+    outcome, extra)."""
     if not 28 <= len(e) <= 508 or e[0] != 1:
         raise Bad("entry")
     seq, time = struct.unpack(">QQ", e[1:17])
@@ -92,11 +98,11 @@ def decode_entry(e):
     (xlen,) = struct.unpack(">H", take(2))
     if xlen > 256:
         raise Bad("extra")
-    take(xlen)
+    extra = take(xlen)
     if off != len(e) or role not in ROLES or action not in ACTIONS or \
             otype not in OBJECTS or outcome not in OUTCOMES:
         raise Bad("entry fields")
-    return seq, time
+    return (seq, time, action, outcome, extra) if full else (seq, time)
 
 
 def node(l, r):
@@ -161,7 +167,7 @@ def open_checkpoint(note, name, pk):
             except InvalidSignature as e:
                 raise Bad("bad signature") from e
     if known == 0:
-        raise Bad("not signed by the pinned key")
+        raise Unsigned("not signed by the pinned key")
     parts = body.decode().split("\n")
     if len(parts) != 4 or parts[3] != "":
         raise Bad("checkpoint lines")
@@ -177,9 +183,19 @@ def open_checkpoint(note, name, pk):
 
 
 def verify(export, vkey, held_notes):
-    """Section 7. Returns (entries, root) or raises Bad."""
-    name, pk = parse_vkey(vkey)
-    held = sorted(open_checkpoint(h, name, pk) for h in held_notes)
+    """Section 7, with the key rotations of section 4.5. Returns
+    (entries, root) or raises Bad."""
+    name, pinned = parse_vkey(vkey)
+    held = []
+    for h in held_notes:
+        try:
+            size, root = open_checkpoint(h, name, pinned)
+            held.append((size, root, None))
+        except Unsigned:
+            # perhaps a later key's: checked when the log reaches it
+            size, root = open_checkpoint_unverified(h)
+            held.append((size, root, h))
+    held.sort(key=lambda x: x[0])
     if not export.endswith(b"\n"):
         raise Bad("no final newline")
     lines = export[:-1].split(b"\n")
@@ -194,11 +210,17 @@ def verify(export, vkey, held_notes):
     if hname != name:
         raise Bad("public-key name")
     f, prev, proven, last, nh = Frontier(), 0, 0, None, 0
+    active, pending = pinned, None      # pending: (seq, next key)
 
     def check_held():
         nonlocal nh, proven
         while nh < len(held) and held[nh][0] == f.size:
-            if held[nh][1] != f.root():
+            size, root, note = held[nh]
+            if note is not None:
+                keys = [active] + ([pending[1]] if pending else [])
+                if not any(signed_by(note, name, k) for k in keys):
+                    raise Bad("held checkpoint not signed by a key in the chain")
+            if root != f.root():
                 raise Bad("held root mismatch at %d" % f.size)
             proven = f.size
             nh += 1
@@ -208,24 +230,57 @@ def verify(export, vkey, held_notes):
         kw, _, data = line.partition(" ")
         if kw == "entry":
             e = b64(data, 508)
-            seq, time = decode_entry(e)
+            seq, time, action, outcome, extra = decode_entry(e, full=True)
             if seq != f.size or (f.size > 0 and time < prev):
                 raise Bad("seq or time at %d" % f.size)
+            if action == 26:            # audit.key_rotate
+                if pending or outcome != 1 or len(extra) != 66 or \
+                        extra[0] != 1 or extra[33] != 1 or \
+                        extra[1:33] != active or extra[34:] == active:
+                    raise Bad("key rotation at %d" % seq)
+                pending = (seq, extra[34:])
             prev = time
             f.append(hashlib.sha256(b"\x00" + e).digest())
             check_held()
         elif kw == "checkpoint":
-            size, root = open_checkpoint(b64(data, 8192), name, pk)
+            note = b64(data, 8192)
+            try:
+                size, root = open_checkpoint(note, name, active)
+            except Unsigned as e:
+                raise Bad("checkpoint not signed by the key in force") from e
             if size < proven or size != f.size or root != f.root():
                 raise Bad("checkpoint at size %d" % size)
             proven = last = size
+            if pending and size > pending[0]:
+                active, pending = pending[1], None      # sealed
         else:
             raise Bad("unknown line")
     if nh < len(held):
+        size, root, note = held[nh]
+        if note is not None and not signed_by(note, name, active):
+            raise Bad("held checkpoint not signed by a key in the chain")
         raise Bad("truncated")
-    if last != f.size:
+    if pending or last != f.size:
         raise Bad("tail not signed")
     return f.size, f.root()
+
+
+def signed_by(note, name, pk):
+    try:
+        open_checkpoint(note, name, pk)
+        return True
+    except Bad:
+        return False
+
+
+def open_checkpoint_unverified(note):
+    """The size and root of a checkpoint note whose framing is checked by
+    open_checkpoint later, against the key in force at its size."""
+    text = note[:note.rfind(b"\n\n") + 1].decode("utf-8", "replace")
+    parts = text.split("\n")
+    if len(parts) != 4 or not parts[1].isdigit():
+        raise Bad("checkpoint text")
+    return int(parts[1]), b64(parts[2], 32)
 
 
 def selftest(corpus):
@@ -237,6 +292,7 @@ def selftest(corpus):
         "five-every-2.txt": "KnCenUU2PwcC2tmwz4IOPCRz0l3M1YhNsC2Hnu6GiJE=",
         "three-one-checkpoint.txt": "1I9IwFSTA3Hwqa9uOw5HbX3wilTIaVDnDTEBuenkHF8=",
         "twenty-every-6.txt": "fr6szvyqLHx988msETSkdNqTN8D3zNVz/9B2GWY321c=",
+        "rotated.txt": "2i1GUFnf7tQEkxnmUTPbYFvy5dccJd3RPoFIvVFWNeY=",
         "header-only.txt": None,
         "tampered-entry.txt": None,
         "cut-mid-line.txt": None,
@@ -263,6 +319,22 @@ def selftest(corpus):
     for h in ("size-5.txt", "size-5-cosigned.txt"):
         held = open(corpus + "/checkpoint/" + h, "rb").read()
         verify(open(corpus + "/export/twenty-every-6.txt", "rb").read(), vkey, [held])
+    # the rotated log: only from the first key, and not without its seal
+    rot = open(corpus + "/export/rotated.txt", "rb").read()
+    lines = rot.split(b"\n")
+    i = next(k for k, l in enumerate(lines) if l.startswith(b"entry ") and
+             decode_entry(b64(l[6:].decode(), 508), full=True)[2] == 26)
+    pk2 = decode_entry(b64(lines[i][6:].decode(), 508), full=True)[4][34:]
+    name = vkey.split("+")[0]
+    vkey2 = "%s+%s+%s" % (name, key_id(name, pk2).hex(),
+                          base64.b64encode(b"\x01" + pk2).decode())
+    for bad, key in [(rot, vkey2), (b"\n".join(lines[:i + 1] + lines[i + 2:]), vkey)]:
+        try:
+            verify(bad, key, [])
+            print("FAIL a broken key chain verified")
+            failures += 1
+        except Bad:
+            pass
     # docs/audit.md 2.6: the worked example and its leaf hash
     ex = open(corpus + "/entry/docs-example.bin", "rb").read()
     if decode_entry(ex) != (41, 1718000000123) or hashlib.sha256(b"\x00" + ex).hexdigest() != \

@@ -8,8 +8,10 @@
  * Tampering covers every single-byte change of every entry, deletions,
  * swaps and insertions (with and without renumbering), truncation behind a
  * held checkpoint, and forked histories signed by another key or
- * re-signed by the real one. The command line runs on files in a
- * temporary directory with its output captured.
+ * re-signed by the real one. Key rotation: a log handed over from one key
+ * to the next (and the next) verifies against the first key only, and
+ * every way of breaking the chain fails. The command line runs on files
+ * in a temporary directory with its output captured.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -33,7 +35,8 @@
 
 static uint8_t pk1[NOTE_PK_BYTES], sk1[NOTE_SK_BYTES];
 static uint8_t pk2[NOTE_PK_BYTES], sk2[NOTE_SK_BYTES];
-static struct note_vkey vk1, vk2;
+static uint8_t pk3[NOTE_PK_BYTES], sk3[NOTE_SK_BYTES];
+static struct note_vkey vk1, vk2, vk3;
 
 /* --- growable byte buffer, also an export sink --------------------------- */
 
@@ -214,6 +217,10 @@ make_entry(struct audit_entry *e, uint64_t seq, unsigned variant)
 	    (unsigned long long)(seq % 7 + variant * 100));
 	e->role = (uint8_t)(seq % 5);
 	e->action = (uint16_t)(1 + seq % AUDIT_ACTION_MAX);
+	/* a key rotation means something to the verifier: only
+	 * build_rotated makes them */
+	if (e->action == AUDIT_AUDIT_KEY_ROTATE)
+		e->action = AUDIT_AUDIT_READ;
 	e->object_type = (uint8_t)(seq % (AUDIT_OBJECT_MAX + 1));
 	if (e->object_type != AUDIT_OBJ_NONE)
 		set_str(e->object_id, sizeof(e->object_id), "obj-",
@@ -1332,6 +1339,190 @@ test_cli(void)
 	model_free(&m);
 }
 
+
+/* --- key rotation ---------------------------------------------------------- */
+
+/* How build_rotated breaks the chain (0: a genuine handover). */
+enum rot_break {
+	ROT_OK = 0,
+	ROT_NO_SEAL,		/* the next key signs without the old key's seal */
+	ROT_OLD_AFTER,		/* the old key signs again after the handover */
+	ROT_BAD_PREV,		/* the entry hands over from a key not in force */
+	ROT_BAD_EXTRA,		/* the entry's extra is not two keys */
+	ROT_TWICE,		/* a second rotation before the first is sealed */
+	ROT_DENIED,		/* the rotation entry's outcome is "denied" */
+};
+
+static void
+rotation_entry(struct audit_entry *e, uint64_t seq,
+    const uint8_t *prev, const uint8_t *next)
+{
+	make_entry(e, seq, 0);
+	e->action = AUDIT_AUDIT_KEY_ROTATE;
+	e->outcome = AUDIT_ALLOWED;
+	e->has_reason = 0;
+	e->extra_len = AUDIT_ROTATE_EXTRA_BYTES;
+	audit_entry_rotation_extra(e->extra, prev, next);
+}
+
+/*
+ * A log of n entries whose entry r1 hands over from key 1 to key 2 and, if
+ * r2 < n, entry r2 from key 2 to key 3, as rotate-key writes it: the old
+ * key seals each rotation with a checkpoint right after it, then the new
+ * key signs one of the same size (the next start-up), and every later
+ * checkpoint. how breaks it at the first rotation.
+ */
+static void
+build_rotated(struct model *m, uint64_t n, uint64_t r1, uint64_t r2,
+    enum rot_break how)
+{
+	const uint8_t *sk = sk1;
+	struct merkle_frontier f;
+	struct audit_entry e;
+	uint8_t enc[AUDIT_ENTRY_MAX], leaf[MERKLE_HASH_BYTES];
+	size_t len = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->header_key = &vk1;
+	merkle_frontier_init(&f);
+	push_checkpoint(m, &f, sk);
+	for (uint64_t s = 0; s < n; s++) {
+		if (s == r1)
+			rotation_entry(&e, s, how == ROT_BAD_PREV ? pk3 : pk1,
+			    pk2);
+		else if (s == r2 || (how == ROT_TWICE && s == r1 + 1))
+			rotation_entry(&e, s, pk2, pk3);
+		else
+			make_entry(&e, s, 0);
+		if (s == r1 && how == ROT_BAD_EXTRA)
+			e.extra_len = 33;
+		if (s == r1 && how == ROT_DENIED)
+			e.outcome = AUDIT_DENIED;
+		check(audit_entry_encode(enc, sizeof(enc), &len, &e) == 0);
+		model_push(m, L_ENTRY, enc, len, 0);
+		merkle_leaf_hash(leaf, enc, len);
+		check(merkle_frontier_append(&f, leaf) == 0);
+		if (s == r1 && how == ROT_TWICE)
+			continue;	/* the next entry rotates again */
+		if (s == r1 || s == r2) {
+			/* the seal by the old key, then the new key */
+			if (!(s == r1 && how == ROT_NO_SEAL))
+				push_checkpoint(m, &f, sk);
+			sk = s == r1 ? sk2 : sk3;
+			push_checkpoint(m, &f, sk);
+			continue;
+		}
+		if ((s + 1) % EVERY == 0 || s + 1 == n)
+			push_checkpoint(m, &f, how == ROT_OLD_AFTER && s > r1 &&
+			    s < r2 ? sk1 : sk);
+	}
+}
+
+static void
+test_key_rotation(void)
+{
+	struct audit_verify_result res;
+	struct audit_verify_held held[2];
+	struct model m, t;
+	char line[AUDIT_VERIFY_LINE_BYTES];
+
+	/* one handover: verifies against the first key only */
+	build_rotated(&m, N, 10, N, ROT_OK);
+	check(verify_model(&m, NULL, 0, &res) == 0);
+	check(res.rotations == 1 && res.entries == N);
+	check(audit_verify_describe(line, sizeof(line), &res) == 0);
+	check(strstr(line, ", 1 key rotation") != NULL);
+	/* a held checkpoint of the new key, and one of the old key */
+	held[0] = held_of(&m, 18, "new-key-18");
+	held[1] = held_of(&m, 6, "old-key-6");
+	check(verify_model(&m, held, 2, &res) == 0);
+	check(res.held == 2);
+	/* pinning the new key does not verify the history before it */
+	{
+		struct buf b = { NULL, 0, 0, -1 };
+		struct audit_export_mem mem;
+
+		model_serialize(&m, &b);
+		mem.buf = b.p;
+		mem.len = b.len;
+		mem.off = 0;
+		check(audit_verify_export(&vk2, audit_export_source_mem, &mem,
+		    NULL, 0, &res) != 0);
+		buf_free(&b);
+	}
+	/* every byte of the rotation entry matters */
+	for (size_t off = 0; off < m.v[model_entry_line(&m, 10)].len; off++) {
+		model_copy(&t, &m);
+		t.v[model_entry_line(&t, 10)].data[off] ^= 0x20;
+		check(verify_model(&t, NULL, 0, &res) != 0);
+		model_free(&t);
+	}
+	/* truncated before the rotation: a held checkpoint of the new key
+	 * cannot be followed, and the run fails */
+	model_copy(&t, &m);
+	while (t.n > model_entry_line(&t, 8) + 1)
+		model_remove(&t, t.n - 1);
+	{
+		struct merkle_frontier f;
+		uint8_t leaf[MERKLE_HASH_BYTES];
+
+		merkle_frontier_init(&f);
+		for (uint64_t s = 0; s < 9; s++) {
+			size_t i = model_entry_line(&t, s);
+
+			merkle_leaf_hash(leaf, t.v[i].data, t.v[i].len);
+			check(merkle_frontier_append(&f, leaf) == 0);
+		}
+		push_checkpoint(&t, &f, sk1);
+	}
+	check(verify_model(&t, NULL, 0, &res) == 0);
+	held[0] = held_of(&m, 18, "new-key-18");
+	check(verify_model(&t, held, 1, &res) != 0);
+	model_free(&t);
+	model_free(&m);
+
+	/* two handovers, 1 -> 2 -> 3 */
+	build_rotated(&m, N, 10, 25, ROT_OK);
+	check(verify_model(&m, NULL, 0, &res) == 0);
+	check(res.rotations == 2);
+	held[0] = held_of(&m, 30, "key3-30");
+	check(verify_model(&m, held, 1, &res) == 0);
+	model_free(&m);
+
+	/* broken chains */
+	build_rotated(&m, N, 10, N, ROT_NO_SEAL);
+	check(verify_model(&m, NULL, 0, &res) != 0);
+	check(res.at == AUDIT_AT_CHECKPOINT &&
+	    strstr(res.reason, "before the key rotation at seq 10") != NULL);
+	model_free(&m);
+	build_rotated(&m, N, 10, N, ROT_OLD_AFTER);
+	check(verify_model(&m, NULL, 0, &res) != 0);
+	check(res.at == AUDIT_AT_CHECKPOINT);
+	model_free(&m);
+	build_rotated(&m, N, 10, N, ROT_BAD_PREV);
+	check(verify_model(&m, NULL, 0, &res) != 0);
+	check(res.at == AUDIT_AT_SEQ && res.seq == 10);
+	model_free(&m);
+	build_rotated(&m, N, 10, N, ROT_BAD_EXTRA);
+	check(verify_model(&m, NULL, 0, &res) != 0);
+	check(res.at == AUDIT_AT_SEQ && res.seq == 10);
+	model_free(&m);
+	build_rotated(&m, N, 10, N, ROT_DENIED);
+	check(verify_model(&m, NULL, 0, &res) != 0);
+	check(res.at == AUDIT_AT_SEQ && res.seq == 10);
+	model_free(&m);
+	build_rotated(&m, N, 10, N, ROT_TWICE);
+	check(verify_model(&m, NULL, 0, &res) != 0);
+	check(res.at == AUDIT_AT_SEQ && res.seq == 11);
+	model_free(&m);
+	/* a rotation at the very end that nothing sealed */
+	build_rotated(&m, 12, 11, 12, ROT_NO_SEAL);
+	model_remove(&m, m.n - 1);	/* the new key's checkpoint */
+	check(verify_model(&m, NULL, 0, &res) != 0);
+	check(res.at == AUDIT_AT_SEQ && res.seq == 11);
+	model_free(&m);
+}
+
 int
 main(void)
 {
@@ -1347,11 +1538,14 @@ main(void)
 		note_keypair_from_seed(pk1, sk1, seed);
 		memset(seed, 2, sizeof(seed));
 		note_keypair_from_seed(pk2, sk2, seed);
+		memset(seed, 3, sizeof(seed));
+		note_keypair_from_seed(pk3, sk3, seed);
 		secmem_wipe(seed, sizeof(seed));
 	}
 	check(note_vkey_init(&vk1, ORIGIN, strlen(ORIGIN), pk1) == NOTE_OK);
 	/* the other key uses the same name: only the key id differs */
 	check(note_vkey_init(&vk2, ORIGIN, strlen(ORIGIN), pk2) == NOTE_OK);
+	check(note_vkey_init(&vk3, ORIGIN, strlen(ORIGIN), pk3) == NOTE_OK);
 
 	test_writer_matches_format();
 	test_writer_refuses();
@@ -1362,7 +1556,9 @@ main(void)
 	test_tamper_checkpoints();
 	test_truncation_and_forks();
 	test_cli();
+	test_key_rotation();
 	secmem_wipe(sk1, sizeof(sk1));
 	secmem_wipe(sk2, sizeof(sk2));
+	secmem_wipe(sk3, sizeof(sk3));
 	return test_done("test_audit_export");
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crypto/note.h"
 #include "crypto/secmem.h"
 #include "crypto/token.h"
 #include "crypto/userkey.h"
@@ -40,6 +41,20 @@
 #define NOW	((int64_t)2000000000)	/* 2033-05-18: any fixed time */
 
 static struct store *S;
+
+/* The audit log is open on one store at a time, as in the server. */
+static uint8_t audit_sk[NOTE_SK_BYTES];
+
+static int
+log_on(struct store *s, int create)
+{
+	char err[256];
+
+	audit_close();
+	if (create && audit_create(s) != 0)
+		return -1;
+	return audit_open(s, audit_sk, NULL, err, sizeof(err));
+}
 static uint8_t org_pk[32], org_sk[32];
 
 struct who {
@@ -573,6 +588,7 @@ test_upgrade(const char *dir)
 	t0 = (int64_t)time(NULL);
 	check(store_migrate(S) == STORE_OK);
 	check(store_schema_version(S) == (int)migrations_count);
+	check(log_on(S, 1) == 0);
 	t = int_of("SELECT closed_at FROM cases WHERE id = ?",
 	    "cccccccccccccccccccccc");
 	check(t >= t0 && t <= (int64_t)time(NULL));
@@ -588,8 +604,10 @@ test_upgrade(const char *dir)
 	check(retention_sweep(S, &run, &rep) == 0 && rep.shredded == 0);
 	run.now = t + DAY;
 	check(retention_sweep(S, &run, &rep) == 0 && rep.shredded == 1);
+	audit_close();
 	store_close(S);
 	S = saved;
+	check(log_on(S, 0) == 0);
 	unlink(db);
 	snprintf(db, sizeof(db), "%s/old.db-wal", dir);
 	unlink(db);
@@ -597,6 +615,7 @@ test_upgrade(const char *dir)
 	unlink(db);
 	secmem_wipe(key, sizeof(key));
 }
+
 
 int
 main(void)
@@ -612,6 +631,12 @@ main(void)
 	if (store_open(&S, db, key, 1) != STORE_OK ||
 	    store_migrate(S) != STORE_OK)
 		return 1;
+	{
+		uint8_t audit_pk[NOTE_PK_BYTES];
+
+		note_keypair(audit_pk, audit_sk);
+		check(log_on(S, 1) == 0);
+	}
 	userkey_generate(org_pk, org_sk);
 	check(store_org_pk_set(S, org_pk) == STORE_OK);
 	make_user(&a, "cw-a");
@@ -636,5 +661,7 @@ main(void)
 	rmdir(dir);
 	secmem_wipe(org_sk, sizeof(org_sk));
 	secmem_wipe(key, sizeof(key));
+	audit_close();
+	secmem_wipe(audit_sk, sizeof(audit_sk));
 	return test_done("test_retention");
 }

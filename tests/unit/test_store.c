@@ -79,8 +79,9 @@ test_roundtrip_and_no_plaintext(const char *dir)
 
 	/* audit log is append-only */
 	check(sqlite3_exec(store_db(s), "INSERT INTO audit_log (seq, time_ms,"
-	    " actor_id, role, action, object_type, outcome, request_id)"
-	    " VALUES (0, 1, '', 0, 1, 0, 1, 'r')", NULL, NULL, NULL) == SQLITE_OK);
+	    " actor_id, role, action, object_type, object_id, outcome,"
+	    " request_id, entry, leaf_hash) VALUES (0, 1, '', 0, 1, 0, '', 1,"
+	    " 'r', zeroblob(28), zeroblob(32))", NULL, NULL, NULL) == SQLITE_OK);
 	check(sqlite3_exec(store_db(s), "UPDATE audit_log SET outcome = 2",
 	    NULL, NULL, NULL) != SQLITE_OK);
 	check(sqlite3_exec(store_db(s), "DELETE FROM audit_log", NULL, NULL,

@@ -87,8 +87,9 @@ make_db(const char *path, const uint8_t key[32])
 	    "zeroblob(32), x'00', 0, 0)"));
 	for (int i = 0; i < 5; i++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO audit_log (seq, time_ms, "
-		    "actor_id, role, action, object_type, outcome, request_id) "
-		    "VALUES (%d, 0, '" MARKER "', 1, 1, 1, 1, 'r')", i);
+		    "actor_id, role, action, object_type, object_id, outcome, "
+		    "request_id, entry, leaf_hash) VALUES (%d, 0, '" MARKER
+		    "', 1, 1, 1, '', 1, 'r', zeroblob(28), zeroblob(32))", i);
 		check(exec_sql(s, sql));
 	}
 	check(exec_sql(s, "CREATE TABLE bulk (x TEXT)"));
