@@ -457,16 +457,8 @@ store_pool_release(struct store *s)
 
 /* --- clock ------------------------------------------------------------------ */
 
-static int64_t clock_offset;
-
 int64_t
 store_now(void)
 {
-	return (int64_t)time(NULL) + clock_offset;
-}
-
-void
-store_clock_set_offset(int64_t seconds)
-{
-	clock_offset = seconds;
+	return (int64_t)time(NULL);
 }

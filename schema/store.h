@@ -119,8 +119,7 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql);
 /* Bind helpers: text may be NULL (binds NULL). */
 int store_bind_text(sqlite3_stmt *st, int i, const char *v);
 
-/* Unix time now, seconds. Tests may shift it: see store_clock_offset. */
+/* Unix time now, seconds (the real clock; nothing can shift it). */
 int64_t store_now(void);
-void store_clock_set_offset(int64_t seconds);
 
 #endif

@@ -137,8 +137,8 @@ collect_ids(sqlite3_stmt *st, struct store_ids *out)
 #define CASE_COLS "c.id, c.codename, c.status, c.risk, c.region," \
 	" c.household_size, c.created_by, c.created_at, c.updated_at," \
 	" c.key_version, c.rotate_pending, c.shredded, c.shredded_at," \
-	" c.evacuation_id"
-#define CASE_NCOLS 14
+	" c.evacuation_id, c.closed_at"
+#define CASE_NCOLS 15
 
 static int
 row_to_case(sqlite3_stmt *st, struct case_row *c)
@@ -162,6 +162,7 @@ row_to_case(sqlite3_stmt *st, struct case_row *c)
 	c->shredded_at = sqlite3_column_int64(st, 12);
 	copy_text(c->evacuation_id, sizeof(c->evacuation_id),
 	    sqlite3_column_text(st, 13));
+	c->closed_at = sqlite3_column_int64(st, 14);	/* NULL reads as 0 */
 	if (c->status < 0 || c->risk < 0 || v < 1 || v > UINT32_MAX ||
 	    strlen(c->id) != ID_CHARS)
 		return STORE_ECORRUPT;
@@ -172,7 +173,8 @@ row_to_case(sqlite3_stmt *st, struct case_row *c)
 static const char SQL_CASE_INSERT[] =
     "INSERT INTO cases (id, codename, status, risk, region, household_size,"
     " created_by, created_at, updated_at, key_version, evacuation_id,"
-    " person, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)";
+    " person, notes, closed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+    " ?10, NULL, ?11, ?12, CASE WHEN ?3 = 'closed' THEN ?8 END)";
 
 int
 store_case_insert(struct store *s, const struct case_row *c,
@@ -278,9 +280,15 @@ store_case_content(struct store *s, const char *id, uint8_t **person,
 	return rc;
 }
 
+/* closed_at follows the status in the same statement (the table's CHECK
+ * wants both to agree): set when the case enters 'closed', kept while it
+ * stays closed, cleared when it leaves. ?1 is the new status, ?5 now. */
 static const char SQL_CASE_META[] =
-    "UPDATE cases SET status = ?, risk = ?, region = ?, household_size = ?,"
-    " updated_at = ? WHERE id = ? AND shredded = 0";
+    "UPDATE cases SET status = ?1, risk = ?2, region = ?3,"
+    " household_size = ?4, updated_at = ?5,"
+    " closed_at = CASE WHEN ?1 = 'closed' THEN coalesce(closed_at, ?5)"
+    " ELSE NULL END"
+    " WHERE id = ?6 AND shredded = 0";
 
 int
 store_case_update_meta(struct store *s, const struct case_row *c)
@@ -391,6 +399,32 @@ store_case_shred(struct store *s, const char *id)
 	sqlite3_bind_int64(st, 2, now);
 	store_bind_text(st, 3, id);
 	return step_one(s, st);
+}
+
+/* The sweep's listing walks the partial index cases_by_closed_at; the
+ * status term is belt and braces (the table's CHECK implies it). */
+static const char SQL_CASE_DUE[] =
+    "SELECT id FROM cases WHERE closed_at IS NOT NULL AND shredded = 0"
+    " AND status = 'closed' AND closed_at <= ? ORDER BY closed_at"
+    " LIMIT ?";
+
+const char *
+store_case_due_sql(void)
+{
+	return SQL_CASE_DUE;
+}
+
+int
+store_case_due(struct store *s, int64_t cutoff, unsigned limit,
+    struct store_ids *out)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_CASE_DUE);
+
+	if (st == NULL)
+		return STORE_EIO;
+	sqlite3_bind_int64(st, 1, cutoff);
+	sqlite3_bind_int(st, 2, (int)limit);
+	return collect_ids(st, out);
 }
 
 /*

@@ -47,6 +47,9 @@ struct case_row {
 	int		shredded;
 	int64_t		shredded_at;		/* 0 unless shredded */
 	char		evacuation_id[ID_CHARS + 1];	/* "" when none */
+	int64_t		closed_at;	/* when it was closed; 0 unless the
+					 * status is closed (kept by a
+					 * tombstone) */
 };
 
 /* A growable list of ids (cases, users, evacuations). Free with
@@ -81,7 +84,10 @@ int store_case_get(struct store *s, const char *id, struct case_row *c);
 int store_case_content(struct store *s, const char *id, uint8_t **person,
     size_t *person_len, uint8_t **notes, size_t *notes_len);
 
-/* Write status, risk, region and household size of c; touch updated_at. */
+/* Write status, risk, region and household size of c; touch updated_at.
+ * closed_at follows the status: set to now when c enters CASE_CLOSED,
+ * unchanged while it stays closed, cleared when it leaves (c->closed_at
+ * is not read). */
 int store_case_update_meta(struct store *s, const struct case_row *c);
 
 enum case_field { CASE_FIELD_PERSON, CASE_FIELD_NOTES };
@@ -102,6 +108,19 @@ int store_case_set_evacuation(struct store *s, const char *id,
 
 /* Make case id a tombstone: ciphertexts gone, shredded = 1. */
 int store_case_shred(struct store *s, const char *id);
+
+/*
+ * Append to out the ids of at most limit live (not shredded) closed cases
+ * whose closed_at is at or before cutoff (Unix seconds), oldest closing
+ * first: the retention sweep's work list. Walks the partial index
+ * cases_by_closed_at (schema/0004_retention.sql), so the cost follows the
+ * number of closed cases, not of all cases.
+ */
+int store_case_due(struct store *s, int64_t cutoff, unsigned limit,
+    struct store_ids *out);
+
+/* The SQL text behind store_case_due, for the query-plan test. */
+const char *store_case_due_sql(void);
 
 /*
  * One page of cases in id order, strictly after `after` ("" for the first

@@ -25,6 +25,7 @@ int cli_backup(int argc, char **argv);		/* cli_backup.c */
 int cli_restore(int argc, char **argv);		/* cli_backup.c */
 int cli_passphrase(int argc, char **argv);	/* cli_keys.c */
 int cli_rekey(int argc, char **argv);		/* cli_keys.c */
+int cli_retention(int argc, char **argv);	/* cli_retention.c */
 int cli_audit_rotate_key(int argc, char **argv);	/* after "audit" */
 
 /* Join dir and name into out; 0, or -1 if it does not fit. */

@@ -6,7 +6,9 @@
  * opens and checks the database, opens the connection pool before any
  * thread starts, then serves until SIGINT or SIGTERM. K_db is wiped once
  * every connection is keyed; the TLS private key is read into locked
- * memory and wiped once the daemon holds it.
+ * memory and wiped once the daemon holds it. Unless --retention-days 0,
+ * the retention sweeper (server/retention.c) shreds closed cases past the
+ * retention period at start-up and hourly.
  * The audit signing key moves into the audit module's locked memory at
  * start-up, after the log passed its checks (server/audit.h), and is
  * wiped at exit; a checkpoint is signed at start-up, every
@@ -32,6 +34,7 @@
 #include "server/datadir.h"
 #include "server/http.h"
 #include "server/limits.h"
+#include "server/retention.h"
 #include "server/secret.h"
 #include "server/session.h"
 #include "server/throttle.h"
@@ -48,6 +51,7 @@ struct serve_opts {
 	int		 quiet;
 	uint64_t	 cp_every;	/* entries between checkpoints */
 	unsigned	 cp_interval_s;
+	uint32_t	 retention_days;	/* 0: off */
 };
 
 static int
@@ -87,6 +91,7 @@ parse(int argc, char **argv, struct serve_opts *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "checkpoint-every", required_argument, NULL, 'E' },
 		{ "checkpoint-interval", required_argument, NULL, 'T' },
+		{ "retention-days", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -99,6 +104,7 @@ parse(int argc, char **argv, struct serve_opts *o)
 	o->session_idle_s = SESSION_IDLE_S;
 	o->cp_every = AUDIT_CHECKPOINT_EVERY;
 	o->cp_interval_s = AUDIT_CHECKPOINT_INTERVAL_S;
+	o->retention_days = RETENTION_DEFAULT_DAYS;
 	/* getopt's own messages echo argv, which may hold a mistyped secret */
 	opterr = 0;
 	optind = 1;
@@ -133,6 +139,14 @@ parse(int argc, char **argv, struct serve_opts *o)
 			if (errno || *end || v == 0 || v > 86400ul)
 				return -1;
 			o->cp_interval_s = (unsigned)v;
+			break;
+		case 'r':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '0' ||
+			    optarg[0] > '9' || v > RETENTION_MAX_DAYS)
+				return -1;
+			o->retention_days = (uint32_t)v;
 			break;
 		default: return -1;
 		}
@@ -209,7 +223,8 @@ cli_serve(int argc, char **argv)
 		cli_error("usage: corridor serve DIR [--passphrase-file F] "
 		    "[--listen HOST:PORT] [--tls-cert F --tls-key F] "
 		    "[--insecure-http] [--session-idle SECONDS] [--quiet] "
-		    "[--checkpoint-every N] [--checkpoint-interval SECONDS]");
+		    "[--checkpoint-every N] [--checkpoint-interval SECONDS] "
+		    "[--retention-days N]");
 		return EXIT_USAGE;
 	}
 	if (!is_loopback(o.host) && o.tls_cert == NULL) {
@@ -328,6 +343,19 @@ cli_serve(int argc, char **argv)
 	key = NULL;
 	fprintf(stderr, "corridor: listening on %s://%s:%u\n",
 	    cert ? "https" : "http", o.host, (unsigned)port);
+	/* after the listening line: a long first sweep must not hide it */
+	if (retention_start(o.retention_days, RETENTION_SWEEP_S) != 0) {
+		cli_error("cannot start the retention sweeper");
+		http_stop();
+		goto done_sessions;
+	}
+	if (o.retention_days > 0)
+		fprintf(stderr, "corridor: retention: closed cases are shredded "
+		    "%u days after closing (swept at start-up and every %u s)\n",
+		    (unsigned)o.retention_days, RETENTION_SWEEP_S);
+	else
+		fprintf(stderr, "corridor: retention: off (closed cases are "
+		    "kept until shredded by hand)\n");
 
 	for (;;) {
 		struct timespec ts = { 10, 0 };
@@ -338,6 +366,8 @@ cli_serve(int argc, char **argv)
 		session_sweep();
 	}
 	fprintf(stderr, "corridor: shutting down\n");
+	/* a sweep under way ends after the case in hand */
+	retention_stop();
 	http_stop();
 	rc = 0;
 done_sessions:

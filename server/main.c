@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * main: the corridor command line. Dispatches to init, serve, backup,
- * restore, passphrase, rekey, audit verify and audit rotate-key; everything
- * that can fail before serving reports one line on stderr and exits 1
- * (operational) or 2 (usage).
+ * main: the corridor command line. Dispatches to init, serve, check,
+ * backup, restore, passphrase, rekey, retention run, audit verify and audit
+ * rotate-key; everything that can fail before serving reports one line on
+ * stderr and exits 1 (operational) or 2 (usage).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +26,7 @@ usage(FILE *f)
 	    "       corridor serve DIR [--passphrase-file F] [--listen HOST:PORT]\n"
 	    "                      [--tls-cert F --tls-key F] [--insecure-http]\n"
 	    "                      [--session-idle SECONDS] [--quiet]\n"
+	    "                      [--retention-days N]\n"
 	    "                      [--checkpoint-every N] [--checkpoint-interval SECONDS]\n"
 	    "       corridor check DIR [--passphrase-file F]\n"
 	    "       corridor backup DIR OUT [--passphrase-file F]\n"
@@ -33,6 +34,8 @@ usage(FILE *f)
 	    "       corridor passphrase DIR [--passphrase-file F]\n"
 	    "                      [--new-passphrase-file F]\n"
 	    "       corridor rekey DIR [--passphrase-file F]\n"
+	    "       corridor retention run DIR [--passphrase-file F] [--days N]\n"
+	    "                      [--now RFC3339]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
 	    "       corridor audit rotate-key DIR [--passphrase-file F]\n"
 	    "       corridor --help | --version\n");
@@ -114,6 +117,8 @@ main(int argc, char **argv)
 		return cli_passphrase(argc - 1, argv + 1);
 	if (strcmp(argv[1], "rekey") == 0)
 		return cli_rekey(argc - 1, argv + 1);
+	if (strcmp(argv[1], "retention") == 0)
+		return cli_retention(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
 	    strcmp(argv[2], "verify") == 0)
 		return audit_verify_cli(argc - 2, argv + 2);

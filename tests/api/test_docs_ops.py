@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""docs/operations.md against the real binary and the sources it describes:
-every command in its reference exists and takes the options shown, every
-`corridor ...` it mentions exists or is marked "not yet available", the
-torrc it gives points at the address serve and the unit actually use, and
-the numbers it quotes (drain time, PEM size, locked memory) are the ones in
-server/limits.h and docs/corridor.service."""
+"""docs/operations.md and the man page against the real binary and the
+sources they describe: every command in the guide's reference exists and
+takes the options shown, every `corridor ...` it mentions exists or is
+marked "not yet available", the torrc it gives points at the address serve
+and the unit actually use, and the numbers it quotes (drain time, PEM size,
+locked memory, the retention default) are the ones in the sources.
+docs/corridor.8 (mdoc) renders without a warning, and its SYNOPSIS holds
+exactly the commands and options of `corridor --help`."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -15,8 +18,9 @@ from harness import BIN, run  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 OPS = os.path.join(ROOT, "docs", "operations.md")
-FRAGMENT = os.path.join(ROOT, "docs", "corridor-ops.8.fragment")
-SUBCOMMANDS = {"init", "serve", "backup", "restore", "passphrase", "rekey"}
+MAN = os.path.join(ROOT, "docs", "corridor.8")
+SUBCOMMANDS = {"init", "serve", "check", "backup", "restore", "passphrase",
+               "rekey", "retention"}
 AUDIT_SUBCOMMANDS = {"audit rotate-key", "audit verify"}
 NOT_YET = set()
 
@@ -26,9 +30,9 @@ def text(path):
         return f.read()
 
 
-def limit(name):
+def limit(name, header="limits.h"):
     m = re.search(r"#define %s\s+\(?(\d+)u?(?: \* (\d+)u)?\)?" % name,
-                  text(os.path.join(ROOT, "server", "limits.h")))
+                  text(os.path.join(ROOT, "server", header)))
     assert m, name
     return int(m.group(1)) * int(m.group(2) or 1)
 
@@ -109,20 +113,83 @@ def test_numbers_quoted_match_the_sources():
     mem = re.search(r"^LimitMEMLOCK=(\d+)M$", unit, re.M).group(1)
     assert "lock %s MiB of memory" % mem in doc
     assert "(at least %d bytes each)" % limit("MIN_PASSWORD_BYTES") in doc
+    days = limit("RETENTION_DEFAULT_DAYS", "retention.h")
+    assert "default is **%d days**" % days in doc
+    assert "every %d minutes" % (limit("RETENTION_SWEEP_S", "retention.h")
+                                 // 60) in doc
 
 
-def test_man_fragment_lists_the_new_commands():
-    if not os.path.exists(FRAGMENT):
-        # merged into docs/corridor.8 by then
-        frag = text(os.path.join(ROOT, "docs", "corridor.8"))
-    else:
-        frag = text(FRAGMENT)
-    for sub in ("backup", "restore", "passphrase", "rekey"):
-        assert re.search(r"\\fBcorridor %s\\fR" % sub, frag), sub
-    for opt in ("tls\\-cert", "tls\\-key", "insecure\\-http",
-                "new\\-passphrase\\-file"):
-        assert opt in frag, opt
-    assert "keys.pending" in frag and "SIGTERM" in frag
+def man_synopsis():
+    """The SYNOPSIS of docs/corridor.8 as {command: set of options}."""
+    src = text(MAN)
+    syn = src[src.index(".Sh SYNOPSIS"):src.index(".Sh DESCRIPTION")]
+    out, cur = {}, None
+    for line in syn.splitlines():
+        if line == ".Nm":
+            cur = None
+            continue
+        m = re.match(r"\.Cm (audit [\w-]+|retention run|\w+)$", line)
+        if m:
+            cur = m.group(1).split()[0]
+            out.setdefault(cur, set())   # audit has two subcommands
+            continue
+        if cur is not None:
+            out[cur] |= set("--" + o for o in re.findall(r"Fl -([a-z-]+)",
+                                                         line))
+    return out
+
+
+def help_synopsis():
+    """`corridor --help` as {command: set of options}."""
+    out, cur = {}, None
+    for line in help_text().splitlines():
+        m = re.match(r"\s*(?:usage: )?corridor (\S+)", line)
+        if m:
+            # "corridor --help | --version" is no command
+            cur = None if m.group(1).startswith("-") else m.group(1)
+            if cur is not None:
+                out.setdefault(cur, set())
+        if cur is not None:
+            out[cur] |= set(re.findall(r"--[a-z-]+", line))
+    return out
+
+
+def test_man_page_matches_binary():
+    man, usage = man_synopsis(), help_synopsis()
+    assert set(man) == set(usage), (set(man) ^ set(usage))
+    for cmd in usage:
+        assert man[cmd] == usage[cmd], (cmd, man[cmd] ^ usage[cmd])
+    src = text(MAN)
+    # one entry per command in DESCRIPTION, mdoc only
+    for cmd in ("init", "serve", "check", "backup", "restore", "passphrase",
+                "rekey", "retention run", "audit verify", "audit rotate-key"):
+        assert re.search(r"^\.It Cm %s Ar " % cmd, src, re.M), cmd
+    for sec in ("SYNOPSIS", "DESCRIPTION", "FILES", "EXIT STATUS",
+                "SECURITY CONSIDERATIONS", "SEE ALSO"):
+        assert ".Sh " + sec in src, sec
+    assert not re.search(r"^\.(TH|SH|SS|TP|B|I|BR|IR|RB)\b", src, re.M), \
+        "man(7) macros in an mdoc page"
+    assert "keys.pending" in src and "SIGTERM" in src
+    assert "system:retention" in src and "retention-asof-" in src
+    assert "The default is %d days" % limit("RETENTION_DEFAULT_DAYS",
+                                            "retention.h") in src
+    # the operations fragment was merged into it
+    assert not os.path.exists(os.path.join(ROOT, "docs",
+                                           "corridor-ops.8.fragment"))
+
+
+def test_man_page_renders_without_warnings():
+    groff = shutil.which("groff")
+    if groff is None:
+        print("skip: groff not installed")
+        return
+    r = subprocess.run([groff, "-mandoc", "-ww", "-z", MAN],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    r = subprocess.run([groff, "-mandoc", "-Tutf8", MAN],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "corridor retention run" in \
+        re.sub(r".\x08", "", r.stdout)
 
 
 if __name__ == "__main__":
@@ -130,4 +197,5 @@ if __name__ == "__main__":
          test_every_mentioned_command_exists_or_is_marked,
          test_tor_and_unit_agree_with_serve,
          test_numbers_quoted_match_the_sources,
-         test_man_fragment_lists_the_new_commands])
+         test_man_page_matches_binary,
+         test_man_page_renders_without_warnings])
