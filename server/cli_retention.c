@@ -100,7 +100,6 @@ cli_retention(int argc, char **argv)
 	struct store *s = NULL;
 	char db_path[4096], cp_path[4096], err[256], cutoff[21], at[21];
 	char *pass = NULL;
-	int audit_is_open = 0;
 	size_t pass_len = 0;
 	int rc = 1, kr, lock = -1;
 
@@ -147,13 +146,13 @@ cli_retention(int argc, char **argv)
 		goto done;
 	}
 	secmem_wipe(ks->db_key, sizeof(ks->db_key));
-	/* the shreds are audited: open the log as serve does (start-up
-	 * checks, frontier), and sign a checkpoint over them at the end */
+	/* every shred is an audit entry: the log's start-up checks first, as
+	 * serve does, and a checkpoint over the shreds at the end */
 	if (audit_open(s, ks->audit_sk, cp_path, err, sizeof(err)) != 0) {
-		cli_error("%s", err);
+		secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
+		cli_error("refusing to run: %s", err);
 		goto done;
 	}
-	audit_is_open = 1;
 	secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
 
 	memset(&run, 0, sizeof(run));
@@ -187,8 +186,7 @@ cli_retention(int argc, char **argv)
 	}
 	rc = 0;
 done:
-	if (audit_is_open)
-		audit_close();
+	audit_close();
 	store_close(s);
 	secmem_free(ks);
 	secret_free(pass, pass_len);

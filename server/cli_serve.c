@@ -49,9 +49,9 @@ struct serve_opts {
 	int		 insecure_http;
 	unsigned	 session_idle_s;
 	int		 quiet;
-	uint32_t	 retention_days;	/* 0: off */
 	uint64_t	 cp_every;	/* entries between checkpoints */
 	unsigned	 cp_interval_s;
+	uint32_t	 retention_days;	/* 0: off */
 };
 
 static int
@@ -89,9 +89,9 @@ parse(int argc, char **argv, struct serve_opts *o)
 		{ "insecure-http", no_argument, NULL, 'I' },
 		{ "session-idle", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "retention-days", required_argument, NULL, 'r' },
 		{ "checkpoint-every", required_argument, NULL, 'E' },
 		{ "checkpoint-interval", required_argument, NULL, 'T' },
+		{ "retention-days", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -102,9 +102,9 @@ parse(int argc, char **argv, struct serve_opts *o)
 	snprintf(o->host, sizeof(o->host), "127.0.0.1");
 	o->port = 8080;
 	o->session_idle_s = SESSION_IDLE_S;
-	o->retention_days = RETENTION_DEFAULT_DAYS;
 	o->cp_every = AUDIT_CHECKPOINT_EVERY;
 	o->cp_interval_s = AUDIT_CHECKPOINT_INTERVAL_S;
+	o->retention_days = RETENTION_DEFAULT_DAYS;
 	/* getopt's own messages echo argv, which may hold a mistyped secret */
 	opterr = 0;
 	optind = 1;
@@ -126,14 +126,6 @@ parse(int argc, char **argv, struct serve_opts *o)
 			o->session_idle_s = (unsigned)v;
 			break;
 		case 'q': o->quiet = 1; break;
-		case 'r':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '0' ||
-			    optarg[0] > '9' || v > RETENTION_MAX_DAYS)
-				return -1;
-			o->retention_days = (uint32_t)v;
-			break;
 		case 'E':	/* 1 .. 10^9 entries */
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
@@ -147,6 +139,14 @@ parse(int argc, char **argv, struct serve_opts *o)
 			if (errno || *end || v == 0 || v > 86400ul)
 				return -1;
 			o->cp_interval_s = (unsigned)v;
+			break;
+		case 'r':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '0' ||
+			    optarg[0] > '9' || v > RETENTION_MAX_DAYS)
+				return -1;
+			o->retention_days = (uint32_t)v;
 			break;
 		default: return -1;
 		}
@@ -223,8 +223,8 @@ cli_serve(int argc, char **argv)
 		cli_error("usage: corridor serve DIR [--passphrase-file F] "
 		    "[--listen HOST:PORT] [--tls-cert F --tls-key F] "
 		    "[--insecure-http] [--session-idle SECONDS] [--quiet] "
-		    "[--retention-days N] "
-		    "[--checkpoint-every N] [--checkpoint-interval SECONDS]");
+		    "[--checkpoint-every N] [--checkpoint-interval SECONDS] "
+		    "[--retention-days N]");
 		return EXIT_USAGE;
 	}
 	if (!is_loopback(o.host) && o.tls_cert == NULL) {

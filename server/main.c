@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * main: the corridor command line. Dispatches to init, serve, check,
- * backup, restore, passphrase, rekey, retention run, audit verify and
- * audit rotate-key; everything that can fail before serving reports one
- * line on stderr and exits 1 (operational) or 2 (usage).
+ * backup, restore, passphrase, rekey, retention run, audit verify and audit
+ * rotate-key; everything that can fail before serving reports one line on
+ * stderr and exits 1 (operational) or 2 (usage).
  */
 #include <stdarg.h>
 #include <stdio.h>
