@@ -60,7 +60,7 @@ fuzz_only(const json_t *obj, const char *const *allowed)
 }
 
 /* s is min..max bytes, no NUL (its strlen), and, unless ctl, no control
- * character. */
+ * character: C0, DEL, or C1 (U+0080..U+009F, C2 80..C2 9F in UTF-8). */
 static inline void
 fuzz_text(const char *s, size_t min, size_t max, int ctl)
 {
@@ -72,7 +72,10 @@ fuzz_text(const char *s, size_t min, size_t max, int ctl)
 	if (n < min || n > max)
 		abort();
 	for (size_t i = 0; !ctl && i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+		    ((unsigned char)s[i] == 0xc2 && i + 1 < n &&
+		    (unsigned char)s[i + 1] >= 0x80 &&
+		    (unsigned char)s[i + 1] <= 0x9f))
 			abort();
 }
 
