@@ -208,18 +208,16 @@ class World:
         return fx
 
 
-def expected_object(slug, fx, row, principal, world):
-    """The object a denial's audit entry names: the target of a denial
-    made by the access checks (404, reason-required); the user of a failed
-    login when that user exists; none for the dispatcher's denials (no
-    token, role, inactive account), which happen before any object is
-    looked at."""
-    if slug in ("not-found", "reason-required"):
-        return fx.get("case") or fx.get("evac")
+def expected_object(slug, fx, path_template, principal, world):
+    """The object a denial's audit entry names: the first id in the path
+    (whoever is refused and at whichever step: an auditor must see which
+    case someone tried to open); for a failed login, the user, when that
+    user exists; else none."""
     if slug == "login-failed":
         user = PRINCIPAL_USER[principal]
         return world.uid(user) if user else None
-    return None
+    m = PLACEHOLDER.search(path_template)
+    return fx[m.group(1)] if m else None
 
 
 def check_route_coverage(principals, rows):
@@ -284,7 +282,8 @@ def test_matrix_cells():
                             actor = w.uid(user) if user and \
                                 principal != "revoked" else ""
                             expected_denials[(actor, action, "denied",
-                                              expected_object(slug, fx, row,
+                                              expected_object(slug, fx,
+                                                              row["path"],
                                                               principal, w))] += 1
                     for ident, who in row.get("lists", {}).items():
                         if status < 400:
