@@ -133,8 +133,12 @@ jsonin_string(const json_t *obj, const char *key, int required, size_t min,
 	if (n < min || n > max || strlen(s) != n)	/* no embedded NUL */
 		return JSONIN_ESHAPE;
 	if (!allow_ctl) {
+		/* C0, DEL, and C1 (U+0080..U+009F: C2 80..C2 9F in UTF-8,
+		 * which jansson has validated), as X-Access-Reason does */
 		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+			    ((unsigned char)s[i] == 0xc2 && i + 1 < n &&
+			    (unsigned char)s[i + 1] < 0xa0))
 				return JSONIN_ESHAPE;
 	}
 	*out = s;

@@ -35,7 +35,8 @@ int jsonin_only(const json_t *obj, const char *const *allowed);
  * Typed getters. required: absence is an error; otherwise absence leaves
  * *out untouched and returns JSONIN_OK with *present = 0 (present may be
  * NULL). Strings must be valid UTF-8 (jansson guarantees), without
- * control characters unless allow_ctl, and min..max bytes long.
+ * control characters (C0, DEL or C1) unless allow_ctl, and min..max bytes
+ * long.
  */
 int jsonin_string(const json_t *obj, const char *key, int required,
     size_t min, size_t max, int allow_ctl, const char **out, int *present);

@@ -17,6 +17,7 @@
 #include "server/casefile.h"
 #include "server/jsonin.h"
 #include "server/route.h"
+#include "server/route_body.h"
 #include "server/session.h"
 
 /* --- JSON ------------------------------------------------------------------- */
@@ -147,43 +148,88 @@ done:
 	return o;
 }
 
+/* --- request bodies (route_body.h) ------------------------------------------ */
+
+int
+route_case_body_parse(const json_t *obj, int mode, struct case_input *in)
+{
+	static const char *const create_allowed[] = { "risk", "region",
+	    "household_size", "person", "notes", NULL };
+	static const char *const update_allowed[] = { "status", "risk",
+	    "region", "household_size", "person", "notes", NULL };
+	int create = mode == BODY_CREATE;
+
+	memset(in, 0, sizeof(*in));
+	in->household_size = 1;
+	in->notes = "";
+	if ((!create && json_object_size(obj) == 0) ||
+	    jsonin_only(obj, create ? create_allowed : update_allowed)
+	    != JSONIN_OK ||
+	    jsonin_enum(obj, "status", 0, case_status_names, &in->status,
+	    &in->has_status) != JSONIN_OK ||
+	    jsonin_enum(obj, "risk", create, case_risk_names, &in->risk,
+	    &in->has_risk) != JSONIN_OK ||
+	    jsonin_string(obj, "region", create, 1, MAX_REGION_BYTES, 0,
+	    &in->region, &in->has_region) != JSONIN_OK ||
+	    jsonin_int(obj, "household_size", 0, 1, MAX_HOUSEHOLD_SIZE,
+	    &in->household_size, &in->has_household) != JSONIN_OK ||
+	    jsonin_string(obj, "notes", 0, 0, MAX_NOTES_BYTES, 1, &in->notes,
+	    &in->has_notes) != JSONIN_OK ||
+	    jsonin_freeform(obj, "person", create, MAX_PERSON_BYTES,
+	    &in->person, &in->person_len, &in->has_person) != JSONIN_OK) {
+		route_case_input_free(in);
+		return BODY_EINVALID;
+	}
+	return BODY_OK;
+}
+
+void
+route_case_input_free(struct case_input *in)
+{
+	jsonin_wipe_free(in->person, in->person_len);
+	in->person = NULL;
+	in->person_len = 0;
+	in->has_person = 0;
+}
+
+int
+route_case_assign_body_parse(const json_t *obj, struct assign_input *in)
+{
+	static const char *const allowed[] = { "user_id", NULL };
+
+	in->user_id = NULL;
+	if (jsonin_only(obj, allowed) != JSONIN_OK ||
+	    jsonin_string(obj, "user_id", 1, ID_CHARS, ID_CHARS, 0,
+	    &in->user_id, NULL) != JSONIN_OK || !jsonin_is_id(in->user_id)) {
+		in->user_id = NULL;
+		return BODY_EINVALID;
+	}
+	return BODY_OK;
+}
+
 /* --- POST /cases ---------------------------------------------------------------- */
 
 static void
 case_create_route(struct req *r)
 {
-	static const char *const allowed[] = { "risk", "region",
-	    "household_size", "person", "notes", NULL };
+	struct case_input in;
 	struct case_row c;
 	uint8_t key[CASEFILE_KEY_BYTES];
-	const char *region = NULL, *notes = "";
-	char *person = NULL;
-	size_t person_len = 0;
-	int64_t household = 1;
-	int risk = 0, rc;
+	int rc;
 	struct access_case a;
 	json_t *o;
 
 	memset(&c, 0, sizeof(c));
 	memset(&a, 0, sizeof(a));
-	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
-	    jsonin_enum(r->json, "risk", 1, case_risk_names, &risk, NULL)
-	    != JSONIN_OK ||
-	    jsonin_string(r->json, "region", 1, 1, MAX_REGION_BYTES, 0,
-	    &region, NULL) != JSONIN_OK ||
-	    jsonin_int(r->json, "household_size", 0, 1, MAX_HOUSEHOLD_SIZE,
-	    &household, NULL) != JSONIN_OK ||
-	    jsonin_string(r->json, "notes", 0, 0, MAX_NOTES_BYTES, 1, &notes,
-	    NULL) != JSONIN_OK ||
-	    jsonin_freeform(r->json, "person", 1, MAX_PERSON_BYTES, &person,
-	    &person_len, NULL) != JSONIN_OK) {
+	memset(key, 0, sizeof(key));
+	if (route_case_body_parse(r->json, BODY_CREATE, &in) != BODY_OK) {
 		req_bad_body(r);
 		goto done;
 	}
 	c.status = CASE_INTAKE;
-	c.risk = risk;
-	memcpy(c.region, region, strlen(region) + 1);
-	c.household_size = (int)household;
+	c.risk = in.risk;
+	memcpy(c.region, in.region, strlen(in.region) + 1);
+	c.household_size = (int)in.household_size;
 	memcpy(c.created_by, r->actor_id, sizeof(c.created_by));
 	if (req_write_begin(r) != 0)
 		goto done;
@@ -191,7 +237,8 @@ case_create_route(struct req *r)
 	 * caseworkers are ever assigned, so a coordinator's content reads are
 	 * always through the org key, with a reason) */
 	rc = casefile_case_create(r->db, &c, r->role == ROLE_CASEWORKER ?
-	    r->actor_id : NULL, person, person_len, notes, strlen(notes), key);
+	    r->actor_id : NULL, in.person, in.person_len, in.notes,
+	    strlen(in.notes), key);
 	if (rc != CASEFILE_OK) {
 		access_fail(r, rc);
 		goto done;
@@ -207,7 +254,7 @@ case_create_route(struct req *r)
 done:
 	secmem_wipe(key, sizeof(key));
 	secmem_wipe(a.key, sizeof(a.key));
-	jsonin_wipe_free(person, person_len);
+	route_case_input_free(&in);
 }
 
 /* --- GET /cases ------------------------------------------------------------------- */
@@ -303,56 +350,37 @@ store_field(struct req *r, const struct access_case *a, int field,
 static void
 case_update_route(struct req *r)
 {
-	static const char *const allowed[] = { "status", "risk", "region",
-	    "household_size", "person", "notes", NULL };
+	struct case_input in;
 	struct access_case a;
-	const char *region = NULL, *notes = NULL;
-	char *person = NULL;
-	size_t person_len = 0;
-	int64_t household = 0;
-	int status = 0, risk = 0, has_status, has_risk, has_region, has_hh;
-	int has_person, has_notes;
 	json_t *o;
 
+	memset(&in, 0, sizeof(in));
 	if (access_case_open(r, r->params[0], ACCESS_CONTENT | ACCESS_WRITE,
 	    &a) != 0)
 		return;
-	if (json_object_size(r->json) == 0 ||
-	    jsonin_only(r->json, allowed) != JSONIN_OK ||
-	    jsonin_enum(r->json, "status", 0, case_status_names, &status,
-	    &has_status) != JSONIN_OK ||
-	    jsonin_enum(r->json, "risk", 0, case_risk_names, &risk, &has_risk)
-	    != JSONIN_OK ||
-	    jsonin_string(r->json, "region", 0, 1, MAX_REGION_BYTES, 0,
-	    &region, &has_region) != JSONIN_OK ||
-	    jsonin_int(r->json, "household_size", 0, 1, MAX_HOUSEHOLD_SIZE,
-	    &household, &has_hh) != JSONIN_OK ||
-	    jsonin_string(r->json, "notes", 0, 0, MAX_NOTES_BYTES, 1, &notes,
-	    &has_notes) != JSONIN_OK ||
-	    jsonin_freeform(r->json, "person", 0, MAX_PERSON_BYTES, &person,
-	    &person_len, &has_person) != JSONIN_OK) {
+	if (route_case_body_parse(r->json, BODY_UPDATE, &in) != BODY_OK) {
 		req_bad_body(r);
 		goto done;
 	}
-	if (has_status || has_risk || has_region || has_hh) {
-		if (has_status)
-			a.c.status = status;
-		if (has_risk)
-			a.c.risk = risk;
-		if (has_region)
-			memcpy(a.c.region, region, strlen(region) + 1);
-		if (has_hh)
-			a.c.household_size = (int)household;
+	if (in.has_status || in.has_risk || in.has_region || in.has_household) {
+		if (in.has_status)
+			a.c.status = in.status;
+		if (in.has_risk)
+			a.c.risk = in.risk;
+		if (in.has_region)
+			memcpy(a.c.region, in.region, strlen(in.region) + 1);
+		if (in.has_household)
+			a.c.household_size = (int)in.household_size;
 		if (store_case_update_meta(r->db, &a.c) != STORE_OK) {
 			req_unavailable(r);
 			goto done;
 		}
 	}
-	if (has_person && store_field(r, &a, CASE_FIELD_PERSON, person,
-	    person_len) != 0)
+	if (in.has_person && store_field(r, &a, CASE_FIELD_PERSON, in.person,
+	    in.person_len) != 0)
 		goto done;
-	if (has_notes && store_field(r, &a, CASE_FIELD_NOTES, notes,
-	    strlen(notes)) != 0)
+	if (in.has_notes && store_field(r, &a, CASE_FIELD_NOTES, in.notes,
+	    strlen(in.notes)) != 0)
 		goto done;
 	if (store_case_get(r->db, a.c.id, &a.c) != STORE_OK) {
 		req_unavailable(r);
@@ -361,7 +389,7 @@ case_update_route(struct req *r)
 	if ((o = full_json(r, &a)) != NULL)
 		req_json(r, 200, o);
 done:
-	jsonin_wipe_free(person, person_len);
+	route_case_input_free(&in);
 	access_case_close(r, &a);
 }
 
@@ -370,22 +398,20 @@ done:
 static void
 assign_route(struct req *r)
 {
-	static const char *const allowed[] = { "user_id", NULL };
+	struct assign_input in;
 	struct access_case a;
 	struct user_row u;
-	const char *user_id = NULL;
 	int rc, yes = 0;
 
+	memset(&u, 0, sizeof(u));
 	if (access_case_open(r, r->params[0], ACCESS_MANAGE | ACCESS_WRITE,
 	    &a) != 0)
 		return;
-	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
-	    jsonin_string(r->json, "user_id", 1, ID_CHARS, ID_CHARS, 0,
-	    &user_id, NULL) != JSONIN_OK || !jsonin_is_id(user_id)) {
+	if (route_case_assign_body_parse(r->json, &in) != BODY_OK) {
 		req_bad_body(r);
 		goto done;
 	}
-	rc = store_user_by_id(r->db, user_id, &u);
+	rc = store_user_by_id(r->db, in.user_id, &u);
 	if (rc != STORE_OK && rc != STORE_ENOTFOUND) {
 		req_unavailable(r);
 		goto done;

@@ -18,6 +18,7 @@
 #include "server/casefile.h"
 #include "server/jsonin.h"
 #include "server/route.h"
+#include "server/route_body.h"
 
 /* The API form of a decrypted entry. NULL if obj is not a valid entry. */
 static json_t *
@@ -42,47 +43,70 @@ contact_json(const char *id, const char *author_id, const json_t *obj,
 	    "author_id", author_id);
 }
 
+/* --- the request body (route_body.h) --------------------------------------- */
+
+int
+route_contact_body_parse(const json_t *obj, int64_t now,
+    struct contact_input *in)
+{
+	static const char *const allowed[] = { "channel", "summary",
+	    "next_steps", "at", NULL };
+	const char *at_s = NULL;
+	json_t *ns = json_object_get(obj, "next_steps");
+
+	memset(in, 0, sizeof(*in));
+	/* "next_steps": null is the same as leaving it out */
+	if (jsonin_only(obj, allowed) != JSONIN_OK ||
+	    jsonin_string(obj, "channel", 1, 1, MAX_CHANNEL_BYTES, 0,
+	    &in->channel, NULL) != JSONIN_OK ||
+	    jsonin_string(obj, "summary", 1, 1, MAX_SUMMARY_BYTES, 1,
+	    &in->summary, NULL) != JSONIN_OK ||
+	    (!json_is_null(ns) && jsonin_string(obj, "next_steps", 0, 0,
+	    MAX_NEXT_STEPS_BYTES, 1, &in->next_steps, NULL) != JSONIN_OK) ||
+	    jsonin_string(obj, "at", 0, 20, 40, 0, &at_s, &in->has_at)
+	    != JSONIN_OK) {
+		memset(in, 0, sizeof(*in));
+		return BODY_EINVALID;
+	}
+	if (in->has_at && (req_time_parse(at_s, &in->at) != 0 ||
+	    in->at > now + MAX_CONTACT_FUTURE_S)) {
+		memset(in, 0, sizeof(*in));
+		return BODY_ETIME;
+	}
+	return BODY_OK;
+}
+
 /* --- POST /cases/{id}/contacts --------------------------------------------- */
 
 static void
 contact_create_route(struct req *r)
 {
-	static const char *const allowed[] = { "channel", "summary",
-	    "next_steps", "at", NULL };
+	struct contact_input in;
 	struct access_case a;
 	struct contact_row row;
-	const char *channel = NULL, *summary = NULL, *next = NULL, *at_s = NULL;
-	json_t *entry = NULL, *ns, *out;
+	json_t *entry = NULL, *out;
 	char *pt = NULL;
 	uint8_t *ct = NULL;
 	size_t pt_len = 0, ct_len = 0;
-	int64_t at, count = 0, dummy;
-	int rc, has_at = 0;
+	int64_t count = 0, dummy;
+	int rc;
 
 	memset(&row, 0, sizeof(row));
 	if (access_case_open(r, r->params[0],
 	    ACCESS_CONTENT | ACCESS_WRITE | ACCESS_ASSIGNED, &a) != 0)
 		return;
-	ns = json_object_get(r->json, "next_steps");
-	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
-	    jsonin_string(r->json, "channel", 1, 1, MAX_CHANNEL_BYTES, 0,
-	    &channel, NULL) != JSONIN_OK ||
-	    jsonin_string(r->json, "summary", 1, 1, MAX_SUMMARY_BYTES, 1,
-	    &summary, NULL) != JSONIN_OK ||
-	    (!json_is_null(ns) && jsonin_string(r->json, "next_steps", 0, 0,
-	    MAX_NEXT_STEPS_BYTES, 1, &next, NULL) != JSONIN_OK) ||
-	    jsonin_string(r->json, "at", 0, 20, 40, 0, &at_s, &has_at)
-	    != JSONIN_OK) {
-		req_bad_body(r);
-		goto done;
-	}
-	at = store_now();
-	if (has_at && (req_time_parse(at_s, &at) != 0 ||
-	    at > store_now() + MAX_CONTACT_FUTURE_S)) {
+	rc = route_contact_body_parse(r->json, store_now(), &in);
+	if (rc == BODY_ETIME) {
 		req_problem(r, 422, "invalid-time",
 		    "\"at\" must be an RFC 3339 time, not in the future.");
 		goto done;
 	}
+	if (rc != BODY_OK) {
+		req_bad_body(r);
+		goto done;
+	}
+	if (!in.has_at)
+		in.at = store_now();
 	if (store_contact_count(r->db, a.c.id, &count) != STORE_OK) {
 		req_unavailable(r);
 		goto done;
@@ -92,8 +116,9 @@ contact_create_route(struct req *r)
 		    "This case holds the most contact entries allowed.");
 		goto done;
 	}
-	entry = json_pack("{s:I, s:s, s:s, s:s?}", "at", (json_int_t)at,
-	    "channel", channel, "summary", summary, "next_steps", next);
+	entry = json_pack("{s:I, s:s, s:s, s:s?}", "at", (json_int_t)in.at,
+	    "channel", in.channel, "summary", in.summary, "next_steps",
+	    in.next_steps);
 	if (entry == NULL ||
 	    (pt_len = json_dumpb(entry, NULL, 0, JSON_COMPACT)) == 0 ||
 	    (pt = malloc(pt_len)) == NULL ||

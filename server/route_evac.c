@@ -18,6 +18,7 @@
 #include "server/casefile.h"
 #include "server/jsonin.h"
 #include "server/route.h"
+#include "server/route_body.h"
 #include "server/session.h"
 
 /* The evacuation e; with details when key is not NULL. NULL after
@@ -87,33 +88,73 @@ done:
 	return o;
 }
 
+/* --- request bodies (route_body.h) ------------------------------------------ */
+
+int
+route_evac_body_parse(const json_t *obj, int mode, struct evac_input *in)
+{
+	static const char *const allowed[] = { "stage", "details", NULL };
+	int create = mode == BODY_CREATE;
+
+	memset(in, 0, sizeof(*in));
+	if ((!create && json_object_size(obj) == 0) ||
+	    jsonin_only(obj, allowed) != JSONIN_OK ||
+	    jsonin_enum(obj, "stage", 0, evac_stage_names, &in->stage,
+	    &in->has_stage) != JSONIN_OK ||
+	    jsonin_freeform(obj, "details", create, MAX_DETAILS_BYTES,
+	    &in->details, &in->details_len, &in->has_details) != JSONIN_OK) {
+		route_evac_input_free(in);
+		return BODY_EINVALID;
+	}
+	return BODY_OK;
+}
+
+void
+route_evac_input_free(struct evac_input *in)
+{
+	jsonin_wipe_free(in->details, in->details_len);
+	in->details = NULL;
+	in->details_len = 0;
+	in->has_details = 0;
+}
+
+int
+route_evac_case_body_parse(const json_t *obj, struct evac_case_input *in)
+{
+	static const char *const allowed[] = { "case_id", NULL };
+
+	in->case_id = NULL;
+	if (jsonin_only(obj, allowed) != JSONIN_OK ||
+	    jsonin_string(obj, "case_id", 1, ID_CHARS, ID_CHARS, 0,
+	    &in->case_id, NULL) != JSONIN_OK || !jsonin_is_id(in->case_id)) {
+		in->case_id = NULL;
+		return BODY_EINVALID;
+	}
+	return BODY_OK;
+}
+
 /* --- POST /evacuations -------------------------------------------------------- */
 
 static void
 evac_create_route(struct req *r)
 {
-	static const char *const allowed[] = { "stage", "details", NULL };
+	struct evac_input in;
 	struct evac_row e;
 	uint8_t key[CASEFILE_KEY_BYTES];
-	char *details = NULL;
-	size_t details_len = 0;
-	int stage = 0, rc;
+	int rc;
 	json_t *o;
 
 	memset(&e, 0, sizeof(e));
-	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
-	    jsonin_enum(r->json, "stage", 0, evac_stage_names, &stage, NULL)
-	    != JSONIN_OK ||
-	    jsonin_freeform(r->json, "details", 1, MAX_DETAILS_BYTES, &details,
-	    &details_len, NULL) != JSONIN_OK) {
+	memset(key, 0, sizeof(key));
+	if (route_evac_body_parse(r->json, BODY_CREATE, &in) != BODY_OK) {
 		req_bad_body(r);
 		goto done;
 	}
-	e.stage = stage;
+	e.stage = in.stage;
 	memcpy(e.created_by, r->actor_id, sizeof(e.created_by));
 	if (req_write_begin(r) != 0)
 		goto done;
-	rc = casefile_evac_create(r->db, &e, details, details_len, key);
+	rc = casefile_evac_create(r->db, &e, in.details, in.details_len, key);
 	if (rc != CASEFILE_OK) {
 		access_fail(r, rc);
 		goto done;
@@ -124,7 +165,7 @@ evac_create_route(struct req *r)
 		req_json(r, 201, o);
 done:
 	secmem_wipe(key, sizeof(key));
-	jsonin_wipe_free(details, details_len);
+	route_evac_input_free(&in);
 }
 
 /* --- GET /evacuations ------------------------------------------------------------ */
@@ -204,35 +245,30 @@ evac_read_route(struct req *r)
 static void
 evac_update_route(struct req *r)
 {
-	static const char *const allowed[] = { "stage", "details", NULL };
+	struct evac_input in;
 	struct access_evac a;
-	char *details = NULL;
 	uint8_t *ct = NULL;
-	size_t details_len = 0, ct_len = 0;
-	int stage = 0, has_stage = 0, has_details = 0, rc;
+	size_t ct_len = 0;
+	int rc;
 	json_t *o;
 
+	memset(&in, 0, sizeof(in));
 	if (access_evac_open(r, r->params[0], ACCESS_CONTENT | ACCESS_WRITE,
 	    &a) != 0)
 		return;
-	if (json_object_size(r->json) == 0 ||
-	    jsonin_only(r->json, allowed) != JSONIN_OK ||
-	    jsonin_enum(r->json, "stage", 0, evac_stage_names, &stage,
-	    &has_stage) != JSONIN_OK ||
-	    jsonin_freeform(r->json, "details", 0, MAX_DETAILS_BYTES, &details,
-	    &details_len, &has_details) != JSONIN_OK) {
+	if (route_evac_body_parse(r->json, BODY_UPDATE, &in) != BODY_OK) {
 		req_bad_body(r);
 		goto done;
 	}
-	if (has_stage && store_evac_set_stage(r->db, a.e.id, stage)
+	if (in.has_stage && store_evac_set_stage(r->db, a.e.id, in.stage)
 	    != STORE_OK) {
 		req_unavailable(r);
 		goto done;
 	}
-	if (has_details) {
+	if (in.has_details) {
 		rc = casefile_encrypt(&ct, &ct_len, a.key, CASEFILE_T_EVACS,
-		    a.e.id, CASEFILE_F_DETAILS, a.e.key_version, details,
-		    details_len);
+		    a.e.id, CASEFILE_F_DETAILS, a.e.key_version, in.details,
+		    in.details_len);
 		if (rc != CASEFILE_OK) {
 			access_fail(r, rc);
 			goto done;
@@ -251,7 +287,7 @@ evac_update_route(struct req *r)
 		req_json(r, 200, o);
 done:
 	free(ct);
-	jsonin_wipe_free(details, details_len);
+	route_evac_input_free(&in);
 	access_evac_close(r, &a);
 }
 
@@ -260,23 +296,20 @@ done:
 static void
 evac_add_case_route(struct req *r)
 {
-	static const char *const allowed[] = { "case_id", NULL };
+	struct evac_case_input in;
 	struct access_evac a;
 	struct case_row c;
-	const char *case_id = NULL;
 	json_t *o;
 	int rc;
 
 	if (access_evac_open(r, r->params[0], ACCESS_CONTENT | ACCESS_WRITE,
 	    &a) != 0)
 		return;
-	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
-	    jsonin_string(r->json, "case_id", 1, ID_CHARS, ID_CHARS, 0,
-	    &case_id, NULL) != JSONIN_OK || !jsonin_is_id(case_id)) {
+	if (route_evac_case_body_parse(r->json, &in) != BODY_OK) {
 		req_bad_body(r);
 		goto done;
 	}
-	rc = store_case_get(r->db, case_id, &c);
+	rc = store_case_get(r->db, in.case_id, &c);
 	if (rc == STORE_ENOTFOUND) {
 		req_problem(r, 404, "no-such-case", "No such case.");
 		goto done;

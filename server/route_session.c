@@ -15,6 +15,7 @@
 #include "server/audit.h"
 #include "server/jsonin.h"
 #include "server/route.h"
+#include "server/route_body.h"
 #include "server/session.h"
 #include "server/throttle.h"
 
@@ -52,11 +53,51 @@ open_org_grant(struct req *r, const struct user_row *u, const uint8_t sk[32],
 	return 0;
 }
 
+/* --- request bodies (route_body.h) ------------------------------------------ */
+
+int
+route_session_body_parse(const json_t *obj, struct login_input *in)
+{
+	static const char *const allowed[] = { "username", "password", NULL };
+
+	memset(in, 0, sizeof(*in));
+	if (jsonin_only(obj, allowed) != JSONIN_OK ||
+	    jsonin_string(obj, "username", 1, 1, MAX_USERNAME_BYTES, 0,
+	    &in->username, NULL) != JSONIN_OK ||
+	    jsonin_string(obj, "password", 1, 1, MAX_PASSWORD_BYTES, 1,
+	    &in->password, NULL) != JSONIN_OK) {
+		memset(in, 0, sizeof(*in));
+		return BODY_EINVALID;
+	}
+	return BODY_OK;
+}
+
+int
+route_session_password_body_parse(const json_t *obj,
+    struct password_input *in)
+{
+	static const char *const allowed[] = { "old_password", "new_password",
+	    NULL };
+
+	memset(in, 0, sizeof(*in));
+	if (jsonin_only(obj, allowed) != JSONIN_OK ||
+	    jsonin_string(obj, "old_password", 1, 1, MAX_PASSWORD_BYTES, 1,
+	    &in->old_password, NULL) != JSONIN_OK ||
+	    jsonin_string(obj, "new_password", 1, MIN_PASSWORD_BYTES,
+	    MAX_PASSWORD_BYTES, 1, &in->new_password, NULL) != JSONIN_OK) {
+		memset(in, 0, sizeof(*in));
+		return BODY_EINVALID;
+	}
+	return BODY_OK;
+}
+
+/* --- routes ------------------------------------------------------------------ */
+
 static void
 session_create_route(struct req *r)
 {
-	static const char *const allowed[] = { "username", "password", NULL };
-	const char *username = NULL, *password = NULL;
+	struct login_input in;
+	const char *username, *password;
 	uint8_t sk[32], org_sk[32];
 	char token[TOKEN_B64_CHARS + 1], exp[21];
 	struct user_row u;
@@ -64,15 +105,13 @@ session_create_route(struct req *r)
 	int64_t expires;
 	int rc, have_user, has_org = 0, opened;
 
-	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
-	    jsonin_string(r->json, "username", 1, 1, MAX_USERNAME_BYTES, 0,
-	    &username, NULL) != JSONIN_OK ||
-	    jsonin_string(r->json, "password", 1, 1, MAX_PASSWORD_BYTES, 1,
-	    &password, NULL) != JSONIN_OK) {
+	if (route_session_body_parse(r->json, &in) != BODY_OK) {
 		r->audit_action = AUDIT_SESSION_FAIL;
 		req_bad_body(r);
 		return;
 	}
+	username = in.username;
+	password = in.password;
 	if (throttle_check(username, r->client_ip, &retry) != 0) {
 		r->audit_action = AUDIT_SESSION_FAIL;
 		req_deny(r, 429, "throttled",
@@ -162,23 +201,20 @@ me_route(struct req *r)
 static void
 password_route(struct req *r)
 {
-	static const char *const allowed[] = { "old_password", "new_password",
-	    NULL };
-	const char *oldpw = NULL, *newpw = NULL;
+	struct password_input in;
+	const char *oldpw, *newpw;
 	uint8_t sk[32], blob[USERKEY_BLOB_BYTES];
 	struct user_row u;
 	unsigned retry;
 	int ok;
 
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
-	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
-	    jsonin_string(r->json, "old_password", 1, 1, MAX_PASSWORD_BYTES, 1,
-	    &oldpw, NULL) != JSONIN_OK ||
-	    jsonin_string(r->json, "new_password", 1, MIN_PASSWORD_BYTES,
-	    MAX_PASSWORD_BYTES, 1, &newpw, NULL) != JSONIN_OK) {
+	if (route_session_password_body_parse(r->json, &in) != BODY_OK) {
 		req_bad_body(r);
 		return;
 	}
+	oldpw = in.old_password;
+	newpw = in.new_password;
 	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
 		req_unavailable(r);
 		return;

@@ -15,6 +15,7 @@
 #include "server/audit.h"
 #include "server/jsonin.h"
 #include "server/route.h"
+#include "server/route_body.h"
 #include "server/session.h"
 #include "server/throttle.h"
 #include "server/users.h"
@@ -40,24 +41,42 @@ load_user(struct req *r, const char *id, struct user_row *u)
 	return rc == STORE_OK ? 0 : -1;
 }
 
-static void
-user_create_route(struct req *r)
+/* --- the request body (route_body.h) ------------------------------------ */
+
+int
+route_user_body_parse(const json_t *obj, struct user_input *in)
 {
 	static const char *const allowed[] = { "username", "password", "role",
 	    NULL };
 	static const char *const roles[] = { "admin", "coordinator",
 	    "caseworker", "auditor", NULL };
-	const char *username = NULL, *password = NULL;
-	struct user_row u;
-	int role_ix = 0, rc;
+	int role_ix = 0;
 
-	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
-	    jsonin_string(r->json, "username", 1, MIN_USERNAME_BYTES,
-	    MAX_USERNAME_BYTES, 0, &username, NULL) != JSONIN_OK ||
-	    !users_name_ok(username) ||
-	    jsonin_string(r->json, "password", 1, MIN_PASSWORD_BYTES,
-	    MAX_PASSWORD_BYTES, 1, &password, NULL) != JSONIN_OK ||
-	    jsonin_enum(r->json, "role", 1, roles, &role_ix, NULL) != JSONIN_OK) {
+	memset(in, 0, sizeof(*in));
+	if (jsonin_only(obj, allowed) != JSONIN_OK ||
+	    jsonin_string(obj, "username", 1, MIN_USERNAME_BYTES,
+	    MAX_USERNAME_BYTES, 0, &in->username, NULL) != JSONIN_OK ||
+	    !users_name_ok(in->username) ||
+	    jsonin_string(obj, "password", 1, MIN_PASSWORD_BYTES,
+	    MAX_PASSWORD_BYTES, 1, &in->password, NULL) != JSONIN_OK ||
+	    jsonin_enum(obj, "role", 1, roles, &role_ix, NULL) != JSONIN_OK) {
+		memset(in, 0, sizeof(*in));
+		return BODY_EINVALID;
+	}
+	in->role = role_parse(roles[role_ix]);
+	return BODY_OK;
+}
+
+/* --- routes ---------------------------------------------------------------- */
+
+static void
+user_create_route(struct req *r)
+{
+	struct user_input in;
+	struct user_row u;
+	int rc;
+
+	if (route_user_body_parse(r->json, &in) != BODY_OK) {
 		req_bad_body(r);
 		return;
 	}
@@ -66,8 +85,8 @@ user_create_route(struct req *r)
 		r->retry_after_s = 1;
 		return;
 	}
-	rc = users_new(&u, username, password, strlen(password),
-	    role_parse(roles[role_ix]));
+	rc = users_new(&u, in.username, in.password, strlen(in.password),
+	    in.role);
 	gate_leave();
 	if (rc != 0) {
 		req_internal(r);

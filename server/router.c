@@ -306,6 +306,11 @@ router_dispatch(struct req *r, const char *method, const char *url)
 	if (router_lookup(r, method, url) != 0)
 		return;
 	row = r->route;
+	/* a denial below concerns the object named in the path: an auditor
+	 * must see which case an admin or a stranger tried to open, not only
+	 * that they tried (the handler may name another object, or none) */
+	if (r->nparams > 0)
+		req_audit_object(r, row->object_type, r->params[0]);
 	if (row->action == AUDIT_NONE && !(row->roles & R_ANON) &&
 	    authenticate(r) != 0)
 		return;	/* unaudited route (/me): nothing to record */

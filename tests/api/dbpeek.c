@@ -10,6 +10,11 @@
  *   dbpeek DIR PASSFILE audit        audit_log rows as JSON lines
  *   dbpeek DIR PASSFILE query SQL    rows of SQL as JSON arrays
  *   dbpeek DIR PASSFILE exec SQL     run SQL, print the changed row count
+ *   dbpeek DIR PASSFILE repl         read commands (dump, audit, query SQL)
+ *                                    one a line from stdin; after each
+ *                                    answer print a line "--end--" (the
+ *                                    key is derived once: tests that look
+ *                                    after every request stay fast)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,11 +146,39 @@ audit(sqlite3 *db)
 	return 0;
 }
 
+/* One command a line; every command is its own read transaction, so it
+ * sees every commit made before it. */
+static int
+repl(sqlite3 *db)
+{
+	char line[8192];
+	int rc = 0;
+
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		size_t n = strcspn(line, "\n");
+
+		line[n] = '\0';
+		if (strcmp(line, "dump") == 0)
+			rc |= dump(db);
+		else if (strcmp(line, "audit") == 0)
+			rc |= audit(db);
+		else if (strncmp(line, "query ", 6) == 0)
+			rc |= query(db, line + 6, 0);
+		else if (line[0] != '\0') {
+			fprintf(stderr, "dbpeek: unknown command\n");
+			rc = 1;
+		}
+		printf("--end--\n");
+		fflush(stdout);
+	}
+	return rc;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: dbpeek DIR PASSFILE dump|audit|query SQL|"
-	    "exec SQL\n");
+	    "exec SQL|repl\n");
 }
 
 int
@@ -178,6 +211,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[3], "dump") == 0) {
 		rc = dump(store_db(s));
+	} else if (strcmp(argv[3], "repl") == 0) {
+		rc = repl(store_db(s));
 	} else if (strcmp(argv[3], "audit") == 0) {
 		rc = audit(store_db(s));
 	} else if (strcmp(argv[3], "query") == 0 && argc == 5) {

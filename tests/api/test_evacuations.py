@@ -302,7 +302,7 @@ def test_every_evacuation_call_is_audited():
     patch(s, "/evacuations/" + eid, {"stage": "nope"}, co)
     expect.append(("evacuation.update", co_id, "error", eid))
     patch(s, "/evacuations/" + eid, {"stage": "aborted"}, a)
-    expect.append(("evacuation.update", a_id, "denied", None))
+    expect.append(("evacuation.update", a_id, "denied", eid))
     s.get("/evacuations", token=T["aud"])
     expect.append(("evacuation.list", T["aud-id"], "denied", None))
     got = [(x["action"], x["actor_id"], x["outcome"], x["object_id"])

@@ -13,19 +13,37 @@ from harness import run  # noqa: E402
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 
 
-def server_routes():
+def route_rows():
+    """Every row of the route tables router.c lists, in table order, as
+    dicts: method, pattern, roles (set of R_* names without the prefix),
+    flags (set of ROUTE_* names without the prefix), action (the AUDIT_*
+    name, "NONE" for an unaudited row). test_authz.py drives its matrix
+    from these rows."""
     router = open(os.path.join(ROOT, "server", "router.c")).read()
     block = re.search(r"tables\[\]\s*=\s*\{(.*?)\};", router, re.S).group(1)
     tables = re.findall(r"(route_\w+_table)", block)
     assert tables, "no route tables found in router.c"
-    routes = set()
+    rows = []
     for name in tables:
         fname = name[:-len("_table")] + ".c"
         src = open(os.path.join(ROOT, "server", fname)).read()
         body = re.search(name + r"\[\]\s*=\s*\{(.*?)\n\};", src, re.S).group(1)
-        for m, p in re.findall(r"\{\s*M_(GET|POST|PUT|PATCH|DELETE),\s*\"([^\"]+)\"", body):
-            routes.add((m, re.sub(r"\{[a-z_]+\}", "{}", p)))
-    return routes
+        for row in re.findall(r'\{\s*(M_[A-Z]+\s*,\s*"[^"]*"[^{}]*?)\}', body, re.S):
+            f = [x.strip() for x in row.split(",")]
+            rows.append({
+                "method": f[0][len("M_"):],
+                "pattern": f[1].strip('"'),
+                "roles": {r.strip()[len("R_"):] for r in f[2].split("|")},
+                "flags": set() if f[3] == "0" else
+                {x.strip()[len("ROUTE_"):] for x in f[3].split("|")},
+                "action": f[4][len("AUDIT_"):],
+            })
+    return rows
+
+
+def server_routes():
+    return {(r["method"], re.sub(r"\{[a-z_]+\}", "{}", r["pattern"]))
+            for r in route_rows()}
 
 
 def spec_routes():

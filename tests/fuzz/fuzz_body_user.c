@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * fuzz_body_user: the account bodies, POST /users, POST /session and PUT
+ * /me/password, through the validators the handlers call. An accepted
+ * body holds only known members; a new username is 3..64 bytes of
+ * [A-Za-z0-9._-]; passwords are within their caps and may hold any text;
+ * the role is one of the four and never anonymous.
+ */
+#include "schema/store_user.h"
+#include "server/users.h"
+#include "fuzz_body.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const user_members[] = { "username", "password",
+	    "role", NULL };
+	static const char *const login_members[] = { "username", "password",
+	    NULL };
+	static const char *const pw_members[] = { "old_password",
+	    "new_password", NULL };
+	struct user_input u;
+	struct login_input l;
+	struct password_input p;
+	json_t *obj = fuzz_body_object(data, size);
+
+	if (obj == NULL)
+		return 0;
+	if (route_user_body_parse(obj, &u) == BODY_OK) {
+		fuzz_only(obj, user_members);
+		fuzz_text(u.username, MIN_USERNAME_BYTES, MAX_USERNAME_BYTES, 0);
+		fuzz_same(obj, "username", u.username);
+		for (const char *c = u.username; *c != '\0'; c++)
+			if (!((*c >= 'A' && *c <= 'Z') ||
+			    (*c >= 'a' && *c <= 'z') ||
+			    (*c >= '0' && *c <= '9') ||
+			    *c == '.' || *c == '_' || *c == '-'))
+				abort();
+		fuzz_text(u.password, MIN_PASSWORD_BYTES, MAX_PASSWORD_BYTES, 1);
+		fuzz_same(obj, "password", u.password);
+		if (u.role == ROLE_NONE || strcmp(role_name(u.role),
+		    json_string_value(json_object_get(obj, "role"))) != 0)
+			abort();
+	} else if (u.username != NULL || u.password != NULL) {
+		abort();
+	}
+	if (route_session_body_parse(obj, &l) == BODY_OK) {
+		fuzz_only(obj, login_members);
+		fuzz_text(l.username, 1, MAX_USERNAME_BYTES, 0);
+		fuzz_same(obj, "username", l.username);
+		fuzz_text(l.password, 1, MAX_PASSWORD_BYTES, 1);
+		fuzz_same(obj, "password", l.password);
+	} else if (l.username != NULL || l.password != NULL) {
+		abort();
+	}
+	if (route_session_password_body_parse(obj, &p) == BODY_OK) {
+		fuzz_only(obj, pw_members);
+		fuzz_text(p.old_password, 1, MAX_PASSWORD_BYTES, 1);
+		fuzz_same(obj, "old_password", p.old_password);
+		fuzz_text(p.new_password, MIN_PASSWORD_BYTES,
+		    MAX_PASSWORD_BYTES, 1);
+		fuzz_same(obj, "new_password", p.new_password);
+	} else if (p.old_password != NULL || p.new_password != NULL) {
+		abort();
+	}
+	json_decref(obj);
+	return 0;
+}
