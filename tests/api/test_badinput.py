@@ -6,10 +6,11 @@ integrity_check reads and authenticates every page). A rejected request
 that could write (any method but GET) must write nothing: every table but
 the audit log is compared, row for row, before and after. Accepted
 hostile input (SQL metacharacters in every string field) must come back
-verbatim, and again when read back. At the end, if the server has the
-audit export route, `corridor audit verify` must pass on an export (and
-fail on a tampered copy), and the server must shut down cleanly. Slow
-cases (slow drip, idle connection) run in threads alongside the others.
+verbatim, and again when read back. After every case `corridor audit verify` must pass on a fresh export,
+against the checkpoints held from the start and from the case before (so
+the log only grew by appending); at the end a tampered copy must fail and
+the server must shut down cleanly. Slow cases (slow drip, idle
+connection) run in threads alongside the others.
 
 Record format (one JSON object per file): method, path, body | body_b64 |
 gen, content_type, headers, gen_header, auth, raw | raw_gen, gen_path,
@@ -354,46 +355,54 @@ def writes_nothing_checked(case):
         all(x >= 400 for x in exp.get("status_any", [0]))
 
 
-def audit_verify_step():
-    """corridor audit verify over an export, if this server has the audit
-    routes; a tampered copy must then fail. Skipped, with a note, until
-    the audit server is merged."""
+def audit_verify_step(held, tamper=False):
+    """corridor audit verify over a fresh export, against the pinned
+    public key and every checkpoint in held (bodies of /audit/checkpoint
+    fetched earlier: the log must have grown only by appending since).
+    Returns the current checkpoint, for the next step to hold. With
+    tamper, a copy with one changed byte must then fail."""
     aud = TOKENS["auditor"]
     cp = S.get("/audit/checkpoint", token=aud)
-    if cp.status == 404:
-        print("note: no /audit routes in this build: corridor audit verify "
-              "step skipped")
-        return
     assert cp.status == 200, cp
     ex = S.get("/audit/export", token=aud)
     assert ex.status == 200, ex
-    pk = S.get("/audit/public-key", token=aud)
-    assert pk.status == 200, pk
-    k = pk.json()
-    raw = base64.b64decode(k["public_key"])
-    if len(raw) == 32:
-        raw = b"\x01" + raw
-    vkey = "%s+%s+%s" % (k["origin"], k["key_id"],
-                         base64.b64encode(raw).decode())
-    files = {n: os.path.join(S.tmp, n) for n in ("export", "pub", "cp", "bad")}
+    if "vkey" not in VERIFY:
+        pk = S.get("/audit/public-key", token=aud)
+        assert pk.status == 200, pk
+        k = pk.json()
+        raw = base64.b64decode(k["public_key"])
+        if len(raw) == 32:
+            raw = b"\x01" + raw
+        VERIFY["vkey"] = "%s+%s+%s" % (k["origin"], k["key_id"],
+                                      base64.b64encode(raw).decode())
+        open(os.path.join(S.tmp, "pub"), "w").write(VERIFY["vkey"] + "\n")
+    files = {n: os.path.join(S.tmp, n) for n in ("export", "pub", "bad")}
     open(files["export"], "wb").write(ex.body)
-    open(files["pub"], "w").write(vkey + "\n")
-    open(files["cp"], "wb").write(cp.body)
     args = [BIN, "audit", "verify", files["export"], "--public-key",
-            files["pub"], "--checkpoint", files["cp"]]
+            files["pub"]]
+    for i, body in enumerate(held + [cp.body]):
+        path = os.path.join(S.tmp, "cp%d" % i)
+        open(path, "wb").write(body)
+        args += ["--checkpoint", path]
     r = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, "audit verify: %s %s" % (r.stdout, r.stderr)
-    # a forgery must fail: one changed byte in the middle of the export
-    lines = ex.body.split(b"\n")
-    i = len(lines) // 2
-    lines[i] = lines[i][:-2] + (b"A" if lines[i][-2:-1] != b"A" else b"B") + \
-        lines[i][-1:]
-    open(files["bad"], "wb").write(b"\n".join(lines))
-    args[3] = files["bad"]
-    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 1, "tampered export verified: %s" % r.stdout
-    print("audit verify: export of %d bytes verified; tampered copy refused"
-          % len(ex.body))
+    VERIFY["runs"] += 1
+    if tamper:
+        # a forgery must fail: one changed byte in the middle of the export
+        lines = ex.body.split(b"\n")
+        i = len(lines) // 2
+        lines[i] = lines[i][:-2] + \
+            (b"A" if lines[i][-2:-1] != b"A" else b"B") + lines[i][-1:]
+        open(files["bad"], "wb").write(b"\n".join(lines))
+        args[3] = files["bad"]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 1, "tampered export verified: %s" % r.stdout
+        print("audit verify: export of %d bytes verified; tampered copy "
+              "refused" % len(ex.body))
+    return cp.body
+
+
+VERIFY = {"runs": 0}
 
 
 def test_catalogue():
@@ -418,6 +427,8 @@ def test_catalogue():
         make_fixtures()
         PEEK = Peek()
         state = tables_state()
+        first_cp = audit_verify_step([])
+        last_cp = first_cp
         threads = [threading.Thread(target=worker, args=(p,)) for p in slow]
         for t in threads:
             t.start()
@@ -430,6 +441,14 @@ def test_catalogue():
                 break
             if not integrity_ok():
                 failures.append("%s: integrity check failed afterwards" % name)
+                break
+            try:
+                # the log verifies, and extends the one held before
+                last_cp = audit_verify_step(
+                    [first_cp] if first_cp == last_cp else
+                    [first_cp, last_cp])
+            except AssertionError as e:
+                failures.append("%s: audit log afterwards: %s" % (name, e))
                 break
             if writes_nothing_checked(case):
                 checked_writes += 1
@@ -447,7 +466,7 @@ def test_catalogue():
         assert integrity_ok()
         PEEK.close()
         PEEK = None
-        audit_verify_step()
+        audit_verify_step([first_cp, last_cp], tamper=True)
         rc = S.stop()
         assert rc == 0, "unclean exit %r: %s" % (rc, S.stderr()[-2000:])
     finally:
@@ -456,8 +475,9 @@ def test_catalogue():
             PEEK.p.wait()
         S.cleanup()
     assert not failures, "\n".join(failures)
-    print("catalogue: %d cases, %d refused writes shown to write nothing"
-          % (len(CASES), checked_writes))
+    print("catalogue: %d cases, %d refused writes shown to write nothing, "
+          "%d audit verifications" % (len(CASES), checked_writes,
+                                      VERIFY["runs"]))
 
 
 if __name__ == "__main__":
