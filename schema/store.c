@@ -496,11 +496,11 @@ store_write_begin(struct store *s)
 }
 
 int
-store_write_end(struct store *s, int commit)
+store_write_end_deferred(struct store *s, int commit, uint64_t *ticket)
 {
-	uint64_t ticket = 0;
 	int rc = STORE_OK;
 
+	*ticket = 0;
 	if (!s->in_write)
 		return STORE_OK;
 	if (commit && (rc = exec1(s->db, "COMMIT")) != STORE_OK)
@@ -513,13 +513,28 @@ store_write_end(struct store *s, int commit)
 		write_hook(commit);
 	s->in_write = 0;
 	if (commit && s->group)
-		ticket = group_ticket();	/* in WAL order: lock still held */
+		*ticket = group_ticket();	/* in WAL order: lock still held */
 	pthread_mutex_unlock(&write_lock);
+	return rc;
+}
+
+int
+store_durable_wait(uint64_t ticket)
+{
+	return ticket == 0 ? STORE_OK : group_wait(ticket);
+}
+
+int
+store_write_end(struct store *s, int commit)
+{
+	uint64_t ticket;
+	int rc;
+
 	/* durable before we return, as with synchronous=FULL, but without
 	 * holding the write lock: later commits join the same sync */
-	if (ticket != 0)
-		rc = group_wait(ticket);
-	return rc;
+	if ((rc = store_write_end_deferred(s, commit, &ticket)) != STORE_OK)
+		return rc;
+	return store_durable_wait(ticket);
 }
 
 int
@@ -571,7 +586,29 @@ static struct {
 	pthread_cond_t	 cv;
 	struct store	**conns;
 	unsigned	 n;
-} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0 };
+	struct store	*writer;	/* outside the pool: see store.h */
+} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0,
+    NULL };
+
+/* A pool-grade connection: synchronous=NORMAL, durability through
+ * group_wait() (see group commit above). */
+static int
+open_group(struct store **out, const char *path,
+    const uint8_t key[STORE_KEY_BYTES])
+{
+	int rc;
+
+	if ((rc = store_open(out, path, key, 0)) != STORE_OK)
+		return rc;
+	if ((rc = exec1((*out)->db, "PRAGMA synchronous = NORMAL"))
+	    != STORE_OK) {
+		store_close(*out);
+		*out = NULL;
+		return rc;
+	}
+	(*out)->group = 1;
+	return STORE_OK;
+}
 
 int
 store_pool_open(const char *path, const uint8_t key[STORE_KEY_BYTES],
@@ -582,19 +619,15 @@ store_pool_open(const char *path, const uint8_t key[STORE_KEY_BYTES],
 	if ((pool.conns = calloc(n, sizeof(*pool.conns))) == NULL)
 		return STORE_ENOMEM;
 	for (pool.n = 0; pool.n < n; pool.n++) {
-		rc = store_open(&pool.conns[pool.n], path, key, 0);
+		rc = open_group(&pool.conns[pool.n], path, key);
 		if (rc != STORE_OK) {
 			store_pool_close();
 			return rc;
 		}
-		/* durability comes from group_wait(), see group commit above */
-		if ((rc = exec1(pool.conns[pool.n]->db,
-		    "PRAGMA synchronous = NORMAL")) != STORE_OK) {
-			pool.n++;
-			store_pool_close();
-			return rc;
-		}
-		pool.conns[pool.n]->group = 1;
+	}
+	if ((rc = open_group(&pool.writer, path, key)) != STORE_OK) {
+		store_pool_close();
+		return rc;
 	}
 	/* the first read in store_open created the WAL: it exists now */
 	if ((rc = group_open(path)) != STORE_OK) {
@@ -609,10 +642,18 @@ store_pool_close(void)
 {
 	for (unsigned i = 0; i < pool.n; i++)
 		store_close(pool.conns[i]);
+	store_close(pool.writer);
+	pool.writer = NULL;
 	group_close();
 	free(pool.conns);
 	pool.conns = NULL;
 	pool.n = 0;
+}
+
+struct store *
+store_pool_writer(void)
+{
+	return pool.writer;
 }
 
 struct store *

@@ -77,6 +77,16 @@ struct store *store_pool_acquire(void);
 void store_pool_release(struct store *s);
 
 /*
+ * The writer: one more connection, never handed out by acquire, used only
+ * between store_write_begin and store_write_end (so the write lock makes it
+ * exclusive). Because only it commits audit batches, its page cache stays
+ * warm: a pool connection's cache is dropped whenever another connection
+ * committed, and every page read again costs an SQLCipher decrypt and HMAC.
+ * NULL when no pool is open.
+ */
+struct store *store_pool_writer(void);
+
+/*
  * Write transactions. store_write_begin takes the process write lock and
  * runs BEGIN IMMEDIATE; store_write_end commits (commit != 0) or rolls back,
  * then drops the lock. end returns a store_err (a failed commit is rolled
@@ -124,6 +134,20 @@ void store_read_end(struct store *s);
  * on failure.
  */
 int store_checkpoint_truncate(struct store *s);
+
+/*
+ * store_write_end in two halves, for callers that commit for others (the
+ * audit batch): end_deferred commits or rolls back and drops the write lock
+ * but does not wait; *ticket is then nonzero when the commit still has to
+ * become durable, and store_durable_wait(ticket) waits for that (ticket 0
+ * returns STORE_OK at once). Nothing derived from the commit may leave the
+ * process before store_durable_wait returned STORE_OK.
+ */
+int store_write_end_deferred(struct store *s, int commit, uint64_t *ticket)
+    __attribute__((warn_unused_result));
+int store_durable_wait(uint64_t ticket) __attribute__((warn_unused_result));
+
+/*
  * Wait until every commit made so far by pool connections is durable.
  * For publishing state derived from commits outside a request, e.g. a
  * signed audit checkpoint written to a file or the log. Returns a

@@ -4,12 +4,14 @@
  * transaction and the audit entry of every routed request:
  *
  *   handler ok, in a write tx   -> append entry in that tx, commit
- *   handler failed, in a tx     -> roll back, append entry in a new tx
- *   handler did not write       -> append entry in its own tx
+ *   handler failed, in a tx     -> roll back, then as below
+ *   handler did not write       -> entry joins an audit batch (one tx on
+ *                                  the writer connection, audit_batch.c)
  *   append or commit fails      -> drop the response, answer 503
  *
- * so no response leaves before its audit entry is durable, and a handler
- * cannot skip the entry.
+ * and both commit paths return only once the entry is durable (group
+ * commit, schema/store.c), so no response leaves before its audit entry is
+ * durable, and a handler cannot skip the entry.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 
 #include "crypto/secmem.h"
 #include "server/audit.h"
+#include "server/audit_batch.h"
 #include "server/jsonin.h"
 #include "server/limits.h"
 #include "server/router.h"
@@ -222,12 +225,8 @@ audit_and_commit(struct req *r)
 	struct audit_event ev;
 	int ok = r->status < 400;
 
-	if (r->db == NULL)
-		r->db = store_pool_acquire();
-	if (store_in_write(r->db) && !ok)
+	if (r->db != NULL && store_in_write(r->db) && !ok)
 		(void)store_write_end(r->db, 0);
-	if (!store_in_write(r->db) && store_write_begin(r->db) != STORE_OK)
-		goto fail;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.actor_id = r->actor_id;
@@ -240,6 +239,19 @@ audit_and_commit(struct req *r)
 	ev.request_id = r->request_id;
 	ev.reason = r->audit_reason;
 	ev.reason_len = r->audit_reason_len;
+
+	if ((r->db == NULL || !store_in_write(r->db)) &&
+	    store_pool_writer() != NULL) {
+		/* nothing written: the entry joins a batch on the writer
+		 * connection and is durable when this returns 0 */
+		if (audit_batch_commit(&ev) != 0)
+			req_unavailable(r);
+		return;
+	}
+	if (r->db == NULL)
+		r->db = store_pool_acquire();
+	if (!store_in_write(r->db) && store_write_begin(r->db) != STORE_OK)
+		goto fail;
 	if (audit_append(r->db, &ev) != 0)
 		goto fail;
 	if (audit_commit(r->db) != STORE_OK)
