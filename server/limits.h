@@ -48,6 +48,14 @@
  * plus one line (AUDIT_EXPORT_LINE_MAX). */
 #define HTTP_STREAM_BLOCK_BYTES		(64u * 1024u)
 
+/* Threads that run audited requests off the workers (http.c): enough for
+ * every login the Argon2 gate admits or queues (MAX_CONCURRENT_ARGON2 +
+ * MAX_ARGON2_QUEUE = 18, all possibly waiting) plus 6 for everything else,
+ * whose main wait is the shared fdatasync of a group commit. Each also
+ * holds a pool connection (~0.4 MiB RSS with its thread), which is what
+ * bounds this number (1000 idle connections: RSS <= 64 MiB, bench/). */
+#define HTTP_DISPATCH_THREADS		24u
+
 /* Longest URL path we route, and the longest query string. */
 #define MAX_PATH_BYTES			256u
 #define MAX_QUERY_BYTES			512u

@@ -272,6 +272,24 @@ fail_committed:
 }
 
 int
+router_inline(const char *method, const char *url)
+{
+	const struct route *row;
+	struct req scratch;
+	int m;
+
+	if (strncmp(url, "/api/v1/", 8) != 0 || !path_ok(url + 7))
+		return 1;	/* 404 at once */
+	m = router_method(method);
+	for (row = router_next(NULL); row != NULL; row = router_next(row)) {
+		if (row->method != m || match(row->pattern, url + 7, &scratch) == 0)
+			continue;
+		return row->action == AUDIT_NONE;
+	}
+	return 1;		/* 404 or 405 at once */
+}
+
+int
 router_lookup(struct req *r, const char *method, const char *url)
 {
 	const struct route *row, *path_hit = NULL;
