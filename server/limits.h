@@ -48,11 +48,12 @@
  * plus one line (AUDIT_EXPORT_LINE_MAX). */
 #define HTTP_STREAM_BLOCK_BYTES		(64u * 1024u)
 
-/* Threads that run audited requests off the workers (http.c): enough for
- * every login the Argon2 gate admits or queues (MAX_CONCURRENT_ARGON2 +
- * MAX_ARGON2_QUEUE = 18, all possibly waiting) plus 6 for everything else,
- * whose main wait is the shared fdatasync of a group commit. Each also
- * holds a pool connection (~0.4 MiB RSS with its thread), which is what
+/* Threads that run audited requests off the workers (http.c). Logins hold
+ * at most MAX_CONCURRENT_ARGON2 + MAX_ARGON2_QUEUE = 6 of them (running or
+ * waiting for Argon2); the other 18 serve everything else, whose main wait
+ * is the shared fdatasync of a group commit, so the more requests wait at
+ * once, the larger the batch one fdatasync makes durable. Each thread also
+ * holds a pool connection (~0.4 MiB RSS with its stack), which is what
  * bounds this number (1000 idle connections: RSS <= 64 MiB, bench/). */
 #define HTTP_DISPATCH_THREADS		24u
 
@@ -111,9 +112,9 @@
 #define MAX_CONCURRENT_ARGON2		2u
 
 /* Logins waiting for an Argon2 slot before we answer 503. Waiting logins
- * hold a worker thread, so running + waiting must leave at least two of
- * the HTTP_WORKER_THREADS free for everything else during a login storm:
- * 8 - 2 - 2 = 4. */
+ * hold a dispatch thread (http.c), so running + waiting must leave most of
+ * the HTTP_DISPATCH_THREADS free for everything else during a login storm:
+ * 24 - 2 - 4 = 18. */
 #define MAX_ARGON2_QUEUE		4u
 
 /* Login throttle: after THROTTLE_FREE_FAILURES failures an account or IP

@@ -413,9 +413,14 @@ router_dispatch(struct req *r, const char *method, const char *url)
 		req_internal(r);	/* invariant: handlers always answer */
 audit:
 	if (row->action == AUDIT_NONE) {
-		/* unaudited rows never write */
-		if (r->db != NULL)
+		/* unaudited rows never write; what they read may be a commit
+		 * not yet flushed (group commit), which must not leave the
+		 * process before it is durable */
+		if (r->db != NULL) {
 			(void)store_write_end(r->db, 0);
+			if (store_durable_barrier() != STORE_OK)
+				req_unavailable(r);
+		}
 		return;
 	}
 	audit_and_commit(r);

@@ -6,6 +6,8 @@ audit_batch.c). Functional guards only (speed is measured in bench/):
     at once all get complete answers; logins get 201 or 503 (gate full);
   - many concurrent audited reads on keep-alive connections all get
     complete 200 answers (suspend/resume hands every one back);
+  - entries committed in audit batches count as durable at once: the
+    proof routes, capped at the durable size, cover them;
   - SIGTERM with requests in flight on keep-alive connections exits 0:
     libmicrohttpd 0.9.75 aborts in MHD_stop_daemon ("called while we have
     suspended connections") if a request that arrived after quiesce was
@@ -85,6 +87,40 @@ def test_concurrent_audited_answers_complete():
     assert len(reads) == 800 and all(st == 200 and ok for st, ok in reads)
 
 
+def test_batched_entries_are_provable():
+    # Reads write nothing, so their entries are committed in audit batches.
+    # Once answered they are durable, and the proof routes (capped at the
+    # durable size) must cover them at once, with no write commit in
+    # between to move the durable size along: a durable size left behind
+    # by batch commits answers 422 here.
+    s = srv()
+    admin = s.admin()
+    uid, pw = s.create_user(admin, "aud-dispatch", "auditor")
+    au = s.login("aud-dispatch", pw)            # batched, like all below
+    r = s.get("/audit?actor_id=" + uid, token=au)
+    assert r.status == 200, r
+    reads = []
+    rs = [threading.Thread(target=keepalive_reads, args=(s, admin, 25, reads))
+          for _ in range(8)]
+    for t in rs:
+        t.start()
+    for t in rs:
+        t.join()
+    assert len(reads) == 200 and all(st == 200 and ok for st, ok in reads)
+    r = s.get("/audit?actor_id=%s&action=audit.read" % uid, token=au)
+    assert r.status == 200, r
+    first = r.json()["entries"][0]["seq"]
+    # the first list, then at least the 200 reads, all acknowledged
+    size = first + 1 + 200
+    r = s.get("/audit/proof/inclusion?seq=%d&size=%d" % (first, size),
+              token=au)
+    assert r.status == 200, r
+    assert r.json()["tree_size"] == size, r.json()
+    # and never past what is durable
+    r = s.get("/audit/proof/inclusion?seq=0&size=100000000", token=au)
+    assert r.status == 422, r
+
+
 def sigterm_under_load():
     s = Server(extra_args=["--quiet"])
     try:
@@ -133,5 +169,6 @@ def test_shutdown():
 if __name__ == "__main__":
     run([test_reads_not_stalled_by_logins,
          test_concurrent_audited_answers_complete,
+         test_batched_entries_are_provable,
          test_sigterm_with_requests_in_flight,
          test_shutdown])
