@@ -301,6 +301,9 @@ fail:
 	return rc;
 }
 
+/* The process write lock: see store_write_begin. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* --- group commit ----------------------------------------------------------
  *
  * With synchronous=FULL every COMMIT runs its own fdatasync of the WAL while
@@ -320,9 +323,13 @@ fail:
  * frames SQLite wrote through its own.
  *
  * Failure: a failed fdatasync leaves the page cache in an unknown state
- * (Linux may drop the dirty pages and report success next time), so the
- * store fails closed until restart: every later write_begin/write_end
- * answers STORE_EIO and every waiter not yet covered gets STORE_EIO.
+ * (Linux may drop the dirty pages and report success next time), and
+ * closing the last connection would then checkpoint WAL pages that may
+ * not be what was written into the database file. So the process stops
+ * at once (abort, no core: RLIMIT_CORE is 0), as PostgreSQL does: no
+ * waiter gets an answer, and the next start recovers from what is on
+ * disk. Every acknowledged commit was covered by an earlier, successful
+ * sync.
  */
 static struct {
 	pthread_mutex_t	 mu;
@@ -331,21 +338,8 @@ static struct {
 	uint64_t	 issued;	/* tickets: commits whose frames are written */
 	uint64_t	 synced;	/* highest ticket a finished sync covered */
 	int		 syncing;	/* a leader is inside fdatasync */
-	int		 failed;	/* a sync failed: fail closed */
 	uint64_t	 syncs;		/* fdatasync calls (statistics) */
-} gc = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 0, 0, 0, 0,
-    0 };
-
-static int
-group_failed(void)
-{
-	int f;
-
-	pthread_mutex_lock(&gc.mu);
-	f = gc.failed;
-	pthread_mutex_unlock(&gc.mu);
-	return f;
-}
+} gc = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, -1, 0, 0, 0, 0 };
 
 /* Take the next ticket. Called with the write lock held, after COMMIT. */
 static uint64_t
@@ -369,7 +363,7 @@ group_wait(uint64_t ticket)
 	int rc, fd;
 
 	pthread_mutex_lock(&gc.mu);
-	while (gc.synced < ticket && !gc.failed) {
+	while (gc.synced < ticket) {
 		if (gc.syncing) {
 			pthread_cond_wait(&gc.cv, &gc.mu);
 			continue;
@@ -382,18 +376,22 @@ group_wait(uint64_t ticket)
 		pthread_mutex_unlock(&gc.mu);
 		/* a WAL unlinked under us would make the sync meaningless */
 		rc = fstat(fd, &st) == 0 && st.st_nlink > 0 ? fdatasync(fd) : -1;
+		if (rc != 0) {
+			/* ids only: nothing of the data */
+			fprintf(stderr, "corridor: fdatasync of the write-ahead "
+			    "log failed (errno %d); stopping to protect the "
+			    "database\n", errno);
+			abort();
+		}
 		pthread_mutex_lock(&gc.mu);
 		gc.syncing = 0;
 		gc.syncs++;
-		if (rc != 0)
-			gc.failed = 1;
-		else if (target > gc.synced)
+		if (target > gc.synced)
 			gc.synced = target;
 		pthread_cond_broadcast(&gc.cv);
 	}
-	rc = gc.synced >= ticket ? STORE_OK : STORE_EIO;
 	pthread_mutex_unlock(&gc.mu);
-	return rc;
+	return STORE_OK;
 }
 
 int
@@ -401,10 +399,15 @@ store_durable_barrier(void)
 {
 	uint64_t t;
 
+	/* Under the write lock: a commit another connection can already read
+	 * has its ticket by the time the lock is free again (COMMIT and the
+	 * ticket are one critical section), so t covers it. */
+	pthread_mutex_lock(&write_lock);
 	pthread_mutex_lock(&gc.mu);
 	t = gc.issued;
 	pthread_mutex_unlock(&gc.mu);
-	return t == 0 ? (group_failed() ? STORE_EIO : STORE_OK) : group_wait(t);
+	pthread_mutex_unlock(&write_lock);
+	return t == 0 ? STORE_OK : group_wait(t);
 }
 
 void
@@ -450,7 +453,7 @@ group_open(const char *path)
 	pthread_mutex_lock(&gc.mu);
 	gc.wal_fd = fd;
 	gc.issued = gc.synced = gc.syncs = 0;
-	gc.syncing = gc.failed = 0;
+	gc.syncing = 0;
 	pthread_mutex_unlock(&gc.mu);
 	return STORE_OK;
 }
@@ -467,7 +470,6 @@ group_close(void)
 
 /* --- write lock and transactions ----------------------------------------- */
 
-static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* See store_set_write_hook; set before threads start. */
 static void (*write_hook)(int committed);
@@ -484,8 +486,6 @@ store_write_begin(struct store *s)
 	int rc;
 
 	store_read_end(s);	/* a snapshot cannot turn into a writer */
-	if (s->group && group_failed())
-		return STORE_EIO;	/* fail closed after a failed sync */
 	pthread_mutex_lock(&write_lock);
 	if ((rc = exec1(s->db, "BEGIN IMMEDIATE")) != STORE_OK) {
 		pthread_mutex_unlock(&write_lock);

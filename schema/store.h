@@ -99,8 +99,8 @@ struct store *store_pool_writer(void);
  * shared with the commits around it. Until then other connections can
  * already read the commit; anything derived from it that leaves the process
  * other than through a request that itself commits (which waits for a later
- * ticket) must first call store_durable_barrier. After a failed fdatasync
- * every pool write answers STORE_EIO until restart (fail closed).
+ * ticket) must first call store_durable_barrier. A failed fdatasync
+ * stops the process (abort): see "group commit" in store.c.
  */
 int store_write_begin(struct store *s) __attribute__((warn_unused_result));
 int store_write_end(struct store *s, int commit);
@@ -148,10 +148,10 @@ int store_write_end_deferred(struct store *s, int commit, uint64_t *ticket)
 int store_durable_wait(uint64_t ticket) __attribute__((warn_unused_result));
 
 /*
- * Wait until every commit made so far by pool connections is durable.
- * For publishing state derived from commits outside a request, e.g. a
- * signed audit checkpoint written to a file or the log. Returns a
- * store_err (STORE_EIO after a failed sync).
+ * Wait until every commit made so far by pool connections, including one
+ * whose COMMIT has returned but whose ticket is not yet taken, is durable.
+ * For answers that read the database but commit nothing themselves (an
+ * unaudited route). Returns a store_err.
  */
 int store_durable_barrier(void) __attribute__((warn_unused_result));
 

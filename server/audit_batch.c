@@ -19,8 +19,10 @@
  * writer connection is the only one committing batches, so its cache stays
  * warm, and a batch of n entries encrypts its leaf pages once, not n times.
  *
- * Fail closed: if the batch cannot be written or made durable, every
- * request in it gets -1 and must answer 503 with no data.
+ * Fail closed: if the batch's transaction fails, each entry is tried in a
+ * transaction of its own; a request whose entry still cannot be written
+ * gets -1 and must answer 503 with no data. (A failed flush stops the
+ * process: schema/store.c.)
  */
 #include <pthread.h>
 #include <stddef.h>
@@ -36,7 +38,8 @@
 struct pending {
 	const struct audit_event	*ev;
 	struct pending			*next;
-	struct audit_mark		 mark;
+	struct audit_mark		 mark;	/* set by the combiner */
+	int				 rc;	/* set by the combiner */
 	int				 state;	/* 0 queued, 1 committed, -1 failed */
 };
 
@@ -48,10 +51,12 @@ static struct {
 	int		 combining;
 } q = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0 };
 
-/* Append batch's entries on the writer connection in one transaction.
- * Returns 0 with *m set, or -1 (nothing committed). */
+/* Append the entries from first up to (not including) stop on the writer
+ * connection in one transaction. 0 with *m set, or -1 (nothing
+ * committed). */
 static int
-combine(struct store *w, const struct pending *batch, struct audit_mark *m)
+commit_run(struct store *w, const struct pending *first,
+    const struct pending *stop, struct audit_mark *m)
 {
 	const struct pending *p;
 	int ok;
@@ -60,21 +65,41 @@ combine(struct store *w, const struct pending *batch, struct audit_mark *m)
 	if (store_write_begin(w) != STORE_OK)
 		return -1;
 	ok = 1;
-	for (p = batch; ok && p != NULL; p = p->next)
+	for (p = first; ok && p != stop; p = p->next)
 		ok = audit_append(w, p->ev) == 0;
 	if (audit_commit_deferred(w, ok, m) != STORE_OK)
 		ok = 0;
 	return ok ? 0 : -1;
 }
 
+/* Commit batch, filling each entry's rc and mark. If the one transaction
+ * fails, each entry is tried alone, so one entry that cannot be appended
+ * does not cost the others their answer. */
+static void
+combine(struct store *w, struct pending *batch)
+{
+	struct audit_mark m;
+	struct pending *p;
+	int rc;
+
+	rc = commit_run(w, batch, NULL, &m);
+	if (rc == 0 || batch->next == NULL) {
+		for (p = batch; p != NULL; p = p->next) {
+			p->rc = rc;
+			p->mark = m;
+		}
+		return;
+	}
+	for (p = batch; p != NULL; p = p->next)
+		p->rc = commit_run(w, p, p->next, &p->mark);
+}
+
 int
 audit_batch_commit(const struct audit_event *ev)
 {
-	struct pending me = { ev, NULL, { 0, 0, 0 }, 0 }, *batch, *p, *next;
+	struct pending me = { ev, NULL, { 0, 0, 0 }, 0, 0 }, *batch, *p, *next;
 	struct store *w = store_pool_writer();
-	struct audit_mark mark;
 	unsigned n;
-	int rc;
 
 	if (w == NULL)
 		return -1;
@@ -102,14 +127,13 @@ audit_batch_commit(const struct audit_event *ev)
 		if (q.head == NULL)
 			q.tail = NULL;
 		pthread_mutex_unlock(&q.mu);
-		rc = combine(w, batch, &mark);
+		combine(w, batch);
 		pthread_mutex_lock(&q.mu);
 		for (p = batch; p != NULL; p = next) {
 			/* read next first: once state is set, p's owner may
 			 * return and its stack frame is gone */
 			next = p->next;
-			p->mark = mark;
-			p->state = rc == 0 ? 1 : -1;
+			p->state = p->rc == 0 ? 1 : -1;
 		}
 		q.combining = 0;
 		pthread_cond_broadcast(&q.cv);

@@ -243,7 +243,11 @@ audit_and_commit(struct req *r)
 	if ((r->db == NULL || !store_in_write(r->db)) &&
 	    store_pool_writer() != NULL) {
 		/* nothing written: the entry joins a batch on the writer
-		 * connection and is durable when this returns 0 */
+		 * connection and is durable when this returns 0. The read
+		 * snapshot ends first: held while waiting, it would stall a
+		 * truncating WAL checkpoint, and with it every writer. */
+		if (r->db != NULL)
+			store_read_end(r->db);
 		if (audit_batch_commit(&ev) != 0)
 			req_unavailable(r);
 		return;
@@ -284,7 +288,9 @@ router_inline(const char *method, const char *url)
 	for (row = router_next(NULL); row != NULL; row = router_next(row)) {
 		if (row->method != m || match(row->pattern, url + 7, &scratch) == 0)
 			continue;
-		return row->action == AUDIT_NONE;
+		/* everything else (audited routes wait for a durable commit,
+		 * GET /me for the flush barrier) goes to a dispatch thread */
+		return (row->flags & ROUTE_INLINE) != 0;
 	}
 	return 1;		/* 404 or 405 at once */
 }
@@ -418,7 +424,8 @@ audit:
 		 * process before it is durable */
 		if (r->db != NULL) {
 			(void)store_write_end(r->db, 0);
-			if (store_durable_barrier() != STORE_OK)
+			if (!(row->flags & ROUTE_INLINE) &&
+			    store_durable_barrier() != STORE_OK)
 				req_unavailable(r);
 		}
 		return;
