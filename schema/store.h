@@ -4,8 +4,9 @@
  * 32-byte K_db, sets the pragmas on every open, confirms the key by reading
  * sqlite_master, applies migrations, and hands out one connection per
  * concurrent request from a fixed pool. Writers serialize on one mutex held
- * from store_write_begin to store_write_end, so the audit log's in-memory
- * tree sees commits in order.
+ * from store_write_begin until their COMMIT has written the WAL, so the audit
+ * log's in-memory tree sees commits in order; pool connections then wait for
+ * durability outside the mutex, sharing one fdatasync (group commit).
  */
 #ifndef CORRIDOR_STORE_H
 #define CORRIDOR_STORE_H
@@ -37,6 +38,8 @@ struct store;
  * Checks cipher_version, keys with x'<64 hex>', sets cipher_page_size=4096,
  * WAL, synchronous=FULL, foreign_keys, secure_delete, then reads
  * sqlite_master. *out is freed with store_close. Returns a store_err.
+ * (store_pool_open switches its own connections to synchronous=NORMAL plus
+ * group commit; see store_write_end.)
  */
 int store_open(struct store **out, const char *path,
     const uint8_t key[STORE_KEY_BYTES], int create)
@@ -64,7 +67,8 @@ const char *store_strerror(int err);
 /*
  * The pool: n connections opened at start-up (before any thread starts).
  * acquire blocks until one is free. The key is wiped by the caller after
- * store_pool_open returns.
+ * store_pool_open returns. The pool also opens "<path>-wal" read-only for
+ * group commit and syncs it and its directory once.
  */
 int store_pool_open(const char *path, const uint8_t key[STORE_KEY_BYTES],
     unsigned n) __attribute__((warn_unused_result));
@@ -73,10 +77,30 @@ struct store *store_pool_acquire(void);
 void store_pool_release(struct store *s);
 
 /*
+ * The writer: one more connection, never handed out by acquire, used only
+ * between store_write_begin and store_write_end (so the write lock makes it
+ * exclusive). Because only it commits audit batches, its page cache stays
+ * warm: a pool connection's cache is dropped whenever another connection
+ * committed, and every page read again costs an SQLCipher decrypt and HMAC.
+ * NULL when no pool is open.
+ */
+struct store *store_pool_writer(void);
+
+/*
  * Write transactions. store_write_begin takes the process write lock and
  * runs BEGIN IMMEDIATE; store_write_end commits (commit != 0) or rolls back,
  * then drops the lock. end returns a store_err (a failed commit is rolled
- * back). Only the request dispatcher commits; see server/dispatch.c.
+ * back). Only the request dispatcher commits; see server/router.c.
+ *
+ * When store_write_end(s, 1) returns STORE_OK the commit is durable, for
+ * every connection. Pool connections (synchronous=NORMAL) reach that by
+ * group commit: the lock is dropped once COMMIT has written the WAL, and the
+ * caller then waits for an fdatasync of the WAL that covers its commit,
+ * shared with the commits around it. Until then other connections can
+ * already read the commit; anything derived from it that leaves the process
+ * other than through a request that itself commits (which waits for a later
+ * ticket) must first call store_durable_barrier. A failed fdatasync
+ * stops the process (abort): see "group commit" in store.c.
  */
 int store_write_begin(struct store *s) __attribute__((warn_unused_result));
 int store_write_end(struct store *s, int commit);
@@ -110,6 +134,30 @@ void store_read_end(struct store *s);
  * on failure.
  */
 int store_checkpoint_truncate(struct store *s);
+
+/*
+ * store_write_end in two halves, for callers that commit for others (the
+ * audit batch): end_deferred commits or rolls back and drops the write lock
+ * but does not wait; *ticket is then nonzero when the commit still has to
+ * become durable, and store_durable_wait(ticket) waits for that (ticket 0
+ * returns STORE_OK at once). Nothing derived from the commit may leave the
+ * process before store_durable_wait returned STORE_OK.
+ */
+int store_write_end_deferred(struct store *s, int commit, uint64_t *ticket)
+    __attribute__((warn_unused_result));
+int store_durable_wait(uint64_t ticket) __attribute__((warn_unused_result));
+
+/*
+ * Wait until every commit made so far by pool connections, including one
+ * whose COMMIT has returned but whose ticket is not yet taken, is durable.
+ * For answers that read the database but commit nothing themselves (an
+ * unaudited route). Returns a store_err.
+ */
+int store_durable_barrier(void) __attribute__((warn_unused_result));
+
+/* Group commit statistics since store_pool_open: commits by pool
+ * connections, and the fdatasync calls that made them durable. */
+void store_group_stats(uint64_t *commits, uint64_t *syncs);
 
 /* Prepared statement cache keyed by the SQL text's address: the same
  * static string always maps to the same statement on this connection.

@@ -171,21 +171,48 @@ on_write_end(int committed)
 }
 
 int
-audit_commit(struct store *s)
+audit_commit_deferred(struct store *s, int commit, struct audit_mark *m)
 {
 	int rc;
 
 	tl_commit = 0;
-	rc = store_write_end(s, 1);
-	if (rc == STORE_OK && tl_commit != 0) {
+	tl_size = 0;
+	rc = store_write_end_deferred(s, commit, &m->ticket);
+	/* set by on_write_end on this thread if the COMMIT succeeded */
+	m->commit = tl_commit;
+	m->size = tl_size;
+	return rc;
+}
+
+int
+audit_durable_wait(const struct audit_mark *m)
+{
+	int rc;
+
+	if ((rc = store_durable_wait(m->ticket)) != STORE_OK)
+		return rc;
+	if (m->commit != 0) {
 		pthread_mutex_lock(&A.mu);
-		if (tl_commit > A.durable_commit) {
-			A.durable_commit = tl_commit;
-			A.durable_size = tl_size;
+		/* tickets follow commit order, so a later durable commit
+		 * covers every earlier one */
+		if (m->commit > A.durable_commit) {
+			A.durable_commit = m->commit;
+			A.durable_size = m->size;
 		}
 		pthread_mutex_unlock(&A.mu);
 	}
-	return rc;
+	return STORE_OK;
+}
+
+int
+audit_commit(struct store *s)
+{
+	struct audit_mark m;
+	int rc;
+
+	if ((rc = audit_commit_deferred(s, 1, &m)) != STORE_OK)
+		return rc;
+	return audit_durable_wait(&m);
 }
 
 /* --- append ------------------------------------------------------------------ */

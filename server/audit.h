@@ -111,6 +111,25 @@ int audit_append_seq(struct store *s, const struct audit_event *ev,
 int audit_commit(struct store *s);
 
 /*
+ * audit_commit in two halves, for a caller that commits for others (the
+ * audit batch, audit_batch.c): audit_commit_deferred commits (or, with
+ * commit == 0, rolls back) and drops the write lock without waiting, and
+ * fills *m; audit_durable_wait(m) waits until that commit is durable and
+ * only then lets the audit routes serve what it committed. Nothing derived
+ * from the commit may leave the process before audit_durable_wait has
+ * returned STORE_OK. Both return a store_err.
+ */
+struct audit_mark {
+	uint64_t	ticket;		/* store group-commit ticket, 0: none */
+	uint64_t	commit;		/* the audit log's commit count, 0: none */
+	uint64_t	size;		/* tree size after that commit */
+};
+int audit_commit_deferred(struct store *s, int commit, struct audit_mark *m)
+    __attribute__((warn_unused_result));
+int audit_durable_wait(const struct audit_mark *m)
+    __attribute__((warn_unused_result));
+
+/*
  * Sign a checkpoint of the whole committed log and store it, in a write
  * transaction of its own on s, then update the checkpoint file. With
  * force == 0 nothing is signed when the latest checkpoint already covers

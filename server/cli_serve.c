@@ -297,10 +297,13 @@ cli_serve(int argc, char **argv)
 	}
 	store_close(s);
 	s = NULL;
-	/* one connection per worker, two spare, one per streaming export
-	 * and one for the checkpointer */
-	if ((kr = store_pool_open(db_path, ks->db_key,
-	    HTTP_WORKER_THREADS + 3 + MAX_AUDIT_EXPORTS)) != STORE_OK) {
+	/* a connection for every thread that can hold one at once: the
+	 * workers (inline routes), the dispatch threads (every other
+	 * route), one per streaming export, the checkpointer, the retention
+	 * sweep and one spare; the audit batch's writer connection comes on
+	 * top */
+	if ((kr = store_pool_open(db_path, ks->db_key, HTTP_WORKER_THREADS +
+	    HTTP_DISPATCH_THREADS + 3 + MAX_AUDIT_EXPORTS)) != STORE_OK) {
 		cli_error("%s", store_strerror(kr));
 		goto done_audit;
 	}

@@ -17,9 +17,20 @@
  * already in flight finish (up to SHUTDOWN_GRACE_S), answers them with
  * "Connection: close", and only then stops the daemon. MHD_stop_daemon on
  * its own would close connections whose response is still unsent.
+ *
+ * Requests that may block -- every audited route waits for a durable
+ * commit, and logins run Argon2 -- do not run on the libmicrohttpd
+ * workers: in thread-pool mode each worker owns its connections, so a
+ * worker blocked in Argon2 stalls every other client it serves. Such a
+ * request's connection is suspended and the request queued for a dispatch
+ * thread (HTTP_DISPATCH_THREADS); when the router is done, the dispatch
+ * thread resumes the connection and the worker queues the answer on its
+ * next callback. Unaudited routes (health, /me) and unrouted paths run
+ * inline.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,12 +48,23 @@
 #include "server/problem.h"
 #include "server/router.h"
 
+enum cs_phase {
+	CS_READING = 0,		/* headers and body arriving */
+	CS_DISPATCHED,		/* suspended, queued or running on a thread */
+	CS_DONE,		/* r holds the answer; queue it */
+};
+
 struct conn_state {
 	struct timespec	 start;
 	uint8_t		*body;
 	size_t		 body_len;
 	size_t		 body_cap;
 	int		 reject;	/* answered early: read no more */
+	enum cs_phase	 phase;
+	struct req	 r;		/* the request, once complete */
+	const char	*method;	/* libmicrohttpd's, valid until completed */
+	const char	*url;
+	struct conn_state *next;	/* dispatch queue */
 };
 
 static struct MHD_Daemon *daemon_;
@@ -51,6 +73,17 @@ static int quiet_;
  * connection gone), and whether shutdown has begun. */
 static atomic_uint in_flight_;
 static atomic_int draining_;
+
+/* The dispatch queue and its threads. */
+static struct {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct conn_state *head, *tail;
+	int		 stop;
+	unsigned	 n;
+	pthread_t	 threads[HTTP_DISPATCH_THREADS];
+} dq = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0,
+    0, { 0 } };
 
 static double
 elapsed_s(const struct timespec *start)
@@ -283,7 +316,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct conn_state *cs = *con_cls;
 	struct hdr_count hc = { 0, 0 };
 	const char *cl;
-	struct req r;
+	struct req *r;
 	enum MHD_Result ret;
 
 	(void)cls;
@@ -355,21 +388,113 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 
+	if (cs->phase == CS_DONE) {
+		/* resumed: the dispatch thread has answered */
+		ret = queue_req(&cs->r);
+		log_line(&cs->r, method, elapsed_s(&cs->start));
+		router_finish(&cs->r);
+		cs->phase = CS_READING;
+		return ret;
+	}
+	if (cs->phase == CS_DISPATCHED)
+		return MHD_YES;		/* invariant: not called while suspended */
+
 	/* the whole request is here */
 	if (elapsed_s(&cs->start) > REQUEST_DEADLINE_S)
 		return queue_problem(c, 408, "request-timeout",
 		    "The request took too long to arrive.", 0);
-	memset(&r, 0, sizeof(r));
-	r.conn = c;
-	r.body = cs->body;
-	r.body_len = cs->body_len;
-	token_new_id(r.request_id);
-	client_ip(c, r.client_ip, sizeof(r.client_ip));
-	router_dispatch(&r, method, url);
-	ret = queue_req(&r);
-	log_line(&r, method, elapsed_s(&cs->start));
-	router_finish(&r);
-	return ret;
+	r = &cs->r;
+	memset(r, 0, sizeof(*r));
+	r->conn = c;
+	r->body = cs->body;
+	r->body_len = cs->body_len;
+	token_new_id(r->request_id);
+	client_ip(c, r->client_ip, sizeof(r->client_ip));
+	if (router_inline(method, url)) {
+		router_dispatch(r, method, url);
+		ret = queue_req(r);
+		log_line(r, method, elapsed_s(&cs->start));
+		router_finish(r);
+		return ret;
+	}
+	cs->method = method;
+	cs->url = url;
+	cs->next = NULL;
+	pthread_mutex_lock(&dq.mu);
+	if (dq.stop) {
+		/* shutting down: a keep-alive client may still send requests
+		 * after quiesce, and no thread would resume a suspended one
+		 * (libmicrohttpd aborts on a suspended connection at stop) */
+		pthread_mutex_unlock(&dq.mu);
+		router_dispatch(r, method, url);
+		ret = queue_req(r);
+		log_line(r, method, elapsed_s(&cs->start));
+		router_finish(r);
+		return ret;
+	}
+	/* suspend before a thread can see it and resume it */
+	cs->phase = CS_DISPATCHED;
+	MHD_suspend_connection(c);
+	if (dq.tail != NULL)
+		dq.tail->next = cs;
+	else
+		dq.head = cs;
+	dq.tail = cs;
+	pthread_cond_signal(&dq.cv);
+	pthread_mutex_unlock(&dq.mu);
+	return MHD_YES;
+}
+
+/* A dispatch thread: run queued requests through the router, then hand
+ * each connection back to its libmicrohttpd worker. Drains the queue
+ * before it honours stop. */
+static void *
+dispatch_main(void *arg)
+{
+	struct conn_state *cs;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&dq.mu);
+		while (dq.head == NULL && !dq.stop)
+			pthread_cond_wait(&dq.cv, &dq.mu);
+		if ((cs = dq.head) == NULL) {
+			pthread_mutex_unlock(&dq.mu);
+			return NULL;
+		}
+		if ((dq.head = cs->next) == NULL)
+			dq.tail = NULL;
+		pthread_mutex_unlock(&dq.mu);
+		router_dispatch(&cs->r, cs->method, cs->url);
+		/* resume takes libmicrohttpd's lock: the worker that calls us
+		 * back sees CS_DONE and the answer */
+		cs->phase = CS_DONE;
+		MHD_resume_connection(cs->r.conn);
+	}
+}
+
+static int
+dispatch_start(void)
+{
+	dq.stop = 0;
+	for (dq.n = 0; dq.n < HTTP_DISPATCH_THREADS; dq.n++)
+		if (pthread_create(&dq.threads[dq.n], NULL, dispatch_main,
+		    NULL) != 0)
+			return -1;
+	return 0;
+}
+
+/* Finish what is queued, then join the threads. */
+static void
+dispatch_stop(void)
+{
+	pthread_mutex_lock(&dq.mu);
+	dq.stop = 1;
+	pthread_cond_broadcast(&dq.cv);
+	pthread_mutex_unlock(&dq.mu);
+	for (unsigned i = 0; i < dq.n; i++)
+		pthread_join(dq.threads[i], NULL);
+	dq.n = 0;
 }
 
 static void
@@ -383,6 +508,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (cs == NULL)
 		return;
+	if (cs->phase == CS_DONE)
+		router_finish(&cs->r);	/* answered, never sent */
 	secmem_wipe(cs->body, cs->body_cap);	/* may hold passwords */
 	free(cs->body);
 	free(cs);
@@ -403,11 +530,16 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 	if (inet_pton(AF_INET, cfg->host, &sa.sin_addr) != 1)
 		return -1;
 	quiet_ = cfg->quiet;
+	/* before the daemon: its workers hand requests to these threads */
+	if (dispatch_start() != 0) {
+		dispatch_stop();
+		return -1;
+	}
 	atomic_store(&in_flight_, 0);
 	atomic_store(&draining_, 0);
 	/* MHD_USE_ITC: MHD_quiesce_daemon refuses to work without it */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	/* One option list; the TLS rows are cut off (MHD_OPTION_END) when
 	 * serving plain HTTP. Two-argument options put the first in value
 	 * (cast to intptr_t), single pointers go in ptr_value. */
@@ -438,8 +570,10 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 	}
 	daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request,
 	    NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-	if (daemon_ == NULL)
+	if (daemon_ == NULL) {
+		dispatch_stop();
 		return -1;
+	}
 	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
 	*bound_port = info ? info->port : cfg->port;
 	return 0;
@@ -463,6 +597,9 @@ http_stop(void)
 	while (atomic_load(&in_flight_) > 0 &&
 	    elapsed_s(&start) < (double)SHUTDOWN_GRACE_S)
 		nanosleep(&tick, NULL);
+	/* every dispatched request resumes its connection before this
+	 * returns; libmicrohttpd aborts at stop on a suspended connection */
+	dispatch_stop();
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
 }

@@ -48,6 +48,15 @@
  * plus one line (AUDIT_EXPORT_LINE_MAX). */
 #define HTTP_STREAM_BLOCK_BYTES		(64u * 1024u)
 
+/* Threads that run audited requests off the workers (http.c). Logins hold
+ * at most MAX_CONCURRENT_ARGON2 + MAX_ARGON2_QUEUE = 6 of them (running or
+ * waiting for Argon2); the other 18 serve everything else, whose main wait
+ * is the shared fdatasync of a group commit, so the more requests wait at
+ * once, the larger the batch one fdatasync makes durable. Each thread also
+ * holds a pool connection (~0.4 MiB RSS with its stack), which is what
+ * bounds this number (1000 idle connections: RSS <= 64 MiB, bench/). */
+#define HTTP_DISPATCH_THREADS		24u
+
 /* Longest URL path we route, and the longest query string. */
 #define MAX_PATH_BYTES			256u
 #define MAX_QUERY_BYTES			512u
@@ -103,9 +112,9 @@
 #define MAX_CONCURRENT_ARGON2		2u
 
 /* Logins waiting for an Argon2 slot before we answer 503. Waiting logins
- * hold a worker thread, so running + waiting must leave at least two of
- * the HTTP_WORKER_THREADS free for everything else during a login storm:
- * 8 - 2 - 2 = 4. */
+ * hold a dispatch thread (http.c), so running + waiting must leave most of
+ * the HTTP_DISPATCH_THREADS free for everything else during a login storm:
+ * 24 - 2 - 4 = 18. */
 #define MAX_ARGON2_QUEUE		4u
 
 /* Login throttle: after THROTTLE_FREE_FAILURES failures an account or IP

@@ -23,6 +23,9 @@
 #define ROUTE_PENDING	(1u << 1)	/* open to pending coordinators and
 					 * to unenrolled users */
 #define ROUTE_QUERY	(1u << 2)	/* accepts a query string */
+#define ROUTE_INLINE	(1u << 3)	/* unaudited, reads nothing it
+					 * answers with, never waits: runs
+					 * on the libmicrohttpd worker */
 
 struct route {
 	int		 method;

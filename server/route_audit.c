@@ -325,8 +325,8 @@ audit_inclusion_route(struct req *r)
 		return;
 	}
 	if (audit_latest_checkpoint(note, NOTE_MAX_BYTES, &note_len,
-	    &cp_size) != 0)
-		cp_size = durable;
+	    &cp_size) != 0 || cp_size > durable)
+		cp_size = durable;	/* a checkpoint not yet flushed */
 	free(note);
 	if (query_only(r, allowed) != 0 || query_required(r, "seq", &seq) != 0 ||
 	    req_query_u64(r, "size", cp_size, (uint64_t)INT64_MAX, &size) != 0)

@@ -11,7 +11,8 @@ health(struct req *r)
 }
 
 const struct route route_health_table[] = {
-	{ M_GET, "/health", R_ANON | R_ANY_USER, 0, AUDIT_NONE, AUDIT_OBJ_NONE,
+	{ M_GET, "/health", R_ANON | R_ANY_USER, ROUTE_INLINE, AUDIT_NONE,
+	  AUDIT_OBJ_NONE,
 	  health },
 	{ 0, NULL, 0, 0, 0, 0, NULL },
 };

@@ -4,12 +4,14 @@
  * transaction and the audit entry of every routed request:
  *
  *   handler ok, in a write tx   -> append entry in that tx, commit
- *   handler failed, in a tx     -> roll back, append entry in a new tx
- *   handler did not write       -> append entry in its own tx
+ *   handler failed, in a tx     -> roll back, then as below
+ *   handler did not write       -> entry joins an audit batch (one tx on
+ *                                  the writer connection, audit_batch.c)
  *   append or commit fails      -> drop the response, answer 503
  *
- * so no response leaves before its audit entry is durable, and a handler
- * cannot skip the entry.
+ * and both commit paths return only once the entry is durable (group
+ * commit, schema/store.c), so no response leaves before its audit entry is
+ * durable, and a handler cannot skip the entry.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 
 #include "crypto/secmem.h"
 #include "server/audit.h"
+#include "server/audit_batch.h"
 #include "server/jsonin.h"
 #include "server/limits.h"
 #include "server/router.h"
@@ -222,12 +225,8 @@ audit_and_commit(struct req *r)
 	struct audit_event ev;
 	int ok = r->status < 400;
 
-	if (r->db == NULL)
-		r->db = store_pool_acquire();
-	if (store_in_write(r->db) && !ok)
+	if (r->db != NULL && store_in_write(r->db) && !ok)
 		(void)store_write_end(r->db, 0);
-	if (!store_in_write(r->db) && store_write_begin(r->db) != STORE_OK)
-		goto fail;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.actor_id = r->actor_id;
@@ -240,6 +239,23 @@ audit_and_commit(struct req *r)
 	ev.request_id = r->request_id;
 	ev.reason = r->audit_reason;
 	ev.reason_len = r->audit_reason_len;
+
+	if ((r->db == NULL || !store_in_write(r->db)) &&
+	    store_pool_writer() != NULL) {
+		/* nothing written: the entry joins a batch on the writer
+		 * connection and is durable when this returns 0. The read
+		 * snapshot ends first: held while waiting, it would stall a
+		 * truncating WAL checkpoint, and with it every writer. */
+		if (r->db != NULL)
+			store_read_end(r->db);
+		if (audit_batch_commit(&ev) != 0)
+			req_unavailable(r);
+		return;
+	}
+	if (r->db == NULL)
+		r->db = store_pool_acquire();
+	if (!store_in_write(r->db) && store_write_begin(r->db) != STORE_OK)
+		goto fail;
 	if (audit_append(r->db, &ev) != 0)
 		goto fail;
 	if (audit_commit(r->db) != STORE_OK)
@@ -257,6 +273,26 @@ fail:
 fail_committed:
 	/* fail closed: whatever the handler produced does not leave */
 	req_unavailable(r);
+}
+
+int
+router_inline(const char *method, const char *url)
+{
+	const struct route *row;
+	struct req scratch;
+	int m;
+
+	if (strncmp(url, "/api/v1/", 8) != 0 || !path_ok(url + 7))
+		return 1;	/* 404 at once */
+	m = router_method(method);
+	for (row = router_next(NULL); row != NULL; row = router_next(row)) {
+		if (row->method != m || match(row->pattern, url + 7, &scratch) == 0)
+			continue;
+		/* everything else (audited routes wait for a durable commit,
+		 * GET /me for the flush barrier) goes to a dispatch thread */
+		return (row->flags & ROUTE_INLINE) != 0;
+	}
+	return 1;		/* 404 or 405 at once */
 }
 
 int
@@ -383,9 +419,15 @@ router_dispatch(struct req *r, const char *method, const char *url)
 		req_internal(r);	/* invariant: handlers always answer */
 audit:
 	if (row->action == AUDIT_NONE) {
-		/* unaudited rows never write */
-		if (r->db != NULL)
+		/* unaudited rows never write; what they read may be a commit
+		 * not yet flushed (group commit), which must not leave the
+		 * process before it is durable */
+		if (r->db != NULL) {
 			(void)store_write_end(r->db, 0);
+			if (!(row->flags & ROUTE_INLINE) &&
+			    store_durable_barrier() != STORE_OK)
+				req_unavailable(r);
+		}
 		return;
 	}
 	audit_and_commit(r);

@@ -22,6 +22,12 @@ void router_dispatch(struct req *r, const char *method, const char *url);
  */
 int router_lookup(struct req *r, const char *method, const char *url);
 
+/* 1 if dispatching (method, url) never waits: ROUTE_INLINE routes (GET
+ * /health) and requests answered 404/405 before any work. http.c runs
+ * those on the libmicrohttpd worker and hands the rest to its dispatch
+ * threads. */
+int router_inline(const char *method, const char *url);
+
 /* Release what dispatch acquired (session, db, json, response). */
 void router_finish(struct req *r);
 

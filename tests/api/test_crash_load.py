@@ -10,9 +10,9 @@ restart it, and check:
   user list;
 - the database opens (the server restarts and serves) and `corridor check`
   (PRAGMA integrity_check) says ok, after every cycle;
-- the audit log holds at least one entry per acknowledged audited request
-  (check_audit_log below: the row count today, the Merkle tree size once
-  the audit server lands).
+- the audit log verifies offline (an export, against the pinned key and
+  a checkpoint held after every restart) and its tree size is at least the
+  number of acknowledged audited requests.
 
 Writes acknowledged in a cycle are read back after that cycle's restart,
 and all of them again at the end.
@@ -31,7 +31,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Server, run  # noqa: E402
-from test_cases import peek  # noqa: E402
+import auditlib as al  # noqa: E402
 
 CYCLES = int(os.environ.get("CRASH_CYCLES", "20"))
 UNAUDITED = ("/health", "/me")
@@ -176,19 +176,19 @@ def integrity_ok(s):
     return r.returncode == 0 and r.stdout.strip() == "ok"
 
 
-def check_audit_log(s, acked_audited):
-    """The audit log holds at least one entry per acknowledged audited
-    request.
-
-    TO FILL WITH THE AUDIT SERVER (issue 5, crash safety): fetch
-    /audit/checkpoint and /audit/export as an auditor, run
-    `corridor audit verify` on them, and compare the checkpoint's tree
-    size with acked_audited. Until then: the audit_log table's row count,
-    read with the operator passphrase."""
-    out = peek(s, "query", "SELECT count(*) FROM audit_log")
-    n = json.loads(out.splitlines()[0])[0]
+def check_audit_log(s, acked_audited, auditor_name, held):
+    """The audit log verifies offline, as an export, against the pinned
+    key and every checkpoint held after a restart, and its tree size is at
+    least the number of acknowledged audited requests (every one of which
+    was durable before its answer)."""
+    tok = s.login(auditor_name, al.password(s, auditor_name))
+    exp = al.export(s, tok)
+    status, line = al.verify(exp, al.vkey(s, tok), held)
+    assert status == 0, line
+    n = int(line.split("OK, ")[1].split(" ")[0])
     assert n >= acked_audited, "audit log: %d entries for %d acknowledged " \
         "audited requests" % (n, acked_audited)
+    return n
 
 
 def test_kill_restart_cycles():
@@ -199,6 +199,8 @@ def test_kill_restart_cycles():
         admin = s.admin()
         _, cw_pw = s.create_user(admin, "cw-load", "caseworker")
         other_id, other_pw = s.create_user(admin, "cw-other", "caseworker")
+        al.auditor(s, admin, name="au-load")
+        held = []
         def logins():
             # a restart logs everyone out, by design
             return {"admin": s.admin(), "coord": s.coord(),
@@ -228,6 +230,9 @@ def test_kill_restart_cycles():
             s.proc = None
             s.start()
             tokens = logins()
+            # after the restart's start-up checks: the log as it is now
+            held.append(al.checkpoint(s, s.login(
+                "au-load", al.password(s, "au-load"))))
             with led.lock:
                 keys, led.fresh = set(led.fresh), set()
             problems = verify(s, led, keys, tokens)
@@ -241,16 +246,18 @@ def test_kill_restart_cycles():
             {("assign", c) for c in led.assigned}
         problems = verify(s, led, everything, tokens)
         assert not problems, "at the end:\n" + "\n".join(problems[:20])
-        check_audit_log(s, s.acked_audited)
+        n_entries = check_audit_log(s, s.acked_audited, "au-load", held)
         n_contacts = sum(len(v) for v in led.contacts.values())
         assert led.users and led.cases and n_contacts and led.assigned, \
             "the load did not get every kind of write through: %d users, " \
             "%d cases, %d contacts, %d assignments" % (
                 len(led.users), len(led.cases), n_contacts, len(led.assigned))
         print("crash: %d cycles; acknowledged and read back: %d users, %d "
-              "cases, %d contacts, %d assignments; %d audited requests "
+              "cases, %d contacts, %d assignments; the audit log verifies "
+              "with %d held checkpoints: %d entries >= %d audited requests "
               "acknowledged" % (CYCLES, len(led.users), len(led.cases),
-                                n_contacts, len(led.assigned), s.acked_audited))
+                                n_contacts, len(led.assigned), len(held),
+                                n_entries, s.acked_audited))
         assert s.stop() == 0
     finally:
         s.cleanup()
