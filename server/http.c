@@ -129,6 +129,63 @@ response_from(const char *data, size_t len)
 	return resp;
 }
 
+/* json_dump_callback sink: appends to a struct wiped, growing it; an old
+ * buffer is wiped before it is freed. */
+struct dump_buf {
+	struct wiped	*w;
+	size_t		 cap;
+};
+
+static int
+dump_append(const char *p, size_t n, void *arg)
+{
+	struct dump_buf *d = arg;
+	struct wiped *nw;
+	size_t cap;
+
+	if (n > MAX_RESPONSE_BYTES - d->w->len)
+		return -1;
+	if (d->w->len + n > d->cap) {
+		for (cap = d->cap * 2; cap < d->w->len + n; cap *= 2)
+			;
+		if ((nw = malloc(sizeof(*nw) + cap)) == NULL)
+			return -1;
+		nw->len = d->w->len;
+		memcpy(nw->data, d->w->data, d->w->len);
+		secmem_wipe(d->w->data, d->w->len);
+		free(d->w);
+		d->w = nw;
+		d->cap = cap;
+	}
+	memcpy(d->w->data + d->w->len, p, n);
+	d->w->len += n;
+	return 0;
+}
+
+/* A response holding v as compact JSON, serialized once straight into
+ * the buffer libmicrohttpd sends and then wipes. NULL on error. */
+static struct MHD_Response *
+response_json(const json_t *v)
+{
+	struct dump_buf d;
+	struct MHD_Response *resp;
+
+	d.cap = 1024;
+	if ((d.w = malloc(sizeof(*d.w) + d.cap)) == NULL)
+		return NULL;
+	d.w->len = 0;
+	if (json_dump_callback(v, dump_append, &d, JSON_COMPACT) != 0 ||
+	    d.w->len == 0) {
+		free_wiped(d.w->data);
+		return NULL;
+	}
+	resp = MHD_create_response_from_buffer_with_free_callback(d.w->len,
+	    d.w->data, free_wiped);
+	if (resp == NULL)
+		free_wiped(d.w->data);
+	return resp;
+}
+
 static void
 add_common_headers(struct MHD_Response *resp)
 {
@@ -197,21 +254,13 @@ queue_req(struct req *r)
 {
 	struct MHD_Response *resp = NULL;
 	enum MHD_Result ret;
-	char *buf = NULL, ra[16];
-	size_t len;
+	char ra[16];
 
 	if (r->problem_type != NULL || r->status >= 400)
 		return queue_problem(r->conn, r->status, r->problem_type,
 		    r->problem_detail, r->retry_after_s);
 	if (r->resp != NULL) {
-		len = json_dumpb(r->resp, NULL, 0, JSON_COMPACT);
-		if (len == 0 || (buf = malloc(len)) == NULL)
-			goto fail;
-		len = json_dumpb(r->resp, buf, len, JSON_COMPACT);
-		resp = response_from(buf, len);
-		secmem_wipe(buf, len);
-		free(buf);
-		if (resp != NULL)
+		if ((resp = response_json(r->resp)) != NULL)
 			MHD_add_response_header(resp, "Content-Type",
 			    "application/json");
 	} else if (r->resp_stream != NULL) {

@@ -57,6 +57,10 @@
  * bounds this number (1000 idle connections: RSS <= 64 MiB, bench/). */
 #define HTTP_DISPATCH_THREADS		24u
 
+/* Largest JSON answer serialized (http.c): a page of 500 case summaries
+ * is about 250 KiB, so this only stops a runaway. */
+#define MAX_RESPONSE_BYTES		(16u * 1024u * 1024u)
+
 /* Longest URL path we route, and the longest query string. */
 #define MAX_PATH_BYTES			256u
 #define MAX_QUERY_BYTES			512u
