@@ -357,6 +357,18 @@ client_ip(struct MHD_Connection *c, char *out, size_t out_len)
 		    out, (socklen_t)out_len);
 }
 
+/* Queue the answer the router left in cs->r, log it, release it. */
+static enum MHD_Result
+answer(struct conn_state *cs, const char *method)
+{
+	enum MHD_Result ret;
+
+	ret = queue_req(&cs->r);
+	log_line(&cs->r, method, elapsed_s(&cs->start));
+	router_finish(&cs->r);
+	return ret;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -366,7 +378,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct hdr_count hc = { 0, 0 };
 	const char *cl;
 	struct req *r;
-	enum MHD_Result ret;
 
 	(void)cls;
 	(void)version;
@@ -439,11 +450,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 
 	if (cs->phase == CS_DONE) {
 		/* resumed: the dispatch thread has answered */
-		ret = queue_req(&cs->r);
-		log_line(&cs->r, method, elapsed_s(&cs->start));
-		router_finish(&cs->r);
 		cs->phase = CS_READING;
-		return ret;
+		return answer(cs, method);
 	}
 	if (cs->phase == CS_DISPATCHED)
 		return MHD_YES;		/* invariant: not called while suspended */
@@ -461,10 +469,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	client_ip(c, r->client_ip, sizeof(r->client_ip));
 	if (router_inline(method, url)) {
 		router_dispatch(r, method, url);
-		ret = queue_req(r);
-		log_line(r, method, elapsed_s(&cs->start));
-		router_finish(r);
-		return ret;
+		return answer(cs, method);
 	}
 	cs->method = method;
 	cs->url = url;
@@ -476,10 +481,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		 * (libmicrohttpd aborts on a suspended connection at stop) */
 		pthread_mutex_unlock(&dq.mu);
 		router_dispatch(r, method, url);
-		ret = queue_req(r);
-		log_line(r, method, elapsed_s(&cs->start));
-		router_finish(r);
-		return ret;
+		return answer(cs, method);
 	}
 	/* suspend before a thread can see it and resume it */
 	cs->phase = CS_DISPATCHED;

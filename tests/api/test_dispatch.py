@@ -46,6 +46,20 @@ def keepalive_reads(s, token, n, out):
     c.close()
 
 
+def parallel_reads(s, token, conns, n):
+    """n reads on each of conns keep-alive connections at once; every one
+    must get a complete 200 answer."""
+    reads = []
+    rs = [threading.Thread(target=keepalive_reads, args=(s, token, n, reads))
+          for _ in range(conns)]
+    for t in rs:
+        t.start()
+    for t in rs:
+        t.join()
+    assert len(reads) == conns * n, len(reads)
+    assert all(st == 200 and ok for st, ok in reads), reads[:5]
+
+
 def test_reads_not_stalled_by_logins():
     s = srv()
     tok = s.admin()
@@ -77,14 +91,7 @@ def test_reads_not_stalled_by_logins():
 def test_concurrent_audited_answers_complete():
     s = srv()
     tok = s.admin()
-    reads = []
-    rs = [threading.Thread(target=keepalive_reads, args=(s, tok, 50, reads))
-          for _ in range(16)]
-    for t in rs:
-        t.start()
-    for t in rs:
-        t.join()
-    assert len(reads) == 800 and all(st == 200 and ok for st, ok in reads)
+    parallel_reads(s, tok, 16, 50)
 
 
 def test_batched_entries_are_provable():
@@ -99,14 +106,7 @@ def test_batched_entries_are_provable():
     au = s.login("aud-dispatch", pw)            # batched, like all below
     r = s.get("/audit?actor_id=" + uid, token=au)
     assert r.status == 200, r
-    reads = []
-    rs = [threading.Thread(target=keepalive_reads, args=(s, admin, 25, reads))
-          for _ in range(8)]
-    for t in rs:
-        t.start()
-    for t in rs:
-        t.join()
-    assert len(reads) == 200 and all(st == 200 and ok for st, ok in reads)
+    parallel_reads(s, admin, 8, 25)
     r = s.get("/audit?actor_id=%s&action=audit.read" % uid, token=au)
     assert r.status == 200, r
     first = r.json()["entries"][0]["seq"]
