@@ -5,6 +5,7 @@
 BUILD      ?= build
 BUILD_SAN  ?= build-san
 MESON      ?= meson
+# CPU seconds per fuzz target (tests/fuzz/run measures CPU, not wall time)
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?=
 
