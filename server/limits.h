@@ -39,9 +39,15 @@
  * three RSA-4096 certificates is about 7 KiB; 64 KiB leaves room. */
 #define MAX_PEM_BYTES			(64u * 1024u)
 
-/* Worker threads behind the epoll thread. Two cores; blocking work (Argon2,
- * fsync) needs a few extra threads so it does not pin every worker. */
-#define HTTP_WORKER_THREADS		8u
+/* libmicrohttpd worker threads behind the epoll thread. They never block:
+ * everything that waits (Argon2, the durable commit, the pool) runs on the
+ * HTTP_DISPATCH_THREADS, so one worker per core. libmicrohttpd divides
+ * MAX_CONNECTIONS evenly over them (1024 each), so 1000 idle connections
+ * fit even when one busy worker accepts them all; with 8 workers the cap
+ * was 256 each and a loaded machine refused some (docs/performance.md).
+ * A/B against 8 at 7769fd0: same throughput within noise, 3 MiB less RSS
+ * with 1000 idle connections. */
+#define HTTP_WORKER_THREADS		2u
 
 /* Block size of a streamed body (the audit export): libmicrohttpd asks
  * for at most this much per call, and the export buffers about one block
