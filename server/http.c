@@ -23,10 +23,12 @@
  * workers: in thread-pool mode each worker owns its connections, so a
  * worker blocked in Argon2 stalls every other client it serves. Such a
  * request's connection is suspended and the request queued for a dispatch
- * thread (HTTP_DISPATCH_THREADS); when the router is done, the dispatch
- * thread resumes the connection and the worker queues the answer on its
- * next callback. Unaudited routes (health, /me) and unrouted paths run
- * inline.
+ * thread (HTTP_DISPATCH_THREADS). When the router is done, the request's
+ * audit entry (or the commit its handler made) still has to become
+ * durable: the dispatch thread hands that wait to the committer thread
+ * (audit_batch.c) and takes the next request. The committer resumes the
+ * connection once the entry is durable, and the worker queues the answer
+ * on its next callback. /health and unrouted paths run inline.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -43,6 +45,7 @@
 
 #include "crypto/secmem.h"
 #include "crypto/token.h"
+#include "server/audit_batch.h"
 #include "server/http.h"
 #include "server/limits.h"
 #include "server/problem.h"
@@ -496,6 +499,18 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	return MHD_YES;
 }
 
+/* A deferred request's audit is done (on the committer thread): hand the
+ * connection back to its worker, which queues the answer. */
+static void
+on_audited(struct audit_job *j, int rc)
+{
+	struct conn_state *cs = j->arg;
+
+	router_audited(&cs->r, rc);
+	cs->phase = CS_DONE;
+	MHD_resume_connection(cs->r.conn);
+}
+
 /* A dispatch thread: run queued requests through the router, then hand
  * each connection back to its libmicrohttpd worker. Drains the queue
  * before it honours stop. */
@@ -516,7 +531,16 @@ dispatch_main(void *arg)
 		if ((dq.head = cs->next) == NULL)
 			dq.tail = NULL;
 		pthread_mutex_unlock(&dq.mu);
+		cs->r.may_defer = 1;
 		router_dispatch(&cs->r, cs->method, cs->url);
+		if (cs->r.deferred) {
+			/* the committer resumes it once the entry is durable */
+			cs->r.audit_job.done = on_audited;
+			cs->r.audit_job.arg = cs;
+			if (audit_batch_submit(&cs->r.audit_job) == 0)
+				continue;
+			router_audit_now(&cs->r);
+		}
 		/* resume takes libmicrohttpd's lock: the worker that calls us
 		 * back sees CS_DONE and the answer */
 		cs->phase = CS_DONE;
@@ -582,8 +606,11 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 		return -1;
 	quiet_ = cfg->quiet;
 	/* before the daemon: its workers hand requests to these threads */
+	if (audit_batch_start() != 0)
+		return -1;
 	if (dispatch_start() != 0) {
 		dispatch_stop();
+		audit_batch_stop();
 		return -1;
 	}
 	atomic_store(&in_flight_, 0);
@@ -623,6 +650,7 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 	    NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (daemon_ == NULL) {
 		dispatch_stop();
+		audit_batch_stop();
 		return -1;
 	}
 	info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
@@ -648,9 +676,11 @@ http_stop(void)
 	while (atomic_load(&in_flight_) > 0 &&
 	    elapsed_s(&start) < (double)SHUTDOWN_GRACE_S)
 		nanosleep(&tick, NULL);
-	/* every dispatched request resumes its connection before this
-	 * returns; libmicrohttpd aborts at stop on a suspended connection */
+	/* every dispatched request resumes its connection before these
+	 * return (the committer last: dispatch threads feed it);
+	 * libmicrohttpd aborts at stop on a suspended connection */
 	dispatch_stop();
+	audit_batch_stop();
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
 }

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "schema/store.h"
+#include "server/audit_batch.h"
 #include "server/limits.h"
 
 struct session;
@@ -89,6 +90,12 @@ struct req {
 	int			 enrol_after;	/* swap the session's key pair */
 	uint8_t			 enrol_pk[32];
 	uint8_t			 enrol_sk[32];	/* wiped by router_finish */
+
+	/* --- a deferred audit entry (see router_dispatch) ------------------- */
+	int			 may_defer;	/* set by http.c */
+	int			 deferred;	/* set by the router */
+	struct audit_event	 audit_ev;	/* the entry, if job.ev is set */
+	struct audit_job	 audit_job;
 };
 
 /* Answer with JSON (steals obj). Status 2xx. */

@@ -9,9 +9,12 @@
  *                                  the writer connection, audit_batch.c)
  *   append or commit fails      -> drop the response, answer 503
  *
- * and both commit paths return only once the entry is durable (group
- * commit, schema/store.c), so no response leaves before its audit entry is
- * durable, and a handler cannot skip the entry.
+ * and both commit paths end only once the entry is durable (group commit,
+ * schema/store.c), so no response leaves before its audit entry is
+ * durable, and a handler cannot skip the entry. When http.c allows it
+ * (r->may_defer), that last wait is the committer thread's instead of
+ * the request thread's (audit_batch.c): the router returns with
+ * r->deferred set, and http.c sends the answer only from the job's done.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +221,18 @@ derive_outcome(const struct req *r)
 	return AUDIT_ERROR;
 }
 
+/* Leave the durability wait to the committer: the connection goes back
+ * to the pool first, so waiting requests never hold one. */
+static void
+defer(struct req *r)
+{
+	if (r->db != NULL) {
+		store_pool_release(r->db);
+		r->db = NULL;
+	}
+	r->deferred = 1;
+}
+
 /* The audit step. See the comment at the top of the file. */
 static void
 audit_and_commit(struct req *r)
@@ -243,11 +258,18 @@ audit_and_commit(struct req *r)
 	if ((r->db == NULL || !store_in_write(r->db)) &&
 	    store_pool_writer() != NULL) {
 		/* nothing written: the entry joins a batch on the writer
-		 * connection and is durable when this returns 0. The read
-		 * snapshot ends first: held while waiting, it would stall a
-		 * truncating WAL checkpoint, and with it every writer. */
+		 * connection. The read snapshot ends first: held while
+		 * waiting, it would stall a truncating WAL checkpoint, and
+		 * with it every writer. */
 		if (r->db != NULL)
 			store_read_end(r->db);
+		if (r->may_defer) {
+			r->audit_ev = ev;
+			memset(&r->audit_job, 0, sizeof(r->audit_job));
+			r->audit_job.ev = &r->audit_ev;
+			defer(r);
+			return;
+		}
 		if (audit_batch_commit(&ev) != 0)
 			req_unavailable(r);
 		return;
@@ -258,6 +280,15 @@ audit_and_commit(struct req *r)
 		goto fail;
 	if (audit_append(r->db, &ev) != 0)
 		goto fail;
+	if (r->may_defer && !r->checkpoint_after && !r->enrol_after) {
+		/* committed here, made durable by the committer */
+		memset(&r->audit_job, 0, sizeof(r->audit_job));
+		if (audit_commit_deferred(r->db, 1, &r->audit_job.mark) !=
+		    STORE_OK)
+			goto fail_committed;
+		defer(r);
+		return;
+	}
 	if (audit_commit(r->db) != STORE_OK)
 		goto fail_committed;
 	/* after a shred: push the deleted pages out of the WAL (best effort;
@@ -273,6 +304,26 @@ fail:
 fail_committed:
 	/* fail closed: whatever the handler produced does not leave */
 	req_unavailable(r);
+}
+
+void
+router_audit_now(struct req *r)
+{
+	int rc;
+
+	if (r->audit_job.ev != NULL)
+		rc = audit_batch_commit(r->audit_job.ev);
+	else
+		rc = audit_durable_wait(&r->audit_job.mark) == STORE_OK ? 0 :
+		    -1;
+	router_audited(r, rc);
+}
+
+void
+router_audited(struct req *r, int rc)
+{
+	if (rc != 0)
+		req_unavailable(r);	/* nothing of the answer leaves */
 }
 
 int

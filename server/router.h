@@ -11,9 +11,26 @@
 #include "server/req.h"
 #include "server/route.h"
 
-/* Handle r (method/url as libmicrohttpd gave them; body already read).
- * Fills r's output fields. Never fails: errors become problems. */
+/*
+ * Handle r (method/url as libmicrohttpd gave them; body already read).
+ * Fills r's output fields. Never fails: errors become problems.
+ *
+ * If the caller set r->may_defer, the router may leave the wait for the
+ * audit entry's durability to the committer (audit_batch.h): it then
+ * sets r->deferred, and r->audit_job is ready but not submitted. The
+ * caller sets audit_job.done and .arg, submits it, and must not send the
+ * answer before done has run; done must call router_audited with its rc.
+ * The request holds no database connection while it waits.
+ */
 void router_dispatch(struct req *r, const char *method, const char *url);
+
+/* The end of a deferred request's audit: with rc != 0 the entry was not
+ * written, and the answer becomes a 503 with no data. */
+void router_audited(struct req *r, int rc);
+
+/* A deferred request's audit, done on the calling thread instead (the
+ * committer is not running): waits, then router_audited. */
+void router_audit_now(struct req *r);
 
 /*
  * Match method and url against the routing table: 0 with r->route and
