@@ -301,8 +301,69 @@ fail:
 	return rc;
 }
 
-/* The process write lock: see store_write_begin. */
-static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+/* --- the process write lock ----------------------------------------------
+ *
+ * One writer at a time (see store_write_begin), served first come, first
+ * served. A plain mutex lets the thread that just released it take it
+ * again before a sleeping waiter wakes up; with the durability wait off
+ * the request threads (server/audit_batch.c), two dozen dispatch threads
+ * queue here and a plain mutex starved some writes for hundreds of
+ * milliseconds. Each waiter sleeps on its own condition variable and the
+ * lock is handed to the oldest one, so a release wakes one thread.
+ */
+struct wl_waiter {
+	pthread_cond_t		 cv;
+	struct wl_waiter	*next;
+	int			 go;	/* the lock is ours */
+};
+
+static struct {
+	pthread_mutex_t	 mu;
+	int		 held;
+	struct wl_waiter *head, *tail;
+} wl = { PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL };
+
+static void
+write_lock_take(void)
+{
+	struct wl_waiter me;
+
+	pthread_mutex_lock(&wl.mu);
+	if (!wl.held && wl.head == NULL) {
+		wl.held = 1;
+		pthread_mutex_unlock(&wl.mu);
+		return;
+	}
+	pthread_cond_init(&me.cv, NULL);
+	me.next = NULL;
+	me.go = 0;
+	if (wl.tail != NULL)
+		wl.tail->next = &me;
+	else
+		wl.head = &me;
+	wl.tail = &me;
+	while (!me.go)
+		pthread_cond_wait(&me.cv, &wl.mu);
+	pthread_mutex_unlock(&wl.mu);
+	pthread_cond_destroy(&me.cv);
+}
+
+static void
+write_lock_drop(void)
+{
+	struct wl_waiter *w;
+
+	pthread_mutex_lock(&wl.mu);
+	if ((w = wl.head) != NULL) {
+		/* handed over: held stays set */
+		if ((wl.head = w->next) == NULL)
+			wl.tail = NULL;
+		w->go = 1;
+		pthread_cond_signal(&w->cv);
+	} else
+		wl.held = 0;
+	pthread_mutex_unlock(&wl.mu);
+}
 
 /* --- group commit ----------------------------------------------------------
  *
@@ -402,11 +463,11 @@ store_durable_barrier(void)
 	/* Under the write lock: a commit another connection can already read
 	 * has its ticket by the time the lock is free again (COMMIT and the
 	 * ticket are one critical section), so t covers it. */
-	pthread_mutex_lock(&write_lock);
+	write_lock_take();
 	pthread_mutex_lock(&gc.mu);
 	t = gc.issued;
 	pthread_mutex_unlock(&gc.mu);
-	pthread_mutex_unlock(&write_lock);
+	write_lock_drop();
 	return t == 0 ? STORE_OK : group_wait(t);
 }
 
@@ -486,9 +547,9 @@ store_write_begin(struct store *s)
 	int rc;
 
 	store_read_end(s);	/* a snapshot cannot turn into a writer */
-	pthread_mutex_lock(&write_lock);
+	write_lock_take();
 	if ((rc = exec1(s->db, "BEGIN IMMEDIATE")) != STORE_OK) {
-		pthread_mutex_unlock(&write_lock);
+		write_lock_drop();
 		return rc;
 	}
 	s->in_write = 1;
@@ -514,7 +575,7 @@ store_write_end_deferred(struct store *s, int commit, uint64_t *ticket)
 	s->in_write = 0;
 	if (commit && s->group)
 		*ticket = group_ticket();	/* in WAL order: lock still held */
-	pthread_mutex_unlock(&write_lock);
+	write_lock_drop();
 	return rc;
 }
 
