@@ -372,6 +372,63 @@ answer(struct conn_state *cs, const char *method)
 	return ret;
 }
 
+/* A fresh request in cs from what libmicrohttpd has read. */
+static void
+request_init(struct conn_state *cs, struct MHD_Connection *c)
+{
+	struct req *r = &cs->r;
+
+	memset(r, 0, sizeof(*r));
+	r->conn = c;
+	r->body = cs->body;
+	r->body_len = cs->body_len;
+	token_new_id(r->request_id);
+	client_ip(c, r->client_ip, sizeof(r->client_ip));
+}
+
+static void on_audited(struct audit_job *, int);
+
+/*
+ * A ROUTE_WORKER read, here on the worker: the handler reads, and the wait
+ * for its audit entry is the committer's, so the worker never blocks.
+ * Returns 0 if the request is answered (*ret) or suspended until its
+ * entry is durable (*ret MHD_YES), or -1 if the handler had to write:
+ * nothing was done or audited, and cs holds a fresh request for a
+ * dispatch thread.
+ */
+static int
+worker_run(struct conn_state *cs, struct MHD_Connection *c,
+    const char *method, const char *url, enum MHD_Result *ret)
+{
+	struct req *r = &cs->r;
+
+	r->on_worker = 1;
+	r->may_defer = 1;
+	router_dispatch(r, method, url);
+	if (r->bounced) {
+		router_finish(r);
+		request_init(cs, c);
+		return -1;
+	}
+	*ret = MHD_YES;
+	if (!r->deferred) {
+		*ret = answer(cs, method);
+		return 0;
+	}
+	/* suspended before the committer can resume it */
+	cs->phase = CS_DISPATCHED;
+	MHD_suspend_connection(c);
+	r->audit_job.done = on_audited;
+	r->audit_job.arg = cs;
+	if (audit_batch_submit(&r->audit_job) != 0) {
+		/* no committer (shutting down): wait here, rarely */
+		router_audit_now(r);
+		cs->phase = CS_DONE;
+		MHD_resume_connection(c);
+	}
+	return 0;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -381,6 +438,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	struct hdr_count hc = { 0, 0 };
 	const char *cl;
 	struct req *r;
+	enum MHD_Result ret;
 
 	(void)cls;
 	(void)version;
@@ -464,15 +522,17 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return queue_problem(c, 408, "request-timeout",
 		    "The request took too long to arrive.", 0);
 	r = &cs->r;
-	memset(r, 0, sizeof(*r));
-	r->conn = c;
-	r->body = cs->body;
-	r->body_len = cs->body_len;
-	token_new_id(r->request_id);
-	client_ip(c, r->client_ip, sizeof(r->client_ip));
-	if (router_inline(method, url)) {
+	request_init(cs, c);
+	switch (router_where(method, url)) {
+	case ROUTER_INLINE:
 		router_dispatch(r, method, url);
 		return answer(cs, method);
+	case ROUTER_WORKER:
+		if (worker_run(cs, c, method, url, &ret) == 0)
+			return ret;
+		break;	/* it wants to write: to a dispatch thread */
+	default:
+		break;
 	}
 	cs->method = method;
 	cs->url = url;
@@ -483,6 +543,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		 * after quiesce, and no thread would resume a suspended one
 		 * (libmicrohttpd aborts on a suspended connection at stop) */
 		pthread_mutex_unlock(&dq.mu);
+		r->may_defer = 0;
 		router_dispatch(r, method, url);
 		return answer(cs, method);
 	}

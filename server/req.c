@@ -141,6 +141,14 @@ req_write_begin(struct req *r)
 {
 	if (store_in_write(r->db))
 		return 0;
+	if (r->on_worker) {
+		/* a libmicrohttpd worker must not wait for the write lock:
+		 * the dispatcher drops this attempt, unaudited, and runs the
+		 * request again on a dispatch thread */
+		r->bounced = 1;
+		req_unavailable(r);
+		return -1;
+	}
 	if (store_write_begin(r->db) != STORE_OK) {
 		req_unavailable(r);
 		return -1;

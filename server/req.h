@@ -93,6 +93,10 @@ struct req {
 
 	/* --- a deferred audit entry (see router_dispatch) ------------------- */
 	int			 may_defer;	/* set by http.c */
+	int			 on_worker;	/* set by http.c: must not wait */
+	int			 bounced;	/* on_worker and wanted to write:
+						 * nothing done, nothing audited,
+						 * run it again on a thread */
 	int			 deferred;	/* set by the router */
 	struct audit_event	 audit_ev;	/* the entry, if job.ev is set */
 	struct audit_job	 audit_job;

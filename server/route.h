@@ -26,6 +26,10 @@
 #define ROUTE_INLINE	(1u << 3)	/* unaudited, reads nothing it
 					 * answers with, never waits: runs
 					 * on the libmicrohttpd worker */
+#define ROUTE_WORKER	(1u << 4)	/* a quick audited read: runs on
+					 * the worker, its audit entry is
+					 * left to the committer; a write
+					 * sends it to a dispatch thread */
 
 struct route {
 	int		 method;

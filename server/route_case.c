@@ -520,7 +520,7 @@ const struct route route_case_table[] = {
 	  AUDIT_CASE_CREATE, AUDIT_OBJ_CASE, case_create_route },
 	{ M_GET, "/cases", R_CASEWORKER | R_COORD, ROUTE_QUERY,
 	  AUDIT_CASE_LIST, AUDIT_OBJ_CASE, case_list_route },
-	{ M_GET, "/cases/{id}", R_CASEWORKER | R_COORD, 0,
+	{ M_GET, "/cases/{id}", R_CASEWORKER | R_COORD, ROUTE_WORKER,
 	  AUDIT_CASE_READ, AUDIT_OBJ_CASE, case_read_route },
 	{ M_PATCH, "/cases/{id}", R_CASEWORKER | R_COORD, ROUTE_BODY,
 	  AUDIT_CASE_UPDATE, AUDIT_OBJ_CASE, case_update_route },

@@ -346,7 +346,7 @@ const struct route route_evac_table[] = {
 	  AUDIT_EVACUATION_CREATE, AUDIT_OBJ_EVACUATION, evac_create_route },
 	{ M_GET, "/evacuations", R_COORD | R_CASEWORKER, ROUTE_QUERY,
 	  AUDIT_EVACUATION_LIST, AUDIT_OBJ_EVACUATION, evac_list_route },
-	{ M_GET, "/evacuations/{id}", R_COORD | R_CASEWORKER, 0,
+	{ M_GET, "/evacuations/{id}", R_COORD | R_CASEWORKER, ROUTE_WORKER,
 	  AUDIT_EVACUATION_READ, AUDIT_OBJ_EVACUATION, evac_read_route },
 	{ M_PATCH, "/evacuations/{id}", R_COORD, ROUTE_BODY,
 	  AUDIT_EVACUATION_UPDATE, AUDIT_OBJ_EVACUATION, evac_update_route },

@@ -326,24 +326,28 @@ router_audited(struct req *r, int rc)
 		req_unavailable(r);	/* nothing of the answer leaves */
 }
 
-int
-router_inline(const char *method, const char *url)
+enum router_where
+router_where(const char *method, const char *url)
 {
 	const struct route *row;
 	struct req scratch;
 	int m;
 
 	if (strncmp(url, "/api/v1/", 8) != 0 || !path_ok(url + 7))
-		return 1;	/* 404 at once */
+		return ROUTER_INLINE;	/* 404 at once */
 	m = router_method(method);
 	for (row = router_next(NULL); row != NULL; row = router_next(row)) {
 		if (row->method != m || match(row->pattern, url + 7, &scratch) == 0)
 			continue;
-		/* everything else (audited routes wait for a durable commit,
-		 * GET /me for the flush barrier) goes to a dispatch thread */
-		return (row->flags & ROUTE_INLINE) != 0;
+		/* everything else (audited routes that may write or take
+		 * long, GET /me for the flush barrier) goes to a dispatch
+		 * thread */
+		if (row->flags & ROUTE_INLINE)
+			return ROUTER_INLINE;
+		return (row->flags & ROUTE_WORKER) ? ROUTER_WORKER :
+		    ROUTER_DISPATCH;
 	}
-	return 1;		/* 404 or 405 at once */
+	return ROUTER_INLINE;	/* 404 or 405 at once */
 }
 
 int
@@ -466,6 +470,8 @@ router_dispatch(struct req *r, const char *method, const char *url)
 		goto audit;
 	}
 	row->handler(r);
+	if (r->bounced)
+		return;		/* nothing written; http.c runs it again */
 	if (r->status == 0)
 		req_internal(r);	/* invariant: handlers always answer */
 audit:

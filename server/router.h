@@ -39,11 +39,17 @@ void router_audit_now(struct req *r);
  */
 int router_lookup(struct req *r, const char *method, const char *url);
 
-/* 1 if dispatching (method, url) never waits: ROUTE_INLINE routes (GET
- * /health) and requests answered 404/405 before any work. http.c runs
- * those on the libmicrohttpd worker and hands the rest to its dispatch
- * threads. */
-int router_inline(const char *method, const char *url);
+/* Where http.c runs a request (method, url). */
+enum router_where {
+	ROUTER_DISPATCH = 0,	/* may wait: on a dispatch thread */
+	ROUTER_INLINE,		/* never waits and is not audited (GET
+				 * /health, 404/405): on the worker */
+	ROUTER_WORKER,		/* a quick audited read (ROUTE_WORKER): on
+				 * the worker, with r->on_worker set, so
+				 * that its audit is deferred and a write
+				 * sends it to a dispatch thread instead */
+};
+enum router_where router_where(const char *method, const char *url);
 
 /* Release what dispatch acquired (session, db, json, response). */
 void router_finish(struct req *r);

@@ -571,9 +571,17 @@ def test_revocation_rotates_every_affected_case():
     # summaries do not rotate; the first content access does
     lst = s.get("/cases?limit=500", token=co).json()["cases"]
     assert {x["id"]: x["key_version"] for x in lst}[c1["id"]] == 2
+    # GET /cases/{id} runs on a libmicrohttpd worker, which must not wait
+    # for the write lock: the read that has to rotate is dropped there,
+    # unaudited, and runs again on a dispatch thread. One entry, not two.
+    before = len(audit_rows(s))
     x = s.get("/cases/" + c1["id"], token=T["cw-b"]).json()
     assert x["key_version"] == 3 and w_id not in x["assignees"]
     assert x["person"] == PERSON
+    new = audit_rows(s)[before:]
+    reads = [e for e in new if e["action"] == "case.read"]
+    assert len(new) == 1 and len(reads) == 1, new
+    assert reads[0]["outcome"] == "allowed", reads
     x = s.get("/cases/" + c2["id"], token=co, headers=reason()).json()
     assert x["key_version"] == 3
     n = peek(s, "query", "SELECT sum(rotate_pending) FROM cases "
