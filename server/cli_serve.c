@@ -8,7 +8,9 @@
  * every connection is keyed; the TLS private key is read into locked
  * memory and wiped once the daemon holds it. Unless --retention-days 0,
  * the retention sweeper (server/retention.c) shreds closed cases past the
- * retention period at start-up and hourly.
+ * retention period at start-up and hourly. Logins run their Argon2 work on
+ * the low-priority kdfpool threads (server/kdfpool.h), started before the
+ * daemon and stopped after it.
  * The audit signing key moves into the audit module's locked memory at
  * start-up, after the log passed its checks (server/audit.h), and is
  * wiped at exit; a checkpoint is signed at start-up, every
@@ -33,6 +35,7 @@
 #include "server/cli.h"
 #include "server/datadir.h"
 #include "server/http.h"
+#include "server/kdfpool.h"
 #include "server/limits.h"
 #include "server/retention.h"
 #include "server/secret.h"
@@ -325,6 +328,13 @@ cli_serve(int argc, char **argv)
 		goto done_sessions;
 	}
 
+	/* after the signal mask (its threads inherit it) and before the
+	 * daemon, whose logins hand their Argon2 work to it */
+	if (kdfpool_start() != 0) {
+		cli_error("cannot start the key derivation threads");
+		goto done_sessions;
+	}
+
 	memset(&hc, 0, sizeof(hc));
 	hc.host = o.host;
 	hc.port = o.port;
@@ -374,6 +384,8 @@ cli_serve(int argc, char **argv)
 	http_stop();
 	rc = 0;
 done_sessions:
+	/* no request is left to hand it a job */
+	kdfpool_stop();
 	/* every request has finished: a last checkpoint covers them all */
 	audit_checkpointer_stop();
 	if ((s = store_pool_acquire()) == NULL || audit_checkpoint(s, 0) != 0) {

@@ -19,9 +19,10 @@
  * its own would close connections whose response is still unsent.
  *
  * Requests that may block -- every audited route waits for a durable
- * commit, and logins run Argon2 -- do not run on the libmicrohttpd
+ * commit, and logins wait for Argon2 (which runs on the low-priority
+ * threads of server/kdfpool.c) -- do not run on the libmicrohttpd
  * workers: in thread-pool mode each worker owns its connections, so a
- * worker blocked in Argon2 stalls every other client it serves. Such a
+ * worker blocked on Argon2 stalls every other client it serves. Such a
  * request's connection is suspended and the request queued for a dispatch
  * thread (HTTP_DISPATCH_THREADS). When the router is done, the request's
  * audit entry (or the commit its handler made) still has to become

@@ -118,13 +118,16 @@
 #define SESSION_KEY_CACHE		32u
 
 /* Concurrent Argon2id runs. Each takes 64 MiB (INTERACTIVE), so an
- * unbounded number is a memory denial of service. About the core count. */
+ * unbounded number is a memory denial of service. About the core count.
+ * It is also the number of kdfpool threads (server/kdfpool.h), which run
+ * this work at nice 19 so that a login storm leaves the CPU to reads. */
 #define MAX_CONCURRENT_ARGON2		2u
 
-/* Logins waiting for an Argon2 slot before we answer 503. Waiting logins
- * hold a dispatch thread (http.c), so running + waiting must leave most of
- * the HTTP_DISPATCH_THREADS free for everything else during a login storm:
- * 24 - 2 - 4 = 18. */
+/* Logins waiting for an Argon2 slot before we answer 503. A login holds
+ * its dispatch thread (http.c) asleep in kdfpool_run while it waits and
+ * while a kdfpool thread runs its Argon2, so running + waiting must leave
+ * most of the HTTP_DISPATCH_THREADS free for everything else during a
+ * login storm: 24 - 2 - 4 = 18. */
 #define MAX_ARGON2_QUEUE		4u
 
 /* Login throttle: after THROTTLE_FREE_FAILURES failures an account or IP

@@ -5,6 +5,8 @@
  * Login costs exactly one Argon2id run whatever happens: an unknown user, a
  * disabled user and a wrong password all burn the same work and get the
  * same 401 body, so neither the answer nor its timing tells them apart.
+ * That work runs on the low-priority kdfpool threads (server/kdfpool.h),
+ * which also cap how many logins derive keys or wait at once (503 busy).
  */
 #include <string.h>
 
@@ -14,6 +16,7 @@
 #include "schema/store_user.h"
 #include "server/audit.h"
 #include "server/jsonin.h"
+#include "server/kdfpool.h"
 #include "server/route.h"
 #include "server/route_body.h"
 #include "server/session.h"
@@ -51,6 +54,79 @@ open_org_grant(struct req *r, const struct user_row *u, const uint8_t sk[32],
 		return -1;
 	}
 	return 0;
+}
+
+/* --- the Argon2 work, run on the kdfpool ------------------------------------ */
+
+/*
+ * A login's key derivation: open the user's sealed key with the password,
+ * or, for an unknown user (user_id NULL), burn the same Argon2 work. Every
+ * pointer is the caller's; sk is wiped by userkey_open on failure.
+ */
+struct login_kdf {
+	const char	*user_id;	/* NULL: unknown user */
+	const char	*pw;
+	size_t		 pw_len;
+	const uint8_t	*sealed;
+	size_t		 sealed_len;
+	uint8_t		*sk;		/* OUT, 32 bytes */
+	int		 opened;	/* OUT */
+};
+
+static void
+login_kdf_run(void *arg)
+{
+	struct login_kdf *k = arg;
+
+	if (k->user_id != NULL)
+		k->opened = userkey_open(k->sk, k->user_id, k->pw, k->pw_len,
+		    k->sealed, k->sealed_len) == 0;
+	else {
+		userkey_dummy_work(k->pw, k->pw_len);
+		k->opened = 0;
+	}
+}
+
+/*
+ * A password change: open the sealed key with the old password; at
+ * enrolment replace it with a fresh key pair (enrol_pk, enrol_sk); seal
+ * the key under the new password into blob. Every pointer is the
+ * caller's, who wipes sk and blob (router_finish wipes r->enrol_sk).
+ */
+struct password_kdf {
+	const struct user_row *u;
+	const char	*oldpw, *newpw;
+	uint8_t		*sk;		/* 32 bytes, scratch */
+	uint8_t		*enrol_pk;	/* OUT at enrolment, 32 bytes */
+	uint8_t		*enrol_sk;	/* OUT at enrolment, 32 bytes */
+	uint8_t		*blob;		/* OUT, USERKEY_BLOB_BYTES */
+	int		 ok;		/* OUT: 1 sealed, 0 wrong old
+					 * password, -1 sealing failed */
+};
+
+static void
+password_kdf_run(void *arg)
+{
+	struct password_kdf *k = arg;
+	const struct user_row *u = k->u;
+
+	k->ok = userkey_open(k->sk, u->id, k->oldpw, strlen(k->oldpw),
+	    u->sk_sealed, sizeof(u->sk_sealed)) == 0;
+	if (k->ok && !u->enrolled) {
+		/*
+		 * Enrolment. The first password was chosen by an admin, so
+		 * the key pair sealed under it may be known to them: make a
+		 * fresh one, sealed under the user's own password. No grant
+		 * can exist yet (an unenrolled user can be neither assigned
+		 * nor confirmed), so nothing needs re-wrapping.
+		 */
+		userkey_generate(k->enrol_pk, k->enrol_sk);
+		memcpy(k->sk, k->enrol_sk, USERKEY_SK_BYTES);
+	}
+	/* otherwise re-seal the same secret key: every grant stays valid */
+	if (k->ok)
+		k->ok = userkey_seal(k->blob, u->id, k->newpw,
+		    strlen(k->newpw), k->sk) == 0 ? 1 : -1;
 }
 
 /* --- request bodies (route_body.h) ------------------------------------------ */
@@ -97,6 +173,7 @@ static void
 session_create_route(struct req *r)
 {
 	struct login_input in;
+	struct login_kdf kdf;
 	const char *username, *password;
 	uint8_t sk[32], org_sk[32];
 	char token[TOKEN_B64_CHARS + 1], exp[21];
@@ -125,20 +202,20 @@ session_create_route(struct req *r)
 		return;
 	}
 	have_user = rc == STORE_OK;
-	if (gate_enter() != 0) {
+	memset(&kdf, 0, sizeof(kdf));
+	kdf.user_id = have_user ? u.id : NULL;
+	kdf.pw = password;
+	kdf.pw_len = strlen(password);
+	kdf.sealed = u.sk_sealed;
+	kdf.sealed_len = sizeof(u.sk_sealed);
+	kdf.sk = sk;
+	if (kdfpool_run(login_kdf_run, &kdf) != 0) {
 		r->audit_action = AUDIT_SESSION_FAIL;
 		req_problem(r, 503, "busy", "Too many logins at once; retry.");
 		r->retry_after_s = 1;
 		return;
 	}
-	if (have_user)
-		opened = userkey_open(sk, u.id, password, strlen(password),
-		    u.sk_sealed, sizeof(u.sk_sealed)) == 0;
-	else {
-		userkey_dummy_work(password, strlen(password));
-		opened = 0;
-	}
-	gate_leave();
+	opened = kdf.opened;
 	if (have_user)
 		req_audit_object(r, AUDIT_OBJ_USER, u.id);
 	if (!opened || (u.status != USER_ACTIVE && u.status != USER_PENDING)) {
@@ -202,6 +279,7 @@ static void
 password_route(struct req *r)
 {
 	struct password_input in;
+	struct password_kdf kdf;
 	const char *oldpw, *newpw;
 	uint8_t sk[32], blob[USERKEY_BLOB_BYTES];
 	struct user_row u;
@@ -225,29 +303,20 @@ password_route(struct req *r)
 		r->retry_after_s = retry;
 		return;
 	}
-	if (gate_enter() != 0) {
+	memset(&kdf, 0, sizeof(kdf));
+	kdf.u = &u;
+	kdf.oldpw = oldpw;
+	kdf.newpw = newpw;
+	kdf.sk = sk;
+	kdf.enrol_pk = r->enrol_pk;
+	kdf.enrol_sk = r->enrol_sk;
+	kdf.blob = blob;
+	if (kdfpool_run(password_kdf_run, &kdf) != 0) {
 		req_problem(r, 503, "busy", "Too many logins at once; retry.");
 		r->retry_after_s = 1;
 		return;
 	}
-	ok = userkey_open(sk, u.id, oldpw, strlen(oldpw), u.sk_sealed,
-	    sizeof(u.sk_sealed)) == 0;
-	if (ok && !u.enrolled) {
-		/*
-		 * Enrolment. The first password was chosen by an admin, so
-		 * the key pair sealed under it may be known to them: make a
-		 * fresh one, sealed under the user's own password. No grant
-		 * can exist yet (an unenrolled user can be neither assigned
-		 * nor confirmed), so nothing needs re-wrapping.
-		 */
-		userkey_generate(r->enrol_pk, r->enrol_sk);
-		memcpy(sk, r->enrol_sk, sizeof(sk));
-	}
-	/* otherwise re-seal the same secret key: every grant stays valid */
-	if (ok)
-		ok = userkey_seal(blob, u.id, newpw, strlen(newpw), sk) == 0 ?
-		    1 : -1;
-	gate_leave();
+	ok = kdf.ok;
 	if (ok == 0) {
 		throttle_fail(u.username, r->client_ip);
 		req_deny(r, 403, "wrong-password",

@@ -14,10 +14,10 @@
 #include "schema/store_user.h"
 #include "server/audit.h"
 #include "server/jsonin.h"
+#include "server/kdfpool.h"
 #include "server/route.h"
 #include "server/route_body.h"
 #include "server/session.h"
-#include "server/throttle.h"
 #include "server/users.h"
 
 static json_t *
@@ -67,12 +67,32 @@ route_user_body_parse(const json_t *obj, struct user_input *in)
 	return BODY_OK;
 }
 
+/* --- the Argon2 work, run on the kdfpool ----------------------------------- */
+
+/* A new account: users_new makes the key pair and seals it under the
+ * first password. Every pointer is the caller's. */
+struct user_kdf {
+	struct user_row		*u;	/* OUT */
+	const struct user_input	*in;
+	int			 rc;	/* OUT: users_new's */
+};
+
+static void
+user_kdf_run(void *arg)
+{
+	struct user_kdf *k = arg;
+
+	k->rc = users_new(k->u, k->in->username, k->in->password,
+	    strlen(k->in->password), k->in->role);
+}
+
 /* --- routes ---------------------------------------------------------------- */
 
 static void
 user_create_route(struct req *r)
 {
 	struct user_input in;
+	struct user_kdf kdf;
 	struct user_row u;
 	int rc;
 
@@ -80,14 +100,15 @@ user_create_route(struct req *r)
 		req_bad_body(r);
 		return;
 	}
-	if (gate_enter() != 0) {
+	kdf.u = &u;
+	kdf.in = &in;
+	kdf.rc = -1;
+	if (kdfpool_run(user_kdf_run, &kdf) != 0) {
 		req_problem(r, 503, "busy", "Too many key derivations; retry.");
 		r->retry_after_s = 1;
 		return;
 	}
-	rc = users_new(&u, in.username, in.password, strlen(in.password),
-	    in.role);
-	gate_leave();
+	rc = kdf.rc;
 	if (rc != 0) {
 		req_internal(r);
 		return;

@@ -28,12 +28,9 @@ struct slot {
 
 static struct {
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
 	struct slot	 slots[THROTTLE_TABLE_SLOTS];
 	uint8_t		*key;
-	unsigned	 running, waiting;
-} TH = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {{{0}, 0, 0, 0}},
-    NULL, 0, 0 };
+} TH = { PTHREAD_MUTEX_INITIALIZER, {{{0}, 0, 0, 0}}, NULL };
 
 int
 throttle_init(void)
@@ -166,32 +163,5 @@ throttle_success(const char *username, const char *ip)
 	pthread_mutex_lock(&TH.mu);
 	if ((s = find(hu, 0)) != NULL)
 		memset(s, 0, sizeof(*s));
-	pthread_mutex_unlock(&TH.mu);
-}
-
-int
-gate_enter(void)
-{
-	pthread_mutex_lock(&TH.mu);
-	if (TH.running >= MAX_CONCURRENT_ARGON2 &&
-	    TH.waiting >= MAX_ARGON2_QUEUE) {
-		pthread_mutex_unlock(&TH.mu);
-		return -1;
-	}
-	TH.waiting++;
-	while (TH.running >= MAX_CONCURRENT_ARGON2)
-		pthread_cond_wait(&TH.cv, &TH.mu);
-	TH.waiting--;
-	TH.running++;
-	pthread_mutex_unlock(&TH.mu);
-	return 0;
-}
-
-void
-gate_leave(void)
-{
-	pthread_mutex_lock(&TH.mu);
-	TH.running--;
-	pthread_cond_signal(&TH.cv);
 	pthread_mutex_unlock(&TH.mu);
 }

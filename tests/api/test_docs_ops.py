@@ -4,7 +4,8 @@ sources they describe: every command in the guide's reference exists and
 takes the options shown, every `corridor ...` it mentions exists or is
 marked "not yet available", the torrc it gives points at the address serve
 and the unit actually use, and the numbers it quotes (drain time, PEM size,
-locked memory, the retention default) are the ones in the sources.
+locked memory, the retention default, the login gate and its priority)
+are the ones in the sources.
 docs/corridor.8 (mdoc) renders without a warning, and its SYNOPSIS holds
 exactly the commands and options of `corridor --help`."""
 import os
@@ -117,6 +118,11 @@ def test_numbers_quoted_match_the_sources():
     assert "default is **%d days**" % days in doc
     assert "every %d minutes" % (limit("RETENTION_SWEEP_S", "retention.h")
                                  // 60) in doc
+    kdf = limit("MAX_CONCURRENT_ARGON2")
+    assert "on %d threads of its own, at the lowest CPU priority (nice %d)" % \
+        (kdf, limit("KDFPOOL_NICE", "kdfpool.h")) in doc
+    assert "At most %d logins derive keys at once and %d wait" % \
+        (kdf, limit("MAX_ARGON2_QUEUE")) in doc
 
 
 def man_synopsis():
