@@ -752,8 +752,10 @@ store_key_objects(struct store *s, int kind, const char *recipient_id,
 static const char SQL_CONTACT_INSERT[] =
     "INSERT INTO contacts (id, case_id, author_id, created_at, entry)"
     " VALUES (?, ?, ?, ?, ?)";
+/* kept by triggers (schema/0005_contact_count.sql): one primary-key
+ * lookup, not a walk over the case's entries in contacts_by_case */
 static const char SQL_CONTACT_COUNT[] =
-    "SELECT count(*) FROM contacts WHERE case_id = ?";
+    "SELECT contact_count FROM contact_counts WHERE case_id = ?";
 static const char SQL_CONTACT_EACH[] =
     "SELECT id, case_id, author_id, created_at, entry FROM contacts"
     " WHERE case_id = ? ORDER BY created_at, id";
@@ -789,13 +791,21 @@ store_contact_count(struct store *s, const char *case_id, int64_t *n)
 	sqlite3_stmt *st = store_stmt(s, SQL_CONTACT_COUNT);
 	int rc;
 
+	*n = 0;
 	if (st == NULL)
 		return STORE_EIO;
 	store_bind_text(st, 1, case_id);
 	rc = sqlite3_step(st);
-	*n = sqlite3_column_int64(st, 0);
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		rc = *n >= 0 ? STORE_OK : STORE_ECORRUPT;
+	} else if (rc == SQLITE_DONE) {
+		rc = STORE_ECORRUPT;	/* every case has its row */
+	} else {
+		rc = store_err_from_sqlite(rc);
+	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? STORE_OK : store_err_from_sqlite(rc);
+	return rc;
 }
 
 int

@@ -192,6 +192,13 @@ struct contact_row {
 };
 
 int store_contact_insert(struct store *s, const struct contact_row *c);
+/*
+ * *n = how many contacts case_id holds, as kept by the triggers of
+ * schema/0005_contact_count.sql: one primary-key lookup in contact_counts,
+ * whatever the number. Read it in the transaction that acts on it.
+ * STORE_ECORRUPT if the case has no count (every case gets one when it is
+ * inserted, so the case is missing or the database is damaged).
+ */
 int store_contact_count(struct store *s, const char *case_id, int64_t *n);
 /* Each contact of case_id in storage order; entry is valid only during
  * the call. cb returns 0 to go on. */

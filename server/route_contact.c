@@ -107,6 +107,8 @@ contact_create_route(struct req *r)
 	}
 	if (!in.has_at)
 		in.at = store_now();
+	/* a primary-key lookup (schema/0005_contact_count.sql), in the write
+	 * transaction that inserts: two creates cannot both pass the cap */
 	if (store_contact_count(r->db, a.c.id, &count) != STORE_OK) {
 		req_unavailable(r);
 		goto done;

@@ -628,6 +628,61 @@ def test_shred():
         assert json.loads(peek(s, "query", q % cid)) == [0]
 
 
+def contact_counts(s, cid):
+    """(stored count, rows) of case cid's contacts."""
+    return tuple(json.loads(peek(s, "query", (
+        "SELECT (SELECT contact_count FROM contact_counts WHERE case_id ="
+        " '%s'), (SELECT count(*) FROM contacts WHERE case_id = '%s')")
+        % (cid, cid))))
+
+
+def test_contact_limit():
+    """409 contact-limit once a case holds MAX_CONTACTS_PER_CASE (10000)
+    entries, and not before. All but the last entries are copies of a real
+    one made with dbpeek (10000 requests would take minutes), so the number
+    the server checks is the one the triggers of schema 0005 keep; an
+    entry deleted by hand makes room for one more; shredding counts 0."""
+    s = srv()
+    a = T["cw-a"]
+    cid = new_case(s, a)["id"]
+    path = "/cases/%s/contacts" % cid
+    r = s.post(path, {"channel": "sms", "summary": "first"}, token=a)
+    assert r.status == 201, r
+    first = r.json()["id"]
+    # 9998 copies under ids of 22 characters: 9999 entries in all
+    out = peek(s, "exec",
+               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+               " FROM n WHERE i < 9998) INSERT INTO contacts (id, case_id,"
+               " author_id, created_at, entry) SELECT printf('zz%%020d', i),"
+               " case_id, author_id, created_at, entry FROM contacts, n"
+               " WHERE contacts.id = '%s'" % first)
+    assert out.strip() == "9998", out
+    assert contact_counts(s, cid) == (9999, 9999)
+    r = s.post(path, {"channel": "sms", "summary": "the 10000th"}, token=a)
+    assert r.status == 201, r
+    assert contact_counts(s, cid) == (10000, 10000)
+    problem(s.post(path, {"channel": "sms", "summary": "one too many"},
+                   token=a), 409, "contact-limit")
+    assert contact_counts(s, cid) == (10000, 10000)
+    peek(s, "exec", "DELETE FROM contacts WHERE id = '%s'" % ("zz%020d" % 1))
+    assert contact_counts(s, cid) == (9999, 9999)
+    r = s.post(path, {"channel": "sms", "summary": "room again"}, token=a)
+    assert r.status == 201, r
+    problem(s.post(path, {"channel": "sms", "summary": "full again"},
+                   token=a), 409, "contact-limit")
+    # another case is not affected
+    other = new_case(s, a)["id"]
+    r = s.post("/cases/%s/contacts" % other,
+               {"channel": "sms", "summary": "x"}, token=a)
+    assert r.status == 201, r
+    assert contact_counts(s, other) == (1, 1)
+    # the shred deletes the entries (and keeps the big case out of later
+    # tests' dumps)
+    assert s.post("/cases/%s/shred" % cid, token=T["coord"]).status == 204
+    assert contact_counts(s, cid) == (0, 0)
+    assert s.healthy()
+
+
 # --- audit ----------------------------------------------------------------------------------
 
 
@@ -863,6 +918,7 @@ if __name__ == "__main__":
          test_contacts_in_time_order, test_contact_bad_input,
          test_assign_and_unassign_rotates, test_assign_validation,
          test_revocation_rotates_every_affected_case, test_shred,
+         test_contact_limit,
          test_every_case_call_is_audited, test_files_never_hold_content,
          test_database_key_alone_yields_no_content,
          test_swapped_ciphertexts_do_not_open, test_clean_shutdown])

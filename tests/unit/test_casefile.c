@@ -4,9 +4,11 @@
  * store. Who can open which wrap; rotation leaves nothing that the old key
  * opens (checked on the raw rows, every blob, every plausible place);
  * ciphertexts and wraps moved between cases, fields or rows fail to open;
- * shredding leaves a tombstone without keys or content; revocation rotates
- * (or defers, without the org key); evacuation keys follow membership; and
- * the listings page through 100k cases along an index, without a sort.
+ * shredding leaves a tombstone without keys or content; the stored count
+ * of a case's contacts follows every insert, delete, move and rollback;
+ * revocation rotates (or defers, without the org key); evacuation keys
+ * follow membership; and the listings page through 100k cases along an
+ * index, without a sort.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -464,6 +466,110 @@ test_shred(struct who *a)
 	check(store_write_end(S, 0) == STORE_OK);
 }
 
+/* The stored count of case id (store_contact_count), -1 on error. */
+static int64_t
+stored_count(const char *id)
+{
+	int64_t n;
+
+	return store_contact_count(S, id, &n) == STORE_OK ? n : -1;
+}
+
+/* Does the stored count of id match its rows, and is it want? */
+static int
+counted(const char *id, int64_t want)
+{
+	return stored_count(id) == want && count("SELECT count(*) FROM"
+	    " contacts WHERE case_id = ?", id) == want;
+}
+
+/* Cases whose stored count differs from their contact rows, or that have
+ * none: 0 when the triggers of schema/0005_contact_count.sql held. */
+static int64_t
+counts_disagree(void)
+{
+	return count("SELECT count(*) FROM cases c LEFT JOIN contact_counts k"
+	    " ON k.case_id = c.id WHERE k.contact_count IS NULL OR"
+	    " k.contact_count != (SELECT count(*) FROM contacts t"
+	    " WHERE t.case_id = c.id) OR ? IS NOT NULL", NULL);
+}
+
+/* contact_counts follows every insert, delete, move and rollback of a
+ * contact row, whoever makes it, and shredding takes it to 0. */
+static void
+test_contact_count(struct who *a)
+{
+	struct case_row c1, c2, got;
+	uint8_t k1[32], k2[32], nk[32], *ct = NULL;
+	size_t ct_len = 0;
+	char ids[4][23], sql[128];
+
+	begin();
+	new_case(&c1, a, k1);
+	new_case(&c2, a, k2);
+	check(counted(c1.id, 0) && counted(c2.id, 0));
+	for (int i = 0; i < 3; i++)
+		add_contact(&c1, a, k1, "{\"at\":1}", ids[i]);
+	add_contact(&c2, a, k2, "{\"at\":2}", ids[3]);
+	/* seen inside the transaction that wrote it, as the route reads it */
+	check(counted(c1.id, 3) && counted(c2.id, 1));
+	commit();
+	check(counted(c1.id, 3) && counted(c2.id, 1));
+
+	/* a rolled-back insert leaves the count as it was */
+	begin();
+	add_contact(&c1, a, k1, "{\"at\":3}", sql);
+	check(counted(c1.id, 4));
+	check(store_write_end(S, 0) == STORE_OK);
+	check(counted(c1.id, 3));
+
+	/* rewriting an entry (what rotation does) changes no count */
+	begin();
+	check(store_contact_entry(S, c1.id, ids[0], &ct, &ct_len) ==
+	    STORE_OK);
+	check(store_contact_set_entry(S, ids[0], ct, ct_len) == STORE_OK);
+	got = c1;
+	check(casefile_case_rotate(S, &got, k1, nk) == CASEFILE_OK);
+	commit();
+	free(ct);
+	check(counted(c1.id, 3));
+
+	/* a delete and a move by hand, outside every store function */
+	snprintf(sql, sizeof(sql), "DELETE FROM contacts WHERE id = '%s'",
+	    ids[1]);
+	check(sqlite3_exec(store_db(S), sql, NULL, NULL, NULL) == SQLITE_OK);
+	check(counted(c1.id, 2) && counted(c2.id, 1));
+	snprintf(sql, sizeof(sql), "UPDATE contacts SET case_id = '%s'"
+	    " WHERE id = '%s'", c2.id, ids[2]);
+	check(sqlite3_exec(store_db(S), sql, NULL, NULL, NULL) == SQLITE_OK);
+	check(counted(c1.id, 1) && counted(c2.id, 2));
+
+	/* the count cannot go below 0 */
+	snprintf(sql, sizeof(sql), "UPDATE contact_counts SET contact_count"
+	    " = -1 WHERE case_id = '%s'", c1.id);
+	check(sqlite3_exec(store_db(S), sql, NULL, NULL, NULL) != SQLITE_OK);
+	check(counted(c1.id, 1));
+
+	/* shredding deletes the entries: the tombstone counts 0, c2 keeps
+	 * its own */
+	check(store_case_get(S, c1.id, &got) == STORE_OK);
+	begin();
+	check(casefile_case_shred(S, &got) == CASEFILE_OK);
+	commit();
+	check(counted(c1.id, 0) && counted(c2.id, 2));
+	begin();
+	check(casefile_case_shred(S, &c2) == CASEFILE_OK);
+	commit();
+	check(counted(c2.id, 0));
+
+	/* no case, no count: never read as 0 */
+	check(stored_count("nnnnnnnnnnnnnnnnnnnnnn") == -1);
+	check(counts_disagree() == 0);
+	secmem_wipe(k1, sizeof(k1));
+	secmem_wipe(k2, sizeof(k2));
+	secmem_wipe(nk, sizeof(nk));
+}
+
 static void
 test_revoke(struct who *a, struct who *b)
 {
@@ -724,9 +830,12 @@ main(void)
 	test_rotation(&a, &b);
 	test_swaps_fail(&a);
 	test_shred(&a);
+	test_contact_count(&a);
 	test_evac(&a, &b);
 	test_revoke(&a, &b);
 	test_paging_100k(&coord);
+	/* every case made above, the 100k included, has its right count */
+	check(counts_disagree() == 0);
 
 	store_close(S);
 	unlink(db);

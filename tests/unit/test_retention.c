@@ -5,11 +5,12 @@
  * on reopening); the due listing walks its partial index; at a given time
  * a case closed N+1 days or exactly N days before is shredded, one closed
  * N-1 days before, an open one and a reopened one are not; each shred
- * leaves a tombstone without wraps, content or contacts and one audit
- * entry by system:retention in its transaction, with ids the canonical
- * audit entry accepts; an evacuation loses the wraps of caseworkers
- * without a live member case and waits to rotate; a shred that fails is
- * rolled back and audited as an error while the rest go on; a case
+ * leaves a tombstone without wraps, content or contacts (its stored
+ * contact count 0) and one audit entry by system:retention in its
+ * transaction, with ids the canonical audit entry accepts; an evacuation
+ * loses the wraps of caseworkers without a live member case and waits to
+ * rotate; a shred that fails is rolled back (its contacts and their count
+ * kept) and audited as an error while the rest go on; a case
  * reopened after it was listed is left alone; a second sweep finds
  * nothing; --now runs are marked; the server's sweeper thread sweeps at
  * once and after its interval; and an upgrade from schema 3 counts cases
@@ -169,6 +170,16 @@ closed_at(const struct case_row *c, int64_t t)
 	check(exec_sql(sql) == 1);
 }
 
+/* The stored count of id's contacts (schema/0005_contact_count.sql), or
+ * -1 on an error. */
+static int64_t
+stored_count(const char *id)
+{
+	int64_t n;
+
+	return store_contact_count(S, id, &n) == STORE_OK ? n : -1;
+}
+
 static int
 is_tombstone(const char *id)
 {
@@ -178,7 +189,7 @@ is_tombstone(const char *id)
 	    int_of("SELECT count(*) FROM case_keys WHERE case_id = ?", id)
 	    == 0 &&
 	    int_of("SELECT count(*) FROM contacts WHERE case_id = ?", id)
-	    == 0;
+	    == 0 && stored_count(id) == 0;
 }
 
 static int
@@ -190,7 +201,7 @@ is_live(const char *id)
 	    int_of("SELECT count(*) FROM case_keys WHERE case_id = ?", id)
 	    >= 2 &&
 	    int_of("SELECT count(*) FROM contacts WHERE case_id = ?", id)
-	    == 1;
+	    == 1 && stored_count(id) == 1;
 }
 
 /* Audit entries by the retention actor for case id with outcome. */

@@ -3,7 +3,8 @@
  * test_store: the SQLCipher store. Opening with a wrong key fails cleanly
  * with STORE_EKEY; the database file and its WAL never hold a known marker
  * in plaintext; migrations apply once; the audit table refuses UPDATE and
- * DELETE; an over-long or plaintext file is refused; concurrent pool
+ * DELETE; an over-long or plaintext file is refused; an upgrade from
+ * schema 4 counts the contacts each case already holds; concurrent pool
  * commits are all durable and visible while sharing fdatasync calls (group
  * commit).
  */
@@ -17,6 +18,7 @@
 #include "crypto/secmem.h"
 #include "schema/migrations.h"
 #include "schema/store.h"
+#include "schema/store_case.h"
 #include "schema/store_user.h"
 #include "testutil.h"
 
@@ -128,6 +130,113 @@ test_refuses_plaintext_file(const char *dir)
 	check(store_open(&s, db, key, 0) != STORE_OK);
 }
 
+/* Run sql on s; 0 on success. */
+static int
+exec_on(struct store *s, const char *sql)
+{
+	return sqlite3_exec(store_db(s), sql, NULL, NULL, NULL) == SQLITE_OK ?
+	    0 : -1;
+}
+
+static int64_t
+stored_count(struct store *s, const char *id)
+{
+	int64_t n;
+
+	return store_contact_count(s, id, &n) == STORE_OK ? n : -1;
+}
+
+/*
+ * A database at schema 4 whose cases already hold contacts, upgraded by
+ * store_migrate: migration 0005 backfills each case's count from its rows
+ * (3, 1, 0, and 0 for a tombstone), and its triggers keep counting
+ * afterwards.
+ */
+static void
+test_upgrade_contact_count(const char *dir)
+{
+#define U	"'uuuuuuuuuuuuuuuuuuuuuu'"
+#define CASE(id, code) "INSERT INTO cases (id, codename, status, risk," \
+	" region, household_size, created_by, created_at, updated_at," \
+	" key_version, person, notes) VALUES ('" id "', '" code "'," \
+	" 'intake', 'low', 'r', 1, " U ", 1, 1, 1, x'00', x'00')"
+#define CONTACT(id, c) "INSERT INTO contacts (id, case_id, author_id," \
+	" created_at, entry) VALUES ('" id "', '" c "', " U ", 1, x'00')"
+	static const char *const rows[] = {
+		"INSERT INTO users (id, username, role, status, pk, sk_sealed,"
+		" created_at, updated_at) VALUES (" U ", 'cw', 'caseworker',"
+		" 'active', zeroblob(32), x'00', 1, 1)",
+		CASE("aaaaaaaaaaaaaaaaaaaaaa", "a-b-1"),
+		CASE("bbbbbbbbbbbbbbbbbbbbbb", "a-b-2"),
+		CASE("eeeeeeeeeeeeeeeeeeeeee", "a-b-3"),
+		"INSERT INTO cases (id, codename, status, risk, region,"
+		" household_size, created_by, created_at, updated_at,"
+		" key_version, shredded, shredded_at) VALUES"
+		" ('tttttttttttttttttttttt', 'a-b-4', 'closed', 'low', 'r', 1,"
+		" " U ", 1, 1, 1, 1, 1)",
+		CONTACT("a1aaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaa"),
+		CONTACT("b1bbbbbbbbbbbbbbbbbbbb", "bbbbbbbbbbbbbbbbbbbbbb"),
+		CONTACT("a2aaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaa"),
+		CONTACT("a3aaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaa"),
+	};
+#undef CONTACT
+#undef CASE
+#undef U
+	uint8_t key[32];
+	char db[256], sql[96], side[300];
+	struct store *s = NULL;
+	unsigned i;
+
+	snprintf(db, sizeof(db), "%s/v4.db", dir);
+	secmem_random(key, sizeof(key));
+	if (store_open(&s, db, key, 1) != STORE_OK) {
+		fail("open %s", db);
+		return;
+	}
+	check(exec_on(s, "CREATE TABLE schema_version (version INTEGER"
+	    " PRIMARY KEY, applied_at INTEGER NOT NULL)") == 0);
+	for (i = 0; i < migrations_count && migrations[i].version <= 4; i++) {
+		check(exec_on(s, migrations[i].sql) == 0);
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES"
+		    " (%d, 1)", migrations[i].version);
+		check(exec_on(s, sql) == 0);
+	}
+	check(i == 4 && store_schema_version(s) == 4);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check(exec_on(s, rows[i]) == 0);
+
+	check(store_migrate(s) == STORE_OK);
+	check(store_schema_version(s) == (int)migrations_count);
+	check(stored_count(s, "aaaaaaaaaaaaaaaaaaaaaa") == 3);
+	check(stored_count(s, "bbbbbbbbbbbbbbbbbbbbbb") == 1);
+	check(stored_count(s, "eeeeeeeeeeeeeeeeeeeeee") == 0);
+	check(stored_count(s, "tttttttttttttttttttttt") == 0);
+	/* the triggers count from there on */
+	check(exec_on(s, "INSERT INTO contacts (id, case_id, author_id,"
+	    " created_at, entry) VALUES ('e1eeeeeeeeeeeeeeeeeeee',"
+	    " 'eeeeeeeeeeeeeeeeeeeeee', 'uuuuuuuuuuuuuuuuuuuuuu', 2, x'00')")
+	    == 0);
+	check(exec_on(s, "DELETE FROM contacts WHERE case_id ="
+	    " 'aaaaaaaaaaaaaaaaaaaaaa'") == 0);
+	check(stored_count(s, "eeeeeeeeeeeeeeeeeeeeee") == 1);
+	check(stored_count(s, "aaaaaaaaaaaaaaaaaaaaaa") == 0);
+	check(stored_count(s, "bbbbbbbbbbbbbbbbbbbbbb") == 1);
+	/* and a case made after the upgrade starts at 0 */
+	check(exec_on(s, "INSERT INTO cases (id, codename, status, risk,"
+	    " region, household_size, created_by, created_at, updated_at,"
+	    " key_version, person, notes) VALUES ('nnnnnnnnnnnnnnnnnnnnnn',"
+	    " 'a-b-5', 'intake', 'low', 'r', 1, 'uuuuuuuuuuuuuuuuuuuuuu', 1,"
+	    " 1, 1, x'00', x'00')") == 0);
+	check(stored_count(s, "nnnnnnnnnnnnnnnnnnnnnn") == 0);
+	store_close(s);
+	unlink(db);
+	snprintf(side, sizeof(side), "%s-wal", db);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", db);
+	unlink(side);
+	secmem_wipe(key, sizeof(key));
+}
+
 /* Group commit (schema/store.c): many threads commit through the pool at
  * once; every store_write_end that answered STORE_OK is visible from a
  * fresh connection, the commit count matches, and fewer fdatasync calls
@@ -224,6 +333,7 @@ main(void)
 		return 1;
 	test_roundtrip_and_no_plaintext(dir);
 	test_refuses_plaintext_file(dir);
+	test_upgrade_contact_count(dir);
 	test_group_commit(dir);
 	rmdir(dir);
 	return test_done("test_store");

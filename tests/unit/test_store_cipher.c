@@ -2,8 +2,9 @@
 /*
  * test_store_cipher: whole-file key operations with known keys. An export
  * is encrypted (no plaintext header, no marker anywhere in the file), opens
- * under its own key only, holds every row of every table, is a snapshot
- * that leaves out an uncommitted write, and refuses to overwrite. A rekey
+ * under its own key only, holds every row of every table (counters copied
+ * as they are, and the triggers that keep them), is a snapshot that leaves
+ * out an uncommitted write, and refuses to overwrite. A rekey
  * leaves the old key useless, the data intact and no WAL behind. A flipped
  * byte in a copy fails its check. Plaintext files are recognised.
  */
@@ -22,6 +23,7 @@
 
 #define MARKER		"MARKER-Zelimkhan-+79281234567"
 #define BULK_ROWS	2000	/* enough pages to make the copy non-trivial */
+#define CASE_ID		"'cccccccccccccccccccccc'"
 
 static int
 file_contains(const char *path, const char *needle)
@@ -70,8 +72,23 @@ count(struct store *s, const char *table)
 	return n;
 }
 
-/* A database under key with a user, audit rows and a bulk table, all
- * carrying MARKER. */
+/* The stored contact count of CASE_ID, -1 if none. */
+static int64_t
+stored_count(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(store_db(s), "SELECT contact_count FROM"
+	    " contact_counts WHERE case_id = " CASE_ID, -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* A database under key with a user, audit rows, a case with two contacts
+ * and a bulk table, the user and audit rows carrying MARKER. */
 static struct store *
 make_db(const char *path, const uint8_t key[32])
 {
@@ -90,6 +107,19 @@ make_db(const char *path, const uint8_t key[32])
 		    "actor_id, role, action, object_type, object_id, outcome, "
 		    "request_id, entry, leaf_hash) VALUES (%d, 0, '" MARKER
 		    "', 1, 1, 1, '', 1, 'r', zeroblob(28), zeroblob(32))", i);
+		check(exec_sql(s, sql));
+	}
+	/* a case holding two contacts, counted by the triggers of 0005 */
+	check(exec_sql(s, "INSERT INTO cases (id, codename, status, risk,"
+	    " region, household_size, created_by, created_at, updated_at,"
+	    " key_version, person, notes) VALUES (" CASE_ID ", 'a-b-1',"
+	    " 'intake', 'low', 'r', 1, 'AAAAAAAAAAAAAAAAAAAAAA', 0, 0, 1,"
+	    " x'00', x'00')"));
+	for (int i = 1; i <= 2; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO contacts (id, case_id,"
+		    " author_id, created_at, entry) VALUES"
+		    " ('kkkkkkkkkkkkkkkkkkkkk%d', " CASE_ID ","
+		    " 'AAAAAAAAAAAAAAAAAAAAAA', 0, x'00')", i);
 		check(exec_sql(s, sql));
 	}
 	check(exec_sql(s, "CREATE TABLE bulk (x TEXT)"));
@@ -149,6 +179,13 @@ test_export(const char *dir)
 		/* the append-only triggers came along */
 		check(!exec_sql(c, "DELETE FROM audit_log"));
 		check(count(c, "audit_log") == 5);
+		/* the contact count was copied, not counted again, and its
+		 * triggers came along too */
+		check(count(c, "contacts") == 2);
+		check(stored_count(c) == 2);
+		check(exec_sql(c, "DELETE FROM contacts WHERE id ="
+		    " 'kkkkkkkkkkkkkkkkkkkkk1'"));
+		check(stored_count(c) == 1);
 	}
 	store_close(c);
 	c = NULL;
