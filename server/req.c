@@ -139,6 +139,8 @@ req_audit_object(struct req *r, int type, const char *id)
 int
 req_write_begin(struct req *r)
 {
+	struct store *w;
+
 	if (store_in_write(r->db))
 		return 0;
 	if (r->on_worker) {
@@ -149,11 +151,34 @@ req_write_begin(struct req *r)
 		req_unavailable(r);
 		return -1;
 	}
-	if (store_write_begin(r->db) != STORE_OK) {
+	/* The transaction runs on the pool's writer connection, the only
+	 * one that commits: every commit empties the page cache of every
+	 * other connection, so a write on the request's own connection
+	 * would decrypt each page it touches again. The write lock makes
+	 * the writer ours until the dispatcher ends the transaction. The
+	 * request's snapshot ends first, as it would on its own connection:
+	 * what the handler read before, it reads again in the transaction. */
+	if ((w = store_pool_writer()) == NULL)
+		w = r->db;
+	store_read_end(r->db);
+	if (store_write_begin(w) != STORE_OK) {
 		req_unavailable(r);
 		return -1;
 	}
+	if (w != r->db) {
+		r->db_parked = r->db;
+		r->db = w;
+	}
 	return 0;
+}
+
+void
+req_write_done(struct req *r)
+{
+	if (r->db_parked == NULL)
+		return;
+	r->db = r->db_parked;
+	r->db_parked = NULL;
 }
 
 const char *

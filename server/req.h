@@ -64,6 +64,8 @@ struct req {
 
 	/* --- database ----------------------------------------------------- */
 	struct store		*db;
+	struct store		*db_parked;	/* the pool connection, while db
+						 * is the writer (req_write_begin) */
 
 	/* --- output ------------------------------------------------------- */
 	int			 status;
@@ -141,6 +143,10 @@ void req_audit_object(struct req *r, int type, const char *id);
  * the handler returns. 0, or -1 after answering 503.
  */
 int req_write_begin(struct req *r) __attribute__((warn_unused_result));
+
+/* For the dispatcher, once r's write transaction has ended (committed or
+ * rolled back): r->db is the request's pool connection again. */
+void req_write_done(struct req *r);
 
 /* Query parameter, or NULL. Only after the router checked the query. */
 const char *req_query(struct req *r, const char *name);

@@ -238,10 +238,12 @@ static void
 audit_and_commit(struct req *r)
 {
 	struct audit_event ev;
-	int ok = r->status < 400;
+	int ok = r->status < 400, rc;
 
-	if (r->db != NULL && store_in_write(r->db) && !ok)
+	if (r->db != NULL && store_in_write(r->db) && !ok) {
 		(void)store_write_end(r->db, 0);
+		req_write_done(r);
+	}
 
 	memset(&ev, 0, sizeof(ev));
 	ev.actor_id = r->actor_id;
@@ -283,13 +285,16 @@ audit_and_commit(struct req *r)
 	if (r->may_defer && !r->checkpoint_after && !r->enrol_after) {
 		/* committed here, made durable by the committer */
 		memset(&r->audit_job, 0, sizeof(r->audit_job));
-		if (audit_commit_deferred(r->db, 1, &r->audit_job.mark) !=
-		    STORE_OK)
+		rc = audit_commit_deferred(r->db, 1, &r->audit_job.mark);
+		req_write_done(r);
+		if (rc != STORE_OK)
 			goto fail_committed;
 		defer(r);
 		return;
 	}
-	if (audit_commit(r->db) != STORE_OK)
+	rc = audit_commit(r->db);
+	req_write_done(r);
+	if (rc != STORE_OK)
 		goto fail_committed;
 	/* after a shred: push the deleted pages out of the WAL (best effort;
 	 * the request has succeeded whatever this does) */
@@ -301,6 +306,7 @@ audit_and_commit(struct req *r)
 	return;
 fail:
 	(void)store_write_end(r->db, 0);
+	req_write_done(r);
 fail_committed:
 	/* fail closed: whatever the handler produced does not leave */
 	req_unavailable(r);
@@ -481,6 +487,7 @@ audit:
 		 * process before it is durable */
 		if (r->db != NULL) {
 			(void)store_write_end(r->db, 0);
+			req_write_done(r);
 			if (!(row->flags & ROUTE_INLINE) &&
 			    store_durable_barrier() != STORE_OK)
 				req_unavailable(r);
@@ -494,6 +501,12 @@ void
 router_finish(struct req *r)
 {
 	secmem_wipe(r->enrol_sk, sizeof(r->enrol_sk));
+	if (r->db_parked != NULL) {
+		/* invariant: the dispatcher ended the transaction; if not,
+		 * roll back before the writer is anyone else's */
+		(void)store_write_end(r->db, 0);
+		req_write_done(r);
+	}
 	if (r->db != NULL) {
 		store_pool_release(r->db);
 		r->db = NULL;
