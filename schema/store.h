@@ -155,6 +155,10 @@ int store_durable_wait(uint64_t ticket) __attribute__((warn_unused_result));
  */
 int store_durable_barrier(void) __attribute__((warn_unused_result));
 
+/* Background WAL checkpoints run since the process started (the pool's
+ * connections never checkpoint inside a commit: see store.c). */
+uint64_t store_wal_checkpoints(void);
+
 /* Group commit statistics since store_pool_open: commits by pool
  * connections, and the fdatasync calls that made them durable. */
 void store_group_stats(uint64_t *commits, uint64_t *syncs);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "crypto/secmem.h"
 #include "schema/migrations.h"
@@ -324,6 +325,92 @@ test_group_commit(const char *dir)
 	unlink(side);
 }
 
+/*
+ * The pool's connections never checkpoint inside a commit; a background
+ * thread does. Under a steady stream of commits from two threads, with no
+ * pause between them, the WAL must still stay bounded (an unlocked
+ * checkpoint alone never catches up, and the WAL would hold everything
+ * written: 24 MiB here), and every commit must be in the database after.
+ */
+#define WAL_THREADS	2
+#define WAL_COMMITS	96	/* of 64 pages each, per thread */
+
+static void *
+wal_worker(void *arg)
+{
+	int *ok = arg;
+
+	for (int i = 0; i < WAL_COMMITS; i++) {
+		struct store *s = store_pool_acquire();
+
+		if (s == NULL || store_write_begin(s) != STORE_OK) {
+			store_pool_release(s);
+			continue;
+		}
+		if (sqlite3_exec(store_db(s), "WITH RECURSIVE c(i) AS "
+		    "(SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 64) "
+		    "INSERT INTO wal_t SELECT randomblob(4000) FROM c",
+		    NULL, NULL, NULL) == SQLITE_OK &&
+		    store_write_end(s, 1) == STORE_OK)
+			(*ok)++;
+		store_pool_release(s);
+	}
+	return NULL;
+}
+
+static void
+test_wal_checkpoints(const char *dir)
+{
+	uint8_t key[32];
+	char db[256], side[300];
+	struct store *s = NULL;
+	pthread_t th[WAL_THREADS];
+	int ok[WAL_THREADS] = { 0 }, total = 0;
+	uint64_t before;
+	sqlite3_stmt *st;
+	struct stat sb;
+
+	snprintf(db, sizeof(db), "%s/wal.db", dir);
+	snprintf(side, sizeof(side), "%s-wal", db);
+	secmem_random(key, sizeof(key));
+	check(store_open(&s, db, key, 1) == STORE_OK);
+	check(sqlite3_exec(store_db(s), "CREATE TABLE wal_t (x)", NULL, NULL,
+	    NULL) == SQLITE_OK);
+	store_close(s);
+	s = NULL;
+
+	before = store_wal_checkpoints();
+	check(store_pool_open(db, key, 4) == STORE_OK);
+	for (int i = 0; i < WAL_THREADS; i++)
+		check(pthread_create(&th[i], NULL, wal_worker, &ok[i]) == 0);
+	for (int i = 0; i < WAL_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		total += ok[i];
+	}
+	check(total == WAL_THREADS * WAL_COMMITS);
+	check(store_wal_checkpoints() > before);
+	/* 12 288 pages were written; the WAL holds a few thousand at most */
+	check(stat(side, &sb) == 0);
+	check(sb.st_size < (off_t)6000 * 4120);
+	printf("wal: %d commits, %llu background checkpoints, WAL %lld "
+	    "bytes\n", total,
+	    (unsigned long long)(store_wal_checkpoints() - before),
+	    (long long)sb.st_size);
+	store_pool_close();
+
+	check(store_open(&s, db, key, 0) == STORE_OK);
+	check(sqlite3_prepare_v2(store_db(s), "SELECT count(*) FROM wal_t", -1,
+	    &st, NULL) == SQLITE_OK);
+	check(sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_int(st, 0) == total * 64);
+	sqlite3_finalize(st);
+	store_close(s);
+	unlink(db);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", db);
+	unlink(side);
+}
+
 int
 main(void)
 {
@@ -335,6 +422,7 @@ main(void)
 	test_refuses_plaintext_file(dir);
 	test_upgrade_contact_count(dir);
 	test_group_commit(dir);
+	test_wal_checkpoints(dir);
 	rmdir(dir);
 	return test_done("test_store");
 }
