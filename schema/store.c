@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -628,6 +629,12 @@ store_read_end(struct store *s)
 	s->in_read = 0;
 }
 
+/* Held for a whole checkpoint, by the thread's rounds and by
+ * store_checkpoint_truncate: SQLite gives up at once (SQLITE_BUSY, no
+ * busy handler) when another connection holds its checkpoint lock, and
+ * the truncation after a shred must not lose to a background round. */
+static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
+
 int
 store_checkpoint_truncate(struct store *s)
 {
@@ -635,8 +642,10 @@ store_checkpoint_truncate(struct store *s)
 
 	if (s->in_write || s->in_read)
 		return STORE_EBUSY;
+	pthread_mutex_lock(&ckpt_mu);
 	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
 	    NULL, NULL);
+	pthread_mutex_unlock(&ckpt_mu);
 	return store_err_from_sqlite(rc);
 }
 
@@ -726,11 +735,14 @@ checkpoint_passive(sqlite3 *db, int *log, int *left)
 static void
 checkpoint_once(sqlite3 *db)
 {
+	static time_t pinned_at;
 	int log, left, prev = -1;
+	time_t now;
 
+	pthread_mutex_lock(&ckpt_mu);
 	for (int i = 0; i < WAL_CHECKPOINT_ROUNDS; i++) {
 		if (checkpoint_passive(db, &log, &left) != 0)
-			return;
+			goto done;
 		if (left <= WAL_CHECKPOINT_REST ||
 		    (prev >= 0 && left >= prev))
 			break;
@@ -742,10 +754,20 @@ checkpoint_once(sqlite3 *db)
 	 * the threshold, make the moment: copy the rest with no writer
 	 * running, and the next writer restarts it. */
 	if (log <= 2 * WAL_CHECKPOINT_PAGES)
-		return;
+		goto done;
+	/* If the last locked round could not copy everything, a long
+	 * reader (an audit export's snapshot, a backup) pins the WAL: try
+	 * again at most once a second then, since each try still stalls
+	 * the writers. */
+	now = time(NULL);
+	if (pinned_at == now)
+		goto done;
 	write_lock_take();
-	(void)checkpoint_passive(db, &log, &left);
+	if (checkpoint_passive(db, &log, &left) == 0 && left > 0)
+		pinned_at = now;
 	write_lock_drop();
+done:
+	pthread_mutex_unlock(&ckpt_mu);
 }
 
 static void *
@@ -820,6 +842,7 @@ int
 store_pool_open(const char *path, const uint8_t key[STORE_KEY_BYTES],
     unsigned n)
 {
+	sigset_t all, old;
 	int rc;
 
 	if ((pool.conns = calloc(n, sizeof(*pool.conns))) == NULL)
@@ -844,7 +867,14 @@ store_pool_open(const char *path, const uint8_t key[STORE_KEY_BYTES],
 		store_pool_close();
 		return rc;
 	}
-	if (pthread_create(&ck.thread, NULL, ckpt_main, NULL) != 0) {
+	/* the thread takes no signal: the server's main thread waits for
+	 * SIGTERM/SIGINT with them blocked, and a signal left to this
+	 * thread would end the process in the middle of a graceful stop */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&ck.thread, NULL, ckpt_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		store_pool_close();
 		return STORE_ENOMEM;
 	}
@@ -899,6 +929,13 @@ store_pool_release(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s == pool.writer) {
+		/* invariant: the writer belongs to the write lock's holder;
+		 * in the pool two threads could use it at once */
+		fprintf(stderr, "corridor: internal error: the writer "
+		    "connection was released to the pool; stopping\n");
+		abort();
+	}
 	if (s->in_write)
 		(void)store_write_end(s, 0);
 	store_read_end(s);

@@ -26,9 +26,10 @@
  * commit order, so every entry and commit of the batch is durable, and
  * the audit routes may serve them (audit.c's durable size).
  *
- * Fail closed: if the batch's transaction fails, each entry is tried in a
- * transaction of its own; a job whose entry still cannot be written gets
- * rc -1 and its request answers 503 with no data. (A failed flush stops
+ * Fail closed: if an entry of the batch cannot be appended, each entry is
+ * tried in a transaction of its own; a job whose entry still cannot be
+ * written gets rc -1 and its request answers 503 with no data. If the
+ * transaction itself cannot begin or commit, the whole batch answers 503. (A failed flush stops
  * the process: schema/store.c.)
  */
 #include <pthread.h>
@@ -57,7 +58,8 @@ static pthread_mutex_t inline_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Append the entries of the jobs from first up to (not including) stop,
  * in one transaction on w. 0 with *m set (a zero mark if there were no
- * entries), or -1: nothing committed. */
+ * entries); nothing committed: -1 if an entry could not be appended, -2
+ * if the transaction could not begin or commit. */
 static int
 commit_run(struct store *w, const struct audit_job *first,
     const struct audit_job *stop, struct audit_mark *m)
@@ -71,13 +73,13 @@ commit_run(struct store *w, const struct audit_job *first,
 	if (!any)
 		return 0;
 	if (store_write_begin(w) != STORE_OK)
-		return -1;
+		return -2;
 	ok = 1;
 	for (j = first; ok && j != stop; j = j->next)
 		if (j->ev != NULL)
 			ok = audit_append(w, j->ev) == 0;
 	if (audit_commit_deferred(w, ok, m) != STORE_OK)
-		ok = 0;
+		return ok ? -2 : -1;
 	return ok ? 0 : -1;
 }
 
@@ -97,11 +99,16 @@ run_batch(struct store *w, struct audit_job *batch)
 	for (j = batch; j != NULL; j = j->next) {
 		if (j->ev == NULL)
 			j->rc = 0;	/* its commit is made; wait below */
-		else if (rc == 0 || entries == 1) {
-			j->rc = rc;
+		else if (rc != -1 || entries == 1) {
+			/* committed, or the database would not take a
+			 * transaction at all (after its busy timeout): trying
+			 * each entry again would keep every request waiting
+			 * that long once per entry */
+			j->rc = rc == 0 ? 0 : -1;
 			j->mark = m;
-		} else	/* the batch failed: each entry alone */
-			j->rc = commit_run(w, j, j->next, &j->mark);
+		} else	/* an entry failed: each entry alone */
+			j->rc = commit_run(w, j, j->next, &j->mark) == 0 ? 0 :
+			    -1;
 	}
 	/* the newest commit among the jobs: tickets and the log's commit
 	 * count both follow commit order, so its flush covers all of them */

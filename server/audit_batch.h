@@ -38,8 +38,8 @@ void audit_batch_stop(void);
 
 /*
  * Queue j for the committer. Entries are appended in the order they are
- * submitted. Returns 0, or -1 if the committer is not running (j is then
- * untouched and done is never called).
+ * submitted. Returns 0, or -1 if the committer is not running (done is
+ * then never called, and the caller still owns j).
  */
 int audit_batch_submit(struct audit_job *j)
     __attribute__((warn_unused_result));

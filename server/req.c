@@ -151,10 +151,11 @@ req_write_begin(struct req *r)
 		req_unavailable(r);
 		return -1;
 	}
-	/* The transaction runs on the pool's writer connection, the only
-	 * one that commits: every commit empties the page cache of every
-	 * other connection, so a write on the request's own connection
-	 * would decrypt each page it touches again. The write lock makes
+	/* The transaction runs on the pool's writer connection, which makes
+	 * nearly every commit (the retention sweep and the audit
+	 * checkpointer commit on their own): every commit empties the page
+	 * cache of every other connection, so a write on the request's own
+	 * connection would decrypt each page it touches again. The write lock makes
 	 * the writer ours until the dispatcher ends the transaction. The
 	 * request's snapshot ends first, as it would on its own connection:
 	 * what the handler read before, it reads again in the transaction. */

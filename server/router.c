@@ -502,10 +502,11 @@ router_finish(struct req *r)
 {
 	secmem_wipe(r->enrol_sk, sizeof(r->enrol_sk));
 	if (r->db_parked != NULL) {
-		/* invariant: the dispatcher ended the transaction; if not,
-		 * roll back before the writer is anyone else's */
-		(void)store_write_end(r->db, 0);
-		req_write_done(r);
+		/* invariant: the dispatcher has ended the transaction. Rolling
+		 * back here could end a transaction that is no longer ours */
+		fprintf(stderr, "corridor: internal error: req=%s finished "
+		    "inside a write transaction; stopping\n", r->request_id);
+		abort();
 	}
 	if (r->db != NULL) {
 		store_pool_release(r->db);

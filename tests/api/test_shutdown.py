@@ -68,6 +68,36 @@ def test_request_in_flight_completes():
         s.cleanup()
 
 
+def test_second_signal_does_not_cut_the_drain():
+    """A second SIGTERM, or a Ctrl-C, while the server drains must not end
+    it: every thread but the main one blocks them (a thread started with
+    them unblocked, as the WAL checkpoint thread once was, let the kernel
+    kill the process in the middle of the drain)."""
+    s = Server()
+    try:
+        body = json.dumps({"username": "admin",
+                           "password": s.admin_pw}).encode()
+        head = (b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body))
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+        sock.sendall(head + body[:10])
+        time.sleep(0.3)
+        s.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        s.proc.send_signal(signal.SIGTERM)
+        s.proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert s.proc.poll() is None, "a second signal ended the drain"
+        sock.sendall(body[10:])
+        got = read_response(sock)
+        sock.close()
+        assert got.startswith(b"HTTP/1.1 201 Created"), got[:300]
+        assert s.proc.wait(30) == 0
+    finally:
+        s.cleanup()
+
+
 def test_idle_keepalive_does_not_delay_exit():
     s = Server()
     try:
@@ -105,5 +135,6 @@ def test_stalled_request_waits_only_the_grace_period():
 
 if __name__ == "__main__":
     run([test_request_in_flight_completes,
+         test_second_signal_does_not_cut_the_drain,
          test_idle_keepalive_does_not_delay_exit,
          test_stalled_request_waits_only_the_grace_period])
