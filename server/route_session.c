@@ -213,7 +213,7 @@ session_create_route(struct req *r)
 		r->audit_action = AUDIT_SESSION_FAIL;
 		req_problem(r, 503, "busy", "Too many logins at once; retry.");
 		r->retry_after_s = 1;
-		return;
+		goto done;
 	}
 	opened = kdf.opened;
 	if (have_user)
@@ -314,7 +314,7 @@ password_route(struct req *r)
 	if (kdfpool_run(password_kdf_run, &kdf) != 0) {
 		req_problem(r, 503, "busy", "Too many logins at once; retry.");
 		r->retry_after_s = 1;
-		return;
+		goto done;
 	}
 	ok = kdf.ok;
 	if (ok == 0) {

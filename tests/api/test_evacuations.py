@@ -245,10 +245,17 @@ def test_revocation_rotates_evacuations():
              " FROM evac_keys WHERE recipient_id = '%s') FROM evacuations "
              "WHERE id = '%s'" % (w_id, e2["id"]))
     assert json.loads(n) == [1, 1, 0], n
-    # the next holder to open it rotates it
+    # the next holder to open it rotates it. GET /evacuations/{id} runs on
+    # a libmicrohttpd worker, which must not wait for the write lock: the
+    # attempt is dropped there, unaudited, and runs again on a dispatch
+    # thread. One entry, not two.
+    before = len(audit_rows(s))
     r = s.get("/evacuations/" + e2["id"], token=T["cw-a"])
     assert r.status == 200 and r.json()["key_version"] == 2, r
     assert r.json()["details"] == DETAILS
+    new = audit_rows(s)[before:]
+    assert [(x["action"], x["outcome"]) for x in new] == \
+        [("evacuation.read", "allowed")], new
 
 
 def test_auditors_and_admins():
