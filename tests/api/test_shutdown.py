@@ -31,18 +31,24 @@ def read_response(sock, timeout=30):
     return b"".join(chunks)
 
 
+def login_in_flight(s):
+    """A login whose headers and first bytes of body are in: the socket,
+    and the rest of the body to send."""
+    body = json.dumps({"username": "admin", "password": s.admin_pw}).encode()
+    head = (b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body))
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+    sock.sendall(head + body[:10])
+    time.sleep(0.3)
+    return sock, body[10:]
+
+
 def test_request_in_flight_completes():
     s = Server()
     try:
-        body = json.dumps({"username": "admin",
-                           "password": s.admin_pw}).encode()
-        head = (b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
-                b"Content-Type: application/json\r\n"
-                b"Content-Length: %d\r\n\r\n" % len(body))
-        sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
         # the request is in flight: headers and half the body are in
-        sock.sendall(head + body[:10])
-        time.sleep(0.3)
+        sock, rest_of_body = login_in_flight(s)
         s.proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         assert s.proc.poll() is None, "exited with a request in flight"
@@ -52,7 +58,7 @@ def test_request_in_flight_completes():
             raise AssertionError("a new connection was accepted while draining")
         except (ConnectionRefusedError, socket.timeout):
             pass
-        sock.sendall(body[10:])
+        sock.sendall(rest_of_body)
         got = read_response(sock)
         sock.close()
         status, _, rest = got.partition(b"\r\n")
@@ -75,21 +81,14 @@ def test_second_signal_does_not_cut_the_drain():
     kill the process in the middle of the drain)."""
     s = Server()
     try:
-        body = json.dumps({"username": "admin",
-                           "password": s.admin_pw}).encode()
-        head = (b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
-                b"Content-Type: application/json\r\n"
-                b"Content-Length: %d\r\n\r\n" % len(body))
-        sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
-        sock.sendall(head + body[:10])
-        time.sleep(0.3)
+        sock, rest_of_body = login_in_flight(s)
         s.proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         s.proc.send_signal(signal.SIGTERM)
         s.proc.send_signal(signal.SIGINT)
         time.sleep(0.5)
         assert s.proc.poll() is None, "a second signal ended the drain"
-        sock.sendall(body[10:])
+        sock.sendall(rest_of_body)
         got = read_response(sock)
         sock.close()
         assert got.startswith(b"HTTP/1.1 201 Created"), got[:300]

@@ -245,25 +245,58 @@ test_upgrade_contact_count(const char *dir)
 #define GC_THREADS	8
 #define GC_COMMITS	100
 
-static void *
-group_worker(void *arg)
-{
-	int *ok = arg;
+/* A thread committing n transactions of sql through the pool; ok counts
+ * those that store_write_end acknowledged. */
+struct pool_job {
+	const char	*sql;
+	int		 n;
+	int		 ok;
+};
 
-	for (int i = 0; i < GC_COMMITS; i++) {
+static void *
+pool_worker(void *arg)
+{
+	struct pool_job *j = arg;
+
+	for (int i = 0; i < j->n; i++) {
 		struct store *s = store_pool_acquire();
 
 		if (s == NULL || store_write_begin(s) != STORE_OK) {
 			store_pool_release(s);
 			continue;
 		}
-		if (sqlite3_exec(store_db(s), "INSERT INTO gc_t VALUES (1)",
-		    NULL, NULL, NULL) == SQLITE_OK &&
-		    store_write_end(s, 1) == STORE_OK)
-			(*ok)++;
+		if (sqlite3_exec(store_db(s), j->sql, NULL, NULL, NULL) ==
+		    SQLITE_OK && store_write_end(s, 1) == STORE_OK)
+			j->ok++;
 		store_pool_release(s);
 	}
 	return NULL;
+}
+
+/* Run n (at most POOL_THREADS_MAX) threads committing sql at once
+ * through the open pool; the sum of their acknowledged commits. */
+#define POOL_THREADS_MAX	16
+
+static int
+pool_run(int n, const char *sql, int commits)
+{
+	pthread_t th[POOL_THREADS_MAX];
+	struct pool_job jobs[POOL_THREADS_MAX];
+	int total = 0;
+
+	if (n > POOL_THREADS_MAX)
+		n = POOL_THREADS_MAX;
+	for (int i = 0; i < n; i++) {
+		jobs[i].sql = sql;
+		jobs[i].n = commits;
+		jobs[i].ok = 0;
+		check(pthread_create(&th[i], NULL, pool_worker, &jobs[i]) == 0);
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		total += jobs[i].ok;
+	}
+	return total;
 }
 
 static void
@@ -272,8 +305,7 @@ test_group_commit(const char *dir)
 	uint8_t key[32];
 	char db[256], side[300];
 	struct store *s = NULL;
-	pthread_t th[GC_THREADS];
-	int ok[GC_THREADS] = { 0 }, total = 0;
+	int total;
 	uint64_t commits = 1, syncs = 1;
 	sqlite3_stmt *st;
 
@@ -289,12 +321,7 @@ test_group_commit(const char *dir)
 	check(store_pool_open(db, key, 4) == STORE_OK);
 	store_group_stats(&commits, &syncs);
 	check(commits == 0 && syncs == 0);
-	for (int i = 0; i < GC_THREADS; i++)
-		check(pthread_create(&th[i], NULL, group_worker, &ok[i]) == 0);
-	for (int i = 0; i < GC_THREADS; i++) {
-		pthread_join(th[i], NULL);
-		total += ok[i];
-	}
+	total = pool_run(GC_THREADS, "INSERT INTO gc_t VALUES (1)", GC_COMMITS);
 	check(total == GC_THREADS * GC_COMMITS);
 	store_group_stats(&commits, &syncs);
 	check(commits == (uint64_t)total);
@@ -335,37 +362,13 @@ test_group_commit(const char *dir)
 #define WAL_THREADS	2
 #define WAL_COMMITS	96	/* of 64 pages each, per thread */
 
-static void *
-wal_worker(void *arg)
-{
-	int *ok = arg;
-
-	for (int i = 0; i < WAL_COMMITS; i++) {
-		struct store *s = store_pool_acquire();
-
-		if (s == NULL || store_write_begin(s) != STORE_OK) {
-			store_pool_release(s);
-			continue;
-		}
-		if (sqlite3_exec(store_db(s), "WITH RECURSIVE c(i) AS "
-		    "(SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 64) "
-		    "INSERT INTO wal_t SELECT randomblob(4000) FROM c",
-		    NULL, NULL, NULL) == SQLITE_OK &&
-		    store_write_end(s, 1) == STORE_OK)
-			(*ok)++;
-		store_pool_release(s);
-	}
-	return NULL;
-}
-
 static void
 test_wal_checkpoints(const char *dir)
 {
 	uint8_t key[32];
 	char db[256], side[300];
 	struct store *s = NULL;
-	pthread_t th[WAL_THREADS];
-	int ok[WAL_THREADS] = { 0 }, total = 0;
+	int total;
 	uint64_t before;
 	sqlite3_stmt *st;
 	struct stat sb;
@@ -381,12 +384,9 @@ test_wal_checkpoints(const char *dir)
 
 	before = store_wal_checkpoints();
 	check(store_pool_open(db, key, 4) == STORE_OK);
-	for (int i = 0; i < WAL_THREADS; i++)
-		check(pthread_create(&th[i], NULL, wal_worker, &ok[i]) == 0);
-	for (int i = 0; i < WAL_THREADS; i++) {
-		pthread_join(th[i], NULL);
-		total += ok[i];
-	}
+	total = pool_run(WAL_THREADS, "WITH RECURSIVE c(i) AS "
+	    "(SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 64) "
+	    "INSERT INTO wal_t SELECT randomblob(4000) FROM c", WAL_COMMITS);
 	check(total == WAL_THREADS * WAL_COMMITS);
 	check(store_wal_checkpoints() > before);
 	/* 12 288 pages were written; the WAL holds a few thousand at most */
