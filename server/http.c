@@ -389,6 +389,21 @@ request_init(struct conn_state *cs, struct MHD_Connection *c)
 
 static void on_audited(struct audit_job *, int);
 
+/* Hand a deferred request's audit wait to the committer, which resumes
+ * the (suspended) connection once the entry is durable: 0. If no
+ * committer runs (shutting down), wait here instead and return -1: the
+ * caller resumes the connection itself. */
+static int
+to_committer(struct conn_state *cs)
+{
+	cs->r.audit_job.done = on_audited;
+	cs->r.audit_job.arg = cs;
+	if (audit_batch_submit(&cs->r.audit_job) == 0)
+		return 0;
+	router_audit_now(&cs->r);
+	return -1;
+}
+
 /*
  * A ROUTE_WORKER read, here on the worker: the handler reads, and the wait
  * for its audit entry is the committer's, so the worker never blocks.
@@ -419,11 +434,7 @@ worker_run(struct conn_state *cs, struct MHD_Connection *c,
 	/* suspended before the committer can resume it */
 	cs->phase = CS_DISPATCHED;
 	MHD_suspend_connection(c);
-	r->audit_job.done = on_audited;
-	r->audit_job.arg = cs;
-	if (audit_batch_submit(&r->audit_job) != 0) {
-		/* no committer (shutting down): wait here, rarely */
-		router_audit_now(r);
+	if (to_committer(cs) != 0) {
 		cs->phase = CS_DONE;
 		MHD_resume_connection(c);
 	}
@@ -595,14 +606,8 @@ dispatch_main(void *arg)
 		pthread_mutex_unlock(&dq.mu);
 		cs->r.may_defer = 1;
 		router_dispatch(&cs->r, cs->method, cs->url);
-		if (cs->r.deferred) {
-			/* the committer resumes it once the entry is durable */
-			cs->r.audit_job.done = on_audited;
-			cs->r.audit_job.arg = cs;
-			if (audit_batch_submit(&cs->r.audit_job) == 0)
-				continue;
-			router_audit_now(&cs->r);
-		}
+		if (cs->r.deferred && to_committer(cs) == 0)
+			continue;	/* the committer resumes it */
 		/* resume takes libmicrohttpd's lock: the worker that calls us
 		 * back sees CS_DONE and the answer */
 		cs->phase = CS_DONE;

@@ -155,10 +155,11 @@ req_write_begin(struct req *r)
 	 * nearly every commit (the retention sweep and the audit
 	 * checkpointer commit on their own): every commit empties the page
 	 * cache of every other connection, so a write on the request's own
-	 * connection would decrypt each page it touches again. The write lock makes
-	 * the writer ours until the dispatcher ends the transaction. The
-	 * request's snapshot ends first, as it would on its own connection:
-	 * what the handler read before, it reads again in the transaction. */
+	 * connection would decrypt each page it touches again. The write
+	 * lock makes the writer ours until the dispatcher ends the
+	 * transaction. The request's snapshot ends first, as it would on
+	 * its own connection: what the handler read before, it reads again
+	 * in the transaction. */
 	if ((w = store_pool_writer()) == NULL)
 		w = r->db;
 	store_read_end(r->db);
