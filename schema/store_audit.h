@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "schema/store.h"
-#include "server/audit_entry.h"
+#include "server/audit/audit_entry.h"
 
 #define STORE_AUDIT_LEAF_BYTES	32u
 #define STORE_AUDIT_SALT_BYTES	16u

@@ -26,9 +26,9 @@
 #include "crypto/keys.h"
 #include "crypto/secmem.h"
 #include "schema/store.h"
-#include "server/audit.h"
+#include "server/audit/audit.h"
 #include "server/limits.h"
-#include "server/secret.h"
+#include "server/cli/secret.h"
 
 static json_t *
 column_json(sqlite3_stmt *st, int i)

@@ -98,7 +98,7 @@ def test_tor_and_unit_agree_with_serve():
     assert "--listen %s" % port in unit
     # and it is serve's own default
     assert port == "127.0.0.1:8080"
-    src = text(os.path.join(ROOT, "server", "cli_serve.c"))
+    src = text(os.path.join(ROOT, "server", "cli", "cli_serve.c"))
     assert "o->port = 8080;" in src and '"127.0.0.1"' in src
 
 
@@ -114,13 +114,13 @@ def test_numbers_quoted_match_the_sources():
     mem = re.search(r"^LimitMEMLOCK=(\d+)M$", unit, re.M).group(1)
     assert "lock %s MiB of memory" % mem in doc
     assert "(at least %d bytes each)" % limit("MIN_PASSWORD_BYTES") in doc
-    days = limit("RETENTION_DEFAULT_DAYS", "retention.h")
+    days = limit("RETENTION_DEFAULT_DAYS", "core/retention.h")
     assert "default is **%d days**" % days in doc
-    assert "every %d minutes" % (limit("RETENTION_SWEEP_S", "retention.h")
+    assert "every %d minutes" % (limit("RETENTION_SWEEP_S", "core/retention.h")
                                  // 60) in doc
     kdf = limit("MAX_CONCURRENT_ARGON2")
     assert "on %d threads of its own, at the lowest CPU priority (nice %d)" % \
-        (kdf, limit("KDFPOOL_NICE", "kdfpool.h")) in doc
+        (kdf, limit("KDFPOOL_NICE", "core/kdfpool.h")) in doc
     assert "At most %d logins derive keys at once and %d wait" % \
         (kdf, limit("MAX_ARGON2_QUEUE")) in doc
 
@@ -178,7 +178,7 @@ def test_man_page_matches_binary():
     assert "keys.pending" in src and "SIGTERM" in src
     assert "system:retention" in src and "retention-asof-" in src
     assert "The default is %d days" % limit("RETENTION_DEFAULT_DAYS",
-                                            "retention.h") in src
+                                            "core/retention.h") in src
     # the operations fragment was merged into it
     assert not os.path.exists(os.path.join(ROOT, "docs",
                                            "corridor-ops.8.fragment"))

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Login Argon2 runs on the kdfpool (server/kdfpool.c): MAX_CONCURRENT_ARGON2
+"""Login Argon2 runs on the kdfpool (server/core/kdfpool.c): MAX_CONCURRENT_ARGON2
 threads at nice 19, so a login storm leaves the CPU to case reads. Black-box
 through /proc/<pid>/task/*/stat (Linux: nice is per thread):
   - exactly MAX_CONCURRENT_ARGON2 threads of the server run at nice 19, all

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Every route the server has appears in docs/openapi.yaml, and every path
 and method in the spec is routed by the server. Routes are read from the
-route tables that server/router.c lists; the spec is read with a minimal
+route tables that server/api/router.c lists; the spec is read with a minimal
 line parser (no YAML library: standard library only)."""
 import os
 import re
@@ -19,14 +19,14 @@ def route_rows():
     flags (set of ROUTE_* names without the prefix), action (the AUDIT_*
     name, "NONE" for an unaudited row). test_authz.py drives its matrix
     from these rows."""
-    router = open(os.path.join(ROOT, "server", "router.c")).read()
+    router = open(os.path.join(ROOT, "server", "api", "router.c")).read()
     block = re.search(r"tables\[\]\s*=\s*\{(.*?)\};", router, re.S).group(1)
     tables = re.findall(r"(route_\w+_table)", block)
     assert tables, "no route tables found in router.c"
     rows = []
     for name in tables:
         fname = name[:-len("_table")] + ".c"
-        src = open(os.path.join(ROOT, "server", fname)).read()
+        src = open(os.path.join(ROOT, "server", "api", fname)).read()
         body = re.search(name + r"\[\]\s*=\s*\{(.*?)\n\};", src, re.S).group(1)
         for row in re.findall(r'\{\s*(M_[A-Z]+\s*,\s*"[^"]*"[^{}]*?)\}', body, re.S):
             f = [x.strip() for x in row.split(",")]

@@ -3,7 +3,7 @@
  * fuzz_body: what the fuzz_body_* targets share. An input is a request
  * body; it is parsed exactly as the dispatcher parses it (jsonin_parse,
  * then "must be an object") and handed to the resource's validators
- * (server/route_body.h). The helpers below state, independently of the
+ * (server/api/route_body.h). The helpers below state, independently of the
  * validators, what an accepted body must satisfy; any breach aborts.
  */
 #ifndef CORRIDOR_FUZZ_BODY_H
@@ -15,9 +15,9 @@
 
 #include <jansson.h>
 
-#include "server/jsonin.h"
+#include "server/http/jsonin.h"
 #include "server/limits.h"
-#include "server/route_body.h"
+#include "server/api/route_body.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
  */
 #include <stdio.h>
 
-#include "server/req.h"
+#include "server/http/req.h"
 #include "fuzz_body.h"
 
 /* A fixed "now", so that runs are reproducible: 2024-06-01T00:00:00Z. */

@@ -7,7 +7,7 @@
  * the role is one of the four and never anonymous.
  */
 #include "schema/store_user.h"
-#include "server/users.h"
+#include "server/core/users.h"
 #include "fuzz_body.h"
 
 int

@@ -5,7 +5,7 @@
  * bytes (two encodings of one entry would give two leaf hashes).
  */
 #include "fuzz_common.h"
-#include "server/audit_entry.h"
+#include "server/audit/audit_entry.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -6,7 +6,7 @@
  * leak, the result agrees with the return code, and the report fits.
  */
 #include "fuzz_common.h"
-#include "server/audit_verify.h"
+#include "server/audit/audit_verify.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

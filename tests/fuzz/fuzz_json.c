@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "server/jsonin.h"
+#include "server/http/jsonin.h"
 #include "server/limits.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

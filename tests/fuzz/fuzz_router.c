@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server/jsonin.h"
-#include "server/router.h"
+#include "server/http/jsonin.h"
+#include "server/api/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -21,7 +21,7 @@
 
 #include "crypto/merkle.h"
 #include "fuzz_common.h"
-#include "server/audit_export.h"
+#include "server/audit/audit_export.h"
 
 static int
 file_sink(void *arg, const void *buf, size_t len)

@@ -13,7 +13,7 @@
 #include "crypto/hash.h"
 #include "crypto/merkle.h"
 #include "crypto/secmem.h"
-#include "server/audit_entry.h"
+#include "server/audit/audit_entry.h"
 #include "testutil.h"
 
 /* docs/audit.md, "Worked example". */

@@ -24,9 +24,9 @@
 #include "crypto/merkle.h"
 #include "crypto/note.h"
 #include "crypto/secmem.h"
-#include "server/audit_entry.h"
-#include "server/audit_export.h"
-#include "server/audit_verify.h"
+#include "server/audit/audit_entry.h"
+#include "server/audit/audit_export.h"
+#include "server/audit/audit_verify.h"
 #include "testutil.h"
 
 #define ORIGIN	"corridor.example/audit/test"

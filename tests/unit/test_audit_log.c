@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * test_audit_log: the server side of the audit log (server/audit.c,
+ * test_audit_log: the server side of the audit log (server/audit/audit.c,
  * schema/store_audit.c) on a real SQLCipher database. Appends move the
  * tree only when their transaction commits; several appends in one
  * transaction get consecutive seqs; a rollback leaves no trace; the stored
@@ -28,7 +28,7 @@
 #include "schema/store.h"
 #include "schema/store_audit.h"
 #include "schema/store_user.h"
-#include "server/audit.h"
+#include "server/audit/audit.h"
 #include "testutil.h"
 
 static char dir[256], db_path[300], cp_path[300];

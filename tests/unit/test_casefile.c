@@ -24,7 +24,7 @@
 #include "schema/store_case.h"
 #include "schema/store_evac.h"
 #include "schema/store_user.h"
-#include "server/casefile.h"
+#include "server/core/casefile.h"
 #include "testutil.h"
 
 #define NAME	"Zelimkhan Testov"

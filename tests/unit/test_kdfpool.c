@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * test_kdfpool: the low-priority key derivation threads (server/kdfpool.h).
+ * test_kdfpool: the low-priority key derivation threads (server/core/kdfpool.h).
  * Without a pool a job runs inline on the caller; with one it runs on a
  * pool thread at KDFPOOL_NICE while the caller keeps nice 0; at most
  * MAX_CONCURRENT_ARGON2 jobs run and MAX_ARGON2_QUEUE wait, and the next
@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/kdfpool.h"
+#include "server/core/kdfpool.h"
 #include "server/limits.h"
 #include "testutil.h"
 

@@ -32,10 +32,10 @@
 #include "schema/store_case.h"
 #include "schema/store_evac.h"
 #include "schema/store_user.h"
-#include "server/audit.h"
-#include "server/audit_entry.h"
-#include "server/casefile.h"
-#include "server/retention.h"
+#include "server/audit/audit.h"
+#include "server/audit/audit_entry.h"
+#include "server/core/casefile.h"
+#include "server/core/retention.h"
 #include "testutil.h"
 
 #define DAY	86400
@@ -45,7 +45,7 @@
 static struct store *S;
 
 /* The audit log every shred appends to: opened on S with a fixed test
- * key (server/audit.h); a log is process-wide, so it follows S. */
+ * key (server/audit/audit.h); a log is process-wide, so it follows S. */
 static uint8_t audit_sk[NOTE_SK_BYTES];
 
 static void

@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * route_audit: the audit log's endpoints. Auditors list entries, fetch the
+ * latest signed checkpoint and the verifier key, ask for RFC 9162 inclusion
+ * and consistency proofs, and download the whole log in the export format
+ * of docs/audit.md, streamed from a read snapshot. Admins erase break-glass
+ * reasons. Every call is itself audited by the dispatcher (audit.read,
+ * audit.export, audit.reason_erase) through the route table below.
+ *
+ * Proofs are computed from stored leaf hashes (crypto/merkle.h), read in
+ * one sequential pass, so a proof on a tree of n entries reads about n
+ * leaf hashes; sizes are capped at the durable size of the log.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "crypto/encode.h"
+#include "crypto/merkle.h"
+#include "schema/store_audit.h"
+#include "server/audit/audit.h"
+#include "server/audit/audit_export.h"
+#include "server/http/jsonin.h"
+#include "server/api/route.h"
+
+/* --- query strings ------------------------------------------------------------ */
+
+struct query_check {
+	const char *const	*allowed;
+	int			 bad;
+};
+
+static enum MHD_Result
+query_one(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct query_check *q = cls;
+	size_t i;
+
+	(void)kind;
+	(void)value;
+	for (i = 0; q->allowed[i] != NULL; i++)
+		if (strcmp(key, q->allowed[i]) == 0)
+			return MHD_YES;
+	q->bad = 1;
+	return MHD_NO;
+}
+
+/* Refuse parameters outside allowed. 0, or -1 after answering 400. */
+static int
+query_only(struct req *r, const char *const *allowed)
+{
+	struct query_check q = { allowed, 0 };
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_one,
+	    &q);
+	if (q.bad) {
+		req_problem(r, 400, "invalid-query",
+		    "This resource does not take these query parameters.");
+		return -1;
+	}
+	return 0;
+}
+
+/* A required unsigned parameter. 0, or -1 after answering 400. */
+static int
+query_required(struct req *r, const char *name, uint64_t *out)
+{
+	if (req_query(r, name) == NULL) {
+		req_problem(r, 400, "invalid-query",
+		    "A required query parameter is missing.");
+		return -1;
+	}
+	return req_query_u64(r, name, 0, (uint64_t)INT64_MAX, out);
+}
+
+static void
+out_of_range(struct req *r)
+{
+	req_problem(r, 422, "out-of-range", "The requested index or tree size "
+	    "is beyond the durable size of the log.");
+}
+
+/* --- GET /audit ----------------------------------------------------------------- */
+
+/* RFC 3339 UTC with milliseconds: "2024-06-10T06:13:20.123Z". */
+static void
+time_ms_rfc3339(char out[32], uint64_t ms)
+{
+	struct tm tm;
+	time_t t = (time_t)(ms / 1000u);
+
+	gmtime_r(&t, &tm);
+	if (strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		snprintf(out, 32, "1970-01-01T00:00:00");
+	snprintf(out + strlen(out), 32 - strlen(out), ".%03uZ",
+	    (unsigned)(ms % 1000u));
+}
+
+/* JSON for free text that may not be valid UTF-8 (a stored reason):
+ * anything but printable ASCII becomes '?' if jansson refuses it. */
+static json_t *
+text_json(const uint8_t *p, size_t len)
+{
+	json_t *j = json_stringn((const char *)p, len);
+	char *copy;
+
+	if (j != NULL)
+		return j;
+	if ((copy = malloc(len + 1)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		copy[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+	j = json_stringn(copy, len);
+	free(copy);
+	return j;
+}
+
+static json_t *
+id_or_null(const char *id)
+{
+	return id[0] != '\0' ? json_string(id) : json_null();
+}
+
+struct list_ctx {
+	json_t	*arr;
+	int	 bad;	/* a stored entry does not decode */
+};
+
+static int
+list_one(void *arg, const struct store_audit_item *it)
+{
+	struct list_ctx *c = arg;
+	struct audit_entry e;
+	char t[32], b64[512];
+	json_t *o;
+
+	if (audit_entry_decode(&e, it->entry, it->entry_len) != 0 ||
+	    e.seq != it->seq) {
+		c->bad = 1;
+		return 1;
+	}
+	time_ms_rfc3339(t, e.time_ms);
+	o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o, s:s, s:o}",
+	    "seq", (json_int_t)e.seq, "time", t,
+	    "actor_id", id_or_null(e.actor_id),
+	    "role", audit_role_name(e.role),
+	    "action", audit_action_name(e.action),
+	    "object_type", audit_object_name(e.object_type),
+	    "object_id", id_or_null(e.object_id),
+	    "outcome", audit_outcome_name(e.outcome),
+	    "request_id", id_or_null(e.request_id));
+	if (o == NULL)
+		return 1;
+	if (e.has_reason && it->reason != NULL)
+		json_object_set_new(o, "reason",
+		    text_json(it->reason, it->reason_len));
+	if (e.has_reason && it->reason_erased)
+		json_object_set_new(o, "reason_erased", json_true());
+	if (e.extra_len > 0 && encode_b64(b64, sizeof(b64), e.extra,
+	    e.extra_len) == 0)
+		json_object_set_new(o, "extra", json_string(b64));
+	return json_array_append_new(c->arr, o) != 0;
+}
+
+static void
+audit_list_route(struct req *r)
+{
+	static const char *const allowed[] = { "after", "limit", "case_id",
+	    "actor_id", "action", NULL };
+	struct store_audit_filter f;
+	struct list_ctx c = { NULL, 0 };
+	const char *action;
+	uint64_t after, limit;
+	int code;
+
+	memset(&f, 0, sizeof(f));
+	if (query_only(r, allowed) != 0 ||
+	    req_query_u64(r, "after", UINT64_MAX, (uint64_t)INT64_MAX - 1,
+	    &after) != 0 ||
+	    req_query_u64(r, "limit", DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT,
+	    &limit) != 0)
+		return;
+	f.after = after == UINT64_MAX ? -1 : (int64_t)after;
+	f.limit = (unsigned)limit;
+	f.case_id = req_query(r, "case_id");
+	f.actor_id = req_query(r, "actor_id");
+	action = req_query(r, "action");
+	if (limit == 0 || (f.case_id != NULL && !jsonin_is_id(f.case_id)) ||
+	    (f.actor_id != NULL && !jsonin_is_id(f.actor_id))) {
+		req_problem(r, 400, "invalid-query",
+		    "limit is 1..500, and case_id and actor_id are ids.");
+		return;
+	}
+	if (action != NULL) {
+		if ((code = audit_action_code(action, strlen(action))) < 0) {
+			req_problem(r, 400, "invalid-query",
+			    "action is not an audit action name.");
+			return;
+		}
+		f.action = code;
+	}
+	if ((c.arr = json_array()) == NULL) {
+		req_internal(r);
+		return;
+	}
+	if (store_audit_list(r->db, &f, list_one, &c) != STORE_OK || c.bad) {
+		json_decref(c.arr);
+		if (c.bad)
+			req_problem(r, 500, "audit-damaged", "A stored audit "
+			    "entry is damaged; verify an export.");
+		else
+			req_unavailable(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:o}", "entries", c.arr));
+}
+
+/* --- checkpoint and key -------------------------------------------------------- */
+
+static void
+audit_checkpoint_route(struct req *r)
+{
+	char *buf;
+	size_t len = 0;
+	uint64_t size;
+
+	if ((buf = malloc(NOTE_MAX_BYTES)) == NULL) {
+		req_internal(r);
+		return;
+	}
+	if (audit_latest_checkpoint(buf, NOTE_MAX_BYTES, &len, &size) != 0) {
+		free(buf);
+		req_unavailable(r);
+		return;
+	}
+	req_raw(r, 200, "text/plain; charset=utf-8", buf, len);
+}
+
+static void
+audit_public_key_route(struct req *r)
+{
+	struct note_vkey vk;
+	char text[NOTE_VKEY_MAX_BYTES], b64[64], id[9];
+
+	audit_vkey(&vk);
+	if (note_vkey_format(text, sizeof(text), &vk) != NOTE_OK ||
+	    encode_b64(b64, sizeof(b64), vk.pk, sizeof(vk.pk)) != 0 ||
+	    snprintf(id, sizeof(id), "%08" PRIx32, vk.key_id) != 8) {
+		req_internal(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+	    "origin", vk.name, "algorithm", "ed25519", "public_key", b64,
+	    "key_id", id, "vkey", text));
+}
+
+/* --- proofs ----------------------------------------------------------------------- */
+
+static int
+get_leaf(void *arg, uint64_t index, uint8_t out[MERKLE_HASH_BYTES])
+{
+	uint64_t found;
+
+	return store_audit_leaf_at(arg, index, out, &found) == STORE_OK ?
+	    0 : -1;
+}
+
+static json_t *
+hashes_json(const uint8_t *proof, size_t len)
+{
+	json_t *arr = json_array();
+	char b64[64];
+
+	for (size_t off = 0; arr != NULL && off < len;
+	    off += MERKLE_HASH_BYTES) {
+		if (encode_b64(b64, sizeof(b64), proof + off,
+		    MERKLE_HASH_BYTES) != 0 ||
+		    json_array_append_new(arr, json_string(b64)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+struct one_entry {
+	char	b64[AUDIT_ENTRY_MAX * 2];
+	int	found;
+};
+
+static int
+entry_b64(void *arg, const struct store_audit_item *it)
+{
+	struct one_entry *o = arg;
+
+	if (encode_b64(o->b64, sizeof(o->b64), it->entry, it->entry_len) != 0)
+		return -1;
+	o->found = 1;
+	return 0;
+}
+
+static void
+audit_inclusion_route(struct req *r)
+{
+	static const char *const allowed[] = { "seq", "size", NULL };
+	uint8_t proof[MERKLE_PROOF_MAX_BYTES];
+	struct store_audit_leaves cur;
+	struct one_entry one;
+	char *note;
+	uint64_t seq, size, durable, cp_size = 0;
+	size_t len = 0, note_len;
+	json_t *hashes;
+	int rc;
+
+	durable = audit_durable_size();
+	/* by default, the tree of the latest checkpoint */
+	if ((note = malloc(NOTE_MAX_BYTES)) == NULL) {
+		req_internal(r);
+		return;
+	}
+	if (audit_latest_checkpoint(note, NOTE_MAX_BYTES, &note_len,
+	    &cp_size) != 0 || cp_size > durable)
+		cp_size = durable;	/* a checkpoint not yet flushed */
+	free(note);
+	if (query_only(r, allowed) != 0 || query_required(r, "seq", &seq) != 0 ||
+	    req_query_u64(r, "size", cp_size, (uint64_t)INT64_MAX, &size) != 0)
+		return;
+	if (size > durable || seq >= size) {
+		out_of_range(r);
+		return;
+	}
+	memset(&one, 0, sizeof(one));
+	if (store_audit_entries(r->db, seq, seq + 1, 1, entry_b64, &one) !=
+	    STORE_OK || !one.found) {
+		req_unavailable(r);
+		return;
+	}
+	store_audit_leaves_init(&cur, r->db, 0);
+	rc = merkle_inclusion_proof(proof, sizeof(proof), &len, seq, size,
+	    get_leaf, &cur);
+	store_audit_leaves_done(&cur);
+	if (rc != 0 || (hashes = hashes_json(proof, len)) == NULL) {
+		req_unavailable(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:I, s:I, s:o, s:s}",
+	    "leaf_index", (json_int_t)seq, "tree_size", (json_int_t)size,
+	    "hashes", hashes, "entry", one.b64));
+}
+
+static void
+audit_consistency_route(struct req *r)
+{
+	static const char *const allowed[] = { "from", "to", NULL };
+	uint8_t proof[MERKLE_PROOF_MAX_BYTES];
+	struct store_audit_leaves cur;
+	uint64_t from, to;
+	size_t len = 0;
+	json_t *hashes;
+	int rc;
+
+	if (query_only(r, allowed) != 0 || query_required(r, "from", &from) !=
+	    0 || query_required(r, "to", &to) != 0)
+		return;
+	if (from > to || to > audit_durable_size()) {
+		out_of_range(r);
+		return;
+	}
+	store_audit_leaves_init(&cur, r->db, 0);
+	rc = merkle_consistency_proof(proof, sizeof(proof), &len, from, to,
+	    get_leaf, &cur);
+	store_audit_leaves_done(&cur);
+	if (rc != 0 || (hashes = hashes_json(proof, len)) == NULL) {
+		req_unavailable(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from,
+	    "to", (json_int_t)to, "hashes", hashes));
+}
+
+/* --- export ------------------------------------------------------------------------ */
+
+/* Exports streaming now; at most MAX_AUDIT_EXPORTS (limits.h). */
+static pthread_mutex_t exports_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned exports_running;
+
+/* Entries read per batch while streaming. */
+#define EXPORT_BATCH	256u
+
+struct export_stream {
+	struct store		*db;	/* pooled, holds the read snapshot */
+	int			 snapshot;
+	uint64_t		 n;	/* entries in the snapshot */
+	uint64_t		 next;	/* next entry to write */
+	/* the next stored checkpoint, read ahead */
+	int			 cp_have, cp_done;
+	int64_t			 cp_id;
+	uint64_t		 cp_size;
+	size_t			 cp_len;
+	char			 cp_note[NOTE_MAX_BYTES];
+	/* signed for this export, committed after the snapshot was taken */
+	char			 final_note[NOTE_MAX_BYTES];
+	size_t			 final_len;
+	/* output */
+	char			*buf;
+	size_t			 len, off, cap;
+	int			 failed, done;
+	struct audit_export_writer w;
+};
+
+static int
+export_sink(void *arg, const void *p, size_t len)
+{
+	struct export_stream *es = arg;
+	char *nb;
+	size_t cap;
+
+	if (es->len + len > es->cap) {
+		cap = es->cap ? es->cap : HTTP_STREAM_BLOCK_BYTES;
+		while (cap < es->len + len)
+			cap *= 2;
+		if ((nb = realloc(es->buf, cap)) == NULL)
+			return -1;
+		es->buf = nb;
+		es->cap = cap;
+	}
+	memcpy(es->buf + es->len, p, len);
+	es->len += len;
+	return 0;
+}
+
+static int
+export_cp(void *arg, int64_t id, uint64_t size, const char *note,
+    size_t note_len)
+{
+	struct export_stream *es = arg;
+
+	if (note_len == 0 || note_len > sizeof(es->cp_note))
+		return -1;
+	memcpy(es->cp_note, note, note_len);
+	es->cp_len = note_len;
+	es->cp_id = id;
+	es->cp_size = size;
+	es->cp_have = 1;
+	return 0;
+}
+
+static int
+export_entry(void *arg, const struct store_audit_item *it)
+{
+	struct export_stream *es = arg;
+
+	if (it->seq != es->next ||
+	    audit_export_put_entry(&es->w, it->entry, it->entry_len) != 0)
+		return -1;
+	es->next++;
+	return 0;
+}
+
+/*
+ * Produce more export lines into es->buf, until it holds want bytes or the
+ * export is complete. Entries and stored checkpoints are merged in log
+ * order: a checkpoint of size S right after entry S - 1. The writer checks
+ * the order, seq numbers and times, so a damaged stored log stops the
+ * export instead of producing a file that looks complete. 0 or -1.
+ */
+static int
+export_produce(struct export_stream *es, size_t want)
+{
+	uint64_t from, to;
+
+	while (es->len < want && !es->done) {
+		if (!es->cp_have && !es->cp_done) {
+			if (store_audit_checkpoints(es->db, es->n, es->cp_size,
+			    es->cp_id, 1, export_cp, es) != STORE_OK)
+				return -1;
+			if (!es->cp_have)
+				es->cp_done = 1;
+		}
+		if (es->cp_have && es->cp_size <= es->next) {
+			if (audit_export_put_checkpoint(&es->w, es->cp_note,
+			    es->cp_len) != 0)
+				return -1;
+			es->cp_have = 0;
+			continue;
+		}
+		if (es->next < es->n) {
+			from = es->next;
+			to = es->cp_have ? es->cp_size : es->n;
+			if (store_audit_entries(es->db, from, to, EXPORT_BATCH,
+			    export_entry, es) != STORE_OK)
+				return -1;
+			if (es->next == from)
+				return -1;	/* a gap in the stored log */
+			continue;
+		}
+		/* everything stored is out: close with the checkpoint signed
+		 * for this export if the last one does not cover the log */
+		if (audit_export_finish(&es->w) != AUDIT_EXPORT_OK &&
+		    (es->final_len == 0 ||
+		    audit_export_put_checkpoint(&es->w, es->final_note,
+		    es->final_len) != 0 ||
+		    audit_export_finish(&es->w) != AUDIT_EXPORT_OK))
+			return -1;
+		es->done = 1;
+	}
+	return 0;
+}
+
+static ssize_t
+export_read(void *arg, char *out, size_t max)
+{
+	struct export_stream *es = arg;
+	size_t n;
+
+	if (es->failed)
+		return -1;
+	if (es->off == es->len) {
+		es->off = es->len = 0;
+		if (export_produce(es, max) != 0) {
+			es->failed = 1;
+			/* ids only: the seq where the stored log stopped */
+			fprintf(stderr, "corridor: audit export stopped at seq "
+			    "%" PRIu64 ": the stored log is damaged or "
+			    "unreadable\n", es->next);
+			return -1;
+		}
+	}
+	n = es->len - es->off;
+	if (n > max)
+		n = max;
+	memcpy(out, es->buf + es->off, n);
+	es->off += n;
+	return (ssize_t)n;
+}
+
+static void
+export_free(void *arg)
+{
+	struct export_stream *es = arg;
+
+	if (es->db != NULL) {
+		if (es->snapshot)
+			store_audit_snapshot_end(es->db);
+		store_pool_release(es->db);
+	}
+	free(es->buf);
+	free(es);
+	pthread_mutex_lock(&exports_mu);
+	exports_running--;
+	pthread_mutex_unlock(&exports_mu);
+}
+
+static void
+audit_export_route(struct req *r)
+{
+	struct export_stream *es;
+	struct req_stream st;
+	struct note_vkey vk;
+	uint64_t n;
+	int busy;
+
+	pthread_mutex_lock(&exports_mu);
+	busy = exports_running >= MAX_AUDIT_EXPORTS;
+	if (!busy)
+		exports_running++;
+	pthread_mutex_unlock(&exports_mu);
+	if (busy) {
+		req_problem(r, 503, "busy", "Too many exports at once; retry.");
+		r->retry_after_s = 5;
+		return;
+	}
+	if ((es = calloc(1, sizeof(*es))) == NULL) {
+		pthread_mutex_lock(&exports_mu);
+		exports_running--;
+		pthread_mutex_unlock(&exports_mu);
+		req_internal(r);
+		return;
+	}
+	es->cp_id = -1;
+	st.read = export_read;
+	st.free = export_free;
+	st.arg = es;
+	/* the connection first: never wait for the pool holding the lock */
+	if ((es->db = store_pool_acquire()) == NULL)
+		goto unavailable;
+	if (req_write_begin(r) != 0)
+		goto fail;
+	/* Under the write lock nothing commits: the snapshot holds exactly
+	 * the committed tree, and the checkpoint signed for its size (if
+	 * the latest does not cover it) commits with this request's entry.
+	 * That entry (seq n) is the first one after the export. */
+	if (store_audit_snapshot_begin(es->db) != STORE_OK)
+		goto unavailable;
+	es->snapshot = 1;
+	if (audit_checkpoint_in_tx(r->db, &n, es->final_note,
+	    &es->final_len) != 0)
+		goto unavailable;
+	es->n = n;
+	audit_vkey(&vk);
+	if (audit_export_begin(&es->w, export_sink, es, &vk) != 0)
+		goto unavailable;
+	req_stream(r, 200, "text/plain; charset=us-ascii", &st);
+	return;
+unavailable:
+	req_unavailable(r);
+fail:
+	export_free(es);
+}
+
+/* --- reasons ------------------------------------------------------------------------ */
+
+static void
+audit_reason_erase_route(struct req *r)
+{
+	static const char *const allowed[] = { "seq", NULL };
+	char id[24];
+	int64_t seq = 0;
+	int rc, was;
+
+	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
+	    jsonin_int(r->json, "seq", 1, 0, INT64_MAX, &seq, NULL) !=
+	    JSONIN_OK) {
+		req_bad_body(r);
+		return;
+	}
+	/* the object of an erasure is the entry, by its seq */
+	snprintf(id, sizeof(id), "%" PRId64, seq);
+	req_audit_object(r, AUDIT_OBJ_AUDIT, id);
+	if (req_write_begin(r) != 0)
+		return;
+	rc = store_audit_reason_erase(r->db, (uint64_t)seq,
+	    (int64_t)audit_now_ms(), &was);
+	if (rc == STORE_ENOTFOUND) {
+		req_problem(r, 404, "not-found",
+		    "No entry with a break-glass reason has that seq.");
+		return;
+	}
+	if (rc != STORE_OK) {
+		req_unavailable(r);
+		return;
+	}
+	/* after the commit, push the old page out of the WAL (best effort,
+	 * as after a shred) */
+	r->checkpoint_after = !was;
+	req_no_content(r);
+}
+
+const struct route route_audit_table[] = {
+	{ M_GET, "/audit", R_AUDITOR, ROUTE_QUERY, AUDIT_AUDIT_READ,
+	  AUDIT_OBJ_AUDIT, audit_list_route },
+	{ M_GET, "/audit/checkpoint", R_AUDITOR, 0, AUDIT_AUDIT_READ,
+	  AUDIT_OBJ_AUDIT, audit_checkpoint_route },
+	{ M_GET, "/audit/public-key", R_AUDITOR, 0, AUDIT_AUDIT_READ,
+	  AUDIT_OBJ_AUDIT, audit_public_key_route },
+	{ M_GET, "/audit/proof/inclusion", R_AUDITOR, ROUTE_QUERY,
+	  AUDIT_AUDIT_READ, AUDIT_OBJ_AUDIT, audit_inclusion_route },
+	{ M_GET, "/audit/proof/consistency", R_AUDITOR, ROUTE_QUERY,
+	  AUDIT_AUDIT_READ, AUDIT_OBJ_AUDIT, audit_consistency_route },
+	{ M_GET, "/audit/export", R_AUDITOR, 0, AUDIT_AUDIT_EXPORT,
+	  AUDIT_OBJ_AUDIT, audit_export_route },
+	{ M_POST, "/audit/reasons/erase", R_ADMIN, ROUTE_BODY,
+	  AUDIT_AUDIT_REASON_ERASE, AUDIT_OBJ_AUDIT, audit_reason_erase_route },
+	{ 0, NULL, 0, 0, 0, 0, NULL },
+};

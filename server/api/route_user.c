@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * route_user: accounts. Admins create users; admins and coordinators list
+ * and revoke them; a confirmed coordinator confirms a pending coordinator,
+ * which seals the org secret key to the new coordinator's public key
+ * (Bitwarden's "confirm member" flow). No route here returns case content.
+ */
+#include <string.h>
+
+#include "crypto/secmem.h"
+#include "crypto/seal.h"
+#include "crypto/token.h"
+#include "crypto/userkey.h"
+#include "schema/store_user.h"
+#include "server/audit/audit.h"
+#include "server/http/jsonin.h"
+#include "server/core/kdfpool.h"
+#include "server/api/route.h"
+#include "server/api/route_body.h"
+#include "server/core/session.h"
+#include "server/core/users.h"
+
+static json_t *
+user_json(const struct user_row *u)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u->id,
+	    "username", u->username, "role", role_name(u->role),
+	    "status", user_status_name(u->status), "enrolled", u->enrolled);
+}
+
+/* Fetch user id into u, or answer 404/503. 0 or -1. */
+static int
+load_user(struct req *r, const char *id, struct user_row *u)
+{
+	int rc = store_user_by_id(r->db, id, u);
+
+	if (rc == STORE_ENOTFOUND)
+		req_not_found(r);
+	else if (rc != STORE_OK)
+		req_unavailable(r);
+	return rc == STORE_OK ? 0 : -1;
+}
+
+/* --- the request body (route_body.h) ------------------------------------ */
+
+int
+route_user_body_parse(const json_t *obj, struct user_input *in)
+{
+	static const char *const allowed[] = { "username", "password", "role",
+	    NULL };
+	static const char *const roles[] = { "admin", "coordinator",
+	    "caseworker", "auditor", NULL };
+	int role_ix = 0;
+
+	memset(in, 0, sizeof(*in));
+	if (jsonin_only(obj, allowed) != JSONIN_OK ||
+	    jsonin_string(obj, "username", 1, MIN_USERNAME_BYTES,
+	    MAX_USERNAME_BYTES, 0, &in->username, NULL) != JSONIN_OK ||
+	    !users_name_ok(in->username) ||
+	    jsonin_string(obj, "password", 1, MIN_PASSWORD_BYTES,
+	    MAX_PASSWORD_BYTES, 1, &in->password, NULL) != JSONIN_OK ||
+	    jsonin_enum(obj, "role", 1, roles, &role_ix, NULL) != JSONIN_OK) {
+		memset(in, 0, sizeof(*in));
+		return BODY_EINVALID;
+	}
+	in->role = role_parse(roles[role_ix]);
+	return BODY_OK;
+}
+
+/* --- the Argon2 work, run on the kdfpool ----------------------------------- */
+
+/* A new account: users_new makes the key pair and seals it under the
+ * first password. Every pointer is the caller's. */
+struct user_kdf {
+	struct user_row		*u;	/* OUT */
+	const struct user_input	*in;
+	int			 rc;	/* OUT: users_new's */
+};
+
+static void
+user_kdf_run(void *arg)
+{
+	struct user_kdf *k = arg;
+
+	k->rc = users_new(k->u, k->in->username, k->in->password,
+	    strlen(k->in->password), k->in->role);
+}
+
+/* --- routes ---------------------------------------------------------------- */
+
+static void
+user_create_route(struct req *r)
+{
+	struct user_input in;
+	struct user_kdf kdf;
+	struct user_row u;
+	int rc;
+
+	if (route_user_body_parse(r->json, &in) != BODY_OK) {
+		req_bad_body(r);
+		return;
+	}
+	kdf.u = &u;
+	kdf.in = &in;
+	kdf.rc = -1;
+	if (kdfpool_run(user_kdf_run, &kdf) != 0) {
+		req_problem(r, 503, "busy", "Too many key derivations; retry.");
+		r->retry_after_s = 1;
+		return;
+	}
+	rc = kdf.rc;
+	if (rc != 0) {
+		req_internal(r);
+		return;
+	}
+	req_audit_object(r, AUDIT_OBJ_USER, u.id);
+	if (req_write_begin(r) != 0)
+		return;
+	rc = store_user_insert(r->db, &u);
+	if (rc == STORE_ECONFLICT) {
+		req_problem(r, 409, "username-taken",
+		    "That username is already in use.");
+		return;
+	}
+	if (rc != STORE_OK) {
+		req_unavailable(r);
+		return;
+	}
+	req_json(r, 201, user_json(&u));
+}
+
+static int
+list_one(void *arg, const struct user_row *u)
+{
+	return json_array_append_new(arg, user_json(u));
+}
+
+static void
+user_list_route(struct req *r)
+{
+	json_t *arr = json_array();
+
+	if (arr == NULL || store_user_each(r->db, list_one, arr) != STORE_OK) {
+		json_decref(arr);
+		req_unavailable(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:o}", "users", arr));
+}
+
+static void
+user_confirm_route(struct req *r)
+{
+	const char *id = r->params[0];
+	const uint8_t *org_sk = session_org_sk(r->sess);
+	uint8_t blob[SEAL_BLOB_MAX], org[32];
+	struct user_row u;
+	size_t blob_len;
+	int rc;
+
+	req_audit_object(r, AUDIT_OBJ_USER, id);
+	if (org_sk == NULL) {
+		req_deny(r, 403, "not-confirmed",
+		    "Only a confirmed coordinator can confirm another.");
+		return;
+	}
+	if (req_write_begin(r) != 0)
+		return;
+	if (load_user(r, id, &u) != 0)
+		return;
+	if (u.role != ROLE_COORDINATOR || u.status != USER_PENDING) {
+		req_problem(r, 409, "not-pending",
+		    "Only a pending coordinator can be confirmed.");
+		return;
+	}
+	if (!u.enrolled) {
+		/* the org key goes only to a key pair its holder made under a
+		 * password nobody else chose */
+		req_problem(r, 409, "not-enrolled",
+		    "The coordinator must replace their first password first.");
+		return;
+	}
+	memcpy(org, org_sk, sizeof(org));
+	rc = seal_key(blob, sizeof(blob), &blob_len, SEAL_KIND_ORG, "org", u.id,
+	    org, u.pk);
+	secmem_wipe(org, sizeof(org));
+	if (rc != 0) {
+		req_internal(r);
+		return;
+	}
+	if (store_org_grant_put(r->db, u.id, blob, blob_len, r->actor_id)
+	    != STORE_OK ||
+	    store_user_set_status(r->db, u.id, USER_ACTIVE) != STORE_OK) {
+		req_unavailable(r);
+		return;
+	}
+	/* their current sessions were made without the org key */
+	session_end_user(u.id, NULL);
+	u.status = USER_ACTIVE;
+	req_json(r, 200, user_json(&u));
+}
+
+static void
+user_revoke_route(struct req *r)
+{
+	const char *id = r->params[0];
+	struct user_row u;
+
+	req_audit_object(r, AUDIT_OBJ_USER, id);
+	if (strcmp(id, r->actor_id) == 0) {
+		req_problem(r, 409, "self-revoke",
+		    "You cannot revoke your own account.");
+		return;
+	}
+	if (req_write_begin(r) != 0)
+		return;
+	if (load_user(r, id, &u) != 0)
+		return;
+	/* A coordinator may revoke caseworkers, auditors and coordinators not
+	 * yet confirmed. Admins and confirmed coordinators are revoked by an
+	 * admin, so one newly confirmed coordinator cannot take over. */
+	if (r->role == ROLE_COORDINATOR && (u.role == ROLE_ADMIN ||
+	    (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE))) {
+		req_deny(r, 403, "admin-only",
+		    "Only an admin can revoke an admin or a confirmed "
+		    "coordinator.");
+		return;
+	}
+	/* the org key exists only in coordinators' grants: revoking the last
+	 * holder would lose it for good, and with it every unassigned case */
+	if (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE) {
+		uint8_t blob[SEAL_BLOB_MAX];
+		size_t blob_len;
+		int64_t holders = 0;
+
+		if (store_org_grant_get(r->db, u.id, blob, sizeof(blob),
+		    &blob_len) == STORE_OK &&
+		    (store_org_grant_count(r->db, &holders) != STORE_OK ||
+		    holders <= 1)) {
+			req_problem(r, 409, "last-coordinator",
+			    "Confirm another coordinator before revoking the "
+			    "last one holding the org key.");
+			return;
+		}
+	}
+	if (store_user_set_status(r->db, u.id, USER_REVOKED) != STORE_OK ||
+	    store_org_grant_delete(r->db, u.id) != STORE_OK ||
+	    users_revoke_grants(r, u.id) != 0) {
+		if (r->status == 0)
+			req_unavailable(r);
+		return;
+	}
+	/* sessions end now; if the commit then fails they stay ended, which
+	 * errs on the safe side */
+	session_end_user(u.id, NULL);
+	u.status = USER_REVOKED;
+	req_json(r, 200, user_json(&u));
+}
+
+const struct route route_user_table[] = {
+	{ M_POST, "/users", R_ADMIN, ROUTE_BODY, AUDIT_USER_CREATE,
+	  AUDIT_OBJ_USER, user_create_route },
+	{ M_GET, "/users", R_ADMIN | R_COORD, 0, AUDIT_USER_LIST,
+	  AUDIT_OBJ_USER, user_list_route },
+	{ M_POST, "/users/{id}/confirm", R_COORD, 0, AUDIT_USER_CONFIRM,
+	  AUDIT_OBJ_USER, user_confirm_route },
+	{ M_POST, "/users/{id}/revoke", R_ADMIN | R_COORD, 0, AUDIT_USER_REVOKE,
+	  AUDIT_OBJ_USER, user_revoke_route },
+	{ 0, NULL, 0, 0, 0, 0, NULL },
+};

@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * router: route matching and the dispatcher. The dispatcher owns the
+ * transaction and the audit entry of every routed request:
+ *
+ *   handler ok, in a write tx   -> append entry in that tx, commit
+ *   handler failed, in a tx     -> roll back, then as below
+ *   handler did not write       -> entry joins an audit batch (one tx on
+ *                                  the writer connection, audit_batch.c)
+ *   append or commit fails      -> drop the response, answer 503
+ *
+ * and both commit paths end only once the entry is durable (group commit,
+ * schema/store.c), so no response leaves before its audit entry is
+ * durable, and a handler cannot skip the entry. When http.c allows it
+ * (r->may_defer), that last wait is the committer thread's instead of
+ * the request thread's (audit_batch.c): the router returns with
+ * r->deferred set, and http.c sends the answer only from the job's done.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
+
+#include "crypto/secmem.h"
+#include "server/audit/audit.h"
+#include "server/audit/audit_batch.h"
+#include "server/http/jsonin.h"
+#include "server/limits.h"
+#include "server/api/router.h"
+#include "server/core/session.h"
+#include "schema/store_user.h"
+
+/* The one routing table: each resource's rows, in order. */
+static const struct route *const tables[] = {
+	route_health_table,
+	route_session_table,
+	route_user_table,
+	route_case_table,
+	route_contact_table,
+	route_evac_table,
+	route_audit_table,
+};
+
+static const char *const method_names[] = {
+	[M_GET] = "GET", [M_POST] = "POST", [M_PUT] = "PUT",
+	[M_PATCH] = "PATCH", [M_DELETE] = "DELETE",
+};
+
+int
+router_method(const char *m)
+{
+	for (int i = M_GET; i <= M_DELETE; i++)
+		if (strcmp(m, method_names[i]) == 0)
+			return i;
+	return 0;
+}
+
+const char *
+router_method_name(int m)
+{
+	if (m < M_GET || m > M_DELETE)
+		return "?";
+	return method_names[m];
+}
+
+const struct route *
+router_next(const struct route *prev)
+{
+	size_t t;
+
+	if (prev == NULL)
+		return tables[0];
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		const struct route *row = tables[t];
+
+		for (; row->pattern != NULL; row++) {
+			if (row != prev)
+				continue;
+			if ((row + 1)->pattern != NULL)
+				return row + 1;
+			return t + 1 < sizeof(tables) / sizeof(tables[0]) ?
+			    tables[t + 1] : NULL;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Match path against pattern; capture {..} segments into r->params.
+ * Returns 1 match, 0 no match, -1 the shape matches but a parameter is not
+ * a well-formed id (so no such object can exist).
+ */
+static int
+match(const char *pattern, const char *path, struct req *r)
+{
+	const char *p = pattern, *s = path;
+	unsigned n = 0;
+	int bad = 0;
+
+	while (*p != '\0' && *s != '\0') {
+		if (*p == '{') {
+			const char *pe = strchr(p, '}');
+			size_t len = strcspn(s, "/");
+
+			if (pe == NULL || n >= REQ_MAX_PARAMS)
+				return 0;
+			if (len > ID_CHARS)
+				bad = 1;
+			else {
+				memcpy(r->params[n], s, len);
+				r->params[n][len] = '\0';
+				if (!jsonin_is_id(r->params[n]))
+					bad = 1;
+			}
+			n++;
+			p = pe + 1;
+			s += len;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	if (*p != '\0' || *s != '\0')
+		return 0;
+	r->nparams = n;
+	return bad ? -1 : 1;
+}
+
+/* Only unreserved characters and '/', no empty, '.' or '..' segments. */
+static int
+path_ok(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n == 0 || n > MAX_PATH_BYTES || path[0] != '/')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = path[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '/' || c == '.'))
+			return 0;
+		if (c == '/' && (path[i + 1] == '/' || path[i + 1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+struct qcount {
+	size_t	n, bytes;
+};
+
+static enum MHD_Result
+count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct qcount *q = cls;
+
+	(void)kind;
+	q->n++;
+	q->bytes += strlen(key) + (value ? strlen(value) : 0) + 2;
+	return MHD_YES;
+}
+
+static int
+content_type_json(struct req *r)
+{
+	const char *ct = req_header(r, "Content-Type");
+	size_t n = strlen("application/json");
+
+	if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';';
+}
+
+/* Authenticate from "Authorization: Bearer <token>". 0 ok, -1 answered. */
+static int
+authenticate(struct req *r)
+{
+	const char *h = req_header(r, "Authorization");
+
+	/* the auth scheme is case-insensitive (RFC 9110 11.1) */
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 ||
+	    (r->sess = session_lookup(h + 7, strlen(h + 7))) == NULL) {
+		req_deny(r, 401, "unauthenticated",
+		    "A valid session token is required.");
+		return -1;
+	}
+	memcpy(r->actor_id, session_user_id(r->sess), sizeof(r->actor_id));
+	r->role = session_role(r->sess);
+	r->user_status = session_status(r->sess);
+	return 0;
+}
+
+static unsigned
+role_bit(int role)
+{
+	switch (role) {
+	case ROLE_ADMIN:	return R_ADMIN;
+	case ROLE_COORDINATOR:	return R_COORD;
+	case ROLE_CASEWORKER:	return R_CASEWORKER;
+	case ROLE_AUDITOR:	return R_AUDITOR;
+	}
+	return R_ANON;
+}
+
+static int
+derive_outcome(const struct req *r)
+{
+	if (r->audit_outcome != 0)
+		return r->audit_outcome;
+	if (r->status < 400)
+		return AUDIT_ALLOWED;
+	if (r->status == 401 || r->status == 403 || r->status == 404)
+		return AUDIT_DENIED;
+	return AUDIT_ERROR;
+}
+
+/* Leave the durability wait to the committer: the connection goes back
+ * to the pool first, so waiting requests never hold one. */
+static void
+defer(struct req *r)
+{
+	if (r->db != NULL) {
+		store_pool_release(r->db);
+		r->db = NULL;
+	}
+	r->deferred = 1;
+}
+
+/* The audit step. See the comment at the top of the file. */
+static void
+audit_and_commit(struct req *r)
+{
+	struct audit_event ev;
+	int ok = r->status < 400, rc;
+
+	if (r->db != NULL && store_in_write(r->db) && !ok) {
+		(void)store_write_end(r->db, 0);
+		req_write_done(r);
+	}
+
+	memset(&ev, 0, sizeof(ev));
+	ev.actor_id = r->actor_id;
+	ev.role = r->role;
+	ev.action = r->audit_action ? r->audit_action : r->route->action;
+	ev.object_type = r->audit_object_type ? r->audit_object_type :
+	    r->route->object_type;
+	ev.object_id = r->audit_object_id[0] ? r->audit_object_id : NULL;
+	ev.outcome = derive_outcome(r);
+	ev.request_id = r->request_id;
+	ev.reason = r->audit_reason;
+	ev.reason_len = r->audit_reason_len;
+
+	if ((r->db == NULL || !store_in_write(r->db)) &&
+	    store_pool_writer() != NULL) {
+		/* nothing written: the entry joins a batch on the writer
+		 * connection. The read snapshot ends first: held while
+		 * waiting, it would stall a truncating WAL checkpoint, and
+		 * with it every writer. */
+		if (r->db != NULL)
+			store_read_end(r->db);
+		if (r->may_defer) {
+			r->audit_ev = ev;
+			memset(&r->audit_job, 0, sizeof(r->audit_job));
+			r->audit_job.ev = &r->audit_ev;
+			defer(r);
+			return;
+		}
+		if (audit_batch_commit(&ev) != 0)
+			req_unavailable(r);
+		return;
+	}
+	if (r->db == NULL)
+		r->db = store_pool_acquire();
+	if (!store_in_write(r->db) && store_write_begin(r->db) != STORE_OK)
+		goto fail;
+	if (audit_append(r->db, &ev) != 0)
+		goto fail;
+	if (r->may_defer && !r->checkpoint_after && !r->enrol_after) {
+		/* committed here, made durable by the committer */
+		memset(&r->audit_job, 0, sizeof(r->audit_job));
+		rc = audit_commit_deferred(r->db, 1, &r->audit_job.mark);
+		req_write_done(r);
+		if (rc != STORE_OK)
+			goto fail_committed;
+		defer(r);
+		return;
+	}
+	rc = audit_commit(r->db);
+	req_write_done(r);
+	if (rc != STORE_OK)
+		goto fail_committed;
+	/* after a shred: push the deleted pages out of the WAL (best effort;
+	 * the request has succeeded whatever this does) */
+	if (r->checkpoint_after && ok)
+		store_checkpoint_truncate(r->db);
+	/* enrolment: the new key pair is live only once it is stored */
+	if (r->enrol_after && ok && r->sess != NULL)
+		session_enrol(r->sess, r->enrol_pk, r->enrol_sk);
+	return;
+fail:
+	(void)store_write_end(r->db, 0);
+	req_write_done(r);
+fail_committed:
+	/* fail closed: whatever the handler produced does not leave */
+	req_unavailable(r);
+}
+
+void
+router_audit_now(struct req *r)
+{
+	int rc;
+
+	if (r->audit_job.ev != NULL)
+		rc = audit_batch_commit(r->audit_job.ev);
+	else
+		rc = audit_durable_wait(&r->audit_job.mark) == STORE_OK ? 0 :
+		    -1;
+	router_audited(r, rc);
+}
+
+void
+router_audited(struct req *r, int rc)
+{
+	if (rc != 0)
+		req_unavailable(r);	/* nothing of the answer leaves */
+}
+
+enum router_where
+router_where(const char *method, const char *url)
+{
+	const struct route *row;
+	struct req scratch;
+	int m;
+
+	if (strncmp(url, "/api/v1/", 8) != 0 || !path_ok(url + 7))
+		return ROUTER_INLINE;	/* 404 at once */
+	m = router_method(method);
+	for (row = router_next(NULL); row != NULL; row = router_next(row)) {
+		if (row->method != m || match(row->pattern, url + 7, &scratch) == 0)
+			continue;
+		/* everything else (audited routes that may write or take
+		 * long, GET /me for the flush barrier) goes to a dispatch
+		 * thread */
+		if (row->flags & ROUTE_INLINE)
+			return ROUTER_INLINE;
+		return (row->flags & ROUTE_WORKER) ? ROUTER_WORKER :
+		    ROUTER_DISPATCH;
+	}
+	return ROUTER_INLINE;	/* 404 or 405 at once */
+}
+
+int
+router_lookup(struct req *r, const char *method, const char *url)
+{
+	const struct route *row, *path_hit = NULL;
+	int m, rc;
+
+	r->route = NULL;
+	if (strncmp(url, "/api/v1/", 8) != 0 || !path_ok(url + 7)) {
+		req_problem(r, 404, "not-found", "No such resource.");
+		return 404;
+	}
+	r->path = url + 7;
+	m = router_method(method);
+	for (row = router_next(NULL); row != NULL; row = router_next(row)) {
+		rc = match(row->pattern, r->path, r);
+		if (rc == 0)
+			continue;
+		path_hit = row;
+		if (row->method != m)
+			continue;
+		if (rc < 0) {
+			/* well-formed route, ill-formed id: cannot exist */
+			req_problem(r, 404, "not-found", "No such object.");
+			return 404;
+		}
+		r->route = row;
+		return 0;
+	}
+	if (path_hit != NULL) {
+		req_problem(r, 405, "method-not-allowed",
+		    "This method is not allowed on this resource.");
+		return 405;
+	}
+	req_problem(r, 404, "not-found", "No such resource.");
+	return 404;
+}
+
+void
+router_dispatch(struct req *r, const char *method, const char *url)
+{
+	const struct route *row;
+	struct qcount q = { 0, 0 };
+
+	r->status = 0;
+	if (router_lookup(r, method, url) != 0)
+		return;
+	row = r->route;
+	/* a denial below concerns the object named in the path: an auditor
+	 * must see which case an admin or a stranger tried to open, not only
+	 * that they tried (the handler may name another object, or none) */
+	if (r->nparams > 0)
+		req_audit_object(r, row->object_type, r->params[0]);
+	if (row->action == AUDIT_NONE && !(row->roles & R_ANON) &&
+	    authenticate(r) != 0)
+		return;	/* unaudited route (/me): nothing to record */
+
+	/* Everything from here on is audited. */
+	if (!(row->roles & R_ANON)) {
+		if (r->sess == NULL && authenticate(r) != 0)
+			goto audit;
+		if (!(row->roles & role_bit(r->role))) {
+			req_deny(r, 403, "forbidden",
+			    "Your role may not do this.");
+			goto audit;
+		}
+		if (r->user_status != USER_ACTIVE &&
+		    !(r->user_status == USER_PENDING &&
+		    (row->flags & ROUTE_PENDING))) {
+			req_deny(r, 403, "account-not-active",
+			    "This account is not active.");
+			goto audit;
+		}
+		if (!session_enrolled(r->sess) && !(row->flags & ROUTE_PENDING)) {
+			req_deny(r, 403, "enrolment-required",
+			    "Replace your first password (PUT /me/password) "
+			    "before doing anything else.");
+			goto audit;
+		}
+	}
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_arg, &q);
+	if (q.n > 0 && (!(row->flags & ROUTE_QUERY) || q.n > 8 ||
+	    q.bytes > MAX_QUERY_BYTES)) {
+		req_problem(r, 400, "invalid-query",
+		    "This resource does not take these query parameters.");
+		goto audit;
+	}
+	if (row->flags & ROUTE_BODY) {
+		if (!content_type_json(r)) {
+			req_problem(r, 415, "unsupported-media-type",
+			    "Send the body as application/json.");
+			goto audit;
+		}
+		switch (jsonin_parse(r->body, r->body_len, &r->json)) {
+		case JSONIN_OK:
+			break;
+		case JSONIN_ELIMIT:
+			req_problem(r, 400, "json-limits",
+			    "The JSON body is nested too deeply or has too many "
+			    "or too long members.");
+			goto audit;
+		default:
+			req_problem(r, 400, "malformed-json",
+			    "The body is not valid JSON, or repeats a member.");
+			goto audit;
+		}
+		if (!json_is_object(r->json)) {
+			req_bad_body(r);
+			goto audit;
+		}
+	} else if (r->body_len > 0) {
+		req_problem(r, 400, "unexpected-body",
+		    "This resource does not take a request body.");
+		goto audit;
+	}
+
+	if ((r->db = store_pool_acquire()) == NULL) {
+		req_unavailable(r);
+		goto audit;
+	}
+	row->handler(r);
+	if (r->bounced)
+		return;		/* nothing written; http.c runs it again */
+	if (r->status == 0)
+		req_internal(r);	/* invariant: handlers always answer */
+audit:
+	if (row->action == AUDIT_NONE) {
+		/* unaudited rows never write; what they read may be a commit
+		 * not yet flushed (group commit), which must not leave the
+		 * process before it is durable */
+		if (r->db != NULL) {
+			(void)store_write_end(r->db, 0);
+			req_write_done(r);
+			if (!(row->flags & ROUTE_INLINE) &&
+			    store_durable_barrier() != STORE_OK)
+				req_unavailable(r);
+		}
+		return;
+	}
+	audit_and_commit(r);
+}
+
+void
+router_finish(struct req *r)
+{
+	secmem_wipe(r->enrol_sk, sizeof(r->enrol_sk));
+	if (r->db_parked != NULL) {
+		/* invariant: the dispatcher has ended the transaction. Rolling
+		 * back here could end a transaction that is no longer ours */
+		fprintf(stderr, "corridor: internal error: req=%s finished "
+		    "inside a write transaction; stopping\n", r->request_id);
+		abort();
+	}
+	if (r->db != NULL) {
+		store_pool_release(r->db);
+		r->db = NULL;
+	}
+	session_release(r->sess);
+	r->sess = NULL;
+	json_decref(r->json);
+	r->json = NULL;
+	json_decref(r->resp);
+	r->resp = NULL;
+	free(r->resp_raw);
+	r->resp_raw = NULL;
+	req_stream_drop(r->resp_stream);
+	r->resp_stream = NULL;
+}

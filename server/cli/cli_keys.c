@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * cli_keys: `corridor passphrase DIR` and `corridor rekey DIR`, the two
+ * changes of the operator's keys. Both need the server stopped (they take
+ * the data directory lock) and both leave the audit signing key as it is.
+ *
+ * passphrase re-wraps the same K_db and audit key under a new passphrase:
+ * keys_wrap_replace writes keys.new and renames it over keys, so at every
+ * instant keys is a complete wrap file under one passphrase or the other.
+ * The database is not touched.
+ *
+ * rekey replaces K_db itself, for when K_db may have leaked. The order
+ * makes every interruption recoverable:
+ *   1. write keys.pending: the new K_db (and the same audit key) under the
+ *      same passphrase, fsync it and the directory;
+ *   2. PRAGMA rekey, one SQLite transaction that rewrites every page under
+ *      the new key; then checkpoint the WAL into the main file;
+ *   3. confirm on a fresh connection that the new key opens the database
+ *      and the old one no longer does;
+ *   4. rename keys.pending over keys and fsync the directory.
+ * Interrupted before 2 commits, the database is still under the old key;
+ * after, it is under the new one. Either way keys or keys.pending holds the
+ * key that opens it, and the next command on the directory (serve, backup,
+ * passphrase, rekey) keeps that one and removes the other
+ * (datadir_open_keys).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/keys.h"
+#include "crypto/secmem.h"
+#include "schema/store.h"
+#include "schema/store_cipher.h"
+#include "server/cli/cli.h"
+#include "server/cli/datadir.h"
+#include "server/limits.h"
+#include "server/cli/secret.h"
+
+struct keys_opts {
+	const char	*dir;
+	const char	*passphrase_file;
+	const char	*new_passphrase_file;	/* passphrase only */
+};
+
+static int
+parse(int argc, char **argv, struct keys_opts *o, int with_new)
+{
+	static const struct option longopts[] = {
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "new-passphrase-file", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	/* getopt's own messages echo argv, which may hold a mistyped secret */
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': o->passphrase_file = optarg; break;
+		case 'n':
+			if (!with_new)
+				return -1;
+			o->new_passphrase_file = optarg;
+			break;
+		default: return -1;
+		}
+	}
+	if (optind != argc - 1)
+		return -1;
+	o->dir = argv[optind];
+	return 0;
+}
+
+/* Take the directory lock, with one clear line if we cannot. -1 or fd. */
+static int
+lock_or_say(const char *dir)
+{
+	int fd = datadir_lock(dir);
+
+	if (fd == -1 && errno == EWOULDBLOCK)
+		cli_error("the data directory is in use; stop the server "
+		    "first");
+	else if (fd == -1)
+		cli_error("cannot open the data directory");
+	return fd;
+}
+
+int
+cli_passphrase(int argc, char **argv)
+{
+	struct keys_opts o;
+	struct keys_secret *ks = NULL, *check = NULL;
+	struct store *s = NULL;
+	char keys_path[4096], db_path[4096], err[128];
+	char *old = NULL, *new = NULL;
+	size_t old_len = 0, new_len = 0;
+	int rc = 1, kr, lock = -1;
+
+	if (parse(argc, argv, &o, 1) != 0) {
+		cli_error("usage: corridor passphrase DIR [--passphrase-file F] "
+		    "[--new-passphrase-file F]");
+		return EXIT_USAGE;
+	}
+	if (cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
+	    cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0) {
+		cli_error("data directory path too long");
+		return EXIT_USAGE;
+	}
+	if (datadir_check_owner(o.dir) != 0 ||
+	    (lock = lock_or_say(o.dir)) == -1)
+		return 1;
+	if (secret_read(&old, &old_len, o.passphrase_file,
+	    "Current operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	if ((ks = secmem_alloc(sizeof(*ks))) == NULL ||
+	    (check = secmem_alloc(sizeof(*check))) == NULL) {
+		cli_error("cannot allocate locked memory");
+		goto done;
+	}
+	if (datadir_open_keys(o.dir, lock, old, old_len, ks, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	/* never re-wrap a key that does not open this database */
+	if ((kr = store_open_existing(&s, db_path, ks->db_key)) != STORE_OK) {
+		cli_error("%s; the key file was not changed",
+		    store_strerror(kr));
+		goto done;
+	}
+	store_close(s);
+	s = NULL;
+	if (secret_read(&new, &new_len, o.new_passphrase_file,
+	    "New operator passphrase: ", 1, MAX_PASSPHRASE_BYTES, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	if (new_len == old_len && secmem_equal(new, old, old_len)) {
+		cli_error("the new passphrase is the same as the current one");
+		goto done;
+	}
+	secret_free(old, old_len);
+	old = NULL;
+	if ((kr = keys_wrap_replace(keys_path, new, new_len, ks)) != KEYS_OK) {
+		cli_error("%s; the old passphrase still applies",
+		    keys_strerror(kr));
+		goto done;
+	}
+	if (datadir_sync(o.dir) != 0) {
+		cli_error("cannot flush the data directory");
+		goto done;
+	}
+	/* read back what was written, as serve will */
+	if ((kr = keys_wrap_open(keys_path, new, new_len, check)) != KEYS_OK ||
+	    !secmem_equal(check, ks, sizeof(*ks))) {
+		cli_error("the new key file does not read back: %s",
+		    keys_strerror(kr));
+		goto done;
+	}
+	printf("corridor: passphrase changed for %s (the database was not "
+	    "touched)\n", o.dir);
+	rc = 0;
+done:
+	store_close(s);
+	secmem_free(check);
+	secmem_free(ks);
+	secret_free(new, new_len);
+	secret_free(old, old_len);
+	datadir_unlock(lock);
+	return rc;
+}
+
+/*
+ * After a failed step 2 or 3: say which key opens the database now, settle
+ * the files accordingly if we can, and return 1 (the operation failed).
+ */
+static int
+rekey_failed(const char *dir, const char *db_path, const char *pend_path,
+    const struct keys_secret *old, const char *why)
+{
+	if (store_cipher_check(db_path, old->db_key) == STORE_OK) {
+		(void)unlink(pend_path);
+		(void)datadir_sync(dir);
+		cli_error("rekey failed (%s); the database is unchanged", why);
+	} else {
+		cli_error("rekey failed (%s); %s and %s are left for the next "
+		    "start to settle", why, DATADIR_KEYS, DATADIR_KEYS_PENDING);
+	}
+	return 1;
+}
+
+int
+cli_rekey(int argc, char **argv)
+{
+	struct keys_opts o;
+	struct keys_secret *ks = NULL, *nks = NULL;
+	struct store *s = NULL;
+	char keys_path[4096], pend_path[4096], db_path[4096], err[128];
+	char *pass = NULL;
+	size_t pass_len = 0;
+	int rc = 1, kr, lock = -1, plain, checkpointed = 0;
+
+	if (parse(argc, argv, &o, 0) != 0) {
+		cli_error("usage: corridor rekey DIR [--passphrase-file F]");
+		return EXIT_USAGE;
+	}
+	if (cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
+	    cli_path(pend_path, sizeof(pend_path), o.dir, DATADIR_KEYS_PENDING)
+	    != 0 ||
+	    cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0) {
+		cli_error("data directory path too long");
+		return EXIT_USAGE;
+	}
+	if (datadir_check_owner(o.dir) != 0 ||
+	    (lock = lock_or_say(o.dir)) == -1)
+		return 1;
+	if (secret_read(&pass, &pass_len, o.passphrase_file,
+	    "Operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	if ((ks = secmem_alloc(sizeof(*ks))) == NULL ||
+	    (nks = secmem_alloc(sizeof(*nks))) == NULL) {
+		cli_error("cannot allocate locked memory");
+		goto done;
+	}
+	if (datadir_open_keys(o.dir, lock, pass, pass_len, ks, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	/* PRAGMA rekey on a plaintext file is a silent no-op */
+	if ((plain = store_cipher_file_plaintext(db_path)) != 0) {
+		cli_error(plain == 1 ? "refusing: the database file is not "
+		    "encrypted" : "cannot read the database file");
+		goto done;
+	}
+	if ((kr = store_open(&s, db_path, ks->db_key, 0)) != STORE_OK) {
+		cli_error("%s", store_strerror(kr));
+		goto done;
+	}
+
+	/* 1. the new key, durable before the database changes */
+	secmem_random(nks->db_key, sizeof(nks->db_key));
+	memcpy(nks->audit_sk, ks->audit_sk, sizeof(nks->audit_sk));
+	if ((kr = keys_wrap_create(pend_path, pass, pass_len, nks)) != KEYS_OK ||
+	    datadir_sync(o.dir) != 0) {
+		if (kr == KEYS_OK)
+			(void)unlink(pend_path);
+		cli_error("cannot write %s: %s", DATADIR_KEYS_PENDING,
+		    kr == KEYS_OK ? "cannot flush the directory" :
+		    keys_strerror(kr));
+		goto done;
+	}
+	/* 2. every page under the new key */
+	kr = store_cipher_rekey(s, nks->db_key, &checkpointed);
+	store_close(s);
+	s = NULL;
+	if (kr != STORE_OK) {
+		rc = rekey_failed(o.dir, db_path, pend_path, ks,
+		    store_strerror(kr));
+		goto done;
+	}
+	/* 3. the new key opens every page; the old one opens nothing */
+	if ((kr = store_cipher_check(db_path, nks->db_key)) != STORE_OK) {
+		rc = rekey_failed(o.dir, db_path, pend_path, ks,
+		    store_strerror(kr));
+		goto done;
+	}
+	if (store_cipher_check(db_path, ks->db_key) != STORE_EKEY) {
+		rc = rekey_failed(o.dir, db_path, pend_path, ks,
+		    "the old key still opens the database");
+		goto done;
+	}
+	/* 4. the new key becomes the key */
+	if (rename(pend_path, keys_path) != 0 || datadir_sync(o.dir) != 0) {
+		cli_error("the database is rekeyed but %s could not replace "
+		    "%s; the next start will finish it", DATADIR_KEYS_PENDING,
+		    DATADIR_KEYS);
+		goto done;
+	}
+	if (!checkpointed)
+		cli_error("warning: a reader kept the write-ahead log busy; "
+		    "pages under the old key stay in the database file until "
+		    "the next checkpoint");
+	printf("corridor: database key replaced for %s\n", o.dir);
+	rc = 0;
+done:
+	store_close(s);
+	secmem_free(nks);
+	secmem_free(ks);
+	secret_free(pass, pass_len);
+	datadir_unlock(lock);
+	return rc;
+}

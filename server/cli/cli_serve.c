@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * cli_serve: `corridor serve DIR`. Takes the data directory lock (one
+ * server per directory, and no key change while it runs), unwraps K_db
+ * with the operator passphrase (settling an interrupted rekey first),
+ * opens and checks the database, opens the connection pool before any
+ * thread starts, then serves until SIGINT or SIGTERM. K_db is wiped once
+ * every connection is keyed; the TLS private key is read into locked
+ * memory and wiped once the daemon holds it. Unless --retention-days 0,
+ * the retention sweeper (server/retention.c) shreds closed cases past the
+ * retention period at start-up and hourly. Logins run their Argon2 work on
+ * the low-priority kdfpool threads (server/kdfpool.h), started before the
+ * daemon and stopped after it.
+ * The audit signing key moves into the audit module's locked memory at
+ * start-up, after the log passed its checks (server/audit.h), and is
+ * wiped at exit; a checkpoint is signed at start-up, every
+ * --checkpoint-every entries or --checkpoint-interval seconds, and at
+ * shutdown.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/keys.h"
+#include "crypto/secmem.h"
+#include "schema/store.h"
+#include "server/audit/audit.h"
+#include "server/cli/cli.h"
+#include "server/cli/datadir.h"
+#include "server/http/http.h"
+#include "server/core/kdfpool.h"
+#include "server/limits.h"
+#include "server/core/retention.h"
+#include "server/cli/secret.h"
+#include "server/core/session.h"
+#include "server/core/throttle.h"
+
+struct serve_opts {
+	const char	*dir;
+	const char	*passphrase_file;
+	char		 host[64];
+	uint16_t	 port;
+	const char	*tls_cert;
+	const char	*tls_key;
+	int		 insecure_http;
+	unsigned	 session_idle_s;
+	int		 quiet;
+	uint64_t	 cp_every;	/* entries between checkpoints */
+	unsigned	 cp_interval_s;
+	uint32_t	 retention_days;	/* 0: off */
+};
+
+static int
+parse_listen(const char *s, struct serve_opts *o)
+{
+	const char *colon = strrchr(s, ':');
+	struct in_addr a;
+	char *end;
+	unsigned long port;
+	size_t hl;
+
+	if (colon == NULL || (hl = (size_t)(colon - s)) == 0 ||
+	    hl >= sizeof(o->host))
+		return -1;
+	memcpy(o->host, s, hl);
+	o->host[hl] = '\0';
+	if (inet_pton(AF_INET, o->host, &a) != 1)
+		return -1;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || colon[1] == '\0' || port > 65535)
+		return -1;
+	o->port = (uint16_t)port;
+	return 0;
+}
+
+static int
+parse(int argc, char **argv, struct serve_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "insecure-http", no_argument, NULL, 'I' },
+		{ "session-idle", required_argument, NULL, 's' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "checkpoint-every", required_argument, NULL, 'E' },
+		{ "checkpoint-interval", required_argument, NULL, 'T' },
+		{ "retention-days", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	char *end;
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->host, sizeof(o->host), "127.0.0.1");
+	o->port = 8080;
+	o->session_idle_s = SESSION_IDLE_S;
+	o->cp_every = AUDIT_CHECKPOINT_EVERY;
+	o->cp_interval_s = AUDIT_CHECKPOINT_INTERVAL_S;
+	o->retention_days = RETENTION_DEFAULT_DAYS;
+	/* getopt's own messages echo argv, which may hold a mistyped secret */
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'p': o->passphrase_file = optarg; break;
+		case 'l':
+			if (parse_listen(optarg, o) != 0)
+				return -1;
+			break;
+		case 'c': o->tls_cert = optarg; break;
+		case 'k': o->tls_key = optarg; break;
+		case 'I': o->insecure_http = 1; break;
+		case 's':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > SESSION_IDLE_S)
+				return -1;
+			o->session_idle_s = (unsigned)v;
+			break;
+		case 'q': o->quiet = 1; break;
+		case 'E':	/* 1 .. 10^9 entries */
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > 1000000000ul)
+				return -1;
+			o->cp_every = v;
+			break;
+		case 'T':	/* 1 s .. 1 day */
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > 86400ul)
+				return -1;
+			o->cp_interval_s = (unsigned)v;
+			break;
+		case 'r':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '0' ||
+			    optarg[0] > '9' || v > RETENTION_MAX_DAYS)
+				return -1;
+			o->retention_days = (uint32_t)v;
+			break;
+		default: return -1;
+		}
+	}
+	if (optind != argc - 1 || (o->tls_cert == NULL) != (o->tls_key == NULL))
+		return -1;
+	o->dir = argv[optind];
+	return 0;
+}
+
+static int
+is_loopback(const char *host)
+{
+	return strncmp(host, "127.", 4) == 0;
+}
+
+/*
+ * Read a PEM file of at most MAX_PEM_BYTES into a NUL-terminated buffer in
+ * locked memory (the private key must not reach swap), or NULL. Free with
+ * secmem_free, which wipes it.
+ */
+static char *
+read_pem(const char *path, size_t *len)
+{
+	char *buf;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	/* read(2), not stdio: a FILE buffer would keep a copy of the key in
+	 * freed heap memory */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((buf = secmem_alloc(MAX_PEM_BYTES + 2)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	for (;;) {
+		r = read(fd, buf + n, MAX_PEM_BYTES + 1 - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n > MAX_PEM_BYTES)
+			break;
+	}
+	close(fd);
+	/* an error, an empty file, or one byte over the cap */
+	if (r < 0 || n == 0 || n > MAX_PEM_BYTES) {
+		secmem_free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int
+cli_serve(int argc, char **argv)
+{
+	struct serve_opts o;
+	struct keys_secret *ks = NULL;
+	struct store *s = NULL;
+	struct http_config hc;
+	char db_path[4096], keys_path[4096], cp_path[4096], err[256];
+	char *pass = NULL, *cert = NULL, *key = NULL;
+	size_t pass_len = 0, cert_len = 0, key_len = 0;
+	uint16_t port;
+	sigset_t sigs;
+	int rc = 1, kr, sig, lock = -1;
+
+	if (parse(argc, argv, &o) != 0) {
+		cli_error("usage: corridor serve DIR [--passphrase-file F] "
+		    "[--listen HOST:PORT] [--tls-cert F --tls-key F] "
+		    "[--insecure-http] [--session-idle SECONDS] [--quiet] "
+		    "[--checkpoint-every N] [--checkpoint-interval SECONDS] "
+		    "[--retention-days N]");
+		return EXIT_USAGE;
+	}
+	if (!is_loopback(o.host) && o.tls_cert == NULL) {
+		if (!o.insecure_http) {
+			cli_error("refusing to listen on %s without TLS; give "
+			    "--tls-cert/--tls-key, or --insecure-http", o.host);
+			return EXIT_USAGE;
+		}
+		cli_error("WARNING: serving plain HTTP on a non-loopback "
+		    "address; tokens and case data cross the network in clear");
+	}
+	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0 ||
+	    cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
+	    cli_path(cp_path, sizeof(cp_path), o.dir, DATADIR_AUDIT_CP) != 0) {
+		cli_error("data directory path too long");
+		return EXIT_USAGE;
+	}
+	if (datadir_check_owner(o.dir) != 0)
+		goto done;
+	/* one server per directory, and no key change while it runs */
+	if ((lock = datadir_lock(o.dir)) == -1) {
+		cli_error(errno == EWOULDBLOCK ? "the data directory is in use "
+		    "by another corridor process" :
+		    "cannot open the data directory");
+		goto done;
+	}
+	if (o.tls_cert != NULL &&
+	    ((cert = read_pem(o.tls_cert, &cert_len)) == NULL ||
+	    (key = read_pem(o.tls_key, &key_len)) == NULL)) {
+		cli_error("cannot read the TLS certificate or key (PEM, at most "
+		    "%u bytes each)", MAX_PEM_BYTES);
+		goto done;
+	}
+	if (secret_read(&pass, &pass_len, o.passphrase_file,
+	    "Operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	if ((ks = secmem_alloc(sizeof(*ks))) == NULL) {
+		cli_error("cannot allocate locked memory");
+		goto done;
+	}
+	kr = datadir_open_keys(o.dir, lock, pass, pass_len, ks, err,
+	    sizeof(err));
+	secret_free(pass, pass_len);
+	pass = NULL;
+	if (kr != 0) {
+		cli_error("%s", err);
+		goto done;
+	}
+	/* check the key and schema on one connection, then key the pool */
+	if ((kr = store_open(&s, db_path, ks->db_key, 0)) != STORE_OK ||
+	    (kr = store_migrate(s)) != STORE_OK) {
+		cli_error("%s", store_strerror(kr));
+		goto done;
+	}
+	/* the audit log's start-up checks (fail closed), then a checkpoint
+	 * of the log as found */
+	if (audit_open(s, ks->audit_sk, cp_path, err, sizeof(err)) != 0) {
+		secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
+		cli_error("refusing to start: %s", err);
+		goto done;
+	}
+	secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
+	if (audit_checkpoint(s, 0) != 0) {
+		cli_error("refusing to start: cannot sign or store the start-up "
+		    "audit checkpoint");
+		goto done_audit;
+	}
+	store_close(s);
+	s = NULL;
+	/* a connection for every thread that can hold one at once: the
+	 * workers (inline routes), the dispatch threads (every other
+	 * route), one per streaming export, the checkpointer, the retention
+	 * sweep and one spare; the audit batch's writer connection comes on
+	 * top */
+	if ((kr = store_pool_open(db_path, ks->db_key, HTTP_WORKER_THREADS +
+	    HTTP_DISPATCH_THREADS + 3 + MAX_AUDIT_EXPORTS)) != STORE_OK) {
+		cli_error("%s", store_strerror(kr));
+		goto done_audit;
+	}
+	secmem_wipe(ks->db_key, sizeof(ks->db_key));
+	if (session_init(o.session_idle_s) != 0 || throttle_init() != 0) {
+		cli_error("cannot allocate locked memory for sessions");
+		goto done_pool;
+	}
+
+	/* signals are taken synchronously by this thread only */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (audit_checkpointer_start(o.cp_every, o.cp_interval_s) != 0) {
+		cli_error("cannot start the audit checkpointer");
+		goto done_sessions;
+	}
+
+	/* after the signal mask (its threads inherit it) and before the
+	 * daemon, whose logins hand their Argon2 work to it */
+	if (kdfpool_start() != 0) {
+		cli_error("cannot start the key derivation threads");
+		goto done_sessions;
+	}
+
+	memset(&hc, 0, sizeof(hc));
+	hc.host = o.host;
+	hc.port = o.port;
+	hc.tls_cert_pem = cert;
+	hc.tls_key_pem = key;
+	hc.quiet = o.quiet;
+	if (http_start(&hc, &port) != 0) {
+		if (cert != NULL)
+			cli_error("cannot serve HTTPS on %s:%u: the address is in "
+			    "use, or the TLS certificate and key were refused",
+			    o.host, (unsigned)o.port);
+		else
+			cli_error("cannot listen on %s:%u", o.host,
+			    (unsigned)o.port);
+		goto done_sessions;
+	}
+	/* GnuTLS holds its own copy of the TLS key now */
+	secmem_free(key);
+	key = NULL;
+	fprintf(stderr, "corridor: listening on %s://%s:%u\n",
+	    cert ? "https" : "http", o.host, (unsigned)port);
+	/* after the listening line: a long first sweep must not hide it */
+	if (retention_start(o.retention_days, RETENTION_SWEEP_S) != 0) {
+		cli_error("cannot start the retention sweeper");
+		http_stop();
+		goto done_sessions;
+	}
+	if (o.retention_days > 0)
+		fprintf(stderr, "corridor: retention: closed cases are shredded "
+		    "%u days after closing (swept at start-up and every %u s)\n",
+		    (unsigned)o.retention_days, RETENTION_SWEEP_S);
+	else
+		fprintf(stderr, "corridor: retention: off (closed cases are "
+		    "kept until shredded by hand)\n");
+
+	for (;;) {
+		struct timespec ts = { 10, 0 };
+
+		sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM)
+			break;
+		session_sweep();
+	}
+	fprintf(stderr, "corridor: shutting down\n");
+	/* a sweep under way ends after the case in hand */
+	retention_stop();
+	http_stop();
+	rc = 0;
+done_sessions:
+	/* no request is left to hand it a job */
+	kdfpool_stop();
+	/* every request has finished: a last checkpoint covers them all */
+	audit_checkpointer_stop();
+	if ((s = store_pool_acquire()) == NULL || audit_checkpoint(s, 0) != 0) {
+		cli_error("cannot sign the shutdown audit checkpoint");
+		rc = 1;
+	}
+	store_pool_release(s);
+	s = NULL;
+	session_shutdown();
+	throttle_shutdown();
+done_pool:
+	store_pool_close();
+done_audit:
+	audit_close();
+done:
+	store_close(s);
+	secmem_free(ks);
+	secret_free(pass, pass_len);
+	secmem_free(key);
+	secmem_free(cert);
+	datadir_unlock(lock);
+	return rc;
+}

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * datadir: the data directory's lock, and unwrapping its keys with an
+ * interrupted rekey settled first. The rekey protocol itself is in
+ * cli_keys.c; the rule here is only "the key that opens the database
+ * wins", which holds whatever step the rekey was interrupted at.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/secmem.h"
+#include "schema/store.h"
+#include "server/cli/cli.h"
+#include "server/cli/datadir.h"
+
+int
+datadir_lock(const char *dir)
+{
+	int fd, saved;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+void
+datadir_unlock(int fd)
+{
+	if (fd != -1)
+		close(fd);	/* releases the flock */
+}
+
+int
+datadir_check_owner(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		cli_error("cannot read the data directory %s", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		cli_error("refusing: %s belongs to another user; run this as "
+		    "that user (for example sudo -u corridor)", dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+datadir_sync(const char *dir)
+{
+	int fd, rc;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+datadir_is_empty(const char *dir)
+{
+	struct dirent *e;
+	DIR *d;
+	int empty = 1;
+
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+/* 1 if key opens the database at db_path (page 1 decrypts), else 0. */
+static int
+key_opens(const char *db_path, const uint8_t key[KEYS_DB_KEY_BYTES])
+{
+	struct store *s = NULL;
+	int rc;
+
+	rc = store_open_existing(&s, db_path, key);
+	store_close(s);
+	return rc == STORE_OK;
+}
+
+/* Settle keys vs keys.pending under the lock. 0 or -1 with err. */
+static int
+settle(const char *dir, const char *keys_path, const char *pend_path,
+    const char *db_path, const char *pass, size_t pass_len,
+    struct keys_secret *ks, char *err, size_t err_len)
+{
+	struct keys_secret *pend = NULL;
+	int kr, pr, rc = -1;
+
+	if ((pend = secmem_alloc(sizeof(*pend))) == NULL) {
+		snprintf(err, err_len, "cannot allocate locked memory");
+		goto done;
+	}
+	kr = keys_wrap_open(keys_path, pass, pass_len, ks);
+	pr = keys_wrap_open(pend_path, pass, pass_len, pend);
+	if (pr == KEYS_OK && key_opens(db_path, pend->db_key)) {
+		/* the rekey reached the database: finish it */
+		if (rename(pend_path, keys_path) != 0 || datadir_sync(dir) != 0) {
+			snprintf(err, err_len, "cannot finish an interrupted "
+			    "rekey: renaming the pending key file failed");
+			goto done;
+		}
+		memcpy(ks, pend, sizeof(*ks));
+		fprintf(stderr, "corridor: finished an interrupted rekey\n");
+		rc = 0;
+	} else if (kr == KEYS_OK && key_opens(db_path, ks->db_key)) {
+		/* the rekey never reached the database: forget it */
+		if (unlink(pend_path) != 0 || datadir_sync(dir) != 0) {
+			snprintf(err, err_len, "cannot remove the pending key "
+			    "file of an interrupted rekey");
+			goto done;
+		}
+		fprintf(stderr, "corridor: discarded an interrupted rekey "
+		    "(the database was not changed)\n");
+		rc = 0;
+	} else if (kr != KEYS_OK && pr != KEYS_OK) {
+		snprintf(err, err_len, "%s", keys_strerror(kr));
+	} else {
+		snprintf(err, err_len, "neither %s nor %s opens the database; "
+		    "both are left in place", DATADIR_KEYS, DATADIR_KEYS_PENDING);
+	}
+done:
+	if (rc != 0)
+		secmem_wipe(ks, sizeof(*ks));
+	secmem_free(pend);
+	return rc;
+}
+
+int
+datadir_open_keys(const char *dir, int lock_fd, const char *pass,
+    size_t pass_len, struct keys_secret *ks, char *err, size_t err_len)
+{
+	char keys_path[4096], pend_path[4096], db_path[4096];
+	struct stat st;
+	int own_lock = -1, kr, rc = -1;
+
+	if (cli_path(keys_path, sizeof(keys_path), dir, DATADIR_KEYS) != 0 ||
+	    cli_path(pend_path, sizeof(pend_path), dir, DATADIR_KEYS_PENDING)
+	    != 0 ||
+	    cli_path(db_path, sizeof(db_path), dir, DATADIR_DB) != 0) {
+		snprintf(err, err_len, "data directory path too long");
+		goto done;
+	}
+	if (lstat(pend_path, &st) != 0) {
+		if (errno != ENOENT) {
+			snprintf(err, err_len, "cannot read the data directory");
+			goto done;
+		}
+		if ((kr = keys_wrap_open(keys_path, pass, pass_len, ks))
+		    != KEYS_OK) {
+			snprintf(err, err_len, "%s", keys_strerror(kr));
+			goto done;
+		}
+		rc = 0;
+		goto done;
+	}
+	if (lock_fd == -1 && (own_lock = datadir_lock(dir)) == -1) {
+		snprintf(err, err_len, "a rekey of this data directory is in "
+		    "progress; try again when it has finished");
+		goto done;
+	}
+	rc = settle(dir, keys_path, pend_path, db_path, pass, pass_len, ks,
+	    err, err_len);
+done:
+	datadir_unlock(own_lock);
+	if (rc != 0)
+		secmem_wipe(ks, sizeof(*ks));
+	return rc;
+}

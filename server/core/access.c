@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * access: the authorization decision for case and evacuation routes, and
+ * the key that goes with it. See access.h for the rules.
+ *
+ * Key cache discipline: a key goes into the session cache only when it was
+ * unwrapped from a wrap this request has not written (or belongs to an
+ * object this request created). A key made by a rotation is never cached
+ * before its commit: if the commit failed, a later rotation would reuse
+ * the same version number under another key and the cache would hand out
+ * the wrong one.
+ */
+#include <string.h>
+
+#include "crypto/secmem.h"
+#include "server/core/access.h"
+#include "server/audit/audit.h"
+#include "server/core/session.h"
+
+void
+access_fail(struct req *r, int rc)
+{
+	switch (rc) {
+	case CASEFILE_OK:
+		break;
+	case CASEFILE_ESTORE:
+		req_unavailable(r);
+		break;
+	case CASEFILE_ECODENAME:
+		req_problem(r, 503, "busy", "Could not allocate a codename; retry.");
+		r->retry_after_s = 1;
+		break;
+	case CASEFILE_EINTEGRITY:
+	case CASEFILE_ENOKEY:
+		/* a wrap or ciphertext that does not open: tampering, or a
+		 * bug; either way nothing is returned */
+		req_problem(r, 500, "integrity",
+		    "Stored content failed its integrity check; nothing was "
+		    "returned.");
+		break;
+	default:
+		req_internal(r);
+		break;
+	}
+}
+
+int
+access_org_holder(struct req *r, struct casefile_holder *h)
+{
+	const uint8_t *org_sk = session_org_sk(r->sess);
+	int rc;
+
+	if (org_sk == NULL) {
+		req_deny(r, 403, "not-confirmed",
+		    "Only a confirmed coordinator holds the organisation key.");
+		return -1;
+	}
+	if ((rc = casefile_org_holder(r->db, org_sk, h)) != CASEFILE_OK) {
+		access_fail(r, rc);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+user_holder(struct req *r, struct casefile_holder *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->id = r->actor_id;
+	memcpy(h->pk, session_pk(r->sess), sizeof(h->pk));
+	h->sk = session_sk(r->sess);
+}
+
+/*
+ * X-Access-Reason: 1 present and valid (*out, *out_len point into the
+ * request headers), 0 absent, -1 invalid (answered 400). Valid is 1 to
+ * MAX_REASON_BYTES bytes of UTF-8 without control characters, not all
+ * blanks.
+ */
+static int
+reason_get(struct req *r, const char **out, size_t *out_len)
+{
+	const unsigned char *s =
+	    (const unsigned char *)req_header(r, "X-Access-Reason");
+	size_t n, i, printable = 0;
+
+	if (s == NULL)
+		return 0;
+	n = strlen((const char *)s);
+	if (n == 0 || n > MAX_REASON_BYTES)
+		goto bad;
+	for (i = 0; i < n; ) {
+		unsigned char c = s[i];
+		size_t k;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				goto bad;
+			if (c != ' ')
+				printable++;
+			i++;
+			continue;
+		}
+		/* strict UTF-8: no overlongs, no surrogates, <= U+10FFFF */
+		if (c >= 0xc2 && c <= 0xdf) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			goto bad;
+		}
+		for (size_t j = 1; j <= k; j++) {
+			if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp < 0xa0))
+			goto bad;
+		printable++;
+		i += k + 1;
+	}
+	if (printable == 0)
+		goto bad;
+	*out = (const char *)s;
+	*out_len = n;
+	return 1;
+bad:
+	req_deny(r, 400, "invalid-reason",
+	    "X-Access-Reason must be 1 to 512 bytes of printable UTF-8 text.");
+	return -1;
+}
+
+static int
+begin(struct req *r, unsigned flags)
+{
+	if ((flags & ACCESS_WRITE) || store_in_write(r->db))
+		return req_write_begin(r);
+	if (store_read_begin(r->db) != STORE_OK) {
+		req_unavailable(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* K_case for the caller: cache, own wrap, or the org wrap. */
+static int
+case_key(struct req *r, struct access_case *a)
+{
+	struct casefile_holder h;
+	int rc;
+
+	if (session_key_get(r->sess, a->c.id, a->c.key_version, a->key) == 0) {
+		a->have_key = 1;
+		return 0;
+	}
+	if (a->assigned)
+		user_holder(r, &h);
+	else if (access_org_holder(r, &h) != 0)
+		return -1;
+	rc = casefile_key_open(r->db, STORE_KEY_CASE, a->c.id, a->c.key_version,
+	    &h, a->key);
+	if (rc != CASEFILE_OK) {
+		access_fail(r, rc);
+		return -1;
+	}
+	a->have_key = 1;
+	session_key_put(r->sess, a->c.id, a->c.key_version, a->key);
+	return 0;
+}
+
+int
+access_case_open(struct req *r, const char *id, unsigned flags,
+    struct access_case *a)
+{
+	uint8_t newk[CASEFILE_KEY_BYTES];
+	const char *reason = NULL;
+	size_t reason_len = 0;
+	int rc, restarted = 0;
+
+	memset(a, 0, sizeof(*a));
+	req_audit_object(r, AUDIT_OBJ_CASE, id);
+	if (r->role != ROLE_CASEWORKER && r->role != ROLE_COORDINATOR) {
+		/* invariant: the role masks keep everyone else out */
+		req_deny(r, 403, "forbidden", "Your role may not do this.");
+		return -1;
+	}
+again:
+	if (begin(r, flags) != 0)
+		goto fail;
+	rc = store_case_get(r->db, id, &a->c);
+	if (rc == STORE_ENOTFOUND) {
+		req_not_found(r);
+		goto fail;
+	}
+	if (rc != STORE_OK ||
+	    store_assign_exists(r->db, id, r->actor_id, &a->assigned)
+	    != STORE_OK) {
+		req_unavailable(r);
+		goto fail;
+	}
+	if (r->role == ROLE_CASEWORKER && !a->assigned) {
+		req_not_found(r);	/* they may not know it exists */
+		goto fail;
+	}
+	if ((flags & ACCESS_ASSIGNED) && !a->assigned) {
+		req_deny(r, 403, "not-assigned",
+		    "Only someone assigned to this case may do this.");
+		goto fail;
+	}
+	if (a->c.shredded) {
+		req_deny(r, 410, "shredded",
+		    "This case was shredded: its keys and content are gone.");
+		goto fail;
+	}
+	if ((flags & ACCESS_CONTENT) && !a->assigned) {
+		/* a coordinator reaching into a case not theirs */
+		rc = reason_get(r, &reason, &reason_len);
+		if (rc < 0)
+			goto fail;
+		if (rc == 0) {
+			req_deny(r, 403, "reason-required",
+			    "Reading this case's content needs an "
+			    "X-Access-Reason header; the reason is audited.");
+			goto fail;
+		}
+		a->break_glass = 1;
+		r->audit_reason = reason;
+		r->audit_reason_len = reason_len;
+	}
+	if (!(flags & (ACCESS_CONTENT | ACCESS_MANAGE)))
+		return 0;
+	if (case_key(r, a) != 0)
+		goto fail;
+	if (!a->c.rotate_pending)
+		return 0;
+
+	/* a holder was removed while nobody could open the key: rotate now,
+	 * which needs the write transaction and a fresh look at the row */
+	if (!store_in_write(r->db)) {
+		if (restarted++) {
+			req_internal(r);
+			goto fail;
+		}
+		secmem_wipe(a->key, sizeof(a->key));
+		a->have_key = 0;
+		store_read_end(r->db);
+		flags |= ACCESS_WRITE;
+		goto again;
+	}
+	rc = casefile_case_rotate(r->db, &a->c, a->key, newk);
+	if (rc != CASEFILE_OK) {
+		access_fail(r, rc);
+		goto fail;
+	}
+	session_key_forget(a->c.id);
+	memcpy(a->key, newk, sizeof(newk));
+	secmem_wipe(newk, sizeof(newk));
+	return 0;
+fail:
+	secmem_wipe(newk, sizeof(newk));
+	access_case_close(r, a);
+	return -1;
+}
+
+void
+access_case_close(struct req *r, struct access_case *a)
+{
+	secmem_wipe(a->key, sizeof(a->key));
+	a->have_key = 0;
+	store_read_end(r->db);
+}
+
+/* K_evac for the caller: cache, own wrap (caseworker), or the org wrap. */
+static int
+evac_key(struct req *r, struct access_evac *a)
+{
+	struct casefile_holder h;
+	int rc;
+
+	if (session_key_get(r->sess, a->e.id, a->e.key_version, a->key) == 0) {
+		a->have_key = 1;
+		return 0;
+	}
+	if (r->role == ROLE_COORDINATOR) {
+		if (access_org_holder(r, &h) != 0)
+			return -1;
+	} else {
+		user_holder(r, &h);
+	}
+	rc = casefile_key_open(r->db, STORE_KEY_EVAC, a->e.id, a->e.key_version,
+	    &h, a->key);
+	if (rc != CASEFILE_OK) {
+		access_fail(r, rc);
+		return -1;
+	}
+	a->have_key = 1;
+	session_key_put(r->sess, a->e.id, a->e.key_version, a->key);
+	return 0;
+}
+
+int
+access_evac_open(struct req *r, const char *id, unsigned flags,
+    struct access_evac *a)
+{
+	uint8_t newk[CASEFILE_KEY_BYTES];
+	int rc, member = 0, rotated = 0, restarted = 0;
+
+	memset(a, 0, sizeof(*a));
+	req_audit_object(r, AUDIT_OBJ_EVACUATION, id);
+	if (r->role != ROLE_CASEWORKER && r->role != ROLE_COORDINATOR) {
+		req_deny(r, 403, "forbidden", "Your role may not do this.");
+		return -1;
+	}
+again:
+	if (begin(r, flags) != 0)
+		goto fail;
+	rc = store_evac_get(r->db, id, &a->e);
+	if (rc == STORE_ENOTFOUND) {
+		req_not_found(r);
+		goto fail;
+	}
+	if (rc != STORE_OK) {
+		req_unavailable(r);
+		goto fail;
+	}
+	if (r->role == ROLE_CASEWORKER) {
+		if (store_evac_is_member(r->db, id, r->actor_id, &member)
+		    != STORE_OK) {
+			req_unavailable(r);
+			goto fail;
+		}
+		if (!member) {
+			req_not_found(r);
+			goto fail;
+		}
+	}
+	if (!(flags & (ACCESS_CONTENT | ACCESS_MANAGE)))
+		return 0;
+	if (evac_key(r, a) != 0)
+		goto fail;
+	if (!a->e.rotate_pending)
+		return 0;
+	if (!store_in_write(r->db)) {
+		if (restarted++) {
+			req_internal(r);
+			goto fail;
+		}
+		secmem_wipe(a->key, sizeof(a->key));
+		a->have_key = 0;
+		store_read_end(r->db);
+		flags |= ACCESS_WRITE;
+		goto again;
+	}
+	rc = casefile_evac_sync(r->db, &a->e, a->key, 1, newk, &rotated);
+	if (rc != CASEFILE_OK) {
+		access_fail(r, rc);
+		goto fail;
+	}
+	if (rotated) {
+		session_key_forget(a->e.id);
+		memcpy(a->key, newk, sizeof(newk));
+	}
+	secmem_wipe(newk, sizeof(newk));
+	return 0;
+fail:
+	secmem_wipe(newk, sizeof(newk));
+	access_evac_close(r, a);
+	return -1;
+}
+
+void
+access_evac_close(struct req *r, struct access_evac *a)
+{
+	secmem_wipe(a->key, sizeof(a->key));
+	a->have_key = 0;
+	store_read_end(r->db);
+}
+
+int
+access_evac_sync(struct req *r, const char *evac_id, int force,
+    struct access_evac *a)
+{
+	struct casefile_holder org;
+	struct evac_row e;
+	uint8_t key[CASEFILE_KEY_BYTES], newk[CASEFILE_KEY_BYTES];
+	int rc, rotated = 0, ret = -1;
+
+	if (evac_id == NULL || evac_id[0] == '\0')
+		return 0;
+	if (access_org_holder(r, &org) != 0)
+		return -1;
+	rc = store_evac_get(r->db, evac_id, &e);
+	if (rc != STORE_OK) {
+		access_fail(r, rc == STORE_ENOTFOUND ? CASEFILE_EINTEGRITY :
+		    CASEFILE_ESTORE);
+		return -1;
+	}
+	/* not from the cache: this request may already have changed wraps */
+	rc = casefile_key_open(r->db, STORE_KEY_EVAC, e.id, e.key_version, &org,
+	    key);
+	if (rc == CASEFILE_OK)
+		rc = casefile_evac_sync(r->db, &e, key, force, newk, &rotated);
+	if (rc != CASEFILE_OK) {
+		access_fail(r, rc);
+		goto done;
+	}
+	if (rotated) {
+		session_key_forget(e.id);
+		if (a != NULL) {
+			a->e = e;
+			memcpy(a->key, newk, sizeof(a->key));
+			a->have_key = 1;
+		}
+	}
+	ret = 0;
+done:
+	secmem_wipe(key, sizeof(key));
+	secmem_wipe(newk, sizeof(newk));
+	return ret;
+}

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* req: how route handlers answer, and their accessors for the request. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "server/audit/audit.h"
+#include "server/http/jsonin.h"
+#include "server/http/req.h"
+
+static void
+clear_answer(struct req *r)
+{
+	json_decref(r->resp);
+	r->resp = NULL;
+	free(r->resp_raw);
+	r->resp_raw = NULL;
+	r->resp_raw_len = 0;
+	req_stream_drop(r->resp_stream);
+	r->resp_stream = NULL;
+	r->problem_type = NULL;
+	r->problem_detail = NULL;
+}
+
+void
+req_json(struct req *r, int status, json_t *obj)
+{
+	clear_answer(r);
+	if (obj == NULL) {
+		req_internal(r);
+		return;
+	}
+	r->status = status;
+	r->resp = obj;
+}
+
+void
+req_no_content(struct req *r)
+{
+	clear_answer(r);
+	r->status = 204;
+}
+
+void
+req_raw(struct req *r, int status, const char *type, char *buf, size_t len)
+{
+	clear_answer(r);
+	r->status = status;
+	r->resp_raw = buf;
+	r->resp_raw_len = len;
+	r->resp_type = type;
+}
+
+void
+req_stream(struct req *r, int status, const char *type,
+    const struct req_stream *st)
+{
+	struct req_stream *own;
+
+	clear_answer(r);
+	if ((own = malloc(sizeof(*own))) == NULL) {
+		st->free(st->arg);
+		req_internal(r);
+		return;
+	}
+	*own = *st;
+	r->status = status;
+	r->resp_stream = own;
+	r->resp_type = type;
+}
+
+void
+req_stream_drop(struct req_stream *st)
+{
+	if (st == NULL)
+		return;
+	st->free(st->arg);
+	free(st);
+}
+
+void
+req_problem(struct req *r, int status, const char *type, const char *detail)
+{
+	clear_answer(r);
+	r->status = status;
+	r->problem_type = type;
+	r->problem_detail = detail;
+}
+
+void
+req_deny(struct req *r, int status, const char *type, const char *detail)
+{
+	req_problem(r, status, type, detail);
+	r->audit_outcome = AUDIT_DENIED;
+}
+
+void
+req_bad_body(struct req *r)
+{
+	req_problem(r, 422, "invalid-body",
+	    "The body does not have the expected members, types or sizes.");
+}
+
+void
+req_not_found(struct req *r)
+{
+	req_deny(r, 404, "not-found", "No such object.");
+}
+
+void
+req_internal(struct req *r)
+{
+	req_problem(r, 500, "internal", "The server could not complete the request.");
+}
+
+void
+req_unavailable(struct req *r)
+{
+	req_problem(r, 503, "unavailable",
+	    "The server cannot record this request right now; nothing was done.");
+	r->retry_after_s = 1;
+}
+
+void
+req_audit_object(struct req *r, int type, const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	r->audit_object_type = type;
+	if (n > ID_CHARS)
+		n = 0;	/* never an id we issued; record none */
+	memcpy(r->audit_object_id, id ? id : "", n);
+	r->audit_object_id[n] = '\0';
+}
+
+int
+req_write_begin(struct req *r)
+{
+	struct store *w;
+
+	if (store_in_write(r->db))
+		return 0;
+	if (r->on_worker) {
+		/* a libmicrohttpd worker must not wait for the write lock:
+		 * the dispatcher drops this attempt, unaudited, and runs the
+		 * request again on a dispatch thread */
+		r->bounced = 1;
+		req_unavailable(r);
+		return -1;
+	}
+	/* The transaction runs on the pool's writer connection, which makes
+	 * nearly every commit (the retention sweep and the audit
+	 * checkpointer commit on their own): every commit empties the page
+	 * cache of every other connection, so a write on the request's own
+	 * connection would decrypt each page it touches again. The write
+	 * lock makes the writer ours until the dispatcher ends the
+	 * transaction. The request's snapshot ends first, as it would on
+	 * its own connection: what the handler read before, it reads again
+	 * in the transaction. */
+	if ((w = store_pool_writer()) == NULL)
+		w = r->db;
+	store_read_end(r->db);
+	if (store_write_begin(w) != STORE_OK) {
+		req_unavailable(r);
+		return -1;
+	}
+	if (w != r->db) {
+		r->db_parked = r->db;
+		r->db = w;
+	}
+	return 0;
+}
+
+void
+req_write_done(struct req *r)
+{
+	if (r->db_parked == NULL)
+		return;
+	r->db = r->db_parked;
+	r->db_parked = NULL;
+}
+
+const char *
+req_query(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+req_header(struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+int
+req_query_u64(struct req *r, const char *name, uint64_t def, uint64_t max,
+    uint64_t *out)
+{
+	const char *s = req_query(r, name);
+	uint64_t v = 0;
+	size_t i;
+
+	if (s == NULL) {
+		*out = def;
+		return 0;
+	}
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 19)
+			goto bad;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0 || (i > 1 && s[0] == '0') || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	req_problem(r, 400, "invalid-query",
+	    "A query parameter is not a number in the allowed range.");
+	return -1;
+}
+
+struct query_check {
+	const char *const	*allowed;
+	int			 bad;
+};
+
+static enum MHD_Result
+check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct query_check *q = cls;
+	const char *const *a;
+
+	(void)kind;
+	(void)value;
+	for (a = q->allowed; *a != NULL; a++)
+		if (strcmp(*a, key) == 0)
+			return MHD_YES;
+	q->bad = 1;
+	return MHD_NO;
+}
+
+int
+req_query_only(struct req *r, const char *const *allowed)
+{
+	struct query_check q = { allowed, 0 };
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, check_arg, &q);
+	if (q.bad) {
+		req_problem(r, 400, "invalid-query",
+		    "This resource does not take these query parameters.");
+		return -1;
+	}
+	return 0;
+}
+
+int
+req_page(struct req *r, unsigned def_limit, unsigned *limit,
+    const char **after)
+{
+	static const char *const allowed[] = { "limit", "after", NULL };
+	uint64_t v;
+
+	if (req_query_only(r, allowed) != 0 ||
+	    req_query_u64(r, "limit", def_limit, MAX_PAGE_LIMIT, &v) != 0)
+		return -1;
+	if (v == 0) {
+		req_problem(r, 400, "invalid-query",
+		    "A query parameter is not a number in the allowed range.");
+		return -1;
+	}
+	*limit = (unsigned)v;
+	*after = req_query(r, "after");
+	if (*after == NULL) {
+		*after = "";
+	} else if (!jsonin_is_id(*after)) {
+		req_problem(r, 400, "invalid-query",
+		    "The after parameter must be an id from a previous page.");
+		return -1;
+	}
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+req_time_parse(const char *s, int64_t *out)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, leap;
+	const char *p;
+	size_t n = strlen(s);
+
+	if (n < 20 || n > 40 ||
+	    digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
+	    s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    digits(s + 17, 2, &sec))
+		return -1;
+	p = s + 19;
+	if (*p == '.') {
+		const char *f = ++p;
+
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == f || p - f > 9)
+			return -1;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '-' ? -1 : 1;
+		if (digits(p + 1, 2, &oh) || p[3] != ':' ||
+		    digits(p + 4, 2, &om) || oh > 23 || om > 59)
+			return -1;
+		p += 6;
+	} else {
+		return -1;
+	}
+	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || h > 23 ||
+	    mi > 59 || sec > 59)
+		return -1;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap))
+		return -1;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    (int64_t)sign * (oh * 3600 + om * 60);
+	return *out < 0 ? -1 : 0;
+}
+
+void
+req_time_rfc3339(char out[21], int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

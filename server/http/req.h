@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * req: one HTTP request as route handlers see it, and the helpers they use
+ * to answer. A handler never commits, never audits and never writes to the
+ * socket: the dispatcher (router.c) does all three, in that order, so a
+ * response leaves only after its audit entry is durable.
+ */
+#ifndef CORRIDOR_REQ_H
+#define CORRIDOR_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "schema/store.h"
+#include "server/audit/audit_batch.h"
+#include "server/limits.h"
+
+struct session;
+struct MHD_Connection;
+
+/*
+ * A streamed body, for answers too large to build in memory (the audit
+ * export). read fills buf with up to max bytes and returns how many it
+ * wrote (> 0), 0 at the end, or -1 to cut the connection, so the client
+ * sees a truncated body, never a complete-looking one. It runs on
+ * libmicrohttpd's thread, after the dispatcher has committed the request's
+ * audit entry. free runs exactly once: when the body is done or abandoned,
+ * or when the answer is replaced (a 503 after a failed commit).
+ */
+struct req_stream {
+	ssize_t	(*read)(void *arg, char *buf, size_t max);
+	void	(*free)(void *arg);
+	void	 *arg;
+};
+
+enum req_method {
+	M_GET = 1, M_POST, M_PUT, M_PATCH, M_DELETE,
+};
+
+#define REQ_MAX_PARAMS	3
+
+struct req {
+	/* --- input, filled by http.c and the router --------------------- */
+	int			 method;
+	const char		*path;		/* below /api/v1, no query */
+	struct MHD_Connection	*conn;
+	const uint8_t		*body;
+	size_t			 body_len;
+	json_t			*json;		/* parsed body, or NULL */
+	char			 params[REQ_MAX_PARAMS][ID_CHARS + 1];
+	unsigned		 nparams;
+	char			 request_id[ID_CHARS + 1];
+	char			 client_ip[64];	/* for throttling only; never logged */
+	const struct route	*route;
+
+	/* --- caller, filled by authentication ------------------------------ */
+	struct session		*sess;		/* NULL: anonymous */
+	char			 actor_id[ID_CHARS + 1];
+	int			 role;		/* enum role */
+	int			 user_status;
+
+	/* --- database ----------------------------------------------------- */
+	struct store		*db;
+	struct store		*db_parked;	/* the pool connection, while db
+						 * is the writer (req_write_begin) */
+
+	/* --- output ------------------------------------------------------- */
+	int			 status;
+	json_t			*resp;		/* JSON body (owned) */
+	char			*resp_raw;	/* or raw body (malloc'd, owned) */
+	size_t			 resp_raw_len;
+	const char		*resp_type;	/* content type for resp_raw */
+	struct req_stream	*resp_stream;	/* or a streamed body (owned) */
+	const char		*problem_type;	/* slug, for errors */
+	const char		*problem_detail;
+	unsigned		 retry_after_s;	/* 429/503: Retry-After */
+
+	/* --- audit (the dispatcher writes the entry) ------------------------ */
+	int			 audit_object_type;
+	char			 audit_object_id[ID_CHARS + 1];
+	int			 audit_outcome;	/* 0: derived from status */
+	const char		*audit_reason;	/* break-glass reason (points into
+						 * request headers) */
+	size_t			 audit_reason_len;
+	int			 audit_action;	/* 0: the route's action */
+
+	/* --- after the commit ------------------------------------------------ */
+	int			 checkpoint_after;	/* truncate the WAL (shred) */
+	int			 enrol_after;	/* swap the session's key pair */
+	uint8_t			 enrol_pk[32];
+	uint8_t			 enrol_sk[32];	/* wiped by router_finish */
+
+	/* --- a deferred audit entry (see router_dispatch) ------------------- */
+	int			 may_defer;	/* set by http.c */
+	int			 on_worker;	/* set by http.c: must not wait */
+	int			 bounced;	/* on_worker and wanted to write:
+						 * nothing done, nothing audited,
+						 * run it again on a thread */
+	int			 deferred;	/* set by the router */
+	struct audit_event	 audit_ev;	/* the entry, if job.ev is set */
+	struct audit_job	 audit_job;
+};
+
+/* Answer with JSON (steals obj). Status 2xx. */
+void req_json(struct req *r, int status, json_t *obj);
+/* Answer 204 No Content. */
+void req_no_content(struct req *r);
+/* Answer with a raw body (steals buf, a malloc'd buffer). */
+void req_raw(struct req *r, int status, const char *type, char *buf,
+    size_t len);
+
+/* Answer with a streamed body (takes st's contents; on failure to allocate
+ * calls st->free and answers 500). Status 2xx. */
+void req_stream(struct req *r, int status, const char *type,
+    const struct req_stream *st);
+/* Drop a stream (runs its free); NULL is fine. For http.c and router.c. */
+void req_stream_drop(struct req_stream *st);
+
+/*
+ * Answer with a problem. type is a slug ("not-found"), detail a fixed
+ * sentence that never holds user data, SQLite text or paths.
+ * req_deny also marks the audit outcome "denied".
+ */
+void req_problem(struct req *r, int status, const char *type,
+    const char *detail);
+void req_deny(struct req *r, int status, const char *type, const char *detail);
+
+/* Shorthands for common answers. */
+void req_bad_body(struct req *r);	/* 422 invalid-body */
+void req_not_found(struct req *r);	/* 404, audited as denied */
+void req_internal(struct req *r);	/* 500 */
+void req_unavailable(struct req *r);	/* 503 */
+
+/* Record which object the request concerns, for the audit entry. */
+void req_audit_object(struct req *r, int type, const char *id);
+
+/*
+ * Start the request's write transaction (BEGIN IMMEDIATE under the process
+ * write lock). The dispatcher appends the audit entry and commits it after
+ * the handler returns. 0, or -1 after answering 503.
+ */
+int req_write_begin(struct req *r) __attribute__((warn_unused_result));
+
+/* For the dispatcher, once r's write transaction has ended (committed or
+ * rolled back): r->db is the request's pool connection again. */
+void req_write_done(struct req *r);
+
+/* Query parameter, or NULL. Only after the router checked the query. */
+const char *req_query(struct req *r, const char *name);
+/* Request header, or NULL. */
+const char *req_header(struct req *r, const char *name);
+
+/*
+ * Parse an unsigned decimal query parameter into *out. Absent: *out = def.
+ * 0 ok; -1 invalid (after answering 400).
+ */
+int req_query_u64(struct req *r, const char *name, uint64_t def,
+    uint64_t max, uint64_t *out) __attribute__((warn_unused_result));
+
+/*
+ * Refuse query parameters outside the NULL-terminated allowed list.
+ * 0 ok; -1 after answering 400 invalid-query.
+ */
+int req_query_only(struct req *r, const char *const *allowed)
+    __attribute__((warn_unused_result));
+
+/*
+ * Keyset paging: ?limit= (1..MAX_PAGE_LIMIT, default def_limit) and
+ * ?after= (an id; *after is "" when absent), and no other parameter.
+ * 0 ok; -1 after answering 400 invalid-query.
+ */
+int req_page(struct req *r, unsigned def_limit, unsigned *limit,
+    const char **after) __attribute__((warn_unused_result));
+
+/* RFC 3339 UTC for a Unix time, into a caller buffer of >= 21 bytes. */
+void req_time_rfc3339(char out[21], int64_t t);
+
+/*
+ * Parse an RFC 3339 date-time, YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|
+ * -HH:MM), years 1970..9999, no leap second, into Unix seconds (the
+ * fraction is dropped). For request bodies and the command line alike.
+ * 0, or -1 for anything else.
+ */
+int req_time_parse(const char *s, int64_t *out)
+    __attribute__((warn_unused_result));
+
+#endif
