@@ -2,7 +2,7 @@
 /*
  * ceiling: the HTTP ceiling for the benchmarks. A minimal libmicrohttpd
  * server with the same daemon flags, thread pool and connection limits as
- * corridor (server/http/http.http.c, server/limits.h) that answers every request with
+ * corridor (server/http/http.c, server/limits.h) that answers every request with
  * one static JSON body through a two-phase handler: the first callback only
  * records that the request started, the second queues the answer, so
  * keep-alive connections stay open (DESIGN.md: answering on the first
@@ -86,7 +86,7 @@ main(int argc, char **argv)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	/* the same flags and options as http_start() in server/http/http.http.c */
+	/* the same flags and options as http_start() in server/http/http.c */
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME,
 	    (uint16_t)port, NULL, NULL,

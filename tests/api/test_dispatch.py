@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Audited requests run on dispatch threads, off the libmicrohttpd workers
-(server/http/http.http.c), and share durable commits (schema/store.c, group commit;
+(server/http/http.c), and share durable commits (schema/store.c, group commit;
 audit_batch.c). Functional guards only (speed is measured in bench/):
   - keep-alive reads interleaved with more logins than the Argon2 gate runs
     at once all get complete answers; logins get 201 or 503 (gate full);
