@@ -19,7 +19,7 @@ token_hash(uint8_t out[TOKEN_HASH_BYTES], const uint8_t key[TOKEN_KEY_BYTES],
 }
 
 void
-token_new_id(char out[23])
+token_new_id(char out[ID_CHARS + 1])
 {
 	uint8_t raw[16];
 

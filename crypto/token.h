@@ -13,11 +13,16 @@
 #define TOKEN_HASH_BYTES	32u
 #define TOKEN_KEY_BYTES		32u
 
+/* Ids are 16 random bytes, base64url without padding = 22 chars. Every
+ * layer sizes its id buffers from these (ID_CHARS + 1 with the NUL). */
+#define ID_BYTES		16u
+#define ID_CHARS		22u
+
 void token_key_new(uint8_t key[TOKEN_KEY_BYTES]);
 void token_hash(uint8_t out[TOKEN_HASH_BYTES],
     const uint8_t key[TOKEN_KEY_BYTES], const uint8_t *tok, size_t tok_len);
 
 /* A fresh opaque id: 16 random bytes as base64url (22 chars + NUL). */
-void token_new_id(char out[23]);
+void token_new_id(char out[ID_CHARS + 1]);
 
 #endif

@@ -17,28 +17,27 @@ static const char SQL_INSERT[] =
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 int
-store_audit_insert(struct store *s, const struct audit_entry *e,
-    const uint8_t *entry, size_t entry_len,
-    const uint8_t leaf[STORE_AUDIT_LEAF_BYTES])
+store_audit_insert(struct store *s, const struct store_audit_row *r)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (e->seq > (uint64_t)INT64_MAX || e->time_ms > (uint64_t)INT64_MAX)
+	if (r->entry_len > INT32_MAX || r->seq > (uint64_t)INT64_MAX ||
+	    r->time_ms > (uint64_t)INT64_MAX)
 		return STORE_ECONFLICT;
 	if ((st = store_stmt(s, SQL_INSERT)) == NULL)
 		return STORE_EIO;
-	sqlite3_bind_int64(st, 1, (int64_t)e->seq);
-	sqlite3_bind_int64(st, 2, (int64_t)e->time_ms);
-	store_bind_text(st, 3, e->actor_id);
-	sqlite3_bind_int(st, 4, e->role);
-	sqlite3_bind_int(st, 5, e->action);
-	sqlite3_bind_int(st, 6, e->object_type);
-	store_bind_text(st, 7, e->object_id);
-	sqlite3_bind_int(st, 8, e->outcome);
-	store_bind_text(st, 9, e->request_id);
-	sqlite3_bind_blob(st, 10, entry, (int)entry_len, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 11, leaf, STORE_AUDIT_LEAF_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, (int64_t)r->seq);
+	sqlite3_bind_int64(st, 2, (int64_t)r->time_ms);
+	store_bind_text(st, 3, r->actor_id);
+	sqlite3_bind_int(st, 4, r->role);
+	sqlite3_bind_int(st, 5, r->action);
+	sqlite3_bind_int(st, 6, r->object_type);
+	store_bind_text(st, 7, r->object_id);
+	sqlite3_bind_int(st, 8, r->outcome);
+	store_bind_text(st, 9, r->request_id);
+	sqlite3_bind_blob(st, 10, r->entry, (int)r->entry_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 11, r->leaf, STORE_AUDIT_LEAF_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return store_err_from_sqlite(rc);

@@ -14,17 +14,31 @@
 #include <stdint.h>
 
 #include "schema/store.h"
-#include "server/audit/audit_entry.h"
 
 #define STORE_AUDIT_LEAF_BYTES	32u
 #define STORE_AUDIT_SALT_BYTES	16u
 
-/* Insert one entry row: e is the decoded form of entry (entry_len bytes),
- * leaf its leaf hash. Inside a write transaction. STORE_ECONFLICT if the
- * seq is taken. */
-int store_audit_insert(struct store *s, const struct audit_entry *e,
-    const uint8_t *entry, size_t entry_len,
-    const uint8_t leaf[STORE_AUDIT_LEAF_BYTES]);
+/* One row of audit_entries: the index columns, copied by the caller from
+ * the decoded entry, beside the canonical blob and its leaf hash. The
+ * strings are the caller's, NUL-terminated; "" binds as NULL. */
+struct store_audit_row {
+	uint64_t	 seq;
+	uint64_t	 time_ms;
+	const char	*actor_id;
+	int		 role;
+	int		 action;
+	int		 object_type;
+	const char	*object_id;
+	int		 outcome;
+	const char	*request_id;
+	const uint8_t	*entry;		/* the canonical encoding */
+	size_t		 entry_len;
+	const uint8_t	*leaf;		/* STORE_AUDIT_LEAF_BYTES */
+};
+
+/* Insert one entry row. Inside a write transaction. STORE_ECONFLICT if
+ * the seq is taken or out of range. */
+int store_audit_insert(struct store *s, const struct store_audit_row *r);
 
 /* Insert the reason (reason_len bytes, 1..512) and its salt for entry seq. */
 int store_audit_reason_insert(struct store *s, uint64_t seq,

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "schema/store.h"
-#include "server/limits.h"
+#include "crypto/token.h"	/* ID_CHARS */
 
 /* Case statuses and risk levels, in API order. NULL-terminated, so the
  * arrays serve jsonin_enum directly; the index is the code. */
@@ -31,13 +31,16 @@ enum case_status {
 
 /* "adjective-noun-NNN": two words of at most 12 bytes and 3 digits. */
 #define CODENAME_MAX_BYTES	32u
+/* The region column's buffer; server/limits.h caps what a request may
+ * send (MAX_REGION_BYTES) and asserts that it fits. */
+#define STORE_REGION_MAX_BYTES	64u
 
 struct case_row {
 	char		id[ID_CHARS + 1];
 	char		codename[CODENAME_MAX_BYTES + 1];
 	int		status;			/* enum case_status */
 	int		risk;			/* index in case_risk_names */
-	char		region[MAX_REGION_BYTES + 1];
+	char		region[STORE_REGION_MAX_BYTES + 1];
 	int		household_size;
 	char		created_by[ID_CHARS + 1];
 	int64_t		created_at;

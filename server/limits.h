@@ -7,6 +7,8 @@
 #ifndef CORRIDOR_LIMITS_H
 #define CORRIDOR_LIMITS_H
 
+#include "crypto/token.h"	/* ID_BYTES, ID_CHARS */
+
 /* --- HTTP transport ------------------------------------------------------ */
 
 /* Largest request body. Case notes are the biggest legitimate input
@@ -179,8 +181,7 @@
  * has this many connections beyond one per worker thread. */
 #define MAX_AUDIT_EXPORTS		2u
 
-/* Ids are 16 random bytes, base64url without padding = 22 chars. */
-#define ID_BYTES			16u
-#define ID_CHARS			22u
+/* Ids (ID_BYTES, ID_CHARS) are sized in crypto/token.h, the layer that
+ * makes them. */
 
 #endif /* CORRIDOR_LIMITS_H */

@@ -20,6 +20,9 @@
 #include "server/api/route_body.h"
 #include "server/core/session.h"
 
+_Static_assert(MAX_REGION_BYTES <= STORE_REGION_MAX_BYTES,
+    "a region the API accepts must fit the store's buffer");
+
 /* --- JSON ------------------------------------------------------------------- */
 
 static json_t *

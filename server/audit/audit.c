@@ -222,6 +222,7 @@ audit_append_seq(struct store *s, const struct audit_event *ev,
     uint64_t *seq_out)
 {
 	struct audit_entry e;
+	struct store_audit_row row;
 	uint8_t enc[AUDIT_ENTRY_MAX], leaf[MERKLE_HASH_BYTES];
 	uint8_t salt[AUDIT_REASON_SALT_BYTES];
 	size_t enc_len = 0;
@@ -266,7 +267,14 @@ audit_append_seq(struct store *s, const struct audit_event *ev,
 	if (audit_entry_encode(enc, sizeof(enc), &enc_len, &e) != 0)
 		goto out;
 	merkle_leaf_hash(leaf, enc, enc_len);
-	if (store_audit_insert(s, &e, enc, enc_len, leaf) != STORE_OK)
+	row = (struct store_audit_row){
+		.seq = e.seq, .time_ms = e.time_ms, .actor_id = e.actor_id,
+		.role = e.role, .action = e.action,
+		.object_type = e.object_type, .object_id = e.object_id,
+		.outcome = e.outcome, .request_id = e.request_id,
+		.entry = enc, .entry_len = enc_len, .leaf = leaf,
+	};
+	if (store_audit_insert(s, &row) != STORE_OK)
 		goto out;
 	if (e.has_reason && store_audit_reason_insert(s, e.seq, salt,
 	    ev->reason, ev->reason_len) != STORE_OK)

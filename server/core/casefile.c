@@ -13,6 +13,7 @@
 #include "schema/store_user.h"
 #include "server/core/casefile.h"
 #include "server/core/codename.h"
+#include "server/limits.h"
 
 static int
 from_store(int rc)

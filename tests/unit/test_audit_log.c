@@ -571,7 +571,13 @@ startup_bench(uint64_t n)
 		e.time_ms = 1718000000000ull + i;
 		check(audit_entry_encode(enc, sizeof(enc), &len, &e) == 0);
 		merkle_leaf_hash(leaf, enc, len);
-		check(store_audit_insert(s, &e, enc, len, leaf) == STORE_OK);
+		check(store_audit_insert(s, &(struct store_audit_row){
+		    .seq = e.seq, .time_ms = e.time_ms, .actor_id = e.actor_id,
+		    .role = e.role, .action = e.action,
+		    .object_type = e.object_type, .object_id = e.object_id,
+		    .outcome = e.outcome, .request_id = e.request_id,
+		    .entry = enc, .entry_len = len, .leaf = leaf,
+		}) == STORE_OK);
 		if (i % 10000 == 9999 || i + 1 == n)
 			check(store_write_end(s, 1) == STORE_OK);
 	}
