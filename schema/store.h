@@ -16,6 +16,8 @@
 
 #include <sqlite3.h>
 
+#include "crypto/token.h"	/* ID_CHARS */
+
 #define STORE_KEY_BYTES	32u
 
 enum store_err {
@@ -173,5 +175,19 @@ int store_bind_text(sqlite3_stmt *st, int i, const char *v);
 
 /* Unix time now, seconds (the real clock; nothing can shift it). */
 int64_t store_now(void);
+
+/* A growable list of ids (cases, users, evacuations). Free with
+ * store_ids_free; a zeroed struct is an empty list. */
+struct store_ids {
+	char	(*id)[ID_CHARS + 1];
+	size_t	 n;
+	size_t	 cap;
+};
+
+int store_ids_push(struct store_ids *l, const char *id);
+/* 1 if id is in l. */
+int store_ids_has(const struct store_ids *l, const char *id);
+void store_ids_free(struct store_ids *l);
+
 
 #endif

@@ -10,6 +10,7 @@
 #include "crypto/merkle.h"
 #include "crypto/secmem.h"
 #include "schema/store_audit.h"
+#include "schema/store_int.h"
 
 static const char SQL_INSERT[] =
     "INSERT INTO audit_log (seq, time_ms, actor_id, role, action,"

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * store_case: data access for cases, their assignments, their contact
- * entries and the key wraps of cases and evacuations. Rows here hold plain
- * metadata and opaque ciphertext only: nothing in this file encrypts,
- * decrypts or sees a key (server/casefile.c does). Prepared statements
- * only. Functions return a store_err unless said otherwise.
+ * store_case: data access for the cases table: case rows, their
+ * ciphertext fields, rotation and shred marks, paging and the retention
+ * sweep's query. Assignments (store_assign.h), key wraps (store_key.h) and
+ * contact entries (store_contact.h) have files of their own. Rows here
+ * hold plain metadata and opaque ciphertext only: nothing in this file
+ * encrypts, decrypts or sees a key (server/core/casefile.c does).
+ * Prepared statements only. Functions return a store_err unless said
+ * otherwise.
  */
 #ifndef CORRIDOR_STORE_CASE_H
 #define CORRIDOR_STORE_CASE_H
@@ -54,19 +57,6 @@ struct case_row {
 					 * status is closed (kept by a
 					 * tombstone) */
 };
-
-/* A growable list of ids (cases, users, evacuations). Free with
- * store_ids_free; a zeroed struct is an empty list. */
-struct store_ids {
-	char	(*id)[ID_CHARS + 1];
-	size_t	 n;
-	size_t	 cap;
-};
-
-int store_ids_push(struct store_ids *l, const char *id);
-/* 1 if id is in l. */
-int store_ids_has(const struct store_ids *l, const char *id);
-void store_ids_free(struct store_ids *l);
 
 /* --- cases ---------------------------------------------------------------- */
 
@@ -138,84 +128,5 @@ int store_case_list(struct store *s, const char *user_id, const char *after,
 
 /* The SQL text behind store_case_list, for the query-plan test. */
 const char *store_case_list_sql(int for_user);
-
-/* --- assignments ------------------------------------------------------------ */
-
-/* STORE_ECONFLICT if already assigned. */
-int store_assign_put(struct store *s, const char *case_id, const char *user_id,
-    const char *assigned_by);
-/* STORE_ENOTFOUND if not assigned. */
-int store_assign_delete(struct store *s, const char *case_id,
-    const char *user_id);
-int store_assign_delete_user(struct store *s, const char *user_id);
-/* *yes = 1 if user_id is assigned to case_id. */
-int store_assign_exists(struct store *s, const char *case_id,
-    const char *user_id, int *yes);
-/* Append the assignees of case_id (user id order) to out. */
-int store_assign_users(struct store *s, const char *case_id,
-    struct store_ids *out);
-/* Append the cases assigned to user_id to out. */
-int store_assign_cases(struct store *s, const char *user_id,
-    struct store_ids *out);
-
-/* --- key wraps (cases and evacuations) -------------------------------------- */
-
-enum store_key_kind { STORE_KEY_CASE = 0, STORE_KEY_EVAC = 1 };
-
-/* Insert or replace the wrap of object_id for recipient_id ('org' or a
- * user id). */
-int store_key_put(struct store *s, int kind, const char *object_id,
-    const char *recipient_id, uint32_t key_version, const uint8_t *sealed,
-    size_t sealed_len);
-/* The wrap into out (out_max bytes). STORE_ENOTFOUND if none. */
-int store_key_get(struct store *s, int kind, const char *object_id,
-    const char *recipient_id, uint8_t *out, size_t out_max, size_t *out_len,
-    uint32_t *key_version);
-int store_key_delete(struct store *s, int kind, const char *object_id,
-    const char *recipient_id);
-int store_key_delete_all(struct store *s, int kind, const char *object_id);
-int store_key_delete_recipient(struct store *s, int kind,
-    const char *recipient_id);
-/* Append the recipients holding a wrap of object_id (including 'org'). */
-int store_key_recipients(struct store *s, int kind, const char *object_id,
-    struct store_ids *out);
-/* Append the objects recipient_id holds a wrap of. */
-int store_key_objects(struct store *s, int kind, const char *recipient_id,
-    struct store_ids *out);
-
-/* --- contacts ---------------------------------------------------------------- */
-
-struct contact_row {
-	char		 id[ID_CHARS + 1];
-	char		 case_id[ID_CHARS + 1];
-	char		 author_id[ID_CHARS + 1];
-	int64_t		 created_at;
-	const uint8_t	*entry;		/* ciphertext; see each function */
-	size_t		 entry_len;
-};
-
-int store_contact_insert(struct store *s, const struct contact_row *c);
-/*
- * *n = how many contacts case_id holds, as kept by the triggers of
- * schema/0005_contact_count.sql: one primary-key lookup in contact_counts,
- * whatever the number. Read it in the transaction that acts on it.
- * STORE_ECORRUPT if the case has no count (every case gets one when it is
- * inserted, so the case is missing or the database is damaged).
- */
-int store_contact_count(struct store *s, const char *case_id, int64_t *n);
-/* Each contact of case_id in storage order; entry is valid only during
- * the call. cb returns 0 to go on. */
-int store_contact_each(struct store *s, const char *case_id,
-    int (*cb)(void *arg, const struct contact_row *c), void *arg);
-/* Append the ids of case_id's contacts to out. */
-int store_contact_ids(struct store *s, const char *case_id,
-    struct store_ids *out);
-/* The entry ciphertext of contact id (of case_id) as a malloc'd copy;
- * free with free(). */
-int store_contact_entry(struct store *s, const char *case_id, const char *id,
-    uint8_t **ct, size_t *ct_len);
-int store_contact_set_entry(struct store *s, const char *id,
-    const uint8_t *ct, size_t ct_len);
-int store_contact_delete_case(struct store *s, const char *case_id);
 
 #endif

@@ -4,33 +4,11 @@
 #include <string.h>
 
 #include "schema/store_evac.h"
+#include "schema/store_int.h"
 
 const char *const evac_stage_names[] = {
 	"planned", "in_progress", "completed", "aborted", NULL,
 };
-
-static void
-copy_text(char *dst, size_t dst_len, const unsigned char *src)
-{
-	size_t n = src ? strlen((const char *)src) : 0;
-
-	if (n >= dst_len)
-		n = dst_len - 1;
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static int
-step_one(struct store *s, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_err_from_sqlite(rc);
-	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
-}
 
 #define EVAC_COLS "e.id, e.codename, e.stage, e.created_by, e.created_at," \
 	" e.updated_at, e.key_version, e.rotate_pending"
@@ -42,14 +20,14 @@ row_to_evac(sqlite3_stmt *st, struct evac_row *e)
 	int64_t v;
 
 	memset(e, 0, sizeof(*e));
-	copy_text(e->id, sizeof(e->id), sqlite3_column_text(st, 0));
-	copy_text(e->codename, sizeof(e->codename), sqlite3_column_text(st, 1));
+	store_copy_text(e->id, sizeof(e->id), sqlite3_column_text(st, 0));
+	store_copy_text(e->codename, sizeof(e->codename), sqlite3_column_text(st, 1));
 	stage = sqlite3_column_text(st, 2);
 	e->stage = -1;
 	for (int i = 0; stage != NULL && evac_stage_names[i] != NULL; i++)
 		if (strcmp(evac_stage_names[i], (const char *)stage) == 0)
 			e->stage = i;
-	copy_text(e->created_by, sizeof(e->created_by),
+	store_copy_text(e->created_by, sizeof(e->created_by),
 	    sqlite3_column_text(st, 3));
 	e->created_at = sqlite3_column_int64(st, 4);
 	e->updated_at = sqlite3_column_int64(st, 5);
@@ -162,7 +140,7 @@ store_evac_set_stage(struct store *s, const char *id, int stage)
 	store_bind_text(st, 1, evac_stage_names[stage]);
 	sqlite3_bind_int64(st, 2, store_now());
 	store_bind_text(st, 3, id);
-	return step_one(s, st);
+	return store_step_one(s, st);
 }
 
 static const char SQL_EVAC_SET_DETAILS[] =
@@ -181,7 +159,7 @@ store_evac_set_details(struct store *s, const char *id, const uint8_t *ct,
 	sqlite3_bind_blob(st, 1, ct, (int)ct_len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, store_now());
 	store_bind_text(st, 3, id);
-	return step_one(s, st);
+	return store_step_one(s, st);
 }
 
 static const char SQL_EVAC_ROTATED[] =
@@ -201,7 +179,7 @@ store_evac_set_rotated(struct store *s, const char *id, uint32_t key_version,
 	sqlite3_bind_int64(st, 1, key_version);
 	sqlite3_bind_blob(st, 2, ct, (int)ct_len, SQLITE_TRANSIENT);
 	store_bind_text(st, 3, id);
-	return step_one(s, st);
+	return store_step_one(s, st);
 }
 
 static const char SQL_EVAC_PENDING[] =
@@ -215,7 +193,7 @@ store_evac_set_rotate_pending(struct store *s, const char *id)
 	if (st == NULL)
 		return STORE_EIO;
 	store_bind_text(st, 1, id);
-	return step_one(s, st);
+	return store_step_one(s, st);
 }
 
 /*
@@ -275,28 +253,6 @@ static const char SQL_EVAC_MEMBER[] =
     "SELECT 1 FROM cases c JOIN assignments a ON a.case_id = c.id"
     " WHERE c.evacuation_id = ? AND a.user_id = ? AND c.shredded = 0"
     " LIMIT 1";
-
-static int
-collect(sqlite3_stmt *st, struct store_ids *out)
-{
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *id = sqlite3_column_text(st, 0);
-
-		if (id == NULL)
-			rc = STORE_ECORRUPT;
-		else
-			rc = store_ids_push(out, (const char *)id);
-		if (rc != STORE_OK) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
-}
-
 int
 store_evac_cases(struct store *s, const char *evac_id, const char *user_id,
     struct store_ids *out)
@@ -309,7 +265,7 @@ store_evac_cases(struct store *s, const char *evac_id, const char *user_id,
 	store_bind_text(st, 1, evac_id);
 	if (user_id != NULL)
 		store_bind_text(st, 2, user_id);
-	return collect(st, out);
+	return store_collect_ids(st, out);
 }
 
 int
@@ -320,7 +276,7 @@ store_evac_holders(struct store *s, const char *evac_id, struct store_ids *out)
 	if (st == NULL)
 		return STORE_EIO;
 	store_bind_text(st, 1, evac_id);
-	return collect(st, out);
+	return store_collect_ids(st, out);
 }
 
 int

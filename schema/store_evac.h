@@ -13,6 +13,7 @@
 
 #include "schema/store.h"
 #include "schema/store_case.h"
+#include "schema/store_key.h"
 
 /* Stages in API order, NULL-terminated (for jsonin_enum). */
 extern const char *const evac_stage_names[];

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "schema/store_user.h"
+#include "schema/store_int.h"
 
 static const char *const role_names[] = {
 	[ROLE_NONE] = "anonymous",
@@ -52,16 +53,6 @@ status_parse(const char *s)
 			return i;
 	return 0;
 }
-
-static int
-step_done(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
-}
-
 static const char SQL_INSERT[] =
     "INSERT INTO users (id, username, role, status, pk, sk_sealed,"
     " created_at, updated_at, enrolled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -83,27 +74,14 @@ store_user_insert(struct store *s, const struct user_row *u)
 	sqlite3_bind_int64(st, 7, u->created_at);
 	sqlite3_bind_int64(st, 8, u->created_at);
 	sqlite3_bind_int(st, 9, u->enrolled ? 1 : 0);
-	return step_done(st);
+	return store_step_done(st);
 }
-
-static void
-copy_text(char *dst, size_t dst_len, const unsigned char *src)
-{
-	size_t n = src ? strlen((const char *)src) : 0;
-
-	if (n >= dst_len)
-		n = dst_len - 1;
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 static int
 row_to_user(sqlite3_stmt *st, struct user_row *u)
 {
 	memset(u, 0, sizeof(*u));
-	copy_text(u->id, sizeof(u->id), sqlite3_column_text(st, 0));
-	copy_text(u->username, sizeof(u->username), sqlite3_column_text(st, 1));
+	store_copy_text(u->id, sizeof(u->id), sqlite3_column_text(st, 0));
+	store_copy_text(u->username, sizeof(u->username), sqlite3_column_text(st, 1));
 	u->role = role_parse((const char *)sqlite3_column_text(st, 2));
 	u->status = status_parse((const char *)sqlite3_column_text(st, 3));
 	if (sqlite3_column_bytes(st, 4) != (int)sizeof(u->pk) ||
@@ -172,7 +150,7 @@ store_user_set_status(struct store *s, const char *id, int status)
 	store_bind_text(st, 1, user_status_name(status));
 	sqlite3_bind_int64(st, 2, store_now());
 	store_bind_text(st, 3, id);
-	if ((rc = step_done(st)) != STORE_OK)
+	if ((rc = store_step_done(st)) != STORE_OK)
 		return rc;
 	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
 }
@@ -194,7 +172,7 @@ store_user_enrol(struct store *s, const char *id,
 	sqlite3_bind_blob(st, 2, blob, USERKEY_BLOB_BYTES, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, store_now());
 	store_bind_text(st, 4, id);
-	if ((rc = step_done(st)) != STORE_OK)
+	if ((rc = store_step_done(st)) != STORE_OK)
 		return rc;
 	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
 }
@@ -214,7 +192,7 @@ store_user_set_sealed(struct store *s, const char *id,
 	sqlite3_bind_blob(st, 1, blob, USERKEY_BLOB_BYTES, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, store_now());
 	store_bind_text(st, 3, id);
-	if ((rc = step_done(st)) != STORE_OK)
+	if ((rc = store_step_done(st)) != STORE_OK)
 		return rc;
 	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
 }
@@ -299,7 +277,7 @@ store_org_pk_set(struct store *s, const uint8_t pk[32])
 		return STORE_EIO;
 	store_bind_text(st, 1, "org_pk");
 	sqlite3_bind_blob(st, 2, pk, 32, SQLITE_TRANSIENT);
-	return step_done(st);
+	return store_step_done(st);
 }
 
 static const char SQL_GRANT_PUT[] =
@@ -321,7 +299,7 @@ store_org_grant_put(struct store *s, const char *user_id,
 	sqlite3_bind_blob(st, 2, sealed, (int)sealed_len, SQLITE_TRANSIENT);
 	store_bind_text(st, 3, granted_by);
 	sqlite3_bind_int64(st, 4, store_now());
-	return step_done(st);
+	return store_step_done(st);
 }
 
 int
@@ -361,7 +339,7 @@ store_org_grant_delete(struct store *s, const char *user_id)
 	if (st == NULL)
 		return STORE_EIO;
 	store_bind_text(st, 1, user_id);
-	return step_done(st);
+	return store_step_done(st);
 }
 
 static const char SQL_GRANT_COUNT[] =

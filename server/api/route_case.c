@@ -12,6 +12,7 @@
 #include "crypto/secmem.h"
 #include "schema/store_case.h"
 #include "schema/store_user.h"
+#include "schema/store_assign.h"
 #include "server/core/access.h"
 #include "server/audit/audit.h"
 #include "server/core/casefile.h"

@@ -13,6 +13,7 @@
 #include "crypto/secmem.h"
 #include "crypto/token.h"
 #include "schema/store_case.h"
+#include "schema/store_contact.h"
 #include "server/core/access.h"
 #include "server/audit/audit.h"
 #include "server/core/casefile.h"

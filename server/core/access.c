@@ -16,6 +16,8 @@
 #include "server/core/access.h"
 #include "server/audit/audit.h"
 #include "server/core/session.h"
+#include "schema/store_assign.h"
+#include "schema/store_key.h"
 
 void
 access_fail(struct req *r, int rc)

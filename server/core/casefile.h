@@ -25,6 +25,7 @@
 #include "schema/store.h"
 #include "schema/store_case.h"
 #include "schema/store_evac.h"
+#include "schema/store_key.h"
 
 #define CASEFILE_KEY_BYTES	32u
 

@@ -24,6 +24,9 @@
 #include "schema/store_case.h"
 #include "schema/store_evac.h"
 #include "schema/store_user.h"
+#include "schema/store_assign.h"
+#include "schema/store_key.h"
+#include "schema/store_contact.h"
 #include "server/core/casefile.h"
 #include "testutil.h"
 

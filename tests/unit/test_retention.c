@@ -32,6 +32,7 @@
 #include "schema/store_case.h"
 #include "schema/store_evac.h"
 #include "schema/store_user.h"
+#include "schema/store_contact.h"
 #include "server/audit/audit.h"
 #include "server/audit/audit_entry.h"
 #include "server/core/casefile.h"

@@ -21,6 +21,7 @@
 #include "schema/store.h"
 #include "schema/store_case.h"
 #include "schema/store_user.h"
+#include "schema/store_contact.h"
 #include "testutil.h"
 
 #define MARKER "MARKER-Zelimkhan-+79281234567"

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * store_key: the key wraps of cases and evacuations, one sealed copy of
+ * K_case or K_evac per recipient. Opaque bytes; nothing here opens them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/store_key.h"
+#include "schema/store_int.h"
+
+/* One SQL text per kind: [STORE_KEY_CASE], [STORE_KEY_EVAC]. */
+static const char SQL_CKEY_PUT[] =
+    "INSERT OR REPLACE INTO case_keys (case_id, recipient_id, key_version,"
+    " sealed) VALUES (?, ?, ?, ?)";
+static const char SQL_EKEY_PUT[] =
+    "INSERT OR REPLACE INTO evac_keys (evacuation_id, recipient_id,"
+    " key_version, sealed) VALUES (?, ?, ?, ?)";
+static const char SQL_CKEY_GET[] =
+    "SELECT sealed, key_version FROM case_keys"
+    " WHERE case_id = ? AND recipient_id = ?";
+static const char SQL_EKEY_GET[] =
+    "SELECT sealed, key_version FROM evac_keys"
+    " WHERE evacuation_id = ? AND recipient_id = ?";
+static const char SQL_CKEY_DEL[] =
+    "DELETE FROM case_keys WHERE case_id = ? AND recipient_id = ?";
+static const char SQL_EKEY_DEL[] =
+    "DELETE FROM evac_keys WHERE evacuation_id = ? AND recipient_id = ?";
+static const char SQL_CKEY_DEL_ALL[] =
+    "DELETE FROM case_keys WHERE case_id = ?";
+static const char SQL_EKEY_DEL_ALL[] =
+    "DELETE FROM evac_keys WHERE evacuation_id = ?";
+static const char SQL_CKEY_DEL_RCPT[] =
+    "DELETE FROM case_keys WHERE recipient_id = ?";
+static const char SQL_EKEY_DEL_RCPT[] =
+    "DELETE FROM evac_keys WHERE recipient_id = ?";
+static const char SQL_CKEY_RCPTS[] =
+    "SELECT recipient_id FROM case_keys WHERE case_id = ?"
+    " ORDER BY recipient_id";
+static const char SQL_EKEY_RCPTS[] =
+    "SELECT recipient_id FROM evac_keys WHERE evacuation_id = ?"
+    " ORDER BY recipient_id";
+static const char SQL_CKEY_OBJS[] =
+    "SELECT case_id FROM case_keys WHERE recipient_id = ? ORDER BY case_id";
+static const char SQL_EKEY_OBJS[] =
+    "SELECT evacuation_id FROM evac_keys WHERE recipient_id = ?"
+    " ORDER BY evacuation_id";
+
+static sqlite3_stmt *
+kstmt(struct store *s, int kind, const char *csql, const char *esql)
+{
+	return store_stmt(s, kind == STORE_KEY_EVAC ? esql : csql);
+}
+
+int
+store_key_put(struct store *s, int kind, const char *object_id,
+    const char *recipient_id, uint32_t key_version, const uint8_t *sealed,
+    size_t sealed_len)
+{
+	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_PUT, SQL_EKEY_PUT);
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, object_id);
+	store_bind_text(st, 2, recipient_id);
+	sqlite3_bind_int64(st, 3, key_version);
+	store_bind_blob(st, 4, sealed, sealed_len);
+	return store_step_done(st);
+}
+
+int
+store_key_get(struct store *s, int kind, const char *object_id,
+    const char *recipient_id, uint8_t *out, size_t out_max, size_t *out_len,
+    uint32_t *key_version)
+{
+	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_GET, SQL_EKEY_GET);
+	int rc, n;
+	int64_t v;
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, object_id);
+	store_bind_text(st, 2, recipient_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		n = sqlite3_column_bytes(st, 0);
+		v = sqlite3_column_int64(st, 1);
+		if (n <= 0 || (size_t)n > out_max || v < 1 || v > UINT32_MAX) {
+			rc = STORE_ECORRUPT;
+		} else {
+			memcpy(out, sqlite3_column_blob(st, 0), (size_t)n);
+			*out_len = (size_t)n;
+			*key_version = (uint32_t)v;
+			rc = STORE_OK;
+		}
+	} else if (rc == SQLITE_DONE) {
+		rc = STORE_ENOTFOUND;
+	} else {
+		rc = store_err_from_sqlite(rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_key_delete(struct store *s, int kind, const char *object_id,
+    const char *recipient_id)
+{
+	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_DEL, SQL_EKEY_DEL);
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, object_id);
+	store_bind_text(st, 2, recipient_id);
+	return store_step_done(st);
+}
+
+int
+store_key_delete_all(struct store *s, int kind, const char *object_id)
+{
+	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_DEL_ALL, SQL_EKEY_DEL_ALL);
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, object_id);
+	return store_step_done(st);
+}
+
+int
+store_key_delete_recipient(struct store *s, int kind, const char *recipient_id)
+{
+	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_DEL_RCPT, SQL_EKEY_DEL_RCPT);
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, recipient_id);
+	return store_step_done(st);
+}
+
+int
+store_key_recipients(struct store *s, int kind, const char *object_id,
+    struct store_ids *out)
+{
+	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_RCPTS, SQL_EKEY_RCPTS);
+	int rc;
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, object_id);
+	/* 'org' is not an id: collect by hand */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *id = sqlite3_column_text(st, 0);
+
+		if (id == NULL)
+			continue;
+		if (strcmp((const char *)id, "org") == 0)
+			continue;
+		if ((rc = store_ids_push(out, (const char *)id)) != STORE_OK) {
+			sqlite3_reset(st);
+			return rc;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+}
+
+int
+store_key_objects(struct store *s, int kind, const char *recipient_id,
+    struct store_ids *out)
+{
+	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_OBJS, SQL_EKEY_OBJS);
+
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, recipient_id);
+	return store_collect_ids(st, out);
+}
