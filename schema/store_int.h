@@ -42,4 +42,26 @@ int store_collect_ids(sqlite3_stmt *st, struct store_ids *out);
 /* The index of s in the NULL-terminated names, or -1 (also for s NULL). */
 int store_name_index(const char *const *names, const unsigned char *s);
 
+/* A connection: the handle, its transaction state and its statement
+ * cache. store.c opens and closes it; store_pool.c lends it out. */
+#define STMT_CACHE	192	/* distinct SQL texts per connection; the case
+				 * files add about 80 to the accounts' 20 */
+
+struct stmt_slot {
+	const char	*sql;
+	sqlite3_stmt	*st;
+};
+
+struct store {
+	sqlite3		*db;
+	int		 in_write;
+	int		 in_read;	/* a read snapshot is open */
+	int		 busy;		/* held by a request (pool) */
+	int		 group;		/* pool member: group commit */
+	struct stmt_slot stmts[STMT_CACHE];
+};
+
+/* Run one SQL statement with no result rows on db. */
+int store_exec(sqlite3 *db, const char *sql);
+
 #endif
