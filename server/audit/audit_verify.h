@@ -3,7 +3,7 @@
  * audit_verify: offline verification of an audit export against a pinned
  * key and the checkpoints an auditor kept, with no database and no
  * passphrase. `corridor audit verify EXPORT --public-key F
- * [--checkpoint F]...` is audit_verify_cli; the work is done by
+ * [--checkpoint F]...` is cli_audit_verify (server/cli/cli_verify.c); the work is done by
  * audit_verify_export, which tests and the fuzz target call directly.
  *
  * The export is streamed once: a compact Merkle frontier (2 KiB) plus one
@@ -100,14 +100,5 @@ int audit_verify_export(const struct note_vkey *pinned,
  * from labels are replaced. 0 or -1 (out too small). */
 int audit_verify_describe(char *out, size_t out_len,
     const struct audit_verify_result *res);
-
-/*
- * The command line, with argv as after "corridor audit": argv[0] is
- * "verify", then EXPORT ("-" for stdin), --public-key F and any number of
- * --checkpoint F, in any order. Prints the report line to stdout (OK) or
- * stderr (anything else). Returns the exit status: 0 verified, 1
- * verification failed or an I/O error, 2 usage error.
- */
-int audit_verify_cli(int argc, char **argv);
 
 #endif

@@ -27,6 +27,11 @@ int cli_passphrase(int argc, char **argv);	/* cli_keys.c */
 int cli_rekey(int argc, char **argv);		/* cli_keys.c */
 int cli_retention(int argc, char **argv);	/* cli_retention.c */
 int cli_audit_rotate_key(int argc, char **argv);	/* after "audit" */
+/* After "audit": argv[0] is "verify", then EXPORT ("-" for stdin),
+ * --public-key F and any number of --checkpoint F, in any order. Prints
+ * the report line to stdout (OK) or stderr (anything else). 0 verified,
+ * 1 verification failed or an I/O error, 2 usage error. (cli_verify.c) */
+int cli_audit_verify(int argc, char **argv);
 
 /* Join dir and name into out; 0, or -1 if it does not fit. */
 int cli_path(char *out, size_t out_len, const char *dir, const char *name);

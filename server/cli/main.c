@@ -5,16 +5,32 @@
  * rotate-key; everything that can fail before serving reports one line on
  * stderr and exits 1 (operational) or 2 (usage).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "crypto/secmem.h"
-#include "server/audit/audit_verify.h"
 #include "server/cli/cli.h"
+
+/* The commands: "name" or "name sub". run gets argv from the last word
+ * of the command on: argv[0] is "serve" for serve, "verify" for audit
+ * verify. */
+static const struct command {
+	const char	*name;
+	const char	*sub;
+	int		(*run)(int, char **);
+} commands[] = {
+	{ "init",	NULL,		cli_init },
+	{ "serve",	NULL,		cli_serve },
+	{ "check",	NULL,		cli_check },
+	{ "backup",	NULL,		cli_backup },
+	{ "restore",	NULL,		cli_restore },
+	{ "passphrase",	NULL,		cli_passphrase },
+	{ "rekey",	NULL,		cli_rekey },
+	{ "retention",	NULL,		cli_retention },
+	{ "audit",	"verify",	cli_audit_verify },
+	{ "audit",	"rotate-key",	cli_audit_rotate_key },
+};
 
 static void
 usage(FILE *f)
@@ -39,38 +55,6 @@ usage(FILE *f)
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
 	    "       corridor audit rotate-key DIR [--passphrase-file F]\n"
 	    "       corridor --help | --version\n");
-}
-
-void
-cli_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("corridor: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int
-cli_path(char *out, size_t out_len, const char *dir, const char *name)
-{
-	int n = snprintf(out, out_len, "%s/%s", dir, name);
-
-	return n < 0 || (size_t)n >= out_len ? -1 : 0;
-}
-
-int
-cli_harden(void)
-{
-	struct rlimit rl = { 0, 0 };
-
-	if (setrlimit(RLIMIT_CORE, &rl) != 0)
-		return -1;
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-		return -1;
-	return 0;
 }
 
 int
@@ -103,28 +87,14 @@ main(int argc, char **argv)
 		printf("corridor %s\n", CORRIDOR_VERSION);
 		return 0;
 	}
-	if (strcmp(argv[1], "init") == 0)
-		return cli_init(argc - 1, argv + 1);
-	if (strcmp(argv[1], "serve") == 0)
-		return cli_serve(argc - 1, argv + 1);
-	if (strcmp(argv[1], "check") == 0)
-		return cli_check(argc - 1, argv + 1);
-	if (strcmp(argv[1], "backup") == 0)
-		return cli_backup(argc - 1, argv + 1);
-	if (strcmp(argv[1], "restore") == 0)
-		return cli_restore(argc - 1, argv + 1);
-	if (strcmp(argv[1], "passphrase") == 0)
-		return cli_passphrase(argc - 1, argv + 1);
-	if (strcmp(argv[1], "rekey") == 0)
-		return cli_rekey(argc - 1, argv + 1);
-	if (strcmp(argv[1], "retention") == 0)
-		return cli_retention(argc - 1, argv + 1);
-	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
-	    strcmp(argv[2], "verify") == 0)
-		return audit_verify_cli(argc - 2, argv + 2);
-	if (strcmp(argv[1], "audit") == 0 && argc >= 3 &&
-	    strcmp(argv[2], "rotate-key") == 0)
-		return cli_audit_rotate_key(argc - 2, argv + 2);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *c = &commands[i];
+		int words = c->sub != NULL ? 2 : 1;
+
+		if (strcmp(argv[1], c->name) == 0 && (c->sub == NULL ||
+		    (argc >= 3 && strcmp(argv[2], c->sub) == 0)))
+			return c->run(argc - words, argv + words);
+	}
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -27,6 +27,7 @@
 #include "server/audit/audit_entry.h"
 #include "server/audit/audit_export.h"
 #include "server/audit/audit_verify.h"
+#include "server/cli/cli.h"
 #include "testutil.h"
 
 #define ORIGIN	"corridor.example/audit/test"
@@ -1102,7 +1103,7 @@ slurp(const char *path, char *out, size_t out_max)
 }
 
 /*
- * Run audit_verify_cli with up to 8 arguments (after "verify"), stdout
+ * Run cli_audit_verify with up to 8 arguments (after "verify"), stdout
  * and stderr captured into out and err. stdin_file, when not NULL, is
  * opened as stdin. Returns the exit status.
  */
@@ -1139,7 +1140,7 @@ run_cli(char *out, char *err, size_t cap, const char *stdin_file,
 		dup2(fd, 0);
 		close(fd);
 	}
-	status = audit_verify_cli(nargs + 1, argv);
+	status = cli_audit_verify(nargs + 1, argv);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(saved_out, 1);

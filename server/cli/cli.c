@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * cli: what every command shares: the one-line error report, joining a
+ * data directory and a file name, and the process hardening main() does
+ * first.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "server/cli/cli.h"
+
+void
+cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("corridor: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+cli_path(char *out, size_t out_len, const char *dir, const char *name)
+{
+	int n = snprintf(out, out_len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= out_len ? -1 : 0;
+}
+
+int
+cli_harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) != 0)
+		return -1;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * cli_verify: `corridor audit verify EXPORT --public-key F [--checkpoint
+ * F]...`, the offline check an auditor runs on a machine of their own. It
+ * reads the key and checkpoint files and hands the export to the
+ * verifier library (server/audit/audit_verify.c), which does the work;
+ * this file only reads files and prints the one-line report.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/secmem.h"
+#include "server/audit/audit_verify.h"
+#include "server/cli/cli.h"
+
+#define USAGE "usage: corridor audit verify EXPORT --public-key F " \
+	"[--checkpoint F]..."
+
+/* Longest public key file: the key text, "\n", and one byte to detect
+ * anything longer. */
+#define PUBKEY_FILE_MAX	(NOTE_VKEY_MAX_BYTES + 1u)
+
+/*
+ * Read the whole of path into buf (at most max bytes). 0, or -1 with a
+ * reason in why: unreadable, or larger than max.
+ */
+static int
+read_small_file(const char *path, char *buf, size_t max, size_t *len,
+    const char **why)
+{
+	FILE *f;
+	size_t n;
+	int ret = -1;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		*why = strerror(errno);
+		return -1;
+	}
+	n = fread(buf, 1, max, f);
+	if (ferror(f)) {
+		*why = "read error";
+		goto out;
+	}
+	if (n == max && fgetc(f) != EOF) {
+		*why = "file too large";
+		goto out;
+	}
+	*len = n;
+	ret = 0;
+out:
+	fclose(f);
+	return ret;
+}
+
+static int
+load_pubkey(struct note_vkey *vk, const char *path)
+{
+	char buf[PUBKEY_FILE_MAX];
+	const char *why = NULL;
+	size_t len = 0;
+
+	if (read_small_file(path, buf, sizeof(buf), &len, &why) != 0) {
+		fprintf(stderr, "audit verify: cannot read public key %s: %s\n",
+		    path, why);
+		return -1;
+	}
+	/* One trailing newline is allowed, as any editor adds it. */
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (note_vkey_parse(vk, buf, len) != NOTE_OK) {
+		fprintf(stderr, "audit verify: %s is not a verifier key "
+		    "(name+keyid+base64)\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_audit_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "public-key",	required_argument,	NULL, 'k' },
+		{ "checkpoint",	required_argument,	NULL, 'c' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct audit_verify_held *held = NULL;
+	struct audit_verify_result res;
+	struct note_vkey pinned;
+	const char *key_path = NULL, *export_path, *why = NULL;
+	char **held_paths = NULL, *notes = NULL;
+	char line[AUDIT_VERIFY_LINE_BYTES];
+	size_t n_held = 0;
+	FILE *f = NULL;
+	int ch, status = 1;
+
+	if ((held_paths = calloc(AUDIT_VERIFY_MAX_HELD,
+	    sizeof(*held_paths))) == NULL ||
+	    (held = calloc(AUDIT_VERIFY_MAX_HELD, sizeof(*held))) == NULL) {
+		fprintf(stderr, "audit verify: out of memory\n");
+		goto out;
+	}
+	optind = 0;	/* glibc: full re-initialisation, as callers vary */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			key_path = optarg;
+			break;
+		case 'c':
+			if (n_held == AUDIT_VERIFY_MAX_HELD) {
+				fprintf(stderr, "audit verify: at most %u "
+				    "--checkpoint files\n",
+				    AUDIT_VERIFY_MAX_HELD);
+				status = 2;
+				goto out;
+			}
+			held_paths[n_held++] = optarg;
+			break;
+		case 'h':
+			printf("%s\n", USAGE);
+			status = 0;
+			goto out;
+		default:
+			fprintf(stderr, "%s\n", USAGE);
+			status = 2;
+			goto out;
+		}
+	}
+	if (key_path == NULL || argc - optind != 1) {
+		fprintf(stderr, "%s\n", USAGE);
+		status = 2;
+		goto out;
+	}
+	export_path = argv[optind];
+
+	if (load_pubkey(&pinned, key_path) != 0)
+		goto out;
+	if (n_held > 0 && (notes = calloc(n_held, NOTE_MAX_BYTES)) == NULL) {
+		fprintf(stderr, "audit verify: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < n_held; i++) {
+		char *buf = notes + i * NOTE_MAX_BYTES;
+
+		held[i].label = held_paths[i];
+		held[i].note = buf;
+		if (read_small_file(held_paths[i], buf, NOTE_MAX_BYTES,
+		    &held[i].note_len, &why) != 0) {
+			fprintf(stderr, "audit verify: cannot read checkpoint "
+			    "%s: %s\n", held_paths[i], why);
+			goto out;
+		}
+	}
+	if (strcmp(export_path, "-") == 0) {
+		f = stdin;
+	} else if ((f = fopen(export_path, "rb")) == NULL) {
+		fprintf(stderr, "audit verify: cannot open export %s: %s\n",
+		    export_path, strerror(errno));
+		goto out;
+	}
+
+	if (audit_verify_export(&pinned, audit_export_source_file, f, held,
+	    n_held, &res) == 0)
+		status = 0;
+	if (audit_verify_describe(line, sizeof(line), &res) != 0) {
+		/* Cannot happen with the caps above; still report. */
+		fprintf(stderr, "audit verify: %s\n", status == 0 ? "OK" :
+		    "FAILED");
+	} else {
+		fprintf(status == 0 ? stdout : stderr, "%s\n", line);
+	}
+	if (status == 0 && fflush(stdout) != 0)
+		status = 1;
+out:
+	if (f != NULL && f != stdin)
+		fclose(f);
+	free(notes);
+	free(held);
+	free(held_paths);
+	return status;
+}
