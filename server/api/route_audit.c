@@ -27,6 +27,7 @@
 #include "server/audit/audit_export.h"
 #include "server/http/jsonin.h"
 #include "server/api/route.h"
+#include "server/http/rfc3339.h"
 
 /* --- query strings ------------------------------------------------------------ */
 
@@ -88,20 +89,6 @@ out_of_range(struct req *r)
 
 /* --- GET /audit ----------------------------------------------------------------- */
 
-/* RFC 3339 UTC with milliseconds: "2024-06-10T06:13:20.123Z". */
-static void
-time_ms_rfc3339(char out[32], uint64_t ms)
-{
-	struct tm tm;
-	time_t t = (time_t)(ms / 1000u);
-
-	gmtime_r(&t, &tm);
-	if (strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		snprintf(out, 32, "1970-01-01T00:00:00");
-	snprintf(out + strlen(out), 32 - strlen(out), ".%03uZ",
-	    (unsigned)(ms % 1000u));
-}
-
 /* JSON for free text that may not be valid UTF-8 (a stored reason):
  * anything but printable ASCII becomes '?' if jansson refuses it. */
 static json_t *
@@ -145,7 +132,7 @@ list_one(void *arg, const struct store_audit_item *it)
 		c->bad = 1;
 		return 1;
 	}
-	time_ms_rfc3339(t, e.time_ms);
+	rfc3339_format_ms(t, e.time_ms);
 	o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o, s:s, s:o}",
 	    "seq", (json_int_t)e.seq, "time", t,
 	    "actor_id", id_or_null(e.actor_id),

@@ -20,6 +20,7 @@
 #include "server/api/route.h"
 #include "server/api/route_body.h"
 #include "server/core/session.h"
+#include "server/http/rfc3339.h"
 
 _Static_assert(MAX_REGION_BYTES <= STORE_REGION_MAX_BYTES,
     "a region the API accepts must fit the store's buffer");
@@ -68,8 +69,8 @@ summary_json(const struct case_row *c, json_t *assignees)
 
 	if (assignees == NULL)
 		return NULL;
-	req_time_rfc3339(created, c->created_at);
-	req_time_rfc3339(updated, c->updated_at);
+	rfc3339_format(created, c->created_at);
+	rfc3339_format(updated, c->updated_at);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:s?, s:I, s:s,"
 	    " s:s, s:b}",
 	    "id", c->id, "codename", c->codename,

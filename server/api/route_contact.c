@@ -20,6 +20,7 @@
 #include "server/http/jsonin.h"
 #include "server/api/route.h"
 #include "server/api/route_body.h"
+#include "server/http/rfc3339.h"
 
 /* The API form of a decrypted entry. NULL if obj is not a valid entry. */
 static json_t *
@@ -37,7 +38,7 @@ contact_json(const char *id, const char *author_id, const json_t *obj,
 	    !json_is_string(ns)) || json_integer_value(jat) < 0)
 		return NULL;
 	*at = json_integer_value(jat);
-	req_time_rfc3339(when, *at);
+	rfc3339_format(when, *at);
 	return json_pack("{s:s, s:s, s:O, s:O, s:O, s:s}", "id", id, "at", when,
 	    "channel", ch, "summary", sum,
 	    "next_steps", ns != NULL ? ns : json_null(),
@@ -69,7 +70,7 @@ route_contact_body_parse(const json_t *obj, int64_t now,
 		memset(in, 0, sizeof(*in));
 		return BODY_EINVALID;
 	}
-	if (in->has_at && (req_time_parse(at_s, &in->at) != 0 ||
+	if (in->has_at && (rfc3339_parse(at_s, &in->at) != 0 ||
 	    in->at > now + MAX_CONTACT_FUTURE_S)) {
 		memset(in, 0, sizeof(*in));
 		return BODY_ETIME;

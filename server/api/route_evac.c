@@ -20,6 +20,7 @@
 #include "server/api/route.h"
 #include "server/api/route_body.h"
 #include "server/core/session.h"
+#include "server/http/rfc3339.h"
 
 /* The evacuation e; with details when key is not NULL. NULL after
  * answering r. */
@@ -67,8 +68,8 @@ evac_json(struct req *r, const struct evac_row *e, const uint8_t *key)
 			goto done;
 		}
 	}
-	req_time_rfc3339(created, e->created_at);
-	req_time_rfc3339(updated, e->updated_at);
+	rfc3339_format(created, e->created_at);
+	rfc3339_format(updated, e->updated_at);
 	o = json_pack("{s:s, s:s, s:s, s:O, s:I, s:s, s:s}", "id", e->id,
 	    "codename", e->codename, "stage", evac_stage_names[e->stage],
 	    "case_ids", cases, "key_version", (json_int_t)e->key_version,

@@ -21,6 +21,7 @@
 #include "server/api/route_body.h"
 #include "server/core/session.h"
 #include "server/core/throttle.h"
+#include "server/http/rfc3339.h"
 
 static void
 login_failed(struct req *r)
@@ -241,7 +242,7 @@ session_create_route(struct req *r)
 	throttle_success(username, r->client_ip);
 	memcpy(r->actor_id, u.id, sizeof(r->actor_id));
 	r->role = u.role;
-	req_time_rfc3339(exp, expires);
+	rfc3339_format(exp, expires);
 	req_json(r, 201, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}",
 	    "token", token, "expires_at", exp,
 	    "user", "id", u.id, "username", u.username,

@@ -30,6 +30,7 @@
 #include "server/http/req.h"
 #include "server/core/retention.h"
 #include "server/cli/secret.h"
+#include "server/http/rfc3339.h"
 
 #define USAGE	"usage: corridor retention run DIR [--passphrase-file F] " \
 		"[--days N] [--now RFC3339]"
@@ -77,7 +78,7 @@ parse(int argc, char **argv, struct retention_opts *o)
 			o->days = (uint32_t)v;
 			break;
 		case 'n':
-			if (req_time_parse(optarg, &o->now) != 0)
+			if (rfc3339_parse(optarg, &o->now) != 0)
 				return -1;
 			o->have_now = 1;
 			break;
@@ -160,8 +161,8 @@ cli_retention(int argc, char **argv)
 	run.now = o.have_now ? o.now : store_now();
 	run.as_of = o.have_now;
 	kr = retention_sweep(s, &run, &rep);
-	req_time_rfc3339(cutoff, rep.cutoff < 0 ? 0 : rep.cutoff);
-	req_time_rfc3339(at, run.now);
+	rfc3339_format(cutoff, rep.cutoff < 0 ? 0 : rep.cutoff);
+	rfc3339_format(at, run.now);
 	printf("corridor: %s: shredded %u case(s) closed on or before %s "
 	    "(%u days before %s%s)", rep.request_id, rep.shredded, cutoff,
 	    (unsigned)o.days, at, o.have_now ? ", given by --now" : "");

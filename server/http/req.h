@@ -175,16 +175,5 @@ int req_query_only(struct req *r, const char *const *allowed)
 int req_page(struct req *r, unsigned def_limit, unsigned *limit,
     const char **after) __attribute__((warn_unused_result));
 
-/* RFC 3339 UTC for a Unix time, into a caller buffer of >= 21 bytes. */
-void req_time_rfc3339(char out[21], int64_t t);
-
-/*
- * Parse an RFC 3339 date-time, YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|
- * -HH:MM), years 1970..9999, no leap second, into Unix seconds (the
- * fraction is dropped). For request bodies and the command line alike.
- * 0, or -1 for anything else.
- */
-int req_time_parse(const char *s, int64_t *out)
-    __attribute__((warn_unused_result));
 
 #endif

@@ -4,12 +4,13 @@
  * validator the handler calls, including the RFC 3339 "at" parser. An
  * accepted body holds only known members within their caps, and its time
  * lies between 1970 and now + MAX_CONTACT_FUTURE_S. The time also
- * round-trips: the server's own rendering of it (req_time_rfc3339, what
+ * round-trips: the server's own rendering of it (rfc3339_format, what
  * the API returns) parses back to the same second.
  */
 #include <stdio.h>
 
 #include "server/http/req.h"
+#include "server/http/rfc3339.h"
 #include "fuzz_body.h"
 
 /* A fixed "now", so that runs are reproducible: 2024-06-01T00:00:00Z. */
@@ -22,7 +23,7 @@ round_trip(int64_t at)
 	char when[21];
 	json_t *o;
 
-	req_time_rfc3339(when, at);
+	rfc3339_format(when, at);
 	o = json_pack("{s:s, s:s, s:s}", "channel", "c", "summary", "s",
 	    "at", when);
 	if (o == NULL)
