@@ -22,6 +22,7 @@
 #include "crypto/secmem.h"
 #include "schema/store.h"
 #include "schema/store_int.h"
+#include "server/log/log.h"
 
 /* --- the process write lock ----------------------------------------------
  *
@@ -161,9 +162,9 @@ group_wait(uint64_t ticket)
 		rc = fstat(fd, &st) == 0 && st.st_nlink > 0 ? fdatasync(fd) : -1;
 		if (rc != 0) {
 			/* ids only: nothing of the data */
-			fprintf(stderr, "corridor: fdatasync of the write-ahead "
+			log_line(LOG_ERROR, "fdatasync of the write-ahead "
 			    "log failed (errno %d); stopping to protect the "
-			    "database\n", errno);
+			    "database", errno);
 			abort();
 		}
 		pthread_mutex_lock(&gc.mu);
@@ -653,8 +654,8 @@ store_pool_release(struct store *s)
 	if (s == pool.writer) {
 		/* invariant: the writer belongs to the write lock's holder;
 		 * in the pool two threads could use it at once */
-		fprintf(stderr, "corridor: internal error: the writer "
-		    "connection was released to the pool; stopping\n");
+		log_line(LOG_ERROR, "internal error: the writer "
+		    "connection was released to the pool; stopping");
 		abort();
 	}
 	if (s->in_write)

@@ -28,6 +28,7 @@
 #include "server/http/jsonin.h"
 #include "server/api/route.h"
 #include "server/http/rfc3339.h"
+#include "server/log/log.h"
 
 /* --- query strings ------------------------------------------------------------ */
 
@@ -513,9 +514,9 @@ export_read(void *arg, char *out, size_t max)
 		if (export_produce(es, max) != 0) {
 			es->failed = 1;
 			/* ids only: the seq where the stored log stopped */
-			fprintf(stderr, "corridor: audit export stopped at seq "
+			log_line(LOG_ERROR, "audit export stopped at seq "
 			    "%" PRIu64 ": the stored log is damaged or "
-			    "unreadable\n", es->next);
+			    "unreadable", es->next);
 			return -1;
 		}
 	}

@@ -31,6 +31,7 @@
 #include "server/api/router.h"
 #include "server/core/session.h"
 #include "schema/store_user.h"
+#include "server/log/log.h"
 
 /* The one routing table: each resource's rows, in order. */
 static const struct route *const tables[] = {
@@ -504,8 +505,8 @@ router_finish(struct req *r)
 	if (r->db_parked != NULL) {
 		/* invariant: the dispatcher has ended the transaction. Rolling
 		 * back here could end a transaction that is no longer ours */
-		fprintf(stderr, "corridor: internal error: req=%s finished "
-		    "inside a write transaction; stopping\n", r->request_id);
+		log_line(LOG_ERROR, "internal error: req=%s finished "
+		    "inside a write transaction; stopping", r->request_id);
 		abort();
 	}
 	if (r->db != NULL) {

@@ -23,6 +23,7 @@
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
 #include "server/audit/audit_int.h"
+#include "server/log/log.h"
 
 struct staged_leaf {
 	uint8_t		leaf[MERKLE_HASH_BYTES];
@@ -646,8 +647,8 @@ checkpointer(void *arg)
 		}
 		pthread_mutex_lock(&A.mu);
 		if (rc != 0 && !A.cp_failed)
-			fprintf(stderr, "corridor: cannot sign or store an "
-			    "audit checkpoint; retrying\n");
+			log_line(LOG_WARN, "cannot sign or store an "
+			    "audit checkpoint; retrying");
 		A.cp_failed = rc != 0;
 	}
 	pthread_mutex_unlock(&A.mu);

@@ -41,6 +41,7 @@
 #include "server/cli/secret.h"
 #include "server/core/session.h"
 #include "server/core/throttle.h"
+#include "server/log/log.h"
 
 struct serve_opts {
 	const char	*dir;
@@ -354,7 +355,7 @@ cli_serve(int argc, char **argv)
 	/* GnuTLS holds its own copy of the TLS key now */
 	secmem_free(key);
 	key = NULL;
-	fprintf(stderr, "corridor: listening on %s://%s:%u\n",
+	log_line(LOG_INFO, "listening on %s://%s:%u",
 	    cert ? "https" : "http", o.host, (unsigned)port);
 	/* after the listening line: a long first sweep must not hide it */
 	if (retention_start(o.retention_days, RETENTION_SWEEP_S) != 0) {
@@ -363,12 +364,12 @@ cli_serve(int argc, char **argv)
 		goto done_sessions;
 	}
 	if (o.retention_days > 0)
-		fprintf(stderr, "corridor: retention: closed cases are shredded "
-		    "%u days after closing (swept at start-up and every %u s)\n",
+		log_line(LOG_INFO, "retention: closed cases are shredded "
+		    "%u days after closing (swept at start-up and every %u s)",
 		    (unsigned)o.retention_days, RETENTION_SWEEP_S);
 	else
-		fprintf(stderr, "corridor: retention: off (closed cases are "
-		    "kept until shredded by hand)\n");
+		log_line(LOG_INFO, "retention: off (closed cases are "
+		    "kept until shredded by hand)");
 
 	for (;;) {
 		struct timespec ts = { 10, 0 };
@@ -378,7 +379,7 @@ cli_serve(int argc, char **argv)
 			break;
 		session_sweep();
 	}
-	fprintf(stderr, "corridor: shutting down\n");
+	log_line(LOG_INFO, "shutting down");
 	/* a sweep under way ends after the case in hand */
 	retention_stop();
 	http_stop();

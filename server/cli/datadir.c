@@ -18,6 +18,7 @@
 #include "schema/store.h"
 #include "server/cli/cli.h"
 #include "server/cli/datadir.h"
+#include "server/log/log.h"
 
 int
 datadir_lock(const char *dir)
@@ -125,7 +126,7 @@ settle(const char *dir, const char *keys_path, const char *pend_path,
 			goto done;
 		}
 		memcpy(ks, pend, sizeof(*ks));
-		fprintf(stderr, "corridor: finished an interrupted rekey\n");
+		log_line(LOG_INFO, "finished an interrupted rekey");
 		rc = 0;
 	} else if (kr == KEYS_OK && key_opens(db_path, ks->db_key)) {
 		/* the rekey never reached the database: forget it */
@@ -134,8 +135,8 @@ settle(const char *dir, const char *keys_path, const char *pend_path,
 			    "file of an interrupted rekey");
 			goto done;
 		}
-		fprintf(stderr, "corridor: discarded an interrupted rekey "
-		    "(the database was not changed)\n");
+		log_line(LOG_INFO, "discarded an interrupted rekey "
+		    "(the database was not changed)");
 		rc = 0;
 	} else if (kr != KEYS_OK && pr != KEYS_OK) {
 		snprintf(err, err_len, "%s", keys_strerror(kr));

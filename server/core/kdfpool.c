@@ -33,6 +33,7 @@
 
 #include "server/core/kdfpool.h"
 #include "server/limits.h"
+#include "server/log/log.h"
 
 /* A job lives on the stack of the caller of kdfpool_run. */
 struct job {
@@ -70,9 +71,9 @@ lower_priority(void)
 		return;
 	e = errno;
 	if (atomic_exchange(&warned, 1) == 0)
-		fprintf(stderr, "corridor: cannot lower the CPU priority of the "
+		log_line(LOG_WARN, "cannot lower the CPU priority of the "
 		    "key derivation threads (errno %d); logins compete with "
-		    "other requests for the CPU\n", e);
+		    "other requests for the CPU", e);
 }
 
 /* A pool thread: run queued jobs until stopped. Drains the queue before

@@ -20,6 +20,7 @@
 #include "server/core/casefile.h"
 #include "server/core/retention.h"
 #include "server/core/session.h"
+#include "server/log/log.h"
 
 #define DAY_S	86400
 /* Cases one sweep may pass over (failed, or listed but not due on a
@@ -224,8 +225,8 @@ sweep_once(int first)
 	 * a case id, which would tie a log line to a person's file */
 	if (first || rep.shredded > 0 || rep.failed > 0 ||
 	    (rc != 0 && !rep.stopped))
-		fprintf(stderr, "corridor: req=%s retention sweep: shredded=%u "
-		    "failed=%u evacuations_pending=%u%s\n", rep.request_id,
+		log_line(LOG_INFO, "req=%s retention sweep: shredded=%u "
+		    "failed=%u evacuations_pending=%u%s", rep.request_id,
 		    rep.shredded, rep.failed, rep.evac_pending,
 		    rc != 0 && rep.failed == 0 && !rep.stopped ?
 		    " (the database could not be read)" : "");

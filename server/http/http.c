@@ -51,6 +51,7 @@
 #include "server/limits.h"
 #include "server/http/problem.h"
 #include "server/api/router.h"
+#include "server/log/log.h"
 
 enum cs_phase {
 	CS_READING = 0,		/* headers and body arriving */
@@ -322,7 +323,7 @@ count_headers(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 static void
-log_line(const struct req *r, const char *method, double secs)
+log_request(const struct req *r, const char *method, double secs)
 {
 	static const char *const known[] = {
 		"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
@@ -337,7 +338,7 @@ log_line(const struct req *r, const char *method, double secs)
 			m = known[i];
 	/* ids of requests and route templates only: never people's ids,
 	 * names, tokens, paths as sent, or bodies */
-	fprintf(stderr, "corridor: req=%s %s %s status=%d ms=%.1f\n",
+	log_line(LOG_INFO, "req=%s %s %s status=%d ms=%.1f",
 	    r->request_id, m,
 	    r->route ? r->route->pattern : "-", r->status, secs * 1000.0);
 }
@@ -368,7 +369,7 @@ answer(struct conn_state *cs, const char *method)
 	enum MHD_Result ret;
 
 	ret = queue_req(&cs->r);
-	log_line(&cs->r, method, elapsed_s(&cs->start));
+	log_request(&cs->r, method, elapsed_s(&cs->start));
 	router_finish(&cs->r);
 	return ret;
 }
