@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #define SEAL_KEY_BYTES	32u
+#define SEAL_PK_BYTES	32u	/* the recipient's X25519 public key */
+#define SEAL_SK_BYTES	32u
 #define SEAL_BLOB_MAX	256u	/* 48 bytes box overhead + prefix + key */
 
 /* kinds of wrapped key */
@@ -26,14 +28,15 @@
 /* Seal key for recipient. out gets *out_len bytes. 0 or -1. */
 int seal_key(uint8_t *out, size_t out_max, size_t *out_len, const char *kind,
     const char *object_id, const char *recipient_id,
-    const uint8_t key[SEAL_KEY_BYTES], const uint8_t pk[32])
+    const uint8_t key[SEAL_KEY_BYTES], const uint8_t pk[SEAL_PK_BYTES])
     __attribute__((warn_unused_result));
 
 /* Open blob with the recipient's key pair; check kind and ids. 0 or -1;
  * key is wiped on failure. */
 int seal_open(uint8_t key[SEAL_KEY_BYTES], const char *kind,
-    const char *object_id, const char *recipient_id, const uint8_t pk[32],
-    const uint8_t sk[32], const uint8_t *blob, size_t blob_len)
+    const char *object_id, const char *recipient_id,
+    const uint8_t pk[SEAL_PK_BYTES], const uint8_t sk[SEAL_SK_BYTES],
+    const uint8_t *blob, size_t blob_len)
     __attribute__((warn_unused_result));
 
 /* A fresh random symmetric key (K_case, K_evac). */
