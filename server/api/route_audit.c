@@ -636,7 +636,7 @@ audit_reason_erase_route(struct req *r)
 	}
 	/* after the commit, push the old page out of the WAL (best effort,
 	 * as after a shred) */
-	r->checkpoint_after = !was;
+	r->after.checkpoint = !was;
 	req_no_content(r);
 }
 

@@ -514,7 +514,7 @@ shred_route(struct req *r)
 		goto done;
 	/* secure_delete zeroes the freed pages in the database file; old
 	 * copies of them in the WAL go once the dispatcher has committed */
-	r->checkpoint_after = 1;
+	r->after.checkpoint = 1;
 	req_no_content(r);
 done:
 	access_case_close(r, &a);

@@ -92,7 +92,7 @@ login_kdf_run(void *arg)
  * A password change: open the sealed key with the old password; at
  * enrolment replace it with a fresh key pair (enrol_pk, enrol_sk); seal
  * the key under the new password into blob. Every pointer is the
- * caller's, who wipes sk and blob (router_finish wipes r->enrol_sk).
+ * caller's, who wipes sk and blob (router_finish wipes r->after.enrol_sk).
  */
 struct password_kdf {
 	const struct user_row *u;
@@ -309,8 +309,8 @@ password_route(struct req *r)
 	kdf.oldpw = oldpw;
 	kdf.newpw = newpw;
 	kdf.sk = sk;
-	kdf.enrol_pk = r->enrol_pk;
-	kdf.enrol_sk = r->enrol_sk;
+	kdf.enrol_pk = r->after.enrol_pk;
+	kdf.enrol_sk = r->after.enrol_sk;
 	kdf.blob = blob;
 	if (kdfpool_run(password_kdf_run, &kdf) != 0) {
 		req_problem(r, 503, "busy", "Too many logins at once; retry.");
@@ -338,9 +338,9 @@ password_route(struct req *r)
 	if (u.enrolled)
 		ok = store_user_set_sealed(r->db, u.id, blob) == STORE_OK;
 	else {
-		ok = store_user_enrol(r->db, u.id, r->enrol_pk, blob) ==
+		ok = store_user_enrol(r->db, u.id, r->after.enrol_pk, blob) ==
 		    STORE_OK;
-		r->enrol_after = ok;
+		r->after.enrol = ok;
 	}
 	if (!ok) {
 		req_unavailable(r);

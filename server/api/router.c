@@ -12,9 +12,10 @@
  * and both commit paths end only once the entry is durable (group commit,
  * schema/store.c), so no response leaves before its audit entry is
  * durable, and a handler cannot skip the entry. When http.c allows it
- * (r->may_defer), that last wait is the committer thread's instead of
- * the request thread's (audit_batch.c): the router returns with
- * r->deferred set, and http.c sends the answer only from the job's done.
+ * (r->sched.runner is not REQ_RUN_INLINE), that last wait is the
+ * committer thread's instead of the request thread's (audit_batch.c):
+ * the router returns with r->sched.fate REQ_DEFERRED, and http.c sends
+ * the answer only from the job's done.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,7 +232,7 @@ defer(struct req *r)
 		store_pool_release(r->db);
 		r->db = NULL;
 	}
-	r->deferred = 1;
+	r->sched.fate = REQ_DEFERRED;
 }
 
 /* The audit step. See the comment at the top of the file. */
@@ -266,10 +267,10 @@ audit_and_commit(struct req *r)
 		 * with it every writer. */
 		if (r->db != NULL)
 			store_read_end(r->db);
-		if (r->may_defer) {
-			r->audit_ev = ev;
-			memset(&r->audit_job, 0, sizeof(r->audit_job));
-			r->audit_job.ev = &r->audit_ev;
+		if (r->sched.runner != REQ_RUN_INLINE) {
+			r->sched.audit_ev = ev;
+			memset(&r->sched.audit_job, 0, sizeof(r->sched.audit_job));
+			r->sched.audit_job.ev = &r->sched.audit_ev;
 			defer(r);
 			return;
 		}
@@ -283,10 +284,11 @@ audit_and_commit(struct req *r)
 		goto fail;
 	if (audit_append(r->db, &ev) != 0)
 		goto fail;
-	if (r->may_defer && !r->checkpoint_after && !r->enrol_after) {
+	if (r->sched.runner != REQ_RUN_INLINE && !r->after.checkpoint &&
+	    !r->after.enrol) {
 		/* committed here, made durable by the committer */
-		memset(&r->audit_job, 0, sizeof(r->audit_job));
-		rc = audit_commit_deferred(r->db, 1, &r->audit_job.mark);
+		memset(&r->sched.audit_job, 0, sizeof(r->sched.audit_job));
+		rc = audit_commit_deferred(r->db, 1, &r->sched.audit_job.mark);
 		req_write_done(r);
 		if (rc != STORE_OK)
 			goto fail_committed;
@@ -299,11 +301,11 @@ audit_and_commit(struct req *r)
 		goto fail_committed;
 	/* after a shred: push the deleted pages out of the WAL (best effort;
 	 * the request has succeeded whatever this does) */
-	if (r->checkpoint_after && ok)
+	if (r->after.checkpoint && ok)
 		store_checkpoint_truncate(r->db);
 	/* enrolment: the new key pair is live only once it is stored */
-	if (r->enrol_after && ok && r->sess != NULL)
-		session_enrol(r->sess, r->enrol_pk, r->enrol_sk);
+	if (r->after.enrol && ok && r->sess != NULL)
+		session_enrol(r->sess, r->after.enrol_pk, r->after.enrol_sk);
 	return;
 fail:
 	(void)store_write_end(r->db, 0);
@@ -318,10 +320,10 @@ router_audit_now(struct req *r)
 {
 	int rc;
 
-	if (r->audit_job.ev != NULL)
-		rc = audit_batch_commit(r->audit_job.ev);
+	if (r->sched.audit_job.ev != NULL)
+		rc = audit_batch_commit(r->sched.audit_job.ev);
 	else
-		rc = audit_durable_wait(&r->audit_job.mark) == STORE_OK ? 0 :
+		rc = audit_durable_wait(&r->sched.audit_job.mark) == STORE_OK ? 0 :
 		    -1;
 	router_audited(r, rc);
 }
@@ -477,7 +479,7 @@ router_dispatch(struct req *r, const char *method, const char *url)
 		goto audit;
 	}
 	row->handler(r);
-	if (r->bounced)
+	if (r->sched.fate == REQ_BOUNCED)
 		return;		/* nothing written; http.c runs it again */
 	if (r->status == 0)
 		req_internal(r);	/* invariant: handlers always answer */
@@ -501,7 +503,7 @@ audit:
 void
 router_finish(struct req *r)
 {
-	secmem_wipe(r->enrol_sk, sizeof(r->enrol_sk));
+	secmem_wipe(r->after.enrol_sk, sizeof(r->after.enrol_sk));
 	if (r->db_parked != NULL) {
 		/* invariant: the dispatcher has ended the transaction. Rolling
 		 * back here could end a transaction that is no longer ours */

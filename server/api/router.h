@@ -15,9 +15,10 @@
  * Handle r (method/url as libmicrohttpd gave them; body already read).
  * Fills r's output fields. Never fails: errors become problems.
  *
- * If the caller set r->may_defer, the router may leave the wait for the
- * audit entry's durability to the committer (audit_batch.h): it then
- * sets r->deferred, and r->audit_job is ready but not submitted. The
+ * Unless the caller set r->sched.runner to REQ_RUN_INLINE, the router may
+ * leave the wait for the audit entry's durability to the committer
+ * (audit_batch.h): it then sets r->sched.fate to REQ_DEFERRED, and
+ * r->sched.audit_job is ready but not submitted. The
  * caller sets audit_job.done and .arg, submits it, and must not send the
  * answer before done has run; done must call router_audited with its rc.
  * The request holds no database connection while it waits.
@@ -45,7 +46,7 @@ enum router_where {
 	ROUTER_INLINE,		/* never waits and is not audited (GET
 				 * /health, 404/405): on the worker */
 	ROUTER_WORKER,		/* a quick audited read (ROUTE_WORKER): on
-				 * the worker, with r->on_worker set, so
+				 * the worker, as REQ_RUN_WORKER, so
 				 * that its audit is deferred and a write
 				 * sends it to a dispatch thread instead */
 };

@@ -397,9 +397,9 @@ static void on_audited(struct audit_job *, int);
 static int
 to_committer(struct conn_state *cs)
 {
-	cs->r.audit_job.done = on_audited;
-	cs->r.audit_job.arg = cs;
-	if (audit_batch_submit(&cs->r.audit_job) == 0)
+	cs->r.sched.audit_job.done = on_audited;
+	cs->r.sched.audit_job.arg = cs;
+	if (audit_batch_submit(&cs->r.sched.audit_job) == 0)
 		return 0;
 	router_audit_now(&cs->r);
 	return -1;
@@ -419,16 +419,15 @@ worker_run(struct conn_state *cs, struct MHD_Connection *c,
 {
 	struct req *r = &cs->r;
 
-	r->on_worker = 1;
-	r->may_defer = 1;
+	r->sched.runner = REQ_RUN_WORKER;
 	router_dispatch(r, method, url);
-	if (r->bounced) {
+	if (r->sched.fate == REQ_BOUNCED) {
 		router_finish(r);
 		request_init(cs, c);
 		return -1;
 	}
 	*ret = MHD_YES;
-	if (!r->deferred) {
+	if (r->sched.fate != REQ_DEFERRED) {
 		*ret = answer(cs, method);
 		return 0;
 	}
@@ -556,7 +555,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		 * after quiesce, and no thread would resume a suspended one
 		 * (libmicrohttpd aborts on a suspended connection at stop) */
 		pthread_mutex_unlock(&dq.mu);
-		r->may_defer = 0;
+		r->sched.runner = REQ_RUN_INLINE;
 		router_dispatch(r, method, url);
 		return answer(cs, method);
 	}
@@ -605,9 +604,9 @@ dispatch_main(void *arg)
 		if ((dq.head = cs->next) == NULL)
 			dq.tail = NULL;
 		pthread_mutex_unlock(&dq.mu);
-		cs->r.may_defer = 1;
+		cs->r.sched.runner = REQ_RUN_DISPATCH;
 		router_dispatch(&cs->r, cs->method, cs->url);
-		if (cs->r.deferred && to_committer(cs) == 0)
+		if (cs->r.sched.fate == REQ_DEFERRED && to_committer(cs) == 0)
 			continue;	/* the committer resumes it */
 		/* resume takes libmicrohttpd's lock: the worker that calls us
 		 * back sees CS_DONE and the answer */

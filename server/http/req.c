@@ -143,11 +143,11 @@ req_write_begin(struct req *r)
 
 	if (store_in_write(r->db))
 		return 0;
-	if (r->on_worker) {
+	if (r->sched.runner == REQ_RUN_WORKER) {
 		/* a libmicrohttpd worker must not wait for the write lock:
 		 * the dispatcher drops this attempt, unaudited, and runs the
 		 * request again on a dispatch thread */
-		r->bounced = 1;
+		r->sched.fate = REQ_BOUNCED;
 		req_unavailable(r);
 		return -1;
 	}

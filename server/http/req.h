@@ -42,6 +42,43 @@ enum req_method {
 
 #define REQ_MAX_PARAMS	3
 
+/*
+ * Where a request runs, set by http.c before router_dispatch (the states
+ * and who moves a request between them: docs/architecture.md, "A
+ * request's life").
+ */
+enum req_runner {
+	REQ_RUN_INLINE = 0,	/* waits for its own audit entry (shutdown) */
+	REQ_RUN_DISPATCH,	/* a dispatch thread: the durability wait may
+				 * go to the committer */
+	REQ_RUN_WORKER,		/* a libmicrohttpd worker: a quick read that
+				 * must neither wait nor write */
+};
+
+/* What became of it, set by the router and req.c, read by http.c. */
+enum req_fate {
+	REQ_ANSWERED = 0,	/* the answer is ready to send */
+	REQ_DEFERRED,		/* its audit entry is with the committer; the
+				 * answer leaves from the job's done */
+	REQ_BOUNCED,		/* on a worker it wanted to write: nothing was
+				 * done or audited; run it on a dispatch thread */
+};
+
+struct req_sched {
+	enum req_runner		 runner;
+	enum req_fate		 fate;
+	struct audit_event	 audit_ev;	/* the entry, if audit_job.ev */
+	struct audit_job	 audit_job;
+};
+
+/* Work that may happen only once the request's commit is durable. */
+struct req_after {
+	int			 checkpoint;	/* truncate the WAL (a shred) */
+	int			 enrol;		/* swap the session's key pair */
+	uint8_t			 enrol_pk[32];
+	uint8_t			 enrol_sk[32];	/* wiped by router_finish */
+};
+
 struct req {
 	/* --- input, filled by http.c and the router --------------------- */
 	int			 method;
@@ -87,21 +124,11 @@ struct req {
 	size_t			 audit_reason_len;
 	int			 audit_action;	/* 0: the route's action */
 
-	/* --- after the commit ------------------------------------------------ */
-	int			 checkpoint_after;	/* truncate the WAL (shred) */
-	int			 enrol_after;	/* swap the session's key pair */
-	uint8_t			 enrol_pk[32];
-	uint8_t			 enrol_sk[32];	/* wiped by router_finish */
+	/* --- after the commit: what router_finish does once durable ------ */
+	struct req_after	 after;
 
-	/* --- a deferred audit entry (see router_dispatch) ------------------- */
-	int			 may_defer;	/* set by http.c */
-	int			 on_worker;	/* set by http.c: must not wait */
-	int			 bounced;	/* on_worker and wanted to write:
-						 * nothing done, nothing audited,
-						 * run it again on a thread */
-	int			 deferred;	/* set by the router */
-	struct audit_event	 audit_ev;	/* the entry, if job.ev is set */
-	struct audit_job	 audit_job;
+	/* --- scheduling: where it runs, and what became of it --------------- */
+	struct req_sched	 sched;
 };
 
 /* Answer with JSON (steals obj). Status 2xx. */
