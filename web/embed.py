@@ -82,8 +82,11 @@ def main():
         if not NAME.match(name) or len(name) > MAX_NAME:
             fail("%r: not a plain relative path" % name)
         media_type(name)
-        with open(os.path.join(web, name), "rb") as f:
-            files[name] = f.read()
+        try:
+            with open(os.path.join(web, name), "rb") as f:
+                files[name] = f.read()
+        except OSError as e:
+            fail("%s: %s" % (name, e.strerror))
         if name != "index.html" and ROOT in files[name]:
             fail("%s holds %s, which only index.html may use; import by "
                  "relative path instead" % (name, ROOT.decode()))
