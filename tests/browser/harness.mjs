@@ -243,6 +243,14 @@ class Corridor {
     });
   }
 
+  /** n cases, one request after another (the list fixtures: 100 cases
+   * for the render measurement). fields(i) gives each case's fields. */
+  async createCases(token, n, fields = () => ({})) {
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(await this.createCase(token, fields(i)));
+    return out;
+  }
+
   addContact(token, caseId, fields = {}) {
     return this.expect(201, 'POST', `/cases/${caseId}/contacts`, {
       token, body: { channel: 'signal', summary: 'contact', ...fields },
