@@ -377,6 +377,60 @@ class Corridor {
     return res.filter((v) => impacts.includes(v.impact));
   }
 
+  /**
+   * Measure how long page takes to show something, from Chromium's own
+   * trace: marks 'corridor-start', runs action (a click, a navigation),
+   * waits for ready (a selector, or a function of page), waits two
+   * animation frames so the result has been painted, marks
+   * 'corridor-painted'. Returns { ms, longestTaskMs, tasks, file }: the
+   * time between the marks, the longest main-thread task in between and
+   * how many there were, and the trace file (SCREENSHOT_DIR/<name>.trace
+   * .json, opens in chrome://tracing or the Performance panel). For
+   * docs/performance.md, never for an assertion on time.
+   */
+  async traceRender(page, name, action, ready) {
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error('bad trace name');
+    fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+    const file = path.join(SCREENSHOT_DIR, name + '.trace.json');
+    const mark = (m) => page.evaluate((x) => { performance.mark(x); }, m);
+    await page.tracing.start({ path: file, categories: [
+      'devtools.timeline', 'blink.user_timing', 'toplevel'] });
+    try {
+      await mark('corridor-start');
+      await action();
+      if (typeof ready === 'string') await page.waitForSelector(ready);
+      else await ready(page);
+      await page.evaluate(() => new Promise((resolve) => {
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
+      }));
+      await mark('corridor-painted');
+    } finally {
+      await page.tracing.stop();
+    }
+    const events = JSON.parse(fs.readFileSync(file, 'utf8')).traceEvents;
+    const at = (n) => events.filter((e) => e.name === n)
+      .map((e) => e.ts).sort((a, b) => a - b);
+    const t0 = at('corridor-start')[0];
+    const t1 = at('corridor-painted').pop();
+    if (t0 === undefined || t1 === undefined) {
+      throw new Error('trace holds no marks: ' + file);
+    }
+    // main-thread tasks of the renderers (the page's JavaScript, style,
+    // layout and paint run there)
+    const main = new Set(events.filter((e) => e.ph === 'M' &&
+        e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}/${e.tid}`));
+    const tasks = events.filter((e) => e.ph === 'X' &&
+        /(^|::)RunTask$/.test(e.name) && main.has(`${e.pid}/${e.tid}`) &&
+        e.ts >= t0 && e.ts <= t1);
+    return {
+      ms: (t1 - t0) / 1000,
+      longestTaskMs: Math.max(0, ...tasks.map((e) => e.dur || 0)) / 1000,
+      tasks: tasks.length,
+      file,
+    };
+  }
+
   /** Write a full-page PNG to SCREENSHOT_DIR/<name>.png; returns its path. */
   async screenshot(page, name) {
     if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error('bad screenshot name');

@@ -102,3 +102,18 @@ test('axe-core runs under the real policy and leaves no violation behind',
     assert.deepEqual(page.errors, []);
     assert.deepEqual(env.foreignRequests(page), []);
   });
+
+test('a render can be measured from the trace', async () => {
+  const page = await env.newPage();
+  await page.goto(env.origin + '/', { waitUntil: 'networkidle0' });
+  const t = await env.traceRender(page, 'smoke-reload',
+    () => page.reload(),
+    () => page.waitForFunction(
+      () => document.documentElement.dataset.corridorApp === 'loaded'));
+  // a figure for docs/performance.md, not a time limit
+  assert.ok(t.ms > 0 && t.tasks > 0, JSON.stringify(t));
+  console.log(`# smoke reload to painted: ${t.ms.toFixed(1)} ms, ` +
+    `longest task ${t.longestTaskMs.toFixed(1)} ms, ${t.tasks} tasks`);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.violations, []);
+});
