@@ -40,7 +40,7 @@ check: check-normal check-san
 check-normal: build deps-lint
 	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 2
 
-check-san: build-san
+check-san: build-san deps-lint
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(MESON) test -C $(BUILD_SAN) --print-errorlogs --num-processes 2 --timeout-multiplier 3

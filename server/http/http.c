@@ -29,7 +29,8 @@
  * durable: the dispatch thread hands that wait to the committer thread
  * (audit_batch.c) and takes the next request. The committer resumes the
  * connection once the entry is durable, and the worker queues the answer
- * on its next callback. /health and unrouted paths run inline.
+ * on its next callback. /health, unrouted paths and the UI's files
+ * (static.c, everything outside /api/v1/) run inline.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -50,6 +51,7 @@
 #include "server/http/http.h"
 #include "server/limits.h"
 #include "server/http/problem.h"
+#include "server/http/static.h"
 #include "server/api/router.h"
 #include "server/log/log.h"
 
@@ -191,14 +193,34 @@ response_json(const json_t *v)
 	return resp;
 }
 
+/*
+ * The headers every answer carries, in this one place: JSON, problems,
+ * the UI's files, streams and empty answers all pass through here (the
+ * ones libmicrohttpd writes on its own for malformed HTTP cannot: see
+ * docs/ui.md). The policy is the browser's part of the threat model: only
+ * our own scripts and styles run, nothing inline, nothing from another
+ * origin, no framing, Trusted Types for every DOM sink, no referrer, no
+ * sniffing, and no cache holding case data. immutable: a hashed asset
+ * (static.c), the one thing a browser may keep.
+ */
 static void
-add_common_headers(struct MHD_Response *resp)
+add_common_headers(struct MHD_Response *resp, int immutable)
 {
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'none'; script-src 'self'; style-src 'self'; "
+	    "img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+	    "frame-ancestors 'none'; base-uri 'none'; "
+	    "require-trusted-types-for 'script'");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "Content-Security-Policy",
-	    "default-src 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy",
+	    "same-origin");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy",
+	    "same-origin");
+	MHD_add_response_header(resp, "Permissions-Policy",
+	    "camera=(), microphone=(), geolocation=()");
+	MHD_add_response_header(resp, "Cache-Control", immutable ?
+	    "public, max-age=31536000, immutable" : "no-store");
 	/* shutting down: no further request on this connection */
 	if (atomic_load(&draining_))
 		MHD_add_response_header(resp, "Connection", "close");
@@ -219,7 +241,7 @@ queue_problem(struct MHD_Connection *c, int status, const char *type,
 	free(body);
 	if (resp == NULL)
 		return MHD_NO;
-	add_common_headers(resp);
+	add_common_headers(resp, 0);
 	MHD_add_response_header(resp, "Content-Type", "application/problem+json");
 	if (retry_after > 0) {
 		snprintf(ra, sizeof(ra), "%u", retry_after);
@@ -279,6 +301,13 @@ queue_req(struct req *r)
 		else
 			MHD_add_response_header(resp, "Content-Type",
 			    r->resp_type ? r->resp_type : "text/plain");
+	} else if (r->resp_static != NULL) {
+		/* the embedded bytes live as long as the process */
+		resp = MHD_create_response_from_buffer(r->resp_static_len,
+		    (void *)(uintptr_t)r->resp_static, MHD_RESPMEM_PERSISTENT);
+		if (resp != NULL)
+			MHD_add_response_header(resp, "Content-Type",
+			    r->resp_type);
 	} else if (r->resp_raw != NULL) {
 		resp = response_from(r->resp_raw, r->resp_raw_len);
 		if (resp != NULL)
@@ -289,7 +318,7 @@ queue_req(struct req *r)
 	}
 	if (resp == NULL)
 		goto fail;
-	add_common_headers(resp);
+	add_common_headers(resp, r->resp_immutable);
 	if (r->retry_after_s > 0) {
 		snprintf(ra, sizeof(ra), "%u", r->retry_after_s);
 		MHD_add_response_header(resp, "Retry-After", ra);
@@ -340,7 +369,8 @@ log_request(const struct req *r, const char *method, double secs)
 	 * names, tokens, paths as sent, or bodies */
 	log_line(LOG_INFO, "req=%s %s %s status=%d ms=%.1f",
 	    r->request_id, m,
-	    r->route ? r->route->pattern : "-", r->status, secs * 1000.0);
+	    r->route ? r->route->pattern : r->log_route ? r->log_route : "-",
+	    r->status, secs * 1000.0);
 }
 
 /* The peer address, for per-address throttling only (never logged). */
@@ -535,6 +565,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		    "The request took too long to arrive.", 0);
 	r = &cs->r;
 	request_init(cs, c);
+	if (static_claims(url)) {
+		/* the UI's files, or a 404: never waits, never audited */
+		static_serve(r, method, url);
+		return answer(cs, method);
+	}
 	switch (router_where(method, url)) {
 	case ROUTER_INLINE:
 		router_dispatch(r, method, url);

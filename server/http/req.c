@@ -21,6 +21,9 @@ clear_answer(struct req *r)
 	r->resp_raw_len = 0;
 	req_stream_drop(r->resp_stream);
 	r->resp_stream = NULL;
+	r->resp_static = NULL;
+	r->resp_static_len = 0;
+	r->resp_immutable = 0;
 	r->problem_type = NULL;
 	r->problem_detail = NULL;
 }
@@ -52,6 +55,18 @@ req_raw(struct req *r, int status, const char *type, char *buf, size_t len)
 	r->resp_raw = buf;
 	r->resp_raw_len = len;
 	r->resp_type = type;
+}
+
+void
+req_static(struct req *r, const char *type, const unsigned char *data,
+    size_t len, int immutable)
+{
+	clear_answer(r);
+	r->status = 200;
+	r->resp_static = data;
+	r->resp_static_len = len;
+	r->resp_type = type;
+	r->resp_immutable = immutable;
 }
 
 void

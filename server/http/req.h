@@ -111,6 +111,15 @@ struct req {
 	size_t			 resp_raw_len;
 	const char		*resp_type;	/* content type for resp_raw */
 	struct req_stream	*resp_stream;	/* or a streamed body (owned) */
+	const unsigned char	*resp_static;	/* or bytes that live for ever
+						 * (the UI's files; not owned) */
+	size_t			 resp_static_len;
+	int			 resp_immutable; /* a hashed asset: cacheable for
+						 * ever, not Cache-Control:
+						 * no-store */
+	const char		*log_route;	/* unrouted answers (the UI's
+						 * files): a fixed template for
+						 * the request log */
 	const char		*problem_type;	/* slug, for errors */
 	const char		*problem_detail;
 	unsigned		 retry_after_s;	/* 429/503: Retry-After */
@@ -138,6 +147,12 @@ void req_no_content(struct req *r);
 /* Answer with a raw body (steals buf, a malloc'd buffer). */
 void req_raw(struct req *r, int status, const char *type, char *buf,
     size_t len);
+
+/* Answer 200 with bytes that outlive the request (not copied, never freed
+ * or wiped): the UI's embedded files. immutable: a hashed asset, which
+ * the browser may cache for ever. */
+void req_static(struct req *r, const char *type, const unsigned char *data,
+    size_t len, int immutable);
 
 /* Answer with a streamed body (takes st's contents; on failure to allocate
  * calls st->free and answers 500). Status 2xx. */
