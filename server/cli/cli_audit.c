@@ -56,14 +56,14 @@ cli_audit_rotate_key(int argc, char **argv)
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct keys_secret *ks = NULL, *next = NULL;
-	struct store *s = NULL;
-	const char *passfile = NULL, *dir;
-	char db_path[4096], keys_path[4096], rot_path[4096], cp_path[4096];
-	char err[256], *pass = NULL;
+	struct datadir d = { .lock = -1 };
+	struct keys_secret *ks, *next = NULL;
+	struct store *s;
+	const char *passfile = NULL, *dir, *pass, *keys_path, *cp_path;
+	char rot_path[DATADIR_PATH_BYTES], err[256];
 	uint8_t pk[NOTE_PK_BYTES];
-	size_t pass_len = 0;
-	int ch, rc = 1, kr, lock = -1, pending;
+	size_t pass_len;
+	int ch, rc = 1, kr, pending;
 
 	opterr = 0;	/* getopt's messages would echo a mistyped secret */
 	optind = 1;
@@ -79,40 +79,25 @@ cli_audit_rotate_key(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	dir = argv[optind];
-	if (cli_path(db_path, sizeof(db_path), dir, DATADIR_DB) != 0 ||
-	    cli_path(keys_path, sizeof(keys_path), dir, DATADIR_KEYS) != 0 ||
-	    cli_path(rot_path, sizeof(rot_path), dir, DATADIR_KEYS_ROTATE) != 0 ||
-	    cli_path(cp_path, sizeof(cp_path), dir, DATADIR_AUDIT_CP) != 0) {
+	if (cli_path(rot_path, sizeof(rot_path), dir, DATADIR_KEYS_ROTATE)
+	    != 0) {
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
-	if (datadir_check_owner(dir) != 0)
-		return 1;
-	/* the lock serve holds: never beside a server or a key change */
-	if ((lock = datadir_lock(dir)) == -1) {
-		cli_error(errno == EWOULDBLOCK ? "the data directory is in use; "
-		    "stop the server first" : "cannot open the data directory");
-		return 1;
-	}
-	if (secret_read(&pass, &pass_len, passfile, "Operator passphrase: ", 0,
-	    MAX_PASSPHRASE_BYTES, err, sizeof(err)) != 0) {
-		cli_error("%s", err);
-		goto done;
-	}
-	if ((ks = secmem_alloc(sizeof(*ks))) == NULL ||
-	    (next = secmem_alloc(sizeof(*next))) == NULL) {
+	/* the lock serve holds: never beside a server or a key change; the
+	 * passphrase wraps the next key */
+	if ((rc = datadir_open(&d, dir, passfile, DATADIR_LOCK |
+	    DATADIR_MIGRATE | DATADIR_KEEP_PASS, NULL)) != 0)
+		return rc;
+	rc = 1;
+	ks = d.ks;
+	s = d.s;
+	pass = d.pass;
+	pass_len = d.pass_len;
+	keys_path = d.keys_path;
+	cp_path = d.cp_path;
+	if ((next = secmem_alloc(sizeof(*next))) == NULL) {
 		cli_error("cannot allocate locked memory");
-		goto done;
-	}
-	/* settles an interrupted rekey first, as serve does */
-	if (datadir_open_keys(dir, lock, pass, pass_len, ks, err,
-	    sizeof(err)) != 0) {
-		cli_error("%s", err);
-		goto done;
-	}
-	if ((kr = store_open(&s, db_path, ks->db_key, 0)) != STORE_OK ||
-	    (kr = store_migrate(s)) != STORE_OK) {
-		cli_error("%s", store_strerror(kr));
 		goto done;
 	}
 
@@ -209,10 +194,7 @@ cli_audit_rotate_key(int argc, char **argv)
 	rc = 0;
 done:
 	audit_close();
-	store_close(s);
 	secmem_free(next);
-	secmem_free(ks);
-	secret_free(pass, pass_len);
-	datadir_unlock(lock);
+	datadir_close(&d);
 	return rc;
 }

@@ -159,11 +159,9 @@ int
 cli_backup(int argc, char **argv)
 {
 	struct backup_opts o;
-	struct keys_secret *ks = NULL;
-	struct store *s = NULL;
-	char db_path[4096], err[128], *pass = NULL;
-	size_t pass_len = 0;
-	int rc = 1, kr, made_out = 0;
+	struct datadir d = { .lock = -1 };
+	char db_path[DATADIR_PATH_BYTES];
+	int rc = 1, made_out = 0;
 
 	if (parse(argc, argv, &o) != 0) {
 		cli_error("usage: corridor backup DIR OUT [--passphrase-file F]");
@@ -177,9 +175,6 @@ cli_backup(int argc, char **argv)
 		cli_error("no corridor database in %s", o.from);
 		return 1;
 	}
-	/* our connection may create the WAL files of a stopped server */
-	if (datadir_check_owner(o.from) != 0)
-		return 1;
 	if (mkdir(o.to, 0700) != 0) {
 		cli_error(errno == EEXIST ? "refusing: %s already exists; a "
 		    "backup goes into a new directory" :
@@ -187,38 +182,21 @@ cli_backup(int argc, char **argv)
 		return 1;
 	}
 	made_out = 1;
-	if (secret_read(&pass, &pass_len, o.passphrase_file,
-	    "Operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
-	    sizeof(err)) != 0) {
-		cli_error("%s", err);
+	/* no lock: a connection of our own beside the server's, which WAL
+	 * lets both run; the passphrase wraps the copy's new key */
+	if (datadir_open(&d, o.from, o.passphrase_file, DATADIR_STORE |
+	    DATADIR_KEEP_PASS, NULL) != 0)
 		goto done;
-	}
-	if ((ks = secmem_alloc(sizeof(*ks))) == NULL) {
-		cli_error("cannot allocate locked memory");
-		goto done;
-	}
-	if (datadir_open_keys(o.from, -1, pass, pass_len, ks, err,
-	    sizeof(err)) != 0) {
-		cli_error("%s", err);
-		goto done;
-	}
-	/* a connection of our own beside the server's; WAL lets both run */
-	if ((kr = store_open(&s, db_path, ks->db_key, 0)) != STORE_OK) {
-		cli_error("%s", store_strerror(kr));
-		goto done;
-	}
-	if (copy_out(s, o.to, pass, pass_len, ks) != 0)
+	if (copy_out(d.s, o.to, d.pass, d.pass_len, d.ks) != 0)
 		goto done;
 	sync_parent(o.to);
 	printf("corridor: backup of %s written to %s (encrypted under a new "
 	    "key, verified)\n", o.from, o.to);
 	rc = 0;
 done:
-	store_close(s);
+	datadir_close(&d);
 	if (rc != 0 && made_out)
 		remove_copy(o.to, 1);
-	secmem_free(ks);
-	secret_free(pass, pass_len);
 	return rc;
 }
 

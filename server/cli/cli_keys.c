@@ -76,58 +76,32 @@ parse(int argc, char **argv, struct keys_opts *o, int with_new)
 	return 0;
 }
 
-/* Take the directory lock, with one clear line if we cannot. -1 or fd. */
-static int
-lock_or_say(const char *dir)
-{
-	int fd = datadir_lock(dir);
-
-	if (fd == -1 && errno == EWOULDBLOCK)
-		cli_error("the data directory is in use; stop the server "
-		    "first");
-	else if (fd == -1)
-		cli_error("cannot open the data directory");
-	return fd;
-}
-
 int
 cli_passphrase(int argc, char **argv)
 {
 	struct keys_opts o;
-	struct keys_secret *ks = NULL, *check = NULL;
+	struct datadir d = { .lock = -1 };
+	struct keys_secret *ks, *check = NULL;
 	struct store *s = NULL;
-	char keys_path[4096], db_path[4096], err[128];
-	char *old = NULL, *new = NULL;
-	size_t old_len = 0, new_len = 0;
-	int rc = 1, kr, lock = -1;
+	const char *keys_path, *db_path;
+	char err[128], *new = NULL;
+	size_t new_len = 0;
+	int rc = 1, kr;
 
 	if (parse(argc, argv, &o, 1) != 0) {
 		cli_error("usage: corridor passphrase DIR [--passphrase-file F] "
 		    "[--new-passphrase-file F]");
 		return EXIT_USAGE;
 	}
-	if (cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
-	    cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0) {
-		cli_error("data directory path too long");
-		return EXIT_USAGE;
-	}
-	if (datadir_check_owner(o.dir) != 0 ||
-	    (lock = lock_or_say(o.dir)) == -1)
-		return 1;
-	if (secret_read(&old, &old_len, o.passphrase_file,
-	    "Current operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
-	    sizeof(err)) != 0) {
-		cli_error("%s", err);
-		goto done;
-	}
-	if ((ks = secmem_alloc(sizeof(*ks))) == NULL ||
-	    (check = secmem_alloc(sizeof(*check))) == NULL) {
+	if ((rc = datadir_open(&d, o.dir, o.passphrase_file, DATADIR_LOCK |
+	    DATADIR_CURRENT | DATADIR_KEEP_PASS, NULL)) != 0)
+		return rc;
+	rc = 1;
+	ks = d.ks;
+	keys_path = d.keys_path;
+	db_path = d.db_path;
+	if ((check = secmem_alloc(sizeof(*check))) == NULL) {
 		cli_error("cannot allocate locked memory");
-		goto done;
-	}
-	if (datadir_open_keys(o.dir, lock, old, old_len, ks, err,
-	    sizeof(err)) != 0) {
-		cli_error("%s", err);
 		goto done;
 	}
 	/* never re-wrap a key that does not open this database */
@@ -144,12 +118,14 @@ cli_passphrase(int argc, char **argv)
 		cli_error("%s", err);
 		goto done;
 	}
-	if (new_len == old_len && secmem_equal(new, old, old_len)) {
+	if (new_len == d.pass_len && secmem_equal(new, d.pass, d.pass_len)) {
 		cli_error("the new passphrase is the same as the current one");
 		goto done;
 	}
-	secret_free(old, old_len);
-	old = NULL;
+	/* the old one is needed no more */
+	secret_free(d.pass, d.pass_len);
+	d.pass = NULL;
+	d.pass_len = 0;
 	if ((kr = keys_wrap_replace(keys_path, new, new_len, ks)) != KEYS_OK) {
 		cli_error("%s; the old passphrase still applies",
 		    keys_strerror(kr));
@@ -172,10 +148,8 @@ cli_passphrase(int argc, char **argv)
 done:
 	store_close(s);
 	secmem_free(check);
-	secmem_free(ks);
 	secret_free(new, new_len);
-	secret_free(old, old_len);
-	datadir_unlock(lock);
+	datadir_close(&d);
 	return rc;
 }
 
@@ -202,41 +176,34 @@ int
 cli_rekey(int argc, char **argv)
 {
 	struct keys_opts o;
-	struct keys_secret *ks = NULL, *nks = NULL;
+	struct datadir d = { .lock = -1 };
+	struct keys_secret *ks, *nks = NULL;
 	struct store *s = NULL;
-	char keys_path[4096], pend_path[4096], db_path[4096], err[128];
-	char *pass = NULL;
-	size_t pass_len = 0;
-	int rc = 1, kr, lock = -1, plain, checkpointed = 0;
+	const char *keys_path, *db_path, *pass;
+	char pend_path[DATADIR_PATH_BYTES];
+	size_t pass_len;
+	int rc = 1, kr, plain, checkpointed = 0;
 
 	if (parse(argc, argv, &o, 0) != 0) {
 		cli_error("usage: corridor rekey DIR [--passphrase-file F]");
 		return EXIT_USAGE;
 	}
-	if (cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
-	    cli_path(pend_path, sizeof(pend_path), o.dir, DATADIR_KEYS_PENDING)
-	    != 0 ||
-	    cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0) {
+	if (cli_path(pend_path, sizeof(pend_path), o.dir, DATADIR_KEYS_PENDING)
+	    != 0) {
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
-	if (datadir_check_owner(o.dir) != 0 ||
-	    (lock = lock_or_say(o.dir)) == -1)
-		return 1;
-	if (secret_read(&pass, &pass_len, o.passphrase_file,
-	    "Operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
-	    sizeof(err)) != 0) {
-		cli_error("%s", err);
-		goto done;
-	}
-	if ((ks = secmem_alloc(sizeof(*ks))) == NULL ||
-	    (nks = secmem_alloc(sizeof(*nks))) == NULL) {
+	if ((rc = datadir_open(&d, o.dir, o.passphrase_file, DATADIR_LOCK |
+	    DATADIR_KEEP_PASS, NULL)) != 0)
+		return rc;
+	rc = 1;
+	ks = d.ks;
+	pass = d.pass;
+	pass_len = d.pass_len;
+	keys_path = d.keys_path;
+	db_path = d.db_path;
+	if ((nks = secmem_alloc(sizeof(*nks))) == NULL) {
 		cli_error("cannot allocate locked memory");
-		goto done;
-	}
-	if (datadir_open_keys(o.dir, lock, pass, pass_len, ks, err,
-	    sizeof(err)) != 0) {
-		cli_error("%s", err);
 		goto done;
 	}
 	/* PRAGMA rekey on a plaintext file is a silent no-op */
@@ -298,8 +265,6 @@ cli_rekey(int argc, char **argv)
 done:
 	store_close(s);
 	secmem_free(nks);
-	secmem_free(ks);
-	secret_free(pass, pass_len);
-	datadir_unlock(lock);
+	datadir_close(&d);
 	return rc;
 }

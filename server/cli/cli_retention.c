@@ -97,64 +97,26 @@ cli_retention(int argc, char **argv)
 	struct retention_opts o;
 	struct retention_run run;
 	struct retention_report rep;
-	struct keys_secret *ks = NULL;
-	struct store *s = NULL;
-	char db_path[4096], cp_path[4096], err[256], cutoff[21], at[21];
-	char *pass = NULL;
-	size_t pass_len = 0;
-	int rc = 1, kr, lock = -1;
+	struct datadir d;
+	struct store *s;
+	char cutoff[RFC3339_BYTES], at[RFC3339_BYTES];
+	int rc, kr;
 
 	if (parse(argc, argv, &o) != 0) {
 		cli_error(USAGE);
 		return EXIT_USAGE;
 	}
-	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0 ||
-	    cli_path(cp_path, sizeof(cp_path), o.dir, DATADIR_AUDIT_CP) != 0) {
-		cli_error("data directory path too long");
-		return EXIT_USAGE;
-	}
-	if (datadir_check_owner(o.dir) != 0)
-		return 1;
-	if ((lock = datadir_lock(o.dir)) == -1) {
-		cli_error(errno == EWOULDBLOCK ? "the data directory is in use; "
-		    "a running server sweeps by itself (serve "
-		    "--retention-days), stop it to run this" :
-		    "cannot open the data directory");
-		return 1;
-	}
-	if (secret_read(&pass, &pass_len, o.passphrase_file,
-	    "Operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
-	    sizeof(err)) != 0) {
-		cli_error("%s", err);
-		goto done;
-	}
-	if ((ks = secmem_alloc(sizeof(*ks))) == NULL) {
-		cli_error("cannot allocate locked memory");
-		goto done;
-	}
-	kr = datadir_open_keys(o.dir, lock, pass, pass_len, ks, err,
-	    sizeof(err));
-	secret_free(pass, pass_len);
-	pass = NULL;
-	if (kr != 0) {
-		cli_error("%s", err);
-		goto done;
-	}
-	/* as serve does: an older database gains closed_at here */
-	if ((kr = store_open(&s, db_path, ks->db_key, 0)) != STORE_OK ||
-	    (kr = store_migrate(s)) != STORE_OK) {
-		cli_error("%s", store_strerror(kr));
-		goto done;
-	}
-	secmem_wipe(ks->db_key, sizeof(ks->db_key));
-	/* every shred is an audit entry: the log's start-up checks first, as
-	 * serve does, and a checkpoint over the shreds at the end */
-	if (audit_open(s, ks->audit_sk, cp_path, err, sizeof(err)) != 0) {
-		secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
-		cli_error("refusing to run: %s", err);
-		goto done;
-	}
-	secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
+	/* as serve does: an older database gains closed_at here, and every
+	 * shred is an audit entry, so the log's start-up checks come first
+	 * and a checkpoint over the shreds at the end */
+	if ((rc = datadir_open(&d, o.dir, o.passphrase_file, DATADIR_LOCK |
+	    DATADIR_AUDIT, "the data directory is in use; a running server "
+	    "sweeps by itself (serve --retention-days), stop it to run "
+	    "this")) != 0)
+		return rc;
+	rc = 1;
+	s = d.s;
+	secmem_wipe(d.ks->db_key, sizeof(d.ks->db_key));
 
 	memset(&run, 0, sizeof(run));
 	run.days = o.days;
@@ -188,9 +150,6 @@ cli_retention(int argc, char **argv)
 	rc = 0;
 done:
 	audit_close();
-	store_close(s);
-	secmem_free(ks);
-	secret_free(pass, pass_len);
-	datadir_unlock(lock);
+	datadir_close(&d);
 	return rc;
 }

@@ -213,15 +213,14 @@ int
 cli_serve(int argc, char **argv)
 {
 	struct serve_opts o;
-	struct keys_secret *ks = NULL;
+	struct datadir d = { .lock = -1 };
 	struct store *s = NULL;
 	struct http_config hc;
-	char db_path[4096], keys_path[4096], cp_path[4096], err[256];
-	char *pass = NULL, *cert = NULL, *key = NULL;
-	size_t pass_len = 0, cert_len = 0, key_len = 0;
+	char *cert = NULL, *key = NULL;
+	size_t cert_len = 0, key_len = 0;
 	uint16_t port;
 	sigset_t sigs;
-	int rc = 1, kr, sig, lock = -1;
+	int rc = 1, kr, sig;
 
 	if (parse(argc, argv, &o) != 0) {
 		cli_error("usage: corridor serve DIR [--passphrase-file F] "
@@ -240,21 +239,6 @@ cli_serve(int argc, char **argv)
 		cli_error("WARNING: serving plain HTTP on a non-loopback "
 		    "address; tokens and case data cross the network in clear");
 	}
-	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0 ||
-	    cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
-	    cli_path(cp_path, sizeof(cp_path), o.dir, DATADIR_AUDIT_CP) != 0) {
-		cli_error("data directory path too long");
-		return EXIT_USAGE;
-	}
-	if (datadir_check_owner(o.dir) != 0)
-		goto done;
-	/* one server per directory, and no key change while it runs */
-	if ((lock = datadir_lock(o.dir)) == -1) {
-		cli_error(errno == EWOULDBLOCK ? "the data directory is in use "
-		    "by another corridor process" :
-		    "cannot open the data directory");
-		goto done;
-	}
 	if (o.tls_cert != NULL &&
 	    ((cert = read_pem(o.tls_cert, &cert_len)) == NULL ||
 	    (key = read_pem(o.tls_key, &key_len)) == NULL)) {
@@ -262,38 +246,16 @@ cli_serve(int argc, char **argv)
 		    "%u bytes each)", MAX_PEM_BYTES);
 		goto done;
 	}
-	if (secret_read(&pass, &pass_len, o.passphrase_file,
-	    "Operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
-	    sizeof(err)) != 0) {
-		cli_error("%s", err);
+	/* one server per directory, and no key change while it runs; the
+	 * audit log's start-up checks fail closed, then a checkpoint of the
+	 * log as found */
+	if ((rc = datadir_open(&d, o.dir, o.passphrase_file, DATADIR_LOCK |
+	    DATADIR_AUDIT, "the data directory is in use by another corridor "
+	    "process")) != 0)
 		goto done;
-	}
-	if ((ks = secmem_alloc(sizeof(*ks))) == NULL) {
-		cli_error("cannot allocate locked memory");
-		goto done;
-	}
-	kr = datadir_open_keys(o.dir, lock, pass, pass_len, ks, err,
-	    sizeof(err));
-	secret_free(pass, pass_len);
-	pass = NULL;
-	if (kr != 0) {
-		cli_error("%s", err);
-		goto done;
-	}
-	/* check the key and schema on one connection, then key the pool */
-	if ((kr = store_open(&s, db_path, ks->db_key, 0)) != STORE_OK ||
-	    (kr = store_migrate(s)) != STORE_OK) {
-		cli_error("%s", store_strerror(kr));
-		goto done;
-	}
-	/* the audit log's start-up checks (fail closed), then a checkpoint
-	 * of the log as found */
-	if (audit_open(s, ks->audit_sk, cp_path, err, sizeof(err)) != 0) {
-		secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
-		cli_error("refusing to start: %s", err);
-		goto done;
-	}
-	secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
+	rc = 1;
+	s = d.s;
+	d.s = NULL;
 	if (audit_checkpoint(s, 0) != 0) {
 		cli_error("refusing to start: cannot sign or store the start-up "
 		    "audit checkpoint");
@@ -306,12 +268,12 @@ cli_serve(int argc, char **argv)
 	 * route), one per streaming export, the checkpointer, the retention
 	 * sweep and one spare; the audit batch's writer connection comes on
 	 * top */
-	if ((kr = store_pool_open(db_path, ks->db_key, HTTP_WORKER_THREADS +
+	if ((kr = store_pool_open(d.db_path, d.ks->db_key, HTTP_WORKER_THREADS +
 	    HTTP_DISPATCH_THREADS + 3 + MAX_AUDIT_EXPORTS)) != STORE_OK) {
 		cli_error("%s", store_strerror(kr));
 		goto done_audit;
 	}
-	secmem_wipe(ks->db_key, sizeof(ks->db_key));
+	secmem_wipe(d.ks->db_key, sizeof(d.ks->db_key));
 	if (session_init(o.session_idle_s) != 0 || throttle_init() != 0) {
 		cli_error("cannot allocate locked memory for sessions");
 		goto done_pool;
@@ -403,10 +365,8 @@ done_audit:
 	audit_close();
 done:
 	store_close(s);
-	secmem_free(ks);
-	secret_free(pass, pass_len);
+	datadir_close(&d);
 	secmem_free(key);
 	secmem_free(cert);
-	datadir_unlock(lock);
 	return rc;
 }

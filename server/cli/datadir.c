@@ -3,7 +3,8 @@
  * datadir: the data directory's lock, and unwrapping its keys with an
  * interrupted rekey settled first. The rekey protocol itself is in
  * cli_keys.c; the rule here is only "the key that opens the database
- * wins", which holds whatever step the rekey was interrupted at.
+ * wins", which holds whatever step the rekey was interrupted at. And
+ * datadir_open, the start-up sequence every command shares.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,8 +17,11 @@
 
 #include "crypto/secmem.h"
 #include "schema/store.h"
+#include "server/audit/audit.h"
 #include "server/cli/cli.h"
 #include "server/cli/datadir.h"
+#include "server/cli/secret.h"
+#include "server/limits.h"
 #include "server/log/log.h"
 
 int
@@ -191,4 +195,93 @@ done:
 	if (rc != 0)
 		secmem_wipe(ks, sizeof(*ks));
 	return rc;
+}
+
+int
+datadir_open(struct datadir *d, const char *dir, const char *passfile,
+    unsigned flags, const char *busy)
+{
+	char err[256];
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->dir = dir;
+	d->lock = -1;
+	if (cli_path(d->db_path, sizeof(d->db_path), dir, DATADIR_DB) != 0 ||
+	    cli_path(d->keys_path, sizeof(d->keys_path), dir,
+	    DATADIR_KEYS) != 0 ||
+	    cli_path(d->cp_path, sizeof(d->cp_path), dir,
+	    DATADIR_AUDIT_CP) != 0) {
+		cli_error("data directory path too long");
+		return EXIT_USAGE;
+	}
+	/* our connection may create WAL files: they must be the owner's */
+	if (datadir_check_owner(dir) != 0)
+		return 1;
+	if ((flags & DATADIR_LOCK) && (d->lock = datadir_lock(dir)) == -1) {
+		cli_error("%s", errno != EWOULDBLOCK ?
+		    "cannot open the data directory" : busy != NULL ? busy :
+		    "the data directory is in use; stop the server first");
+		return 1;
+	}
+	if (secret_read(&d->pass, &d->pass_len, passfile,
+	    (flags & DATADIR_CURRENT) ? "Current operator passphrase: " :
+	    "Operator passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto fail;
+	}
+	if ((d->ks = secmem_alloc(sizeof(*d->ks))) == NULL) {
+		cli_error("cannot allocate locked memory");
+		goto fail;
+	}
+	/* settles an interrupted rekey first, with our lock or a brief one */
+	if (datadir_open_keys(dir, d->lock, d->pass, d->pass_len, d->ks, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto fail;
+	}
+	if (!(flags & DATADIR_KEEP_PASS)) {
+		secret_free(d->pass, d->pass_len);
+		d->pass = NULL;
+		d->pass_len = 0;
+	}
+	if (!(flags & (DATADIR_STORE | DATADIR_MIGRATE | DATADIR_AUDIT)))
+		return 0;
+	if ((rc = store_open(&d->s, d->db_path, d->ks->db_key, 0)) !=
+	    STORE_OK || ((flags & (DATADIR_MIGRATE | DATADIR_AUDIT)) &&
+	    (rc = store_migrate(d->s)) != STORE_OK)) {
+		cli_error("%s", store_strerror(rc));
+		goto fail;
+	}
+	if (flags & DATADIR_AUDIT) {
+		/* the log's start-up checks fail closed */
+		rc = audit_open(d->s, d->ks->audit_sk, d->cp_path, err,
+		    sizeof(err));
+		secmem_wipe(d->ks->audit_sk, sizeof(d->ks->audit_sk));
+		if (rc != 0) {
+			cli_error("refusing to start: %s", err);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	datadir_close(d);
+	return 1;
+}
+
+void
+datadir_close(struct datadir *d)
+{
+	if (d == NULL)
+		return;
+	store_close(d->s);
+	d->s = NULL;
+	secmem_free(d->ks);
+	d->ks = NULL;
+	secret_free(d->pass, d->pass_len);
+	d->pass = NULL;
+	d->pass_len = 0;
+	datadir_unlock(d->lock);
+	d->lock = -1;
 }

@@ -20,8 +20,57 @@
 #include <stddef.h>
 
 #include "crypto/keys.h"
+#include "schema/store.h"
 
 #define DATADIR_KEYS_PENDING	"keys.pending"
+#define DATADIR_PATH_BYTES	4096u	/* a file path in a data directory */
+
+/* What datadir_open does beyond the keys (flags, or-ed). */
+enum datadir_flag {
+	DATADIR_LOCK = 1 << 0,	/* hold the directory's lock until close */
+	DATADIR_STORE = 1 << 1,	/* open the database on d->s */
+	DATADIR_MIGRATE = 1 << 2, /* and bring its schema up to date */
+	DATADIR_AUDIT = 1 << 3,	/* and run the audit log's start-up checks
+				 * (audit_open); the caller audit_close()s */
+	DATADIR_KEEP_PASS = 1 << 4, /* keep the passphrase in d->pass */
+	DATADIR_CURRENT = 1 << 5, /* prompt for the "current" passphrase
+				 * (a command that then asks for a new one) */
+};
+
+/*
+ * An open data directory: what a command gets from datadir_open. ks is
+ * secmem memory. With DATADIR_AUDIT the audit signing key is wiped from
+ * ks once the log holds it; callers wipe ks->db_key as soon as they have
+ * keyed what they need.
+ */
+struct datadir {
+	const char		*dir;
+	int			 lock;		/* -1: not held */
+	struct keys_secret	*ks;
+	struct store		*s;		/* with DATADIR_STORE */
+	char			*pass;		/* with DATADIR_KEEP_PASS */
+	size_t			 pass_len;
+	char			 db_path[DATADIR_PATH_BYTES];
+	char			 keys_path[DATADIR_PATH_BYTES];
+	char			 cp_path[DATADIR_PATH_BYTES];
+};
+
+/*
+ * The start-up every command that works on a data directory shares:
+ * check the owner, take the lock (DATADIR_LOCK; busy is the line to print
+ * when another process holds it, NULL for a generic one), read the
+ * operator passphrase from passfile (or the terminal), unwrap the keys
+ * (settling an interrupted rekey), then as flags ask, open the database,
+ * migrate it and open the audit log. Returns 0, or the exit status after
+ * printing one line (cli_error): 1, or EXIT_USAGE for a path too long.
+ * On failure d is already closed. Release with datadir_close.
+ */
+int datadir_open(struct datadir *d, const char *dir, const char *passfile,
+    unsigned flags, const char *busy) __attribute__((warn_unused_result));
+
+/* Close what datadir_open opened, wiping the keys and the passphrase.
+ * Does not close the audit log (audit_close is the caller's). */
+void datadir_close(struct datadir *d);
 
 /*
  * Take the exclusive lock on dir without waiting. Returns the descriptor
