@@ -42,11 +42,18 @@ int store_collect_ids(sqlite3_stmt *st, struct store_ids *out);
 /* The index of s in the NULL-terminated names, or -1 (also for s NULL). */
 int store_name_index(const char *const *names, const unsigned char *s);
 
+/* Step st (bound by the caller) once and map its row with row(st, out),
+ * whose store_err is returned; STORE_ENOTFOUND when there is no row (row
+ * is not called). st is reset on return. */
+int store_one_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
+    void *out);
+
 /*
- * The statements keyed by one or two ids. Each prepares sql (store_stmt)
- * and binds a as text ?1 and, unless b is NULL, b as ?2; a statement with
- * one parameter passes b NULL. Each returns a store_err, STORE_EIO when
- * the statement cannot be prepared.
+ * The statements keyed by up to two ids. Each prepares sql (store_stmt)
+ * and binds a as text ?1 and b as ?2; a NULL id is left unbound, which
+ * reads as NULL (a statement with one parameter or none passes NULLs).
+ * Each returns a store_err, STORE_EIO when the statement cannot be
+ * prepared.
  */
 /* Run the statement; it returns no rows. */
 int store_run_ids(struct store *s, const char *sql, const char *a,
@@ -60,8 +67,7 @@ int store_list_ids(struct store *s, const char *sql, const char *a,
 /* *yes = 1 if the statement returns a row, else 0. */
 int store_exists(struct store *s, const char *sql, const char *a,
     const char *b, int *yes);
-/* Fetch the first row and map it with row(st, out), whose store_err is
- * returned; STORE_ENOTFOUND when there is no row (row is not called). */
+/* store_one_row over the statement. */
 int store_get_one(struct store *s, const char *sql, const char *a,
     const char *b, int (*row)(sqlite3_stmt *, void *), void *out);
 
@@ -98,5 +104,9 @@ struct store {
 
 /* Run one SQL statement with no result rows on db. */
 int store_exec(sqlite3 *db, const char *sql);
+
+/* 1 if the linked SQLite has the SQLCipher codec (PRAGMA cipher_version
+ * answers), else 0. */
+int store_have_cipher(sqlite3 *db);
 
 #endif

@@ -9,47 +9,39 @@
 #include "schema/store_key.h"
 #include "schema/store_int.h"
 
-/* One SQL text per kind: [STORE_KEY_CASE], [STORE_KEY_EVAC]. */
-static const char SQL_CKEY_PUT[] =
-    "INSERT OR REPLACE INTO case_keys (case_id, recipient_id, key_version,"
-    " sealed) VALUES (?, ?, ?, ?)";
-static const char SQL_EKEY_PUT[] =
-    "INSERT OR REPLACE INTO evac_keys (evacuation_id, recipient_id,"
-    " key_version, sealed) VALUES (?, ?, ?, ?)";
-static const char SQL_CKEY_GET[] =
-    "SELECT sealed, key_version FROM case_keys"
-    " WHERE case_id = ? AND recipient_id = ?";
-static const char SQL_EKEY_GET[] =
-    "SELECT sealed, key_version FROM evac_keys"
-    " WHERE evacuation_id = ? AND recipient_id = ?";
-static const char SQL_CKEY_DEL[] =
-    "DELETE FROM case_keys WHERE case_id = ? AND recipient_id = ?";
-static const char SQL_EKEY_DEL[] =
-    "DELETE FROM evac_keys WHERE evacuation_id = ? AND recipient_id = ?";
-static const char SQL_CKEY_DEL_ALL[] =
-    "DELETE FROM case_keys WHERE case_id = ?";
-static const char SQL_EKEY_DEL_ALL[] =
-    "DELETE FROM evac_keys WHERE evacuation_id = ?";
-static const char SQL_CKEY_DEL_RCPT[] =
-    "DELETE FROM case_keys WHERE recipient_id = ?";
-static const char SQL_EKEY_DEL_RCPT[] =
-    "DELETE FROM evac_keys WHERE recipient_id = ?";
-static const char SQL_CKEY_RCPTS[] =
-    "SELECT recipient_id FROM case_keys WHERE case_id = ?"
-    " ORDER BY recipient_id";
-static const char SQL_EKEY_RCPTS[] =
-    "SELECT recipient_id FROM evac_keys WHERE evacuation_id = ?"
-    " ORDER BY recipient_id";
-static const char SQL_CKEY_OBJS[] =
-    "SELECT case_id FROM case_keys WHERE recipient_id = ? ORDER BY case_id";
-static const char SQL_EKEY_OBJS[] =
-    "SELECT evacuation_id FROM evac_keys WHERE recipient_id = ?"
-    " ORDER BY evacuation_id";
+/*
+ * The same statements over both wrap tables, each keyed by its object
+ * column: case_keys by case_id, evac_keys by evacuation_id.
+ */
+struct key_sql {
+	const char	*put, *get, *del, *del_all, *del_rcpt, *rcpts, *objs;
+};
 
-static const char *
-ksql(int kind, const char *csql, const char *esql)
+#define KEY_SQL(tbl, obj) {						\
+	.put = "INSERT OR REPLACE INTO " tbl " (" obj ", recipient_id,"	\
+	    " key_version, sealed) VALUES (?, ?, ?, ?)",		\
+	.get = "SELECT sealed, key_version FROM " tbl			\
+	    " WHERE " obj " = ? AND recipient_id = ?",			\
+	.del = "DELETE FROM " tbl " WHERE " obj " = ? AND recipient_id = ?", \
+	.del_all = "DELETE FROM " tbl " WHERE " obj " = ?",		\
+	.del_rcpt = "DELETE FROM " tbl " WHERE recipient_id = ?",	\
+	.rcpts = "SELECT recipient_id FROM " tbl " WHERE " obj " = ?"	\
+	    " ORDER BY recipient_id",					\
+	.objs = "SELECT " obj " FROM " tbl " WHERE recipient_id = ?"	\
+	    " ORDER BY " obj,						\
+}
+
+static const struct key_sql key_sql[] = {
+	[STORE_KEY_CASE] = KEY_SQL("case_keys", "case_id"),
+	[STORE_KEY_EVAC] = KEY_SQL("evac_keys", "evacuation_id"),
+};
+
+/* Any kind but STORE_KEY_EVAC reads as STORE_KEY_CASE. */
+static const struct key_sql *
+ksql(int kind)
 {
-	return kind == STORE_KEY_EVAC ? esql : csql;
+	return &key_sql[kind == STORE_KEY_EVAC ? STORE_KEY_EVAC :
+	    STORE_KEY_CASE];
 }
 
 int
@@ -57,7 +49,7 @@ store_key_put(struct store *s, int kind, const char *object_id,
     const char *recipient_id, uint32_t key_version, const uint8_t *sealed,
     size_t sealed_len)
 {
-	sqlite3_stmt *st = store_stmt(s, ksql(kind, SQL_CKEY_PUT, SQL_EKEY_PUT));
+	sqlite3_stmt *st = store_stmt(s, ksql(kind)->put);
 
 	if (st == NULL)
 		return STORE_EIO;
@@ -98,30 +90,27 @@ store_key_get(struct store *s, int kind, const char *object_id,
 {
 	struct key_out k = { out, out_max, out_len, key_version };
 
-	return store_get_one(s, ksql(kind, SQL_CKEY_GET, SQL_EKEY_GET),
-	    object_id, recipient_id, row_to_key, &k);
+	return store_get_one(s, ksql(kind)->get, object_id, recipient_id,
+	    row_to_key, &k);
 }
 
 int
 store_key_delete(struct store *s, int kind, const char *object_id,
     const char *recipient_id)
 {
-	return store_run_ids(s, ksql(kind, SQL_CKEY_DEL, SQL_EKEY_DEL),
-	    object_id, recipient_id);
+	return store_run_ids(s, ksql(kind)->del, object_id, recipient_id);
 }
 
 int
 store_key_delete_all(struct store *s, int kind, const char *object_id)
 {
-	return store_run_ids(s, ksql(kind, SQL_CKEY_DEL_ALL, SQL_EKEY_DEL_ALL),
-	    object_id, NULL);
+	return store_run_ids(s, ksql(kind)->del_all, object_id, NULL);
 }
 
 int
 store_key_delete_recipient(struct store *s, int kind, const char *recipient_id)
 {
-	return store_run_ids(s, ksql(kind, SQL_CKEY_DEL_RCPT, SQL_EKEY_DEL_RCPT),
-	    recipient_id, NULL);
+	return store_run_ids(s, ksql(kind)->del_rcpt, recipient_id, NULL);
 }
 
 /* Like store_collect_ids, but 'org' (the org key's wrap) is not an id and
@@ -140,8 +129,7 @@ int
 store_key_recipients(struct store *s, int kind, const char *object_id,
     struct store_ids *out)
 {
-	sqlite3_stmt *st = store_stmt(s,
-	    ksql(kind, SQL_CKEY_RCPTS, SQL_EKEY_RCPTS));
+	sqlite3_stmt *st = store_stmt(s, ksql(kind)->rcpts);
 
 	if (st == NULL)
 		return STORE_EIO;
@@ -153,6 +141,5 @@ int
 store_key_objects(struct store *s, int kind, const char *recipient_id,
     struct store_ids *out)
 {
-	return store_list_ids(s, ksql(kind, SQL_CKEY_OBJS, SQL_EKEY_OBJS),
-	    recipient_id, NULL, out);
+	return store_list_ids(s, ksql(kind)->objs, recipient_id, NULL, out);
 }

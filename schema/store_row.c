@@ -137,7 +137,8 @@ store_collect_ids(sqlite3_stmt *st, struct store_ids *out)
 	return store_each_row(st, push_id, out);
 }
 
-/* store_stmt, then ?1 = a and, unless b is NULL, ?2 = b. */
+/* store_stmt, then ?1 = a and ?2 = b. A NULL id is left unbound:
+ * store_stmt cleared the bindings, so it reads as NULL all the same. */
 static sqlite3_stmt *
 stmt_ids(struct store *s, const char *sql, const char *a, const char *b)
 {
@@ -145,7 +146,8 @@ stmt_ids(struct store *s, const char *sql, const char *a, const char *b)
 
 	if (st == NULL)
 		return NULL;
-	store_bind_text(st, 1, a);
+	if (a != NULL)
+		store_bind_text(st, 1, a);
 	if (b != NULL)
 		store_bind_text(st, 2, b);
 	return st;
@@ -196,15 +198,11 @@ store_exists(struct store *s, const char *sql, const char *a, const char *b,
 }
 
 int
-store_get_one(struct store *s, const char *sql, const char *a, const char *b,
-    int (*row)(sqlite3_stmt *, void *), void *out)
+store_one_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
+    void *out)
 {
-	sqlite3_stmt *st = stmt_ids(s, sql, a, b);
-	int rc;
+	int rc = sqlite3_step(st);
 
-	if (st == NULL)
-		return STORE_EIO;
-	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		rc = row(st, out);
 	else if (rc == SQLITE_DONE)
@@ -213,6 +211,15 @@ store_get_one(struct store *s, const char *sql, const char *a, const char *b,
 		rc = store_err_from_sqlite(rc);
 	sqlite3_reset(st);
 	return rc;
+}
+
+int
+store_get_one(struct store *s, const char *sql, const char *a, const char *b,
+    int (*row)(sqlite3_stmt *, void *), void *out)
+{
+	sqlite3_stmt *st = stmt_ids(s, sql, a, b);
+
+	return st == NULL ? STORE_EIO : store_one_row(st, row, out);
 }
 
 int
