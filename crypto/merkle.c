@@ -153,6 +153,30 @@ emit_reversed(uint8_t *proof, size_t proof_max, size_t *proof_len,
 	return 0;
 }
 
+/*
+ * One level down both proof builders' walk: D[lo:lo+n] splits at k, and
+ * the node m (counted from lo) lies in the left part D[lo:lo+k] if left.
+ * The root of the other part goes to out, and lo, n, m move to the part
+ * that holds m.
+ */
+static int
+descend(uint8_t out[H], merkle_get_leaf_fn get_leaf, void *arg, uint64_t k,
+    int left, uint64_t *lo, uint64_t *n, uint64_t *m)
+{
+	if (left) {
+		if (merkle_subtree_root(out, get_leaf, arg, *lo + k, *n - k) != 0)
+			return -1;
+		*n = k;
+		return 0;
+	}
+	if (merkle_subtree_root(out, get_leaf, arg, *lo, k) != 0)
+		return -1;
+	*lo += k;
+	*m -= k;
+	*n -= k;
+	return 0;
+}
+
 int
 merkle_inclusion_proof(uint8_t *proof, size_t proof_max, size_t *proof_len,
     uint64_t index, uint64_t size, merkle_get_leaf_fn get_leaf, void *arg)
@@ -169,19 +193,9 @@ merkle_inclusion_proof(uint8_t *proof, size_t proof_max, size_t *proof_len,
 		if (count == MERKLE_PROOF_MAX_HASHES)
 			return -1;	/* unreachable for n < 2^63 */
 		k = split_point(n);
-		if (m < k) {
-			if (merkle_subtree_root(tmp[count], get_leaf, arg,
-			    lo + k, n - k) != 0)
-				return -1;
-			n = k;
-		} else {
-			if (merkle_subtree_root(tmp[count], get_leaf, arg,
-			    lo, k) != 0)
-				return -1;
-			lo += k;
-			m -= k;
-			n -= k;
-		}
+		if (descend(tmp[count], get_leaf, arg, k, m < k, &lo, &n,
+		    &m) != 0)
+			return -1;
 		count++;
 	}
 	return emit_reversed(proof, proof_max, proof_len, tmp, count);
@@ -219,26 +233,39 @@ merkle_consistency_proof(uint8_t *proof, size_t proof_max, size_t *proof_len,
 			break;
 		}
 		k = split_point(n);
-		if (m <= k) {
-			if (merkle_subtree_root(tmp[count], get_leaf, arg,
-			    lo + k, n - k) != 0)
-				return -1;
-			n = k;
-		} else {
-			if (merkle_subtree_root(tmp[count], get_leaf, arg,
-			    lo, k) != 0)
-				return -1;
-			lo += k;
-			m -= k;
-			n -= k;
+		if (m > k)
 			whole = 0;
-		}
+		if (descend(tmp[count], get_leaf, arg, k, m <= k, &lo, &n,
+		    &m) != 0)
+			return -1;
 		count++;
 	}
 	return emit_reversed(proof, proof_max, proof_len, tmp, count);
 }
 
 /* --- proof verification -------------------------------------------------- */
+
+/*
+ * One level of the walk up the path that both verifiers take (RFC 9162
+ * 2.1.3.2 and 2.1.4.2): 1 if the proof's next hash is the left sibling of
+ * the node so far. Then moves fn and sn up past this level, first (for a
+ * left sibling) past the levels where the node is a lone right edge with
+ * no sibling: "if LSB(fn) is not set, shift until it is or fn is 0".
+ */
+static int
+path_step(uint64_t *fn, uint64_t *sn)
+{
+	int left = (*fn & 1) || *fn == *sn;
+
+	if (left)
+		while (!(*fn & 1) && *fn != 0) {
+			*fn >>= 1;
+			*sn >>= 1;
+		}
+	*fn >>= 1;
+	*sn >>= 1;
+	return left;
+}
 
 int
 merkle_inclusion_verify(const uint8_t leaf_hash[H], uint64_t index,
@@ -262,20 +289,10 @@ merkle_inclusion_verify(const uint8_t leaf_hash[H], uint64_t index,
 
 		if (sn == 0)
 			return -1;	/* proof longer than the path */
-		if ((fn & 1) || fn == sn) {
+		if (path_step(&fn, &sn))
 			merkle_node_hash(r, p, r);
-			/* "if LSB(fn) is not set, shift until it is or fn
-			 * is 0": skip the levels where we are a lone right
-			 * edge with no sibling. */
-			while (!(fn & 1) && fn != 0) {
-				fn >>= 1;
-				sn >>= 1;
-			}
-		} else {
+		else
 			merkle_node_hash(r, r, p);
-		}
-		fn >>= 1;
-		sn >>= 1;
 	}
 	if (sn != 0)
 		return -1;		/* proof shorter than the path */
@@ -328,18 +345,12 @@ merkle_consistency_verify(uint64_t first, uint64_t second,
 		c = proof + off;
 		if (sn == 0)
 			return -1;
-		if ((fn & 1) || fn == sn) {
+		if (path_step(&fn, &sn)) {
 			merkle_node_hash(fr, c, fr);
 			merkle_node_hash(sr, c, sr);
-			while (!(fn & 1) && fn != 0) {
-				fn >>= 1;
-				sn >>= 1;
-			}
 		} else {
 			merkle_node_hash(sr, sr, c);
 		}
-		fn >>= 1;
-		sn >>= 1;
 	}
 	/* step 7 */
 	if (sn != 0)

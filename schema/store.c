@@ -73,8 +73,8 @@ store_exec(sqlite3 *db, const char *sql)
 }
 
 /* PRAGMA cipher_version answers only when the SQLCipher codec is linked. */
-static int
-have_cipher(sqlite3 *db)
+int
+store_have_cipher(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
 	int ok = 0;
@@ -130,7 +130,7 @@ open_keyed(struct store **out, const char *path,
 		rc = STORE_EIO;
 		goto fail;
 	}
-	if (!have_cipher(s->db)) {
+	if (!store_have_cipher(s->db)) {
 		rc = STORE_ENOCIPHER;
 		goto fail;
 	}

@@ -41,65 +41,30 @@ store_assign_put(struct store *s, const char *case_id, const char *user_id,
 int
 store_assign_delete(struct store *s, const char *case_id, const char *user_id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_ASSIGN_DEL);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, user_id);
-	store_bind_text(st, 2, case_id);
-	return store_step_one(s, st);
+	return store_run_one(s, SQL_ASSIGN_DEL, user_id, case_id);
 }
 
 int
 store_assign_delete_user(struct store *s, const char *user_id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_ASSIGN_DEL_USER);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, user_id);
-	return store_step_done(st);
+	return store_run_ids(s, SQL_ASSIGN_DEL_USER, user_id, NULL);
 }
 
 int
 store_assign_exists(struct store *s, const char *case_id, const char *user_id,
     int *yes)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_ASSIGN_EXISTS);
-	int rc;
-
-	*yes = 0;
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, user_id);
-	store_bind_text(st, 2, case_id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW) {
-		*yes = 1;
-		return STORE_OK;
-	}
-	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+	return store_exists(s, SQL_ASSIGN_EXISTS, user_id, case_id, yes);
 }
 
 int
 store_assign_users(struct store *s, const char *case_id, struct store_ids *out)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_ASSIGN_USERS);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, case_id);
-	return store_collect_ids(st, out);
+	return store_list_ids(s, SQL_ASSIGN_USERS, case_id, NULL, out);
 }
 
 int
 store_assign_cases(struct store *s, const char *user_id, struct store_ids *out)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_ASSIGN_CASES);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, user_id);
-	return store_collect_ids(st, out);
+	return store_list_ids(s, SQL_ASSIGN_CASES, user_id, NULL, out);
 }

@@ -21,7 +21,6 @@ int
 store_audit_insert(struct store *s, const struct store_audit_row *r)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (r->entry_len > INT32_MAX || r->seq > (uint64_t)INT64_MAX ||
 	    r->time_ms > (uint64_t)INT64_MAX)
@@ -39,9 +38,7 @@ store_audit_insert(struct store *s, const struct store_audit_row *r)
 	store_bind_text(st, 9, r->request_id);
 	sqlite3_bind_blob(st, 10, r->entry, (int)r->entry_len, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 11, r->leaf, STORE_AUDIT_LEAF_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return store_err_from_sqlite(rc);
+	return store_step_done(st);
 }
 
 static const char SQL_REASON_INSERT[] =
@@ -53,7 +50,6 @@ store_audit_reason_insert(struct store *s, uint64_t seq,
     size_t reason_len)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (seq > (uint64_t)INT64_MAX || reason_len == 0 || reason_len > 512)
 		return STORE_ECONFLICT;
@@ -62,9 +58,14 @@ store_audit_reason_insert(struct store *s, uint64_t seq,
 	sqlite3_bind_int64(st, 1, (int64_t)seq);
 	sqlite3_bind_blob(st, 2, salt, STORE_AUDIT_SALT_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, reason, (int)reason_len, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return store_err_from_sqlite(rc);
+	return store_step_done(st);
+}
+
+static int
+row_to_int(sqlite3_stmt *st, void *out)
+{
+	*(int *)out = sqlite3_column_int(st, 0);
+	return STORE_OK;
 }
 
 static const char SQL_REASON_STATE[] =
@@ -86,13 +87,8 @@ store_audit_reason_erase(struct store *s, uint64_t seq, int64_t now_ms,
 	if ((st = store_stmt(s, SQL_REASON_STATE)) == NULL)
 		return STORE_EIO;
 	sqlite3_bind_int64(st, 1, (int64_t)seq);
-	rc = sqlite3_step(st);
-	erased = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return STORE_ENOTFOUND;
-	if (rc != SQLITE_ROW)
-		return store_err_from_sqlite(rc);
+	if ((rc = store_one_row(st, row_to_int, &erased)) != STORE_OK)
+		return rc;
 	if (erased) {
 		*was_erased = 1;
 		return STORE_OK;
@@ -101,9 +97,7 @@ store_audit_reason_erase(struct store *s, uint64_t seq, int64_t now_ms,
 		return STORE_EIO;
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return store_err_from_sqlite(rc);
+	return store_step_done(st);
 }
 
 static const char SQL_CP_INSERT[] =
@@ -114,7 +108,6 @@ store_audit_checkpoint_insert(struct store *s, uint64_t size,
     const char *note, size_t note_len, int64_t now_ms)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (size > (uint64_t)INT64_MAX || note_len == 0 || note_len > 8192)
 		return STORE_ECONFLICT;
@@ -123,48 +116,43 @@ store_audit_checkpoint_insert(struct store *s, uint64_t size,
 	sqlite3_bind_int64(st, 1, (int64_t)size);
 	sqlite3_bind_blob(st, 2, note, (int)note_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now_ms);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return store_err_from_sqlite(rc);
+	return store_step_done(st);
 }
 
 static const char SQL_CP_LATEST[] =
     "SELECT size, note FROM audit_checkpoints"
     " ORDER BY size DESC, id DESC LIMIT 1";
 
+struct note_out {
+	char	*note;
+	size_t	 note_max;
+	size_t	*note_len;
+	uint64_t *size;
+};
+
+static int
+row_to_checkpoint(sqlite3_stmt *st, void *arg)
+{
+	struct note_out *o = arg;
+	int64_t size = sqlite3_column_int64(st, 0);
+
+	if (size < 0 || sqlite3_column_blob(st, 1) == NULL ||
+	    sqlite3_column_bytes(st, 1) <= 0 ||
+	    store_copy_blob(st, 1, o->note, o->note_max, o->note_len) !=
+	    STORE_OK)
+		return STORE_ECORRUPT;
+	*o->size = (uint64_t)size;
+	return STORE_OK;
+}
+
 int
 store_audit_checkpoint_latest(struct store *s, char *note, size_t note_max,
     size_t *note_len, uint64_t *size)
 {
-	sqlite3_stmt *st;
-	const void *p;
-	int rc, n;
+	struct note_out o = { note, note_max, note_len, size };
 
-	if ((st = store_stmt(s, SQL_CP_LATEST)) == NULL)
-		return STORE_EIO;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		rc = STORE_ENOTFOUND;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_err_from_sqlite(rc);
-		goto out;
-	}
-	p = sqlite3_column_blob(st, 1);
-	n = sqlite3_column_bytes(st, 1);
-	if (sqlite3_column_int64(st, 0) < 0 || p == NULL || n <= 0 ||
-	    (size_t)n > note_max) {
-		rc = STORE_ECORRUPT;
-		goto out;
-	}
-	*size = (uint64_t)sqlite3_column_int64(st, 0);
-	memcpy(note, p, (size_t)n);
-	*note_len = (size_t)n;
-	rc = STORE_OK;
-out:
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, SQL_CP_LATEST, NULL, NULL, row_to_checkpoint,
+	    &o);
 }
 
 static const char SQL_ORIGIN_GET[] =
@@ -172,76 +160,66 @@ static const char SQL_ORIGIN_GET[] =
 static const char SQL_ORIGIN_SET[] =
     "INSERT INTO meta (k, v) VALUES ('audit_origin', ?)";
 
+struct text_out {
+	char	*out;
+	size_t	 out_len;
+};
+
+/* A text kept as a blob: non-empty, no NUL inside, NUL-terminated here. */
+static int
+row_to_origin(sqlite3_stmt *st, void *arg)
+{
+	struct text_out *o = arg;
+	const void *p = sqlite3_column_blob(st, 0);
+	int n = sqlite3_column_bytes(st, 0);
+
+	if (p == NULL || n <= 0 || (size_t)n >= o->out_len ||
+	    memchr(p, '\0', (size_t)n) != NULL)
+		return STORE_ECORRUPT;
+	memcpy(o->out, p, (size_t)n);
+	o->out[n] = '\0';
+	return STORE_OK;
+}
+
 int
 store_audit_origin_get(struct store *s, char *out, size_t out_len)
 {
-	sqlite3_stmt *st;
-	const void *p;
-	int rc, n;
+	struct text_out o = { out, out_len };
 
-	if ((st = store_stmt(s, SQL_ORIGIN_GET)) == NULL)
-		return STORE_EIO;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		rc = STORE_ENOTFOUND;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_err_from_sqlite(rc);
-		goto out;
-	}
-	p = sqlite3_column_blob(st, 0);
-	n = sqlite3_column_bytes(st, 0);
-	if (p == NULL || n <= 0 || (size_t)n >= out_len ||
-	    memchr(p, '\0', (size_t)n) != NULL) {
-		rc = STORE_ECORRUPT;
-		goto out;
-	}
-	memcpy(out, p, (size_t)n);
-	out[n] = '\0';
-	rc = STORE_OK;
-out:
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, SQL_ORIGIN_GET, NULL, NULL, row_to_origin, &o);
 }
 
 int
 store_audit_origin_set(struct store *s, const char *origin)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if ((st = store_stmt(s, SQL_ORIGIN_SET)) == NULL)
 		return STORE_EIO;
 	sqlite3_bind_blob(st, 1, origin, (int)strlen(origin), SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return store_err_from_sqlite(rc);
+	return store_step_done(st);
 }
 
 static const char SQL_TIME[] = "SELECT time_ms FROM audit_log WHERE seq = ?";
+
+static int
+row_to_time(sqlite3_stmt *st, void *time_ms)
+{
+	int64_t t = sqlite3_column_int64(st, 0);
+
+	*(uint64_t *)time_ms = t < 0 ? 0 : (uint64_t)t;
+	return STORE_OK;
+}
 
 int
 store_audit_time(struct store *s, uint64_t seq, uint64_t *time_ms)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if ((st = store_stmt(s, SQL_TIME)) == NULL)
 		return STORE_EIO;
 	sqlite3_bind_int64(st, 1, (int64_t)seq);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		int64_t t = sqlite3_column_int64(st, 0);
-
-		*time_ms = t < 0 ? 0 : (uint64_t)t;
-		rc = STORE_OK;
-	} else {
-		rc = rc == SQLITE_DONE ? STORE_ENOTFOUND :
-		    store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	return store_one_row(st, row_to_time, time_ms);
 }
 
 /* The action column is an index over the entry: the caller decodes the
@@ -250,28 +228,33 @@ static const char SQL_ROTATIONS[] =
     "SELECT seq, entry FROM audit_log INDEXED BY audit_by_action"
     " WHERE action = 26 AND seq >= 0 ORDER BY seq";
 
+struct rotation_walk {
+	int	(*cb)(void *arg, uint64_t seq, const uint8_t *entry, size_t len);
+	void	*arg;
+};
+
+static int
+walk_rotation(sqlite3_stmt *st, void *arg)
+{
+	struct rotation_walk *w = arg;
+	int n = sqlite3_column_bytes(st, 1);
+
+	return w->cb(w->arg, (uint64_t)sqlite3_column_int64(st, 0),
+	    sqlite3_column_blob(st, 1), n > 0 ? (size_t)n : 0) != 0 ?
+	    STORE_EIO : STORE_OK;
+}
+
 int
 store_audit_each_rotation(struct store *s,
     int (*cb)(void *arg, uint64_t seq, const uint8_t *entry, size_t len),
     void *arg)
 {
+	struct rotation_walk w = { cb, arg };
 	sqlite3_stmt *st;
-	int rc;
 
 	if ((st = store_stmt(s, SQL_ROTATIONS)) == NULL)
 		return STORE_EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(st, 1);
-		int n = sqlite3_column_bytes(st, 1);
-
-		if (cb(arg, (uint64_t)sqlite3_column_int64(st, 0), p,
-		    n > 0 ? (size_t)n : 0) != 0) {
-			sqlite3_reset(st);
-			return STORE_EIO;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+	return store_each_row(st, walk_rotation, &w);
 }
 
 /* --- leaf cursor ---------------------------------------------------------- */
@@ -376,14 +359,43 @@ static const char SQL_LIST_ACTOR[] = LIST_COLS "INDEXED BY audit_by_actor"
 static const char SQL_LIST_ACTION[] = LIST_COLS "INDEXED BY audit_by_action"
     LIST_JOIN " WHERE l.action = ?4 AND" LIST_AND;
 
+struct item_walk {
+	int	(*cb)(void *arg, const struct store_audit_item *it);
+	void	*arg;
+	int	 stop;		/* what a callback's non-zero answer gives */
+	int	 reasons;	/* columns 2, 3: reason and its erased flag */
+};
+
+/* Columns seq, entry and, with reasons, reason and its erased flag. */
+static int
+walk_item(sqlite3_stmt *st, void *arg)
+{
+	struct item_walk *w = arg;
+	struct store_audit_item it;
+	int n = sqlite3_column_bytes(st, 1);
+
+	memset(&it, 0, sizeof(it));
+	it.seq = (uint64_t)sqlite3_column_int64(st, 0);
+	it.entry = sqlite3_column_blob(st, 1);
+	it.entry_len = n > 0 ? (size_t)n : 0;
+	if (w->reasons) {
+		it.reason = sqlite3_column_blob(st, 2);
+		n = sqlite3_column_bytes(st, 2);
+		it.reason_len = n > 0 ? (size_t)n : 0;
+		if (it.reason_len == 0)
+			it.reason = NULL;
+		it.reason_erased = sqlite3_column_int(st, 3);
+	}
+	return w->cb(w->arg, &it) != 0 ? w->stop : STORE_OK;
+}
+
 int
 store_audit_list(struct store *s, const struct store_audit_filter *f,
     int (*cb)(void *arg, const struct store_audit_item *it), void *arg)
 {
-	struct store_audit_item it;
+	struct item_walk w = { cb, arg, 1, 1 };	/* 1: the caller has enough */
 	const char *sql;
 	sqlite3_stmt *st;
-	int rc;
 
 	if (f->case_id != NULL)
 		sql = SQL_LIST_CASE;
@@ -401,25 +413,7 @@ store_audit_list(struct store *s, const struct store_audit_filter *f,
 	if (f->action != 0)
 		sqlite3_bind_int(st, 4, f->action);
 	sqlite3_bind_int(st, 5, (int)f->limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int n = sqlite3_column_bytes(st, 1), rn;
-
-		memset(&it, 0, sizeof(it));
-		it.seq = (uint64_t)sqlite3_column_int64(st, 0);
-		it.entry = sqlite3_column_blob(st, 1);
-		it.entry_len = n > 0 ? (size_t)n : 0;
-		it.reason = sqlite3_column_blob(st, 2);
-		rn = sqlite3_column_bytes(st, 2);
-		it.reason_len = rn > 0 ? (size_t)rn : 0;
-		if (it.reason_len == 0)
-			it.reason = NULL;
-		it.reason_erased = sqlite3_column_int(st, 3);
-		if (cb(arg, &it) != 0)
-			break;
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK :
-	    store_err_from_sqlite(rc);
+	return store_each_row(st, walk_item, &w);
 }
 
 static const char SQL_ENTRIES[] =
@@ -431,29 +425,15 @@ store_audit_entries(struct store *s, uint64_t from, uint64_t to,
     unsigned max, int (*cb)(void *arg, const struct store_audit_item *it),
     void *arg)
 {
-	struct store_audit_item it;
+	struct item_walk w = { cb, arg, STORE_EIO, 0 };
 	sqlite3_stmt *st;
-	int rc;
 
 	if ((st = store_stmt(s, SQL_ENTRIES)) == NULL)
 		return STORE_EIO;
 	sqlite3_bind_int64(st, 1, (int64_t)from);
 	sqlite3_bind_int64(st, 2, (int64_t)to);
 	sqlite3_bind_int(st, 3, (int)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int n = sqlite3_column_bytes(st, 1);
-
-		memset(&it, 0, sizeof(it));
-		it.seq = (uint64_t)sqlite3_column_int64(st, 0);
-		it.entry = sqlite3_column_blob(st, 1);
-		it.entry_len = n > 0 ? (size_t)n : 0;
-		if (cb(arg, &it) != 0) {
-			sqlite3_reset(st);
-			return STORE_EIO;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+	return store_each_row(st, walk_item, &w);
 }
 
 static const char SQL_CHECKPOINTS[] =
@@ -461,14 +441,34 @@ static const char SQL_CHECKPOINTS[] =
     " audit_checkpoints_by_size WHERE size <= ?1 AND"
     " (size > ?2 OR (size = ?2 AND id > ?3)) ORDER BY size, id LIMIT ?4";
 
+struct checkpoint_walk {
+	int	(*cb)(void *arg, int64_t id, uint64_t size, const char *note,
+		    size_t note_len);
+	void	*arg;
+};
+
+static int
+walk_checkpoint(sqlite3_stmt *st, void *arg)
+{
+	struct checkpoint_walk *w = arg;
+	int64_t size = sqlite3_column_int64(st, 1);
+	int n = sqlite3_column_bytes(st, 2);
+
+	if (size < 0 || w->cb(w->arg, sqlite3_column_int64(st, 0),
+	    (uint64_t)size, sqlite3_column_blob(st, 2),
+	    n > 0 ? (size_t)n : 0) != 0)
+		return STORE_EIO;
+	return STORE_OK;
+}
+
 int
 store_audit_checkpoints(struct store *s, uint64_t max_size,
     uint64_t after_size, int64_t after_id, unsigned max,
     int (*cb)(void *arg, int64_t id, uint64_t size, const char *note,
     size_t note_len), void *arg)
 {
+	struct checkpoint_walk w = { cb, arg };
 	sqlite3_stmt *st;
-	int rc;
 
 	if ((st = store_stmt(s, SQL_CHECKPOINTS)) == NULL)
 		return STORE_EIO;
@@ -477,19 +477,7 @@ store_audit_checkpoints(struct store *s, uint64_t max_size,
 	sqlite3_bind_int64(st, 2, after_id < 0 ? -1 : (int64_t)after_size);
 	sqlite3_bind_int64(st, 3, after_id);
 	sqlite3_bind_int(st, 4, (int)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t size = sqlite3_column_int64(st, 1);
-		int n = sqlite3_column_bytes(st, 2);
-
-		if (size < 0 || cb(arg, sqlite3_column_int64(st, 0),
-		    (uint64_t)size, sqlite3_column_blob(st, 2),
-		    n > 0 ? (size_t)n : 0) != 0) {
-			sqlite3_reset(st);
-			return STORE_EIO;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+	return store_each_row(st, walk_checkpoint, &w);
 }
 
 int

@@ -27,8 +27,9 @@ const char *const case_risk_names[] = {
 #define CASE_NCOLS 15
 
 static int
-row_to_case(sqlite3_stmt *st, struct case_row *c)
+row_to_case(sqlite3_stmt *st, void *out)
 {
+	struct case_row *c = out;
 	int64_t v;
 
 	memset(c, 0, sizeof(*c));
@@ -94,55 +95,42 @@ static const char SQL_CASE_GET[] =
 int
 store_case_get(struct store *s, const char *id, struct case_row *c)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_CASE_GET);
-	int rc;
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = row_to_case(st, c);
-	else if (rc == SQLITE_DONE)
-		rc = STORE_ENOTFOUND;
-	else
-		rc = store_err_from_sqlite(rc);
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, SQL_CASE_GET, id, NULL, row_to_case, c);
 }
 
 static const char SQL_CASE_CONTENT[] =
     "SELECT person, notes FROM cases WHERE id = ?";
 
+struct content_out {
+	uint8_t	**person, **notes;
+	size_t	 *person_len, *notes_len;
+};
+
+static int
+row_to_content(sqlite3_stmt *st, void *arg)
+{
+	struct content_out *o = arg;
+	int rc = store_dup_blob(st, 0, o->person, o->person_len);
+
+	if (rc == STORE_OK)
+		rc = store_dup_blob(st, 1, o->notes, o->notes_len);
+	if (rc != STORE_OK) {
+		free(*o->person);
+		*o->person = NULL;
+		*o->person_len = 0;
+	}
+	return rc;
+}
+
 int
 store_case_content(struct store *s, const char *id, uint8_t **person,
     size_t *person_len, uint8_t **notes, size_t *notes_len)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_CASE_CONTENT);
-	int rc;
+	struct content_out o = { person, notes, person_len, notes_len };
 
 	*person = *notes = NULL;
 	*person_len = *notes_len = 0;
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		rc = store_dup_blob(st, 0, person, person_len);
-		if (rc == STORE_OK)
-			rc = store_dup_blob(st, 1, notes, notes_len);
-		if (rc != STORE_OK) {
-			free(*person);
-			*person = NULL;
-			*person_len = 0;
-		}
-	} else if (rc == SQLITE_DONE) {
-		rc = STORE_ENOTFOUND;
-	} else {
-		rc = store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, SQL_CASE_CONTENT, id, NULL, row_to_content, &o);
 }
 
 /* closed_at follows the status in the same statement (the table's CHECK
@@ -221,12 +209,8 @@ static const char SQL_CASE_PENDING[] =
 int
 store_case_set_rotate_pending(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_CASE_PENDING);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, id);
-	return store_step_done(st);	/* a tombstone has nothing to rotate */
+	/* not store_run_one: a tombstone has nothing to rotate */
+	return store_run_ids(s, SQL_CASE_PENDING, id, NULL);
 }
 
 static const char SQL_CASE_SET_EVAC[] =
@@ -315,14 +299,33 @@ store_case_list_sql(int for_user)
 	return for_user ? SQL_CASE_LIST_USER : SQL_CASE_LIST_ALL;
 }
 
+struct case_walk {
+	int	(*cb)(void *, const struct case_row *, const char *);
+	void	*arg;
+};
+
+static int
+walk_case(sqlite3_stmt *st, void *arg)
+{
+	struct case_walk *w = arg;
+	const unsigned char *a = sqlite3_column_text(st, CASE_NCOLS);
+	struct case_row c;
+	int rc;
+
+	if ((rc = row_to_case(st, &c)) != STORE_OK)
+		return rc;
+	return w->cb(w->arg, &c, a ? (const char *)a : "") != 0 ?
+	    STORE_ENOMEM : STORE_OK;
+}
+
 int
 store_case_list(struct store *s, const char *user_id, const char *after,
     unsigned limit, int (*cb)(void *, const struct case_row *, const char *),
     void *arg)
 {
 	sqlite3_stmt *st = store_stmt(s, store_case_list_sql(user_id != NULL));
-	struct case_row c;
-	int rc, i = 1;
+	struct case_walk w = { cb, arg };
+	int i = 1;
 
 	if (st == NULL)
 		return STORE_EIO;
@@ -330,18 +333,5 @@ store_case_list(struct store *s, const char *user_id, const char *after,
 		store_bind_text(st, i++, user_id);
 	store_bind_text(st, i++, after ? after : "");
 	sqlite3_bind_int(st, i, (int)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *a = sqlite3_column_text(st, CASE_NCOLS);
-
-		if ((rc = row_to_case(st, &c)) != STORE_OK)
-			break;
-		if (cb(arg, &c, a ? (const char *)a : "") != 0) {
-			rc = STORE_ENOMEM;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return STORE_OK;
-	return rc < 0 ? rc : store_err_from_sqlite(rc);
+	return store_each_row(st, walk_case, &w);
 }

@@ -17,6 +17,7 @@
 #include "crypto/encode.h"
 #include "crypto/secmem.h"
 #include "schema/store_cipher.h"
+#include "schema/store_int.h"
 
 #define EXPORT_ALIAS	"corridor_export"
 /* "x'" + 64 hex + "'" = 67 characters, + NUL */
@@ -45,12 +46,6 @@ done:
 	return rc;
 }
 
-static int
-exec1(sqlite3 *db, const char *sql)
-{
-	return store_err_from_sqlite(sqlite3_exec(db, sql, NULL, NULL, NULL));
-}
-
 /* One integer from a one-row query; a store_err. */
 static int
 query_int(sqlite3 *db, const char *sql, int64_t *out)
@@ -69,20 +64,6 @@ query_int(sqlite3 *db, const char *sql, int64_t *out)
 	}
 	sqlite3_finalize(st);
 	return rc;
-}
-
-static int
-have_cipher(sqlite3 *db)
-{
-	sqlite3_stmt *st = NULL;
-	int ok = 0;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA cipher_version", -1, &st, NULL)
-	    == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_text(st, 0) != NULL)
-		ok = 1;
-	sqlite3_finalize(st);
-	return ok;
 }
 
 int
@@ -211,7 +192,7 @@ store_cipher_export(struct store *src, const char *dst_path,
 	char spec[KEYSPEC_CHARS + 1];
 	int attached = 0, in_tx = 0, fd, rc;
 
-	if (!have_cipher(db))
+	if (!store_have_cipher(db))
 		return STORE_ENOCIPHER;
 	if (keyspec(spec, dst_key) != 0)
 		return STORE_EKEY;
@@ -249,22 +230,22 @@ store_cipher_export(struct store *src, const char *dst_path,
 	}
 	attached = 1;
 	/* the page size is per database and must match what store_open sets */
-	if ((rc = exec1(db, "PRAGMA " EXPORT_ALIAS ".cipher_page_size = 4096;"
+	if ((rc = store_exec(db, "PRAGMA " EXPORT_ALIAS ".cipher_page_size = 4096;"
 	    "PRAGMA " EXPORT_ALIAS ".synchronous = FULL;")) != STORE_OK)
 		goto fail;
 	/* one read transaction: every table copied from the same snapshot */
-	if ((rc = exec1(db, "BEGIN")) != STORE_OK)
+	if ((rc = store_exec(db, "BEGIN")) != STORE_OK)
 		goto fail;
 	in_tx = 1;
-	if ((rc = exec1(db, "SELECT sqlcipher_export('" EXPORT_ALIAS "')"))
+	if ((rc = store_exec(db, "SELECT sqlcipher_export('" EXPORT_ALIAS "')"))
 	    != STORE_OK)
 		goto fail;
 	if ((rc = same_content(db)) != STORE_OK)
 		goto fail;
-	if ((rc = exec1(db, "COMMIT")) != STORE_OK)
+	if ((rc = store_exec(db, "COMMIT")) != STORE_OK)
 		goto fail;
 	in_tx = 0;
-	if ((rc = exec1(db, "DETACH DATABASE " EXPORT_ALIAS)) != STORE_OK)
+	if ((rc = store_exec(db, "DETACH DATABASE " EXPORT_ALIAS)) != STORE_OK)
 		goto fail;
 	attached = 0;
 
@@ -284,9 +265,9 @@ store_cipher_export(struct store *src, const char *dst_path,
 fail:
 	sqlite3_finalize(st);
 	if (in_tx)
-		(void)exec1(db, "ROLLBACK");
+		(void)store_exec(db, "ROLLBACK");
 	if (attached)
-		(void)exec1(db, "DETACH DATABASE " EXPORT_ALIAS);
+		(void)store_exec(db, "DETACH DATABASE " EXPORT_ALIAS);
 	secmem_wipe(spec, sizeof(spec));
 	remove_export(dst_path);
 	return rc;
@@ -304,7 +285,7 @@ store_cipher_rekey(struct store *s, const uint8_t key[STORE_KEY_BYTES],
 	int n, rc;
 
 	*checkpointed = 0;
-	if (!have_cipher(db))
+	if (!store_have_cipher(db))
 		return STORE_ENOCIPHER;
 	/* rekey on a plaintext file does nothing and says nothing */
 	path = sqlite3_db_filename(db, "main");
@@ -319,10 +300,10 @@ store_cipher_rekey(struct store *s, const uint8_t key[STORE_KEY_BYTES],
 		rc = STORE_EKEY;
 		goto done;
 	}
-	if ((rc = exec1(db, sql)) != STORE_OK)
+	if ((rc = store_exec(db, sql)) != STORE_OK)
 		goto done;
 	/* still readable on this connection, now under the new key */
-	if ((rc = exec1(db, "SELECT count(*) FROM sqlite_master")) != STORE_OK)
+	if ((rc = store_exec(db, "SELECT count(*) FROM sqlite_master")) != STORE_OK)
 		goto done;
 	/* move every page into the main file and empty the WAL, so no page
 	 * under the old key is left behind (the busy timeout waits for

@@ -45,27 +45,48 @@ store_contact_insert(struct store *s, const struct contact_row *c)
 	return store_step_done(st);
 }
 
+static int
+row_to_count(sqlite3_stmt *st, void *n)
+{
+	*(int64_t *)n = sqlite3_column_int64(st, 0);
+	return *(int64_t *)n >= 0 ? STORE_OK : STORE_ECORRUPT;
+}
+
 int
 store_contact_count(struct store *s, const char *case_id, int64_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_CONTACT_COUNT);
 	int rc;
 
 	*n = 0;
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, case_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*n = sqlite3_column_int64(st, 0);
-		rc = *n >= 0 ? STORE_OK : STORE_ECORRUPT;
-	} else if (rc == SQLITE_DONE) {
-		rc = STORE_ECORRUPT;	/* every case has its row */
-	} else {
-		rc = store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	rc = store_get_one(s, SQL_CONTACT_COUNT, case_id, NULL, row_to_count, n);
+	/* every case has its row */
+	return rc == STORE_ENOTFOUND ? STORE_ECORRUPT : rc;
+}
+
+struct contact_walk {
+	int	(*cb)(void *, const struct contact_row *);
+	void	*arg;
+};
+
+static int
+row_to_contact(sqlite3_stmt *st, void *arg)
+{
+	struct contact_walk *w = arg;
+	struct contact_row c;
+	int n;
+
+	memset(&c, 0, sizeof(c));
+	store_copy_text(c.id, sizeof(c.id), sqlite3_column_text(st, 0));
+	store_copy_text(c.case_id, sizeof(c.case_id), sqlite3_column_text(st, 1));
+	store_copy_text(c.author_id, sizeof(c.author_id),
+	    sqlite3_column_text(st, 2));
+	c.created_at = sqlite3_column_int64(st, 3);
+	c.entry = sqlite3_column_blob(st, 4);
+	n = sqlite3_column_bytes(st, 4);
+	if (c.entry == NULL || n <= 0)
+		return STORE_ECORRUPT;
+	c.entry_len = (size_t)n;
+	return w->cb(w->arg, &c) != 0 ? STORE_ENOMEM : STORE_OK;
 }
 
 int
@@ -73,74 +94,44 @@ store_contact_each(struct store *s, const char *case_id,
     int (*cb)(void *, const struct contact_row *), void *arg)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_CONTACT_EACH);
-	struct contact_row c;
-	int rc, n;
+	struct contact_walk w = { cb, arg };
 
 	if (st == NULL)
 		return STORE_EIO;
 	store_bind_text(st, 1, case_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&c, 0, sizeof(c));
-		store_copy_text(c.id, sizeof(c.id), sqlite3_column_text(st, 0));
-		store_copy_text(c.case_id, sizeof(c.case_id),
-		    sqlite3_column_text(st, 1));
-		store_copy_text(c.author_id, sizeof(c.author_id),
-		    sqlite3_column_text(st, 2));
-		c.created_at = sqlite3_column_int64(st, 3);
-		c.entry = sqlite3_column_blob(st, 4);
-		n = sqlite3_column_bytes(st, 4);
-		if (c.entry == NULL || n <= 0) {
-			rc = STORE_ECORRUPT;
-			break;
-		}
-		c.entry_len = (size_t)n;
-		if (cb(arg, &c) != 0) {
-			rc = STORE_ENOMEM;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return STORE_OK;
-	return rc < 0 ? rc : store_err_from_sqlite(rc);
+	return store_each_row(st, row_to_contact, &w);
 }
 
 int
 store_contact_ids(struct store *s, const char *case_id, struct store_ids *out)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_CONTACT_IDS);
+	return store_list_ids(s, SQL_CONTACT_IDS, case_id, NULL, out);
+}
 
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, case_id);
-	return store_collect_ids(st, out);
+struct blob_out {
+	uint8_t	**p;
+	size_t	 *len;
+};
+
+static int
+row_to_entry(sqlite3_stmt *st, void *arg)
+{
+	struct blob_out *o = arg;
+	int rc = store_dup_blob(st, 0, o->p, o->len);
+
+	return rc == STORE_OK && *o->p == NULL ? STORE_ECORRUPT : rc;
 }
 
 int
 store_contact_entry(struct store *s, const char *case_id, const char *id,
     uint8_t **ct, size_t *ct_len)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_CONTACT_ENTRY);
-	int rc;
+	struct blob_out o = { ct, ct_len };
 
 	*ct = NULL;
 	*ct_len = 0;
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, case_id);
-	store_bind_text(st, 2, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		rc = store_dup_blob(st, 0, ct, ct_len);
-		if (rc == STORE_OK && *ct == NULL)
-			rc = STORE_ECORRUPT;
-	} else if (rc == SQLITE_DONE) {
-		rc = STORE_ENOTFOUND;
-	} else {
-		rc = store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, SQL_CONTACT_ENTRY, case_id, id, row_to_entry,
+	    &o);
 }
 
 int
@@ -161,10 +152,5 @@ store_contact_set_entry(struct store *s, const char *id, const uint8_t *ct,
 int
 store_contact_delete_case(struct store *s, const char *case_id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_CONTACT_DEL_CASE);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, case_id);
-	return store_step_done(st);
+	return store_run_ids(s, SQL_CONTACT_DEL_CASE, case_id, NULL);
 }

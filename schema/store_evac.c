@@ -14,19 +14,15 @@ const char *const evac_stage_names[] = {
 	" e.updated_at, e.key_version, e.rotate_pending"
 
 static int
-row_to_evac(sqlite3_stmt *st, struct evac_row *e)
+row_to_evac(sqlite3_stmt *st, void *out)
 {
-	const unsigned char *stage;
+	struct evac_row *e = out;
 	int64_t v;
 
 	memset(e, 0, sizeof(*e));
 	store_copy_text(e->id, sizeof(e->id), sqlite3_column_text(st, 0));
 	store_copy_text(e->codename, sizeof(e->codename), sqlite3_column_text(st, 1));
-	stage = sqlite3_column_text(st, 2);
-	e->stage = -1;
-	for (int i = 0; stage != NULL && evac_stage_names[i] != NULL; i++)
-		if (strcmp(evac_stage_names[i], (const char *)stage) == 0)
-			e->stage = i;
+	e->stage = store_name_index(evac_stage_names, sqlite3_column_text(st, 2));
 	store_copy_text(e->created_by, sizeof(e->created_by),
 	    sqlite3_column_text(st, 3));
 	e->created_at = sqlite3_column_int64(st, 4);
@@ -49,7 +45,6 @@ store_evac_insert(struct store *s, const struct evac_row *e,
     const uint8_t *details, size_t details_len)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_EVAC_INSERT);
-	int rc;
 
 	if (st == NULL)
 		return STORE_EIO;
@@ -62,10 +57,8 @@ store_evac_insert(struct store *s, const struct evac_row *e,
 	sqlite3_bind_int64(st, 5, e->created_at);
 	sqlite3_bind_int64(st, 6, e->updated_at);
 	sqlite3_bind_int64(st, 7, e->key_version);
-	sqlite3_bind_blob(st, 8, details, (int)details_len, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+	store_bind_blob(st, 8, details, details_len);
+	return store_step_done(st);
 }
 
 static const char SQL_EVAC_GET[] =
@@ -74,57 +67,37 @@ static const char SQL_EVAC_GET[] =
 int
 store_evac_get(struct store *s, const char *id, struct evac_row *e)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_EVAC_GET);
-	int rc;
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = row_to_evac(st, e);
-	else if (rc == SQLITE_DONE)
-		rc = STORE_ENOTFOUND;
-	else
-		rc = store_err_from_sqlite(rc);
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, SQL_EVAC_GET, id, NULL, row_to_evac, e);
 }
 
 static const char SQL_EVAC_DETAILS[] =
     "SELECT details FROM evacuations WHERE id = ?";
 
+struct blob_out {
+	uint8_t	**p;
+	size_t	 *len;
+};
+
+/* details are never empty: an evacuation always has its sealed record */
+static int
+row_to_details(sqlite3_stmt *st, void *arg)
+{
+	struct blob_out *o = arg;
+
+	if (sqlite3_column_bytes(st, 0) <= 0)
+		return STORE_ECORRUPT;
+	return store_dup_blob(st, 0, o->p, o->len);
+}
+
 int
 store_evac_details(struct store *s, const char *id, uint8_t **ct,
     size_t *ct_len)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_EVAC_DETAILS);
-	int rc, n;
+	struct blob_out o = { ct, ct_len };
 
 	*ct = NULL;
 	*ct_len = 0;
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		n = sqlite3_column_bytes(st, 0);
-		if (n <= 0) {
-			rc = STORE_ECORRUPT;
-		} else if ((*ct = malloc((size_t)n)) == NULL) {
-			rc = STORE_ENOMEM;
-		} else {
-			memcpy(*ct, sqlite3_column_blob(st, 0), (size_t)n);
-			*ct_len = (size_t)n;
-			rc = STORE_OK;
-		}
-	} else if (rc == SQLITE_DONE) {
-		rc = STORE_ENOTFOUND;
-	} else {
-		rc = store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, SQL_EVAC_DETAILS, id, NULL, row_to_details, &o);
 }
 
 static const char SQL_EVAC_STAGE[] =
@@ -156,7 +129,7 @@ store_evac_set_details(struct store *s, const char *id, const uint8_t *ct,
 		return STORE_EIO;
 	if (ct == NULL || ct_len == 0)
 		return STORE_ECONFLICT;
-	sqlite3_bind_blob(st, 1, ct, (int)ct_len, SQLITE_TRANSIENT);
+	store_bind_blob(st, 1, ct, ct_len);
 	sqlite3_bind_int64(st, 2, store_now());
 	store_bind_text(st, 3, id);
 	return store_step_one(s, st);
@@ -177,7 +150,7 @@ store_evac_set_rotated(struct store *s, const char *id, uint32_t key_version,
 	if (ct == NULL || ct_len == 0)
 		return STORE_ECONFLICT;
 	sqlite3_bind_int64(st, 1, key_version);
-	sqlite3_bind_blob(st, 2, ct, (int)ct_len, SQLITE_TRANSIENT);
+	store_bind_blob(st, 2, ct, ct_len);
 	store_bind_text(st, 3, id);
 	return store_step_one(s, st);
 }
@@ -188,12 +161,7 @@ static const char SQL_EVAC_PENDING[] =
 int
 store_evac_set_rotate_pending(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_EVAC_PENDING);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, id);
-	return store_step_one(s, st);
+	return store_run_one(s, SQL_EVAC_PENDING, id, NULL);
 }
 
 /*
@@ -211,14 +179,31 @@ static const char SQL_EVAC_LIST_USER[] =
     " AND c.evacuation_id IS NOT NULL)"
     " ORDER BY e.id LIMIT ?";
 
+struct evac_walk {
+	int	(*cb)(void *, const struct evac_row *);
+	void	*arg;
+};
+
+static int
+walk_evac(sqlite3_stmt *st, void *arg)
+{
+	struct evac_walk *w = arg;
+	struct evac_row e;
+	int rc;
+
+	if ((rc = row_to_evac(st, &e)) != STORE_OK)
+		return rc;
+	return w->cb(w->arg, &e) != 0 ? STORE_ENOMEM : STORE_OK;
+}
+
 int
 store_evac_list(struct store *s, const char *user_id, const char *after,
     unsigned limit, int (*cb)(void *, const struct evac_row *), void *arg)
 {
 	sqlite3_stmt *st = store_stmt(s, user_id ? SQL_EVAC_LIST_USER :
 	    SQL_EVAC_LIST_ALL);
-	struct evac_row e;
-	int rc, i = 1;
+	struct evac_walk w = { cb, arg };
+	int i = 1;
 
 	if (st == NULL)
 		return STORE_EIO;
@@ -226,18 +211,7 @@ store_evac_list(struct store *s, const char *user_id, const char *after,
 	if (user_id != NULL)
 		store_bind_text(st, i++, user_id);
 	sqlite3_bind_int(st, i, (int)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((rc = row_to_evac(st, &e)) != STORE_OK)
-			break;
-		if (cb(arg, &e) != 0) {
-			rc = STORE_ENOMEM;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return STORE_OK;
-	return rc < 0 ? rc : store_err_from_sqlite(rc);
+	return store_each_row(st, walk_evac, &w);
 }
 
 static const char SQL_EVAC_CASES[] =
@@ -257,45 +231,19 @@ int
 store_evac_cases(struct store *s, const char *evac_id, const char *user_id,
     struct store_ids *out)
 {
-	sqlite3_stmt *st = store_stmt(s, user_id ? SQL_EVAC_CASES_USER :
-	    SQL_EVAC_CASES);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, evac_id);
-	if (user_id != NULL)
-		store_bind_text(st, 2, user_id);
-	return store_collect_ids(st, out);
+	return store_list_ids(s, user_id ? SQL_EVAC_CASES_USER : SQL_EVAC_CASES,
+	    evac_id, user_id, out);
 }
 
 int
 store_evac_holders(struct store *s, const char *evac_id, struct store_ids *out)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_EVAC_HOLDERS);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, evac_id);
-	return store_collect_ids(st, out);
+	return store_list_ids(s, SQL_EVAC_HOLDERS, evac_id, NULL, out);
 }
 
 int
 store_evac_is_member(struct store *s, const char *evac_id, const char *user_id,
     int *yes)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_EVAC_MEMBER);
-	int rc;
-
-	*yes = 0;
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, evac_id);
-	store_bind_text(st, 2, user_id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW) {
-		*yes = 1;
-		return STORE_OK;
-	}
-	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+	return store_exists(s, SQL_EVAC_MEMBER, evac_id, user_id, yes);
 }

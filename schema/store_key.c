@@ -9,47 +9,39 @@
 #include "schema/store_key.h"
 #include "schema/store_int.h"
 
-/* One SQL text per kind: [STORE_KEY_CASE], [STORE_KEY_EVAC]. */
-static const char SQL_CKEY_PUT[] =
-    "INSERT OR REPLACE INTO case_keys (case_id, recipient_id, key_version,"
-    " sealed) VALUES (?, ?, ?, ?)";
-static const char SQL_EKEY_PUT[] =
-    "INSERT OR REPLACE INTO evac_keys (evacuation_id, recipient_id,"
-    " key_version, sealed) VALUES (?, ?, ?, ?)";
-static const char SQL_CKEY_GET[] =
-    "SELECT sealed, key_version FROM case_keys"
-    " WHERE case_id = ? AND recipient_id = ?";
-static const char SQL_EKEY_GET[] =
-    "SELECT sealed, key_version FROM evac_keys"
-    " WHERE evacuation_id = ? AND recipient_id = ?";
-static const char SQL_CKEY_DEL[] =
-    "DELETE FROM case_keys WHERE case_id = ? AND recipient_id = ?";
-static const char SQL_EKEY_DEL[] =
-    "DELETE FROM evac_keys WHERE evacuation_id = ? AND recipient_id = ?";
-static const char SQL_CKEY_DEL_ALL[] =
-    "DELETE FROM case_keys WHERE case_id = ?";
-static const char SQL_EKEY_DEL_ALL[] =
-    "DELETE FROM evac_keys WHERE evacuation_id = ?";
-static const char SQL_CKEY_DEL_RCPT[] =
-    "DELETE FROM case_keys WHERE recipient_id = ?";
-static const char SQL_EKEY_DEL_RCPT[] =
-    "DELETE FROM evac_keys WHERE recipient_id = ?";
-static const char SQL_CKEY_RCPTS[] =
-    "SELECT recipient_id FROM case_keys WHERE case_id = ?"
-    " ORDER BY recipient_id";
-static const char SQL_EKEY_RCPTS[] =
-    "SELECT recipient_id FROM evac_keys WHERE evacuation_id = ?"
-    " ORDER BY recipient_id";
-static const char SQL_CKEY_OBJS[] =
-    "SELECT case_id FROM case_keys WHERE recipient_id = ? ORDER BY case_id";
-static const char SQL_EKEY_OBJS[] =
-    "SELECT evacuation_id FROM evac_keys WHERE recipient_id = ?"
-    " ORDER BY evacuation_id";
+/*
+ * The same statements over both wrap tables, each keyed by its object
+ * column: case_keys by case_id, evac_keys by evacuation_id.
+ */
+struct key_sql {
+	const char	*put, *get, *del, *del_all, *del_rcpt, *rcpts, *objs;
+};
 
-static sqlite3_stmt *
-kstmt(struct store *s, int kind, const char *csql, const char *esql)
+#define KEY_SQL(tbl, obj) {						\
+	.put = "INSERT OR REPLACE INTO " tbl " (" obj ", recipient_id,"	\
+	    " key_version, sealed) VALUES (?, ?, ?, ?)",		\
+	.get = "SELECT sealed, key_version FROM " tbl			\
+	    " WHERE " obj " = ? AND recipient_id = ?",			\
+	.del = "DELETE FROM " tbl " WHERE " obj " = ? AND recipient_id = ?", \
+	.del_all = "DELETE FROM " tbl " WHERE " obj " = ?",		\
+	.del_rcpt = "DELETE FROM " tbl " WHERE recipient_id = ?",	\
+	.rcpts = "SELECT recipient_id FROM " tbl " WHERE " obj " = ?"	\
+	    " ORDER BY recipient_id",					\
+	.objs = "SELECT " obj " FROM " tbl " WHERE recipient_id = ?"	\
+	    " ORDER BY " obj,						\
+}
+
+static const struct key_sql key_sql[] = {
+	[STORE_KEY_CASE] = KEY_SQL("case_keys", "case_id"),
+	[STORE_KEY_EVAC] = KEY_SQL("evac_keys", "evacuation_id"),
+};
+
+/* Any kind but STORE_KEY_EVAC reads as STORE_KEY_CASE. */
+static const struct key_sql *
+ksql(int kind)
 {
-	return store_stmt(s, kind == STORE_KEY_EVAC ? esql : csql);
+	return &key_sql[kind == STORE_KEY_EVAC ? STORE_KEY_EVAC :
+	    STORE_KEY_CASE];
 }
 
 int
@@ -57,7 +49,7 @@ store_key_put(struct store *s, int kind, const char *object_id,
     const char *recipient_id, uint32_t key_version, const uint8_t *sealed,
     size_t sealed_len)
 {
-	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_PUT, SQL_EKEY_PUT);
+	sqlite3_stmt *st = store_stmt(s, ksql(kind)->put);
 
 	if (st == NULL)
 		return STORE_EIO;
@@ -68,110 +60,86 @@ store_key_put(struct store *s, int kind, const char *object_id,
 	return store_step_done(st);
 }
 
+struct key_out {
+	uint8_t		*out;
+	size_t		 out_max;
+	size_t		*out_len;
+	uint32_t	*key_version;
+};
+
+static int
+row_to_key(sqlite3_stmt *st, void *arg)
+{
+	struct key_out *k = arg;
+	int64_t v = sqlite3_column_int64(st, 1);
+	int rc;
+
+	if (sqlite3_column_bytes(st, 0) <= 0 || v < 1 || v > UINT32_MAX)
+		return STORE_ECORRUPT;
+	if ((rc = store_copy_blob(st, 0, k->out, k->out_max, k->out_len)) !=
+	    STORE_OK)
+		return rc;
+	*k->key_version = (uint32_t)v;
+	return STORE_OK;
+}
+
 int
 store_key_get(struct store *s, int kind, const char *object_id,
     const char *recipient_id, uint8_t *out, size_t out_max, size_t *out_len,
     uint32_t *key_version)
 {
-	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_GET, SQL_EKEY_GET);
-	int rc, n;
-	int64_t v;
+	struct key_out k = { out, out_max, out_len, key_version };
 
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, object_id);
-	store_bind_text(st, 2, recipient_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		n = sqlite3_column_bytes(st, 0);
-		v = sqlite3_column_int64(st, 1);
-		if (n <= 0 || (size_t)n > out_max || v < 1 || v > UINT32_MAX) {
-			rc = STORE_ECORRUPT;
-		} else {
-			memcpy(out, sqlite3_column_blob(st, 0), (size_t)n);
-			*out_len = (size_t)n;
-			*key_version = (uint32_t)v;
-			rc = STORE_OK;
-		}
-	} else if (rc == SQLITE_DONE) {
-		rc = STORE_ENOTFOUND;
-	} else {
-		rc = store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, ksql(kind)->get, object_id, recipient_id,
+	    row_to_key, &k);
 }
 
 int
 store_key_delete(struct store *s, int kind, const char *object_id,
     const char *recipient_id)
 {
-	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_DEL, SQL_EKEY_DEL);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, object_id);
-	store_bind_text(st, 2, recipient_id);
-	return store_step_done(st);
+	return store_run_ids(s, ksql(kind)->del, object_id, recipient_id);
 }
 
 int
 store_key_delete_all(struct store *s, int kind, const char *object_id)
 {
-	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_DEL_ALL, SQL_EKEY_DEL_ALL);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, object_id);
-	return store_step_done(st);
+	return store_run_ids(s, ksql(kind)->del_all, object_id, NULL);
 }
 
 int
 store_key_delete_recipient(struct store *s, int kind, const char *recipient_id)
 {
-	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_DEL_RCPT, SQL_EKEY_DEL_RCPT);
+	return store_run_ids(s, ksql(kind)->del_rcpt, recipient_id, NULL);
+}
 
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, recipient_id);
-	return store_step_done(st);
+/* Like store_collect_ids, but 'org' (the org key's wrap) is not an id and
+ * a NULL recipient is passed over. */
+static int
+push_recipient(sqlite3_stmt *st, void *out)
+{
+	const unsigned char *id = sqlite3_column_text(st, 0);
+
+	if (id == NULL || strcmp((const char *)id, "org") == 0)
+		return STORE_OK;
+	return store_ids_push(out, (const char *)id);
 }
 
 int
 store_key_recipients(struct store *s, int kind, const char *object_id,
     struct store_ids *out)
 {
-	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_RCPTS, SQL_EKEY_RCPTS);
-	int rc;
+	sqlite3_stmt *st = store_stmt(s, ksql(kind)->rcpts);
 
 	if (st == NULL)
 		return STORE_EIO;
 	store_bind_text(st, 1, object_id);
-	/* 'org' is not an id: collect by hand */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *id = sqlite3_column_text(st, 0);
-
-		if (id == NULL)
-			continue;
-		if (strcmp((const char *)id, "org") == 0)
-			continue;
-		if ((rc = store_ids_push(out, (const char *)id)) != STORE_OK) {
-			sqlite3_reset(st);
-			return rc;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+	return store_each_row(st, push_recipient, out);
 }
 
 int
 store_key_objects(struct store *s, int kind, const char *recipient_id,
     struct store_ids *out)
 {
-	sqlite3_stmt *st = kstmt(s, kind, SQL_CKEY_OBJS, SQL_EKEY_OBJS);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, recipient_id);
-	return store_collect_ids(st, out);
+	return store_list_ids(s, ksql(kind)->objs, recipient_id, NULL, out);
 }

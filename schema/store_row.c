@@ -121,20 +121,132 @@ store_ids_free(struct store_ids *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static int
+push_id(sqlite3_stmt *st, void *out)
+{
+	const unsigned char *id = sqlite3_column_text(st, 0);
+
+	if (id == NULL)
+		return STORE_ECORRUPT;
+	return store_ids_push(out, (const char *)id);
+}
+
 int
 store_collect_ids(sqlite3_stmt *st, struct store_ids *out)
 {
+	return store_each_row(st, push_id, out);
+}
+
+/* store_stmt, then ?1 = a and ?2 = b. A NULL id is left unbound:
+ * store_stmt cleared the bindings, so it reads as NULL all the same. */
+static sqlite3_stmt *
+stmt_ids(struct store *s, const char *sql, const char *a, const char *b)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+
+	if (st == NULL)
+		return NULL;
+	if (a != NULL)
+		store_bind_text(st, 1, a);
+	if (b != NULL)
+		store_bind_text(st, 2, b);
+	return st;
+}
+
+int
+store_run_ids(struct store *s, const char *sql, const char *a, const char *b)
+{
+	sqlite3_stmt *st = stmt_ids(s, sql, a, b);
+
+	return st == NULL ? STORE_EIO : store_step_done(st);
+}
+
+int
+store_run_one(struct store *s, const char *sql, const char *a, const char *b)
+{
+	sqlite3_stmt *st = stmt_ids(s, sql, a, b);
+
+	return st == NULL ? STORE_EIO : store_step_one(s, st);
+}
+
+int
+store_list_ids(struct store *s, const char *sql, const char *a, const char *b,
+    struct store_ids *out)
+{
+	sqlite3_stmt *st = stmt_ids(s, sql, a, b);
+
+	return st == NULL ? STORE_EIO : store_collect_ids(st, out);
+}
+
+int
+store_exists(struct store *s, const char *sql, const char *a, const char *b,
+    int *yes)
+{
+	sqlite3_stmt *st = stmt_ids(s, sql, a, b);
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *id = sqlite3_column_text(st, 0);
-
-		if (id == NULL ||
-		    (rc = store_ids_push(out, (const char *)id)) != STORE_OK) {
-			sqlite3_reset(st);
-			return id == NULL ? STORE_ECORRUPT : rc;
-		}
-	}
+	*yes = 0;
+	if (st == NULL)
+		return STORE_EIO;
+	rc = sqlite3_step(st);
 	sqlite3_reset(st);
+	if (rc == SQLITE_ROW) {
+		*yes = 1;
+		return STORE_OK;
+	}
 	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+}
+
+int
+store_one_row(sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *),
+    void *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		rc = row(st, out);
+	else if (rc == SQLITE_DONE)
+		rc = STORE_ENOTFOUND;
+	else
+		rc = store_err_from_sqlite(rc);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+store_get_one(struct store *s, const char *sql, const char *a, const char *b,
+    int (*row)(sqlite3_stmt *, void *), void *out)
+{
+	sqlite3_stmt *st = stmt_ids(s, sql, a, b);
+
+	return st == NULL ? STORE_EIO : store_one_row(st, row, out);
+}
+
+int
+store_each_row(sqlite3_stmt *st, int (*fn)(sqlite3_stmt *, void *), void *arg)
+{
+	int rc, r = STORE_OK;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (r = fn(st, arg)) == STORE_OK)
+		;
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)		/* fn stopped the walk */
+		return r > 0 ? STORE_OK : r;
+	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+}
+
+int
+store_copy_blob(sqlite3_stmt *st, int i, void *out, size_t out_max,
+    size_t *out_len)
+{
+	const void *p = sqlite3_column_blob(st, i);
+	int n = sqlite3_column_bytes(st, i);
+
+	if (n < 0 || (size_t)n > out_max)
+		return STORE_ECORRUPT;
+	if (n > 0)
+		memcpy(out, p, (size_t)n);
+	*out_len = (size_t)n;
+	return STORE_OK;
 }

@@ -77,8 +77,10 @@ store_user_insert(struct store *s, const struct user_row *u)
 	return store_step_done(st);
 }
 static int
-row_to_user(sqlite3_stmt *st, struct user_row *u)
+row_to_user(sqlite3_stmt *st, void *out)
 {
+	struct user_row *u = out;
+
 	memset(u, 0, sizeof(*u));
 	store_copy_text(u->id, sizeof(u->id), sqlite3_column_text(st, 0));
 	store_copy_text(u->username, sizeof(u->username), sqlite3_column_text(st, 1));
@@ -103,37 +105,16 @@ static const char SQL_BY_ID[] =
 static const char SQL_ALL[] =
     "SELECT " USER_COLS " FROM users ORDER BY username";
 
-static int
-fetch_one(struct store *s, const char *sql, const char *key,
-    struct user_row *u)
-{
-	sqlite3_stmt *st = store_stmt(s, sql);
-	int rc;
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		rc = row_to_user(st, u);
-	else if (rc == SQLITE_DONE)
-		rc = STORE_ENOTFOUND;
-	else
-		rc = store_err_from_sqlite(rc);
-	sqlite3_reset(st);
-	return rc;
-}
-
 int
 store_user_by_name(struct store *s, const char *username, struct user_row *u)
 {
-	return fetch_one(s, SQL_BY_NAME, username, u);
+	return store_get_one(s, SQL_BY_NAME, username, NULL, row_to_user, u);
 }
 
 int
 store_user_by_id(struct store *s, const char *id, struct user_row *u)
 {
-	return fetch_one(s, SQL_BY_ID, id, u);
+	return store_get_one(s, SQL_BY_ID, id, NULL, row_to_user, u);
 }
 
 static const char SQL_SET_STATUS[] =
@@ -143,16 +124,13 @@ int
 store_user_set_status(struct store *s, const char *id, int status)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_SET_STATUS);
-	int rc;
 
 	if (st == NULL)
 		return STORE_EIO;
 	store_bind_text(st, 1, user_status_name(status));
 	sqlite3_bind_int64(st, 2, store_now());
 	store_bind_text(st, 3, id);
-	if ((rc = store_step_done(st)) != STORE_OK)
-		return rc;
-	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
+	return store_step_one(s, st);
 }
 
 static const char SQL_ENROL[] =
@@ -164,7 +142,6 @@ store_user_enrol(struct store *s, const char *id,
     const uint8_t pk[USERKEY_PK_BYTES], const uint8_t blob[USERKEY_BLOB_BYTES])
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_ENROL);
-	int rc;
 
 	if (st == NULL)
 		return STORE_EIO;
@@ -172,9 +149,7 @@ store_user_enrol(struct store *s, const char *id,
 	sqlite3_bind_blob(st, 2, blob, USERKEY_BLOB_BYTES, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, store_now());
 	store_bind_text(st, 4, id);
-	if ((rc = store_step_done(st)) != STORE_OK)
-		return rc;
-	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
+	return store_step_one(s, st);
 }
 
 static const char SQL_SET_SEALED[] =
@@ -185,16 +160,31 @@ store_user_set_sealed(struct store *s, const char *id,
     const uint8_t blob[USERKEY_BLOB_BYTES])
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_SET_SEALED);
-	int rc;
 
 	if (st == NULL)
 		return STORE_EIO;
 	sqlite3_bind_blob(st, 1, blob, USERKEY_BLOB_BYTES, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, store_now());
 	store_bind_text(st, 3, id);
-	if ((rc = store_step_done(st)) != STORE_OK)
+	return store_step_one(s, st);
+}
+
+struct user_walk {
+	int	(*cb)(void *, const struct user_row *);
+	void	*arg;
+};
+
+/* A callback that answers non-zero ends the walk early, successfully. */
+static int
+walk_user(sqlite3_stmt *st, void *arg)
+{
+	struct user_walk *w = arg;
+	struct user_row u;
+	int rc;
+
+	if ((rc = row_to_user(st, &u)) != STORE_OK)
 		return rc;
-	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
+	return w->cb(w->arg, &u) != 0 ? 1 : STORE_OK;
 }
 
 int
@@ -202,21 +192,11 @@ store_user_each(struct store *s, int (*cb)(void *, const struct user_row *),
     void *arg)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_ALL);
-	struct user_row u;
-	int rc;
+	struct user_walk w = { cb, arg };
 
 	if (st == NULL)
 		return STORE_EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((rc = row_to_user(st, &u)) != STORE_OK)
-			break;
-		if (cb(arg, &u) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_err_from_sqlite(rc);
+	return store_each_row(st, walk_user, &w);
 }
 
 static const char SQL_COUNT[] = "SELECT count(*) FROM users";
@@ -246,26 +226,20 @@ static const char SQL_META_GET[] = "SELECT v FROM meta WHERE k = ?";
 static const char SQL_META_SET[] =
     "INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)";
 
+/* A value of the wrong size reads as no key at all. */
+static int
+row_to_org_pk(sqlite3_stmt *st, void *pk)
+{
+	if (sqlite3_column_bytes(st, 0) != 32)
+		return STORE_ENOTFOUND;
+	memcpy(pk, sqlite3_column_blob(st, 0), 32);
+	return STORE_OK;
+}
+
 int
 store_org_pk_get(struct store *s, uint8_t pk[32])
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_META_GET);
-	int rc;
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, "org_pk");
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
-		memcpy(pk, sqlite3_column_blob(st, 0), 32);
-		rc = STORE_OK;
-	} else if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
-		rc = STORE_ENOTFOUND;
-	} else {
-		rc = store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, SQL_META_GET, "org_pk", NULL, row_to_org_pk, pk);
 }
 
 int
@@ -302,44 +276,33 @@ store_org_grant_put(struct store *s, const char *user_id,
 	return store_step_done(st);
 }
 
+struct grant_out {
+	uint8_t	*out;
+	size_t	 out_max;
+	size_t	*out_len;
+};
+
+static int
+row_to_grant(sqlite3_stmt *st, void *arg)
+{
+	struct grant_out *g = arg;
+
+	return store_copy_blob(st, 0, g->out, g->out_max, g->out_len);
+}
+
 int
 store_org_grant_get(struct store *s, const char *user_id, uint8_t *out,
     size_t out_max, size_t *out_len)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_GRANT_GET);
-	int rc, n;
+	struct grant_out g = { out, out_max, out_len };
 
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, user_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		n = sqlite3_column_bytes(st, 0);
-		if (n < 0 || (size_t)n > out_max) {
-			rc = STORE_ECORRUPT;
-		} else {
-			memcpy(out, sqlite3_column_blob(st, 0), (size_t)n);
-			*out_len = (size_t)n;
-			rc = STORE_OK;
-		}
-	} else if (rc == SQLITE_DONE) {
-		rc = STORE_ENOTFOUND;
-	} else {
-		rc = store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, SQL_GRANT_GET, user_id, NULL, row_to_grant, &g);
 }
 
 int
 store_org_grant_delete(struct store *s, const char *user_id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_GRANT_DEL);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, user_id);
-	return store_step_done(st);
+	return store_run_ids(s, SQL_GRANT_DEL, user_id, NULL);
 }
 
 static const char SQL_GRANT_COUNT[] =

@@ -81,53 +81,30 @@ table_code(const char *const *t, size_t n, const char *name, size_t name_len)
 	return -1;
 }
 
-const char *
-audit_action_name(unsigned code)
-{
-	return table_name(action_names, NELEM(action_names), code);
+/*
+ * The public pair over each table: audit_<kind>_name(code), NULL for an
+ * unassigned code, and audit_<kind>_code(name, name_len), -1 for an
+ * unknown name, for kind = action, outcome, object and role (see
+ * audit_entry.h).
+ */
+#define NAME_TABLE_API(kind)						\
+const char *								\
+audit_##kind##_name(unsigned code)					\
+{									\
+	return table_name(kind##_names, NELEM(kind##_names), code);	\
+}									\
+									\
+int									\
+audit_##kind##_code(const char *name, size_t name_len)			\
+{									\
+	return table_code(kind##_names, NELEM(kind##_names), name,	\
+	    name_len);							\
 }
 
-int
-audit_action_code(const char *name, size_t name_len)
-{
-	return table_code(action_names, NELEM(action_names), name, name_len);
-}
-
-const char *
-audit_outcome_name(unsigned code)
-{
-	return table_name(outcome_names, NELEM(outcome_names), code);
-}
-
-int
-audit_outcome_code(const char *name, size_t name_len)
-{
-	return table_code(outcome_names, NELEM(outcome_names), name, name_len);
-}
-
-const char *
-audit_object_name(unsigned code)
-{
-	return table_name(object_names, NELEM(object_names), code);
-}
-
-int
-audit_object_code(const char *name, size_t name_len)
-{
-	return table_code(object_names, NELEM(object_names), name, name_len);
-}
-
-const char *
-audit_role_name(unsigned code)
-{
-	return table_name(role_names, NELEM(role_names), code);
-}
-
-int
-audit_role_code(const char *name, size_t name_len)
-{
-	return table_code(role_names, NELEM(role_names), name, name_len);
-}
+NAME_TABLE_API(action)
+NAME_TABLE_API(outcome)
+NAME_TABLE_API(object)
+NAME_TABLE_API(role)
 
 /* --- validity shared by encoder and decoder ------------------------------ */
 
@@ -173,30 +150,15 @@ put(struct wbuf *w, const void *src, size_t n)
 	w->len += n;
 }
 
+/* v as an n-byte big-endian integer (n <= 8). */
 static void
-put_u8(struct wbuf *w, unsigned v)
-{
-	uint8_t b = (uint8_t)v;
-
-	put(w, &b, 1);
-}
-
-static void
-put_u16(struct wbuf *w, unsigned v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	put(w, b, 2);
-}
-
-static void
-put_u64(struct wbuf *w, uint64_t v)
+put_be(struct wbuf *w, uint64_t v, size_t n)
 {
 	uint8_t b[8];
 
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (56 - 8 * i));
-	put(w, b, 8);
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	put(w, b, n);
 }
 
 static void
@@ -208,7 +170,7 @@ put_id(struct wbuf *w, const char *id, size_t id_max)
 		w->bad = 1;
 		return;
 	}
-	put_u8(w, (unsigned)len);
+	put_be(w, len, 1);
 	put(w, id, len);
 }
 
@@ -220,20 +182,20 @@ audit_entry_encode(uint8_t *out, size_t out_max, size_t *out_len,
 
 	if (!codes_valid(e))
 		return -1;
-	put_u8(&w, AUDIT_ENTRY_VERSION);
-	put_u64(&w, e->seq);
-	put_u64(&w, e->time_ms);
+	put_be(&w, AUDIT_ENTRY_VERSION, 1);
+	put_be(&w, e->seq, 8);
+	put_be(&w, e->time_ms, 8);
 	put_id(&w, e->actor_id, AUDIT_ID_MAX_BYTES);
-	put_u8(&w, e->role);
-	put_u16(&w, e->action);
-	put_u8(&w, e->object_type);
+	put_be(&w, e->role, 1);
+	put_be(&w, e->action, 2);
+	put_be(&w, e->object_type, 1);
 	put_id(&w, e->object_id, AUDIT_ID_MAX_BYTES);
-	put_u8(&w, e->outcome);
+	put_be(&w, e->outcome, 1);
 	put_id(&w, e->request_id, AUDIT_ID_MAX_BYTES);
-	put_u8(&w, e->has_reason);
+	put_be(&w, e->has_reason, 1);
 	if (e->has_reason)
 		put(&w, e->reason_hash, AUDIT_HASH_BYTES);
-	put_u16(&w, e->extra_len);
+	put_be(&w, e->extra_len, 2);
 	put(&w, e->extra, e->extra_len);
 	if (w.bad)
 		return -1;
@@ -264,30 +226,15 @@ take(struct rbuf *r, size_t n)
 	return p;
 }
 
-static unsigned
-get_u8(struct rbuf *r)
-{
-	const uint8_t *p = take(r, 1);
-
-	return p != NULL ? p[0] : 0;
-}
-
-static unsigned
-get_u16(struct rbuf *r)
-{
-	const uint8_t *p = take(r, 2);
-
-	return p != NULL ? (unsigned)p[0] << 8 | p[1] : 0;
-}
-
+/* The next n bytes (n <= 8) as a big-endian integer; 0 when short. */
 static uint64_t
-get_u64(struct rbuf *r)
+get_be(struct rbuf *r, size_t n)
 {
-	const uint8_t *p = take(r, 8);
+	const uint8_t *p = take(r, n);
 	uint64_t v = 0;
 
 	if (p != NULL)
-		for (int i = 0; i < 8; i++)
+		for (size_t i = 0; i < n; i++)
 			v = v << 8 | p[i];
 	return v;
 }
@@ -295,7 +242,7 @@ get_u64(struct rbuf *r)
 static void
 get_id(struct rbuf *r, char out[AUDIT_ID_MAX_BYTES + 1])
 {
-	size_t len = get_u8(r);
+	size_t len = (size_t)get_be(r, 1);
 	const uint8_t *p;
 
 	if (len > AUDIT_ID_MAX_BYTES) {
@@ -321,21 +268,21 @@ audit_entry_decode(struct audit_entry *e, const uint8_t *buf, size_t buf_len)
 	memset(e, 0, sizeof(*e));
 	if (buf_len < AUDIT_ENTRY_MIN || buf_len > AUDIT_ENTRY_MAX)
 		goto bad;
-	if (get_u8(&r) != AUDIT_ENTRY_VERSION)
+	if (get_be(&r, 1) != AUDIT_ENTRY_VERSION)
 		goto bad;
-	e->seq = get_u64(&r);
-	e->time_ms = get_u64(&r);
+	e->seq = get_be(&r, 8);
+	e->time_ms = get_be(&r, 8);
 	get_id(&r, e->actor_id);
-	e->role = (uint8_t)get_u8(&r);
-	e->action = (uint16_t)get_u16(&r);
-	e->object_type = (uint8_t)get_u8(&r);
+	e->role = (uint8_t)get_be(&r, 1);
+	e->action = (uint16_t)get_be(&r, 2);
+	e->object_type = (uint8_t)get_be(&r, 1);
 	get_id(&r, e->object_id);
-	e->outcome = (uint8_t)get_u8(&r);
+	e->outcome = (uint8_t)get_be(&r, 1);
 	get_id(&r, e->request_id);
-	e->has_reason = (uint8_t)get_u8(&r);
+	e->has_reason = (uint8_t)get_be(&r, 1);
 	if (e->has_reason == 1 && (p = take(&r, AUDIT_HASH_BYTES)) != NULL)
 		memcpy(e->reason_hash, p, AUDIT_HASH_BYTES);
-	e->extra_len = (uint16_t)get_u16(&r);
+	e->extra_len = (uint16_t)get_be(&r, 2);
 	if (e->extra_len > AUDIT_EXTRA_MAX_BYTES)
 		goto bad;
 	if ((p = take(&r, e->extra_len)) != NULL && e->extra_len > 0)
