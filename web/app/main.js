@@ -253,7 +253,8 @@ async function boot() {
   window.addEventListener('afterprint', () => document.body.classList.remove('print-case'));
   // a reload forgets the token by design: start at the login screen
   history.replaceState(null, '', '#/');
-  route();
+  await route();
+  document.documentElement.dataset.corridorApp = 'loaded';
 }
 
 boot();

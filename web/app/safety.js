@@ -10,6 +10,8 @@ import { dialog } from './ui.js';
 const ESC_WINDOW_MS = 1000;
 const WARN_LEAD_MAX_S = 60;  // warn a minute before the lock...
 const PING_EVERY_MAX_S = 60; // ...and tell the server about activity at most once a minute
+const LOCK_EARLY_MS = 1500;  // lock before the server's own expiry, so the
+                             // DELETE /session still finds the session
 
 let lastEsc = 0;
 let ticker = null;
@@ -71,7 +73,7 @@ export function stopIdle() {
 
 function tick() {
   if (!hasToken()) return;
-  const left = idleS * 1000 - (Date.now() - lastRequest());
+  const left = idleS * 1000 - LOCK_EARLY_MS - (Date.now() - lastRequest());
   if (left <= 0) {
     stopIdle();
     onIdle();

@@ -48,23 +48,26 @@ export function caseFileScreen(params, ctx) {
   let users = null;            // coordinator: every user, for assignment
   let evacs = null;            // coordinator: evacuations to add the case to
   let notes = [];              // messages about the last action
+  let logOpen = null;          // the "Log contact" form: open or not (null: open when the log is empty)
 
   const path = `/cases/${encodeURIComponent(id)}`;
   const headers = () => (state.reasons.has(id) ? { 'X-Access-Reason': headerValue(state.reasons.get(id)) } : undefined);
 
   async function load() {
+    let full = null;
     try {
-      c = await api('GET', path, { headers: headers() });
+      full = await api('GET', path, { headers: headers() });
     } catch (e) {
-      if (e instanceof ApiError && e.status === 403 && e.type === 'reason-required') {
-        needReason = true;
-        return;
-      }
-      throw e;
+      // a coordinator not assigned: the summary from the list, and the
+      // break-glass panel in place of the content
+      if (!(e instanceof ApiError && e.status === 403 && e.type === 'reason-required')) throw e;
     }
-    needReason = false;
-    state.summaries.set(c.id, c);
-    const loads = [listAll(`${path}/contacts`, 'contacts', 100000, headers()).then((x) => { contacts = x; })];
+    needReason = full === null;
+    c = full || state.summaries.get(id) || null;
+    if (c === null) return;
+    if (full) state.summaries.set(c.id, summaryOf(c));
+    const loads = [];
+    if (full) loads.push(listAll(`${path}/contacts`, 'contacts', 100000, headers()).then((x) => { contacts = x; }));
     if (c.evacuation_id) {
       loads.push(api('GET', `/evacuations/${encodeURIComponent(c.evacuation_id)}`).then((x) => { evac = x; }, (e) => { evac = e; }));
     } else evac = null;
@@ -73,6 +76,12 @@ export function caseFileScreen(params, ctx) {
       loads.push(listAll('/evacuations', 'evacuations', 2000).then((x) => { evacs = x; }, () => { evacs = []; }));
     }
     await Promise.all(loads);
+  }
+
+  /** The case without its content, for the list cache. */
+  function summaryOf(x) {
+    const { person, notes, ...meta } = x;
+    return meta;
   }
 
   function say(kind, key, vars) { notes = [{ kind, key, vars }]; }
@@ -118,14 +127,19 @@ export function caseFileScreen(params, ctx) {
     ctx.redraw();
   }
 
-  function reasonView() {
-    return h('div', { class: 'narrow' },
-      pageHeading('breakglass.page_title', null, t('case.caption')),
+  function reasonPanel() {
+    return h('section', { 'aria-labelledby': 'sec-glass', class: 'glass-panel' },
+      h('h2', { id: 'sec-glass' }, t('breakglass.page_title')),
       h('p', null, t('breakglass.page_body')),
+      h('div', { class: 'actions' }, button('breakglass.open', breakGlass, 'btn btn-warning')));
+  }
+
+  function reasonOnlyView() {
+    return h('div', { class: 'narrow' },
+      pageHeading('case.caption'),
       notes.map((n) => notice(n.kind, n.text || t(n.key, n.vars))),
-      h('div', { class: 'actions' },
-        button('breakglass.open', breakGlass, 'btn btn-warning'),
-        h('a', { href: '#/cases', class: 'btn btn-secondary' }, t('case.back'))));
+      reasonPanel(),
+      h('p', null, h('a', { href: '#/cases' }, t('case.back'))));
   }
 
   function personView() {
@@ -183,7 +197,10 @@ export function caseFileScreen(params, ctx) {
         h('p', { class: 'content' }, x.summary),
         x.next_steps ? h('p', { class: 'content next-steps' }, h('strong', null, `${t('contacts.next_steps')}: `), x.next_steps) : null)))
         : h('p', { class: 'muted' }, t('contacts.none')),
-      canLog ? h('details', { class: 'log-contact no-print', open: contacts.length === 0 ? true : null },
+      canLog ? h('details', {
+        class: 'log-contact no-print', open: logOpen ?? contacts.length === 0,
+        ontoggle: (ev) => { logOpen = ev.target.open; },
+      },
         h('summary', null, t('contacts.log')),
         h('datalist', { id: 'channels' }, CHANNELS.map((x) => h('option', { value: t(`channel.${x}`) }))),
         (() => {
@@ -278,7 +295,7 @@ export function caseFileScreen(params, ctx) {
   function dangerView() {
     return h('section', { 'aria-labelledby': 'sec-danger', class: 'danger-zone no-print' },
       h('h2', { id: 'sec-danger' }, t('danger.title')),
-      c.status !== 'closed' ? h('div', null,
+      c.status !== 'closed' && !needReason ? h('div', null,
         h('p', null, t('close.explain')),
         button('close.button', () => act(async () => {
           const ok = await confirmDialog('close.title', h('p', null, t('close.body', { codename: c.codename })), 'close.confirm', { vars: { codename: c.codename } });
@@ -305,7 +322,7 @@ export function caseFileScreen(params, ctx) {
   return {
     load,
     view() {
-      if (needReason) return reasonView();
+      if (needReason && c === null) return reasonOnlyView();
       const banner = state.reasons.has(id) ? notice('warn', t('breakglass.banner')) : null;
       return h('div', null,
         pageHeading('case.title', { codename: c.codename }, t('case.caption')),
@@ -320,8 +337,9 @@ export function caseFileScreen(params, ctx) {
           ['case.created', timeEl(c.created_at)],
           ['case.updated', timeEl(c.updated_at)],
         ]),
-        editing ? editView() : personView(),
-        contactsView(),
+        needReason ? reasonPanel() : null,
+        needReason ? null : (editing ? editView() : personView()),
+        needReason ? null : contactsView(),
         evacView(),
         coordinator ? assignView() : null,
         coordinator ? dangerView() : null,

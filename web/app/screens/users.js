@@ -112,8 +112,8 @@ export function newUserScreen(params, ctx) {
           notice('success', t('newuser.created', { name: created.user.username, role: t(`role.${created.user.role}`) })),
           h('p', null, t('newuser.once')),
           h('div', { class: 'secret-box' },
-            h('p', { class: 'label', id: 'pw-label' }, t('newuser.password')),
-            h('p', { class: 'secret', 'aria-labelledby': 'pw-label' }, pw)),
+            h('p', { class: 'label' }, t('newuser.password')),
+            h('p', null, h('code', { class: 'secret', id: 'first-password' }, pw))),
           h('div', { class: 'actions' },
             button('newuser.copy', async () => {
               try { await navigator.clipboard.writeText(pw); status.textContent = t('newuser.copied'); } catch (e) { status.textContent = t('newuser.copy_failed'); }
