@@ -42,10 +42,15 @@ export async function press(page, name, role = 'button') {
 
 /** Wait until the main area is drawn (no "Loading…") and holds text. */
 export async function waitText(page, text, timeout = 15000) {
-  await page.waitForFunction((s) => {
-    const m = document.querySelector('main');
-    return m && !m.querySelector('.loading') && document.body.innerText.includes(s);
-  }, { timeout }, text);
+  try {
+    await page.waitForFunction((s) => {
+      const m = document.querySelector('main');
+      return m && !m.querySelector('.loading') && document.body.innerText.includes(s);
+    }, { timeout }, text);
+  } catch (e) {
+    const now = await page.evaluate(() => document.body.innerText).catch(() => '?');
+    throw new Error(`waiting for "${text}": ${e.message}\n--- the page shows:\n${now.length > 4000 ? `${now.slice(0, 1500)}\n[…]\n${now.slice(-2500)}` : now}`);
+  }
 }
 
 export async function heading(page) {

@@ -210,8 +210,12 @@ export function panic() {
 }
 
 async function logout() {
-  try { await api('DELETE', '/session'); } catch (e) { /* ended either way */ }
-  endSessionNow();
+  try {
+    await api('DELETE', '/session');
+    clearToken();
+  } catch (e) {
+    endSessionNow(); // one more try, not waited for; the idle timeout ends it otherwise
+  }
   wipe('login.logged_out');
 }
 

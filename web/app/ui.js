@@ -82,7 +82,7 @@ export function form(spec) {
     if (f.type === 'textarea') {
       input = h('textarea', { ...common, rows: f.rows || 5, spellcheck: f.content ? 'false' : null, value: f.value ?? '' });
     } else if (f.type === 'select') {
-      input = h('select', { ...common, value: f.value ?? '' },
+      input = h('select', { ...common, value: f.value ?? null },
         f.options.map(([v, text]) => h('option', { value: v }, text)));
     } else {
       input = h('input', {
