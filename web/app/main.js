@@ -126,9 +126,9 @@ function errorScreen(e) {
 }
 
 /** Draw the current screen from memory (after load, an action, or a language switch). */
-function draw(focus) {
+function draw(focus, keepBefore) {
   if (!current || !mainEl) return;
-  const kept = keepInputs();
+  const kept = keepBefore || keepInputs();
   const f = takeFlashNode();
   const node = current.screen.view();
   replace(mainEl, f, node);
@@ -244,8 +244,9 @@ async function boot() {
   setLang(preferredLang());
   onLangChange(() => {
     const active = document.activeElement && document.activeElement.classList.contains('lang-btn') ? document.activeElement.getAttribute('lang') : null;
+    const kept = keepInputs();
     shell();
-    draw(false);
+    draw(false, kept);
     if (active) { const b = document.querySelector(`.lang-btn[lang="${active}"]`); if (b) b.focus(); }
   });
   setHooks({
