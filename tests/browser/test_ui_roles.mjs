@@ -62,6 +62,9 @@ test('caseworker: opens a case, logs two contacts, sees them oldest first', asyn
     assert.equal(await page.$('.error-summary:not([hidden])'), null, await bodyText(page));
     await waitText(page, 'The contact has been logged.');
   }
+  // the form is empty again, ready for the next one
+  assert.equal(await page.$eval('textarea[name="summary"]', (e) => e.value), '');
+  assert.equal(await page.$eval('input[name="channel"]', (e) => e.value), '');
   const order = async () => page.$$eval('ol li', (lis) => lis.map((li) => li.innerText));
   let items = await order();
   assert.equal(items.length, 2);

@@ -50,6 +50,31 @@ after(async () => {
 
 const problems = [];
 
+// CORRIDOR_DOCS_SHOTS=docs/ui rewrites the screenshots of docs/ui.md:
+// 1000 pixels wide, at most 1300 high.
+const DOCS = {
+  'en/01-login': 'login-en', 'ru/03-first-login': 'first-login-ru',
+  'en/10-caseworker-my-cases': 'caseworker-my-cases-en', 'en/11-caseworker-case': 'caseworker-case-en',
+  'ru/12-caseworker-log-contact': 'caseworker-log-contact-ru', 'en/15-caseworker-new-case-errors': 'new-case-errors-en',
+  'en/20-coordinator-all-cases': 'coordinator-all-cases-en', 'en/22-coordinator-break-glass': 'coordinator-break-glass-en',
+  'en/25-coordinator-evacuations': 'coordinator-evacuations-en', 'ru/24-coordinator-shred-dialog': 'coordinator-shred-ru',
+  'en/31-auditor-break-glass-entries': 'auditor-log-en', 'ru/32-auditor-verify': 'auditor-verify-ru',
+  'en/42-admin-user-created': 'admin-user-created-en',
+};
+
+async function docsShot(page, key) {
+  const dir = process.env.CORRIDOR_DOCS_SHOTS;
+  if (!dir || !DOCS[key]) return;
+  const vp = page.viewport();
+  await page.setViewport({ width: 1000, height: 900 });
+  await new Promise((r) => setTimeout(r, 100));
+  // a modal's backdrop covers the viewport only: then the viewport
+  const height = await page.evaluate(() => (document.querySelector('dialog[open]') ? 900
+    : Math.min(1300, document.documentElement.scrollHeight)));
+  await page.screenshot({ path: path.join(dir, `${DOCS[key]}.png`), clip: { x: 0, y: 0, width: 1000, height }, captureBeyondViewport: true });
+  await page.setViewport(vp);
+}
+
 /** Check and photograph the screen as it is now. */
 async function screen(page, lang, name, statuses = []) {
   await page.waitForFunction(() => !document.querySelector('main .loading'));
@@ -59,6 +84,7 @@ async function screen(page, lang, name, statuses = []) {
   const v = await env.axe(page);
   if (v.length) problems.push({ screen: `${lang}/${name}`, violations: v });
   await env.screenshot(page, `${lang}-${name}`);
+  await docsShot(page, `${lang}/${name}`);
   const text = await bodyText(page);
   // a catalogue key shown instead of a message (t() returns the key when missing)
   const raw = text.match(/\b(?:[a-z]+)\.[a-z_]+(?:\.[a-z_0-9-]+)?\b/g) || [];

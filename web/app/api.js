@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // api: the one client of /api/v1. The bearer token lives in this
 // module's variable and nowhere else (no storage, no cookie): a reload
 // forgets it, which means logging in again. Errors come back as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // dom: build elements without HTML strings. Trusted Types forbid
 // innerHTML with data; every text goes through textContent, every
 // handler through addEventListener, so no payload can ever become markup.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // i18n: the message catalogues (web/i18n/<lang>.json), the chosen
 // language, and dates in its locale. Every string the UI shows comes
 // from t(); a missing key shows the key itself, so a test can spot it.

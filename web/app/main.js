@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // main: start-up, the page shell, the hash router and the wipe.
 //
 // URLs carry ids only (#/cases/ID). The title is always "corridor".
@@ -126,13 +127,12 @@ function errorScreen(e) {
 }
 
 /** Draw the current screen from memory (after load, an action, or a language switch). */
-function draw(focus, keepBefore) {
+function draw(focus, kept) {
   if (!current || !mainEl) return;
-  const kept = keepBefore || keepInputs();
   const f = takeFlashNode();
   const node = current.screen.view();
   replace(mainEl, f, node);
-  restoreInputs(kept);
+  if (kept) restoreInputs(kept);
   if (focus) {
     const hd = mainEl.querySelector('#page-heading') || mainEl;
     hd.focus({ preventScroll: false });
@@ -144,7 +144,8 @@ function takeFlashNode() {
   return f ? notice(f.kind, t(f.key, f.vars)) : null;
 }
 
-/* typed values survive a language switch */
+/* typed values survive a language switch (and only that: a redraw after
+ * a form was sent must show it empty) */
 function keepInputs() {
   const kept = [];
   if (!mainEl) return kept;
@@ -160,7 +161,12 @@ function restoreInputs(kept) {
 
 const ctx = {
   go,
-  redraw: () => draw(false),
+  redraw() {
+    draw(false);
+    // the outcome of an action, where a screen reader and the eye go next
+    const n = mainEl && mainEl.querySelector('.notice');
+    if (n) { n.setAttribute('tabindex', '-1'); n.focus(); }
+  },
   reload: () => route(),
   flash,
   done(hash, kind, key, vars) { flash(kind, key, vars); go(hash); },

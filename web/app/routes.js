@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // routes: which screens each role has, and the hash each one answers.
 // Only ids appear in a hash; an id that is not one is a not-found.
 

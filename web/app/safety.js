@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // safety: panic (a button, or Escape twice within a second), the idle
 // lock that mirrors the server's idle timeout with a warning before it,
 // and the veil over content while the window is hidden.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // state: everything the app knows while a session is open, in one object
 // that a wipe replaces whole. Nothing here is ever written to storage.
 

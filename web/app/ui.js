@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // ui: shared pieces of every screen: fields with labels above, the
 // GOV.UK error summary, dialogs, times, tags and humane error text.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // account: the first-login password change (enrolment), changing one's
 // password, and the waiting screen of a coordinator not yet confirmed.
 

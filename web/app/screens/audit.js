@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // audit: the auditor's log with filters (case, actor and action on the
 // server; time on the page shown), break-glass entries set apart with
 // their reasons, the latest signed checkpoint, the export download and

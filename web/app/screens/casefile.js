@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // casefile: one case. The summary, the person and notes (read, then
 // "Change case details"), the contact log as a timeline (oldest first),
 // the evacuation, and the coordinator's tools: break-glass reading,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // cases: the case list (a caseworker's "My cases" with the last contact;
 // a coordinator's summaries of every case, with filters and keyset paging)
 // and the form that opens a new case.
@@ -138,7 +139,7 @@ export function caseListScreen(params, ctx) {
         coordinator ? filterForm() : null,
         filtered ? h('p', { class: 'hint', role: 'status' }, t('cases.filter_page_only', { shown: rows.length, total: cases.length })) : null,
         rows.length ? table(rows) : h('p', null, t(cases.length ? 'cases.none_match' : 'cases.none')),
-        !coordinator ? null : h('nav', { class: 'pager', 'aria-label': t('cases.pages') },
+        !trail.length && !next ? null : h('nav', { class: 'pager', 'aria-label': t('cases.pages') },
           trail.length ? h('button', {
             type: 'button', class: 'btn btn-secondary',
             onclick: async () => { after = trail.pop(); await loadPage(); ctx.redraw(); },

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // common: vocabularies and the person fields shared by the case screens.
 
 import { t } from '../i18n.js';

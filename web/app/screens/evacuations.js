@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // evacuations: the coordinator's board by stage (planned, in progress,
 // completed, aborted) with the cases attached, a new evacuation, and one
 // evacuation with its details (a caseworker sees the ones holding their

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // login: the only screen without a session. Plain words for throttling
 // (with the seconds to wait), a busy server, and wrong credentials
 // (never saying which of the two was wrong).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // users: accounts with their role and state; creating one (admin) with a
 // first password made here by crypto.getRandomValues and shown once;
 // confirming a pending coordinator (a confirmed coordinator); revoking.
