@@ -228,3 +228,58 @@ test('admin: creates a user, who must choose a password at first login', async (
   // the new password is the one that works now
   await env.logout(await env.login('newcomer1', 'a-new-password-of-mine'));
 });
+
+test('coordinator confirms a pending coordinator; admin revokes an account, with the dialogs saying what happens', async () => {
+  const c2 = await env.createUser('coord-two', 'coordinator');
+  const page = await openApp(env);
+  await login(page, 'coord', env.coordPassword);
+  await goHash(page, '#/users');
+  await waitText(page, 'Waiting for confirmation');
+  await press(page, 'Confirm coord-two');
+  await page.waitForSelector('dialog[open]');
+  assert.match(await page.$eval('dialog[open]', (d) => d.innerText), /read every case/);
+  await page.click('dialog[open] .actions button');
+  await waitText(page, 'coord-two is now a confirmed coordinator.');
+  assertClean(env, page);
+  const tok = await env.login(c2.username, c2.password);
+  assert.equal((await env.expect(200, 'GET', '/me', { token: tok })).status, 'active');
+  await env.logout(tok);
+
+  const victim = await env.createUser('cw-leaving', 'caseworker');
+  const pa = await openApp(env);
+  await login(pa, 'admin', env.adminPassword);
+  await waitText(pa, 'cw-leaving');
+  await press(pa, 'Revoke cw-leaving');
+  await pa.waitForSelector('dialog[open]');
+  const dlg = await pa.$eval('dialog[open]', (d) => d.innerText);
+  assert.match(dlg, /can never log in again/);
+  assert.match(dlg, /recorded in the audit log/);
+  await press(pa, 'Revoke cw-leaving');
+  await waitText(pa, 'cw-leaving has been revoked.');
+  assertClean(env, pa);
+  const r = await env.api('POST', '/session', { body: { username: victim.username, password: victim.password } });
+  assert.equal(r.status, 401);
+});
+
+test('everyone: change password through the form; the old one stops working', async () => {
+  const u = await env.createUser('cw-pw', 'caseworker');
+  const page = await openApp(env);
+  await login(page, u.username, u.password);
+  await press(page, 'Change password', 'link');
+  await fill(page, 'Current password', u.password);
+  await fill(page, 'New password', 'short');
+  await fill(page, 'New password again', 'different');
+  await press(page, 'Change password');
+  await waitText(page, 'There is a problem');
+  const summary = await page.$eval('.error-summary', (e) => e.innerText);
+  assert.match(summary, /at least 12 characters/);
+  assert.match(summary, /not the same/);
+  assert.equal(await page.$$eval('.error-summary a', (as) => as.length), 2);
+  await fill(page, 'New password', 'my-own-better-password');
+  await fill(page, 'New password again', 'my-own-better-password');
+  await press(page, 'Change password');
+  await waitText(page, 'Your password has been changed.');
+  assert.equal((await env.api('POST', '/session', { body: { username: u.username, password: u.password } })).status, 401);
+  await env.logout(await env.login(u.username, 'my-own-better-password'));
+  assertClean(env, page);
+});

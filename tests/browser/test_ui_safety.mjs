@@ -82,6 +82,81 @@ describe('with the default idle timeout', () => {
     if (env) assert.equal(await env.close(), 0);
   });
 
+  test('login: humane messages for wrong credentials, throttling (Retry-After) and a busy server', async () => {
+    const page = await openApp(env);
+    await login(page, 'nobody-here', 'wrong-password-123');
+    await waitText(page, 'The username or password is not right.');
+    let text = await bodyText(page);
+    assert.ok(!/"type"|urn:corridor|problem\+json/.test(text), 'raw problem shown');
+    // the error summary links to the field, and the error is beside it too
+    assert.equal(await page.$$eval('.error-summary a', (as) => as.length), 1);
+    assert.equal(await page.$eval('.field-invalid input', (e) => e.type), 'password');
+    await page.setRequestInterception(true);
+    let answer = null;
+    page.on('request', (r) => {
+      if (answer && r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/session') {
+        const a = answer;
+        r.respond({
+          status: a.status, contentType: 'application/problem+json', headers: a.headers || {},
+          body: JSON.stringify({ type: `urn:corridor:problem:${a.type}`, title: 't', status: a.status, detail: 'server words' }),
+        });
+      } else r.continue();
+    });
+    answer = { status: 429, type: 'throttled', headers: { 'Retry-After': '42' } };
+    await page.click('form button[type="submit"]');
+    await waitText(page, 'Too many attempts. Wait 42 seconds, then try again.');
+    answer = { status: 503, type: 'busy', headers: { 'Retry-After': '1' } };
+    await page.click('form button[type="submit"]');
+    await waitText(page, 'The server is busy. Wait a moment and try again.');
+    text = await bodyText(page);
+    assert.ok(!text.includes('server words'), 'the server detail is shown raw');
+    assertClean(env, page, [401, 429, 503]);
+  });
+
+  test('the keyboard alone: log in, open a case, log a contact, with a visible focus at each step', async () => {
+    const tok = await env.login(cwA.username, cwA.password);
+    const c = await env.createCase(tok, { person: { name: 'Keyboard-Person' } });
+    await env.logout(tok);
+    const page = await openApp(env);
+    const focusVisible = () => page.evaluate(() => {
+      const e = document.activeElement;
+      const cs = getComputedStyle(e);
+      return e !== document.body && (cs.outlineStyle !== 'none' || cs.boxShadow !== 'none');
+    });
+    // the login screen starts in the username field
+    assert.equal(await page.evaluate(() => document.activeElement.autocomplete), 'username');
+    await page.keyboard.type(cwA.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(cwA.password);
+    await page.keyboard.press('Enter');
+    await waitText(page, 'My cases');
+    const tabTo = async (test, max = 60) => {
+      for (let i = 0; i < max; i += 1) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate(test)) {
+          assert.ok(await focusVisible(), 'focus not visible');
+          return;
+        }
+      }
+      throw new Error('not reached by Tab');
+    };
+    await tabTo(new Function(`return document.activeElement.textContent === ${JSON.stringify(c.codename)}`));
+    await page.keyboard.press('Enter');
+    await waitText(page, 'Keyboard-Person');
+    await tabTo(() => document.activeElement.name === 'channel');
+    await page.keyboard.type('phone');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Reached by keyboard only');
+    await tabTo(() => document.activeElement.type === 'submit' && document.activeElement.textContent === 'Log contact');
+    await page.keyboard.press('Enter');
+    await waitText(page, 'The contact has been logged.');
+    assert.ok((await bodyText(page)).includes('Reached by keyboard only'));
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('input[autocomplete="current-password"]');
+    assertClean(env, page);
+  });
+
   test("a caseworker who edits the URL to another case's id sees a not-found screen", async () => {
     const tokB = await env.login(cwB.username, cwB.password);
     const other = await env.createCase(tokB, { person: { name: 'Someone-Else-3319' } });
