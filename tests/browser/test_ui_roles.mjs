@@ -283,3 +283,44 @@ test('everyone: change password through the form; the old one stops working', as
   await env.logout(await env.login(u.username, 'my-own-better-password'));
   assertClean(env, page);
 });
+
+test('coordinator: closes a case, then shreds it after typing its codename', async () => {
+  const tok = await env.login(cw1.username, cw1.password);
+  const c = await env.createCase(tok, { person: { name: 'Person-Delta-0042' } });
+  await env.logout(tok);
+  const page = await openApp(env);
+  await login(page, 'coord', env.coordPassword);
+  await goHash(page, '#/cases');
+  await goHash(page, `#/cases/${c.id}`);
+  // closing changes the case: it is offered once the case is open
+  assert.equal(await page.$('::-p-aria([name="Close case"][role="button"])'), null);
+  await press(page, 'Read this case in an emergency');
+  await fill(page, 'Reason', 'Closing: the person is safe abroad');
+  await press(page, 'Record my reason and open the case');
+  await waitText(page, 'Person-Delta-0042');
+  await press(page, 'Close case');
+  await page.waitForSelector('dialog[open]');
+  assert.match(await page.$eval('dialog[open]', (d) => d.innerText), /retention period/);
+  await press(page, `Close case ${c.codename}`);
+  await waitText(page, `Case ${c.codename} is closed.`);
+
+  await press(page, 'Shred this case');
+  await page.waitForSelector('dialog[open]');
+  const dlg = await page.$eval('dialog[open]', (d) => d.innerText);
+  assert.match(dlg, /destroyed for ever/);
+  assert.match(dlg, /recorded in the audit log/);
+  await fill(page, `To confirm, type the codename: ${c.codename}`, 'not-the-codename');
+  await press(page, 'Shred the case for ever');
+  await waitText(page, 'Type the codename exactly as shown');
+  const ct = await env.coord();
+  assert.equal((await env.api('GET', '/cases?limit=500', { token: ct })).json.cases.find((x) => x.id === c.id).shredded, false);
+  await env.logout(ct);
+  await fill(page, `To confirm, type the codename: ${c.codename}`, c.codename);
+  await press(page, 'Shred the case for ever');
+  await waitText(page, `Case ${c.codename} has been shredded.`);
+  assert.equal(new URL(page.url()).hash, '#/cases');
+  const row = await page.$$eval('tbody tr', (trs) => trs.map((t) => t.innerText)).then((rs) => rs.find((r) => r.includes(c.codename)));
+  assert.match(row, /Shredded/);
+  assert.ok(!(await bodyText(page)).includes('Person-Delta-0042'));
+  assertClean(env, page, [403]);
+});

@@ -41,6 +41,8 @@ export function installSafety(handlers) {
   }
   document.addEventListener('visibilitychange', () => {
     document.body.classList.toggle('veiled', document.hidden && hasToken());
+    // a hidden tab's timers run late (Chrome: once a minute): check at once
+    if (!document.hidden && ticker) tick();
   });
 }
 

@@ -11,6 +11,7 @@ function fresh() {
     summaries: new Map(),    // case id -> summary seen in a list
     users: new Map(),        // user id -> user (admin, coordinator)
     reasons: new Map(),      // case id -> break-glass reason given this session
+    lastContact: new Map(),  // case id -> newest contact time (null: none), read once a session
     flash: null,             // {kind, key, vars} shown once on the next screen
   };
 }

@@ -68,7 +68,12 @@ export function caseFileScreen(params, ctx) {
     if (c === null) return;
     if (full) state.summaries.set(c.id, summaryOf(c));
     const loads = [];
-    if (full) loads.push(listAll(`${path}/contacts`, 'contacts', 100000, headers()).then((x) => { contacts = x; }));
+    if (full) {
+      loads.push(listAll(`${path}/contacts`, 'contacts', 100000, headers()).then((x) => {
+        contacts = x;
+        state.lastContact.set(id, x.length ? x.reduce((m, k) => (k.at > m ? k.at : m), x[0].at) : null);
+      }));
+    }
     if (c.evacuation_id) {
       loads.push(api('GET', `/evacuations/${encodeURIComponent(c.evacuation_id)}`).then((x) => { evac = x; }, (e) => { evac = e; }));
     } else evac = null;
@@ -220,6 +225,8 @@ export function caseFileScreen(params, ctx) {
               if (v.next_steps.trim()) body.next_steps = v.next_steps;
               const added = await api('POST', `${path}/contacts`, { body });
               contacts = [...contacts, added].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+              const newest = state.lastContact.get(id);
+              if (!newest || added.at > newest) state.lastContact.set(id, added.at);
               say('success', 'contacts.logged');
               ctx.redraw();
             },

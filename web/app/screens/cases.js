@@ -36,13 +36,14 @@ export function caseListScreen(params, ctx) {
   const trail = [];       // the `after` of each earlier page
   let after = null;
   const filters = { status: '', risk: '', region: '' };
-  const last = new Map(); // id -> time | null | 'error'
+  const last = state.lastContact; // id -> time | null (kept for the session: each read is audited)
+  const failed = new Set();
   const cells = new Map(); // id -> its last-contact cell, updated in place
 
   function lastCell(id) {
     const l = last.get(id);
+    if (failed.has(id)) return h('span', { class: 'muted' }, t('cases.last_unknown'));
     if (l === undefined) return h('span', { class: 'muted' }, t('common.loading'));
-    if (l === 'error') return h('span', { class: 'muted' }, t('cases.last_unknown'));
     if (l === null) return h('span', { class: 'muted' }, t('cases.no_contact'));
     return timeEl(l);
   }
@@ -57,11 +58,11 @@ export function caseListScreen(params, ctx) {
   }
 
   function fillLastContacts() {
-    const queue = cases.filter((c) => !c.shredded && !last.has(c.id)).map((c) => c.id);
+    const queue = cases.filter((c) => !c.shredded && !last.has(c.id) && !failed.has(c.id)).map((c) => c.id);
     const worker = async () => {
       while (queue.length) {
         const id = queue.shift();
-        try { last.set(id, await lastContact(id)); } catch (e) { last.set(id, 'error'); }
+        try { last.set(id, await lastContact(id)); } catch (e) { failed.add(id); }
         const cell = cells.get(id);
         if (cell && cell.isConnected) replace(cell, lastCell(id));
       }
