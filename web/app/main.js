@@ -50,7 +50,8 @@ function shell() {
     }, t('panic.button')) : null));
   mainEl = h('main', { id: 'main', tabindex: '-1' });
   body.append(header, mainEl,
-    h('footer', { class: 'foot' }, hasToken() ? t('footer.safety') : t('footer.login')));
+    h('footer', { class: 'foot' }, hasToken()
+      ? t('footer.safety', { minutes: Math.max(1, Math.round(state.idleSeconds / 60)) }) : t('footer.login')));
   markNav();
 }
 
