@@ -47,7 +47,7 @@ function median(xs) {
 
 test(`a list of ${N} cases: render time`, async (t) => {
   const page = await openApp(env);
-  await login(page, 'coord', env.coordPassword);
+  await login(page, 'coord', env.coordPassword, { reauth: true });
   await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length === n, {}, N);
   const build = [];
   const redraw = [];

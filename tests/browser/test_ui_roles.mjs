@@ -91,7 +91,7 @@ test('coordinator: summary without content; assigns a second caseworker who then
   await env.logout(tok);
 
   const page = await openApp(env);
-  await login(page, 'coord', env.coordPassword);
+  await login(page, 'coord', env.coordPassword, { reauth: true });
   assert.equal(await heading(page), 'All cases');
   await waitText(page, c.codename);
   await press(page, c.codename, 'link');
@@ -123,7 +123,7 @@ test('break-glass: the dialog asks for a reason, says it is recorded; the audito
   const reason = 'Семья сообщила об угрозе — reason-Gamma-42';
 
   const page = await openApp(env);
-  await login(page, 'coord', env.coordPassword);
+  await login(page, 'coord', env.coordPassword, { reauth: true });
   await goHash(page, '#/cases');
   await press(page, c.codename, 'link');
   await press(page, 'Read this case in an emergency');
@@ -232,7 +232,7 @@ test('admin: creates a user, who must choose a password at first login', async (
 test('coordinator confirms a pending coordinator; admin revokes an account, with the dialogs saying what happens', async () => {
   const c2 = await env.createUser('coord-two', 'coordinator');
   const page = await openApp(env);
-  await login(page, 'coord', env.coordPassword);
+  await login(page, 'coord', env.coordPassword, { reauth: true });
   await goHash(page, '#/users');
   await waitText(page, 'Waiting for confirmation');
   await press(page, 'Confirm coord-two');
@@ -289,7 +289,7 @@ test('coordinator: closes a case, then shreds it after typing its codename', asy
   const c = await env.createCase(tok, { person: { name: 'Person-Delta-0042' } });
   await env.logout(tok);
   const page = await openApp(env);
-  await login(page, 'coord', env.coordPassword);
+  await login(page, 'coord', env.coordPassword, { reauth: true });
   await goHash(page, '#/cases');
   await goHash(page, `#/cases/${c.id}`);
   // closing changes the case: it is offered once the case is open

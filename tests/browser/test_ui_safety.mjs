@@ -208,7 +208,7 @@ describe('with the default idle timeout', () => {
 
     // coordinator: list, break-glass reason, evacuation details
     const pc = await openApp(env);
-    await login(pc, 'coord', env.coordPassword);
+    await login(pc, 'coord', env.coordPassword, { reauth: true });
     await waitText(pc, XSS_IMG);
     await press(pc, 'Plan an evacuation', 'link').catch(async () => { await goHash(pc, '#/evacuations/new'); });
     await goHash(pc, '#/evacuations/new');

@@ -143,7 +143,7 @@ for (const lang of ['en', 'ru']) {
 
     // coordinator
     page = await openApp(env, { lang });
-    await login(page, 'coord', env.coordPassword);
+    await login(page, 'coord', env.coordPassword, { reauth: true });
     await screen(page, lang, '20-coordinator-all-cases');
     await goHash(page, `#/cases/${fx.case2.id}`);
     await screen(page, lang, '21-coordinator-case-unassigned', [403]);

@@ -61,8 +61,32 @@ export async function bodyText(page) {
   return page.evaluate(() => document.body.innerText);
 }
 
+/**
+ * Answer the password dialog of 403 reauth-required (a coordinator's
+ * org-key operations, once the server asks for it) whenever it opens, as
+ * the user would: type the password, confirm. page.reauths counts them.
+ */
+export function autoReauth(page, password) {
+  page.reauths = 0;
+  (async () => {
+    while (!page.isClosed()) {
+      try {
+        const input = await page.waitForSelector('dialog[open] input[name="password"][autocomplete="current-password"]', { timeout: 0 });
+        await input.type(password);
+        await input.evaluate((e) => e.form.requestSubmit());
+        await page.waitForFunction(() => !document.querySelector('dialog[open] input[name="password"]'), { timeout: 20000 });
+        page.reauths += 1;
+      } catch {
+        if (page.isClosed()) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  })();
+}
+
 /** Log in through the form; waits for the first screen after it. */
-export async function login(page, username, password, { expect } = {}) {
+export async function login(page, username, password, { expect, reauth } = {}) {
+  if (reauth) autoReauth(page, password);
   await waitText(page, 'corridor');
   await page.waitForSelector('input[autocomplete="username"]');
   await fill(page, await labelOf(page, 'input[autocomplete="username"]'), username);

@@ -231,14 +231,23 @@ function idleLock() {
   wipe('login.idle_locked');
 }
 
-async function reauth() {
-  const ok = await formDialog('reauth.title', h('p', null, t('reauth.body')), {
-    fields: [{ name: 'password', label: 'reauth.password', type: 'password', autocomplete: 'current-password', required: true }],
-    submit: 'reauth.submit',
-    fieldFor: () => 'password',
-    onSubmit: async (v) => { await confirmPassword(v.password); return true; },
-  });
-  return ok === true;
+let reauthPending = null;
+
+/**
+ * 403 reauth-required: ask for the password once, however many requests
+ * were refused at the same moment (a screen loads several in parallel);
+ * every one of them waits for the same answer, then retries.
+ */
+function reauth() {
+  if (!reauthPending) {
+    reauthPending = formDialog('reauth.title', h('p', null, t('reauth.body')), {
+      fields: [{ name: 'password', label: 'reauth.password', type: 'password', autocomplete: 'current-password', required: true }],
+      submit: 'reauth.submit',
+      fieldFor: () => 'password',
+      onSubmit: async (v) => { await confirmPassword(v.password); return true; },
+    }).then((ok) => ok === true).finally(() => { reauthPending = null; });
+  }
+  return reauthPending;
 }
 
 async function boot() {

@@ -13,7 +13,8 @@ const PAGE = 100;
 const ACTIONS = ['session.create', 'session.fail', 'session.end', 'user.create', 'user.confirm', 'user.revoke',
   'user.password', 'user.list', 'case.create', 'case.list', 'case.read', 'case.update', 'case.assign', 'case.unassign',
   'case.shred', 'contact.create', 'contact.list', 'evacuation.create', 'evacuation.list', 'evacuation.read',
-  'evacuation.update', 'evacuation.add_case', 'audit.read', 'audit.export', 'audit.reason_erase', 'audit.key_rotate'];
+  'evacuation.update', 'evacuation.add_case', 'audit.read', 'audit.export', 'audit.reason_erase', 'audit.key_rotate',
+  'session.confirm'];
 const ID = /^[A-Za-z0-9_-]{22}$/;
 
 /**

@@ -134,7 +134,7 @@ export function newUserScreen(params, ctx) {
             { name: 'password', label: 'newuser.own_password', hint: 'newuser.own_password_hint', type: 'password', autocomplete: 'new-password', validate: (v) => (v && v.length < 12 ? 'password.too_short' : null) },
           ],
           submit: 'newuser.submit',
-          fieldFor: (e) => (e.type === 'username-taken' ? 'username' : null),
+          fieldFor: (e) => (e.type === 'username-taken' ? 'username' : e.type === 'weak-password' ? 'password' : null),
           async onSubmit(v) {
             const password = v.password || generatePassword();
             const user = await api('POST', '/users', { body: { username: v.username.trim(), password, role: v.role } });
