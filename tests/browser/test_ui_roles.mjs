@@ -240,7 +240,7 @@ test('coordinator confirms a pending coordinator; admin revokes an account, with
   assert.match(await page.$eval('dialog[open]', (d) => d.innerText), /read every case/);
   await page.click('dialog[open] .actions button');
   await waitText(page, 'coord-two is now a confirmed coordinator.');
-  assertClean(env, page);
+  assertClean(env, page, [403]); // 403 reauth-required once the server asks for a fresh password
   const tok = await env.login(c2.username, c2.password);
   assert.equal((await env.expect(200, 'GET', '/me', { token: tok })).status, 'active');
   await env.logout(tok);
