@@ -300,7 +300,17 @@ describe('with the default idle timeout', () => {
     await press(page, 'Lock now');
   });
 
-  test('reauth-required: the password dialog, POST /session/confirm, then the retry', async () => {
+  test('reauth-required: the password dialog, POST /session/confirm, then the retry', async (t) => {
+    // a server that has the route asks for it itself, and the coordinator
+    // flows (autoReauth) go through the real round trip; this one fakes
+    // the server's side for a server without it
+    const ctok = await env.coord();
+    const probe = await env.api('POST', '/session/confirm', { token: ctok, body: { password: env.coordPassword } });
+    await env.logout(ctok);
+    if (probe.status === 204) {
+      t.skip('the server sends reauth-required itself');
+      return;
+    }
     const tok = await env.login(cwA.username, cwA.password);
     const c = await env.createCase(tok, {});
     await env.logout(tok);
@@ -340,12 +350,14 @@ describe('with the default idle timeout', () => {
   });
 });
 
-describe('with a six-second idle timeout', () => {
+// 15 s: short for a test, long enough for a login's Argon2 on a loaded
+// machine (the harness's own API calls must not idle out either)
+describe('with a 15-second idle timeout', () => {
   let env;
   let cw;
 
   before(async () => {
-    env = await startCorridor({ serveArgs: ['--session-idle', '6'] });
+    env = await startCorridor({ serveArgs: ['--session-idle', '15'] });
     cw = await env.createUser('cw-idle', 'caseworker');
   });
   after(async () => {
@@ -354,16 +366,16 @@ describe('with a six-second idle timeout', () => {
 
   test('the idle lock warns first, then wipes like panic', async () => {
     const { page, c, deletes } = await openMarkedCase(env, cw);
-    await page.waitForSelector('dialog[open]', { timeout: 10000 });
+    await page.waitForSelector('dialog[open]', { timeout: 30000 });
     assert.match(await page.$eval('dialog[open]', (d) => d.innerText), /You will be logged out soon/);
-    await waitText(page, 'after a period without activity', 10000);
+    await waitText(page, 'after a period without activity', 30000);
     await assertWiped(page, c, deletes);
     assertClean(env, page);
   });
 
   test('"Stay logged in" keeps the session', async () => {
     const { page } = await openMarkedCase(env, cw);
-    await page.waitForSelector('dialog[open]', { timeout: 10000 });
+    await page.waitForSelector('dialog[open]', { timeout: 30000 });
     await press(page, 'Stay logged in');
     await page.waitForFunction(() => !document.querySelector('dialog[open]'));
     await new Promise((r) => setTimeout(r, 1000));
