@@ -74,6 +74,21 @@ struct conn_state {
 	struct conn_state *next;	/* dispatch queue */
 };
 
+/*
+ * The TLS suites offered (GnuTLS priority string). Only forward-secret
+ * AEAD: TLS 1.3, and in TLS 1.2 ECDHE (RSA or ECDSA certificates) with
+ * AES-GCM or ChaCha20-Poly1305. No RSA key exchange (a seized key would
+ * decrypt recorded traffic), no finite-field DHE (slow, and weak groups in
+ * the wild), no CBC or SHA-1 MACs. %SERVER_PRECEDENCE makes the server's
+ * order win, so a client cannot pick the weakest suite on the list; the
+ * order is GnuTLS's NORMAL order (AES-256-GCM first where AES-NI exists).
+ */
+#define HTTP_TLS_PRIORITIES						\
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"			\
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"				\
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:"	\
+	"-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
+
 static struct MHD_Daemon *daemon_;
 static int quiet_;
 /* Requests begun (first callback) and not yet completed (response sent or
@@ -738,7 +753,7 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 		{ MHD_OPTION_END, 0, NULL },	/* TLS_AT: replaced for TLS */
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)cfg->tls_key_pem },
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
-		  (void *)(uintptr_t)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" },
+		  (void *)(uintptr_t)HTTP_TLS_PRIORITIES },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 	enum { TLS_AT = 7 };
