@@ -140,6 +140,14 @@
  * Argon2id and the gate already bound online guessing. */
 #define THROTTLE_MAX_DELAY_S		60u
 #define THROTTLE_TABLE_SLOTS		4096u
+/* Slots probed for one key (open addressing): a full window of slots in
+ * backoff sends a newcomer to one shared overflow slot (throttle.c). */
+#define THROTTLE_PROBE_SLOTS		64u
+/* Failures past the free ones are remembered this long after the last
+ * one, in seconds: such a slot is not evicted before, so failures on other
+ * usernames cannot reset an account's backoff (issue 18). 15 minutes is
+ * 15 rounds of the longest delay. */
+#define THROTTLE_FORGET_S		(15u * 60u)
 
 /* Bearer token: 32 random bytes, base64url without padding = 43 chars. */
 #define TOKEN_BYTES			32u
