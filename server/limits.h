@@ -27,9 +27,19 @@
 /* Idle connection timeout. libmicrohttpd only counts idle time. */
 #define CONN_IDLE_TIMEOUT_S		30u
 
-/* Whole-request deadline, from the first header byte to the last body
- * byte, so a slow-drip body cannot hold a worker forever. */
+/* Whole-request deadline, from the first byte to the last body byte, so
+ * neither dripping headers nor a slow or stalled body can hold a
+ * connection. libmicrohttpd sees no request before its headers are
+ * complete, so server/http/deadline.c runs the clock from accept for a
+ * connection's first request (no later than its first byte), and from the
+ * request line for a later keep-alive request; a keep-alive connection
+ * between requests gets CONN_IDLE_TIMEOUT_S in total, however it drips. */
 #define REQUEST_DEADLINE_S		10u
+
+/* How often the deadline reaper looks at every connection, in ms: a
+ * dripping connection is cut at most this much past its deadline. 2048
+ * connections take well under a millisecond to scan. */
+#define DEADLINE_TICK_MS		250u
 
 /* On SIGTERM the listening socket closes at once; requests already in
  * flight get this long to finish before the daemon stops. A request cannot

@@ -6,8 +6,10 @@
  *     and idle timeout, through libmicrohttpd options;
  *   - body size, counted as it streams in (chunked bodies have no
  *     Content-Length, so the count is the only guard);
- *   - a whole-request deadline, since libmicrohttpd's timeout counts idle
- *     time only and a slow-drip body would survive it;
+ *   - a whole-request deadline from accept (server/http/deadline.c cuts
+ *     connections whose headers or body drip), since libmicrohttpd's
+ *     timeout counts idle time only and sees no request before its
+ *     headers are complete;
  *   - two Content-Length headers, or Content-Length with Transfer-Encoding,
  *     are rejected (libmicrohttpd would pick one silently).
  * Normal responses are queued only after the first callback: answering on
@@ -48,6 +50,7 @@
 #include "crypto/secmem.h"
 #include "crypto/token.h"
 #include "server/audit/audit_batch.h"
+#include "server/http/deadline.h"
 #include "server/http/http.h"
 #include "server/limits.h"
 #include "server/http/problem.h"
@@ -502,7 +505,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (cs == NULL) {
 		if ((cs = calloc(1, sizeof(*cs))) == NULL)
 			return MHD_NO;
-		clock_gettime(CLOCK_MONOTONIC, &cs->start);
+		/* the deadline runs from accept or the request line */
+		deadline_headers_done(c, &cs->start);
 		*con_cls = cs;
 		atomic_fetch_add(&in_flight_, 1);
 		MHD_get_connection_values(c, MHD_HEADER_KIND, count_headers, &hc);
@@ -578,6 +582,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (elapsed_s(&cs->start) > REQUEST_DEADLINE_S)
 		return queue_problem(c, 408, "request-timeout",
 		    "The request took too long to arrive.", 0);
+	deadline_body_done(c);
 	r = &cs->r;
 	request_init(cs, c);
 	if (static_claims(url)) {
@@ -696,8 +701,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct conn_state *cs = *con_cls;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	deadline_request_done(c);
 	if (cs == NULL)
 		return;
 	if (cs->phase == CS_DONE)
@@ -725,7 +730,8 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 	/* before the daemon: its workers hand requests to these threads */
 	if (audit_batch_start() != 0)
 		return -1;
-	if (dispatch_start() != 0) {
+	if (dispatch_start() != 0 || deadline_start() != 0) {
+		deadline_stop();
 		dispatch_stop();
 		audit_batch_stop();
 		return -1;
@@ -750,13 +756,16 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 		{ MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_TIMEOUT_S, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, MAX_CONN_MEMORY_BYTES, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)deadline_notify, NULL },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)deadline_request_line,
+		  NULL },
 		{ MHD_OPTION_END, 0, NULL },	/* TLS_AT: replaced for TLS */
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)cfg->tls_key_pem },
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
 		  (void *)(uintptr_t)HTTP_TLS_PRIORITIES },
 		{ MHD_OPTION_END, 0, NULL },
 	};
-	enum { TLS_AT = 7 };
+	enum { TLS_AT = 9 };
 
 	if (cfg->tls_cert_pem != NULL) {
 		flags |= MHD_USE_TLS;
@@ -766,6 +775,7 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 	daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request,
 	    NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (daemon_ == NULL) {
+		deadline_stop();
 		dispatch_stop();
 		audit_batch_stop();
 		return -1;
@@ -800,4 +810,5 @@ http_stop(void)
 	audit_batch_stop();
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
+	deadline_stop();
 }
