@@ -159,6 +159,17 @@
  * 15 rounds of the longest delay. */
 #define THROTTLE_FORGET_S		(15u * 60u)
 
+/* Unauthenticated requests (no valid session: logins, and requests with
+ * a missing, bad or expired token) per source address, before any work
+ * (server/core/anonlimit.c): a burst of ANON_BURST, then ANON_RATE_PER_S.
+ * A person logging in needs a handful; a browser's first load with an
+ * expired token a few more. Past it: 429 with Retry-After. */
+#define ANON_RATE_PER_S			20u
+#define ANON_BURST			200u
+/* Sources tracked at once, and the probe window of the table. */
+#define ANON_LIMIT_SLOTS		4096u
+#define ANON_LIMIT_PROBE		32u
+
 /* Bearer token: 32 random bytes, base64url without padding = 43 chars. */
 #define TOKEN_BYTES			32u
 #define TOKEN_B64_CHARS			43u
@@ -198,6 +209,16 @@
  * connection (and its read snapshot) until the body is sent, so the pool
  * has this many connections beyond one per worker thread. */
 #define MAX_AUDIT_EXPORTS		2u
+
+/* --- Disk ---------------------------------------------------------------- */
+
+/* Free space on the data directory's file system kept for signed-in,
+ * audited work (server/core/diskspace.c): below it, anonymous requests
+ * write nothing and get 503 low-disk. 256 MiB is a day of heavy audited
+ * work (~1M entries of ~200 bytes plus indexes and WAL) with room for a
+ * WAL checkpoint; `corridor serve --disk-reserve-mib` changes it. */
+#define DISK_RESERVE_BYTES		(256ull * 1024u * 1024u)
+#define MAX_DISK_RESERVE_MIB		(1024u * 1024u)	/* 1 TiB */
 
 /* Ids (ID_BYTES, ID_CHARS) are sized in crypto/token.h, the layer that
  * makes them. */

@@ -216,7 +216,7 @@ class Server:
     def healthy(self):
         try:
             r = self.get("/health")
-            return r.status == 200 and r.json() == {"status": "ok"}
+            return r.status == 200 and r.json()["status"] == "ok"
         except OSError:
             return False
 
