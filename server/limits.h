@@ -210,6 +210,15 @@
  * has this many connections beyond one per worker thread. */
 #define MAX_AUDIT_EXPORTS		2u
 
+/* --- Memory ---------------------------------------------------------------- */
+
+/* The locked-memory limit (RLIMIT_MEMLOCK) below which `corridor serve`
+ * does not call mlockall and warns instead: every mapping is charged in
+ * full, and the process maps about 26 thread stacks (8 MiB each), two
+ * Argon2 runs (64 MiB each), the database pool and page caches. The unit
+ * sets LimitMEMLOCK=infinity. */
+#define MLOCKALL_MIN_BYTES		(1024ull * 1024u * 1024u)
+
 /* --- Disk ---------------------------------------------------------------- */
 
 /* Free space on the data directory's file system kept for signed-in,

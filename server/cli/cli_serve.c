@@ -286,6 +286,10 @@ cli_serve(int argc, char **argv)
 		goto done_audit;
 	}
 	secmem_wipe(d.ks->db_key, sizeof(d.ks->db_key));
+	/* swap: decrypted content and keys pass through ordinary memory */
+	if (cli_lock_memory() != 0)
+		log_line(LOG_WARN, "cannot lock memory (raise LimitMEMLOCK to "
+		    "infinity): decrypted case content may reach swap");
 	if (diskspace_init(o.dir, o.disk_reserve) != 0) {
 		cli_error("cannot read the free space of the data directory");
 		goto done_pool;
