@@ -365,10 +365,13 @@ audit_and_commit(struct req *r)
 	req_write_done(r);
 	if (rc != STORE_OK)
 		goto fail_committed;
-	/* after a shred: push the deleted pages out of the WAL (best effort;
-	 * the request has succeeded whatever this does) */
-	if (r->after.checkpoint && ok)
-		store_checkpoint_truncate(r->db);
+	/* after a shred: push the deleted pages out of the WAL. Checked and
+	 * retried (store.h); the request has succeeded whatever this does,
+	 * and a truncation still failing goes on in the background */
+	if (r->after.checkpoint && ok &&
+	    store_checkpoint_truncate_retry(r->db) != STORE_OK)
+		log_line(LOG_WARN, "req=%s WAL truncation after a shred failed; "
+		    "retrying in the background", r->request_id);
 	/* enrolment: the new key pair is live only once it is stored */
 	if (r->after.enrol && ok && r->sess != NULL)
 		session_enrol(r->sess, r->after.enrol_pk, r->after.enrol_sk);
