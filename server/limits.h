@@ -210,6 +210,10 @@
  * has this many connections beyond one per worker thread. */
 #define MAX_AUDIT_EXPORTS		2u
 
+/* Longest backup retention `corridor backup --prune-days` accepts: ten
+ * years, a typo guard rather than a policy. */
+#define BACKUP_PRUNE_MAX_DAYS		3650u
+
 /* --- Memory ---------------------------------------------------------------- */
 
 /* The locked-memory limit (RLIMIT_MEMLOCK) below which `corridor serve`
