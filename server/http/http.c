@@ -120,8 +120,9 @@ elapsed_s(const struct timespec *start)
 	    (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* Response body memory: [len][bytes]; wiped and freed by libmicrohttpd's
- * callback, because case content passes through it. */
+/* Response body memory: [len][bytes], in a secmem_buf (MADV_DONTDUMP:
+ * never in a core file); wiped and freed by libmicrohttpd's callback,
+ * because case content passes through it. */
 struct wiped {
 	size_t	len;
 	char	data[];
@@ -133,8 +134,7 @@ free_wiped(void *cls)
 	struct wiped *w = (struct wiped *)((char *)cls - offsetof(struct wiped,
 	    data));
 
-	secmem_wipe(w->data, w->len);
-	free(w);
+	secmem_buf_free(w);	/* wipes the whole buffer */
 }
 
 static struct MHD_Response *
@@ -143,7 +143,7 @@ response_from(const char *data, size_t len)
 	struct wiped *w;
 	struct MHD_Response *resp;
 
-	if ((w = malloc(sizeof(*w) + len + 1)) == NULL)
+	if ((w = secmem_buf_alloc(sizeof(*w) + len + 1)) == NULL)
 		return NULL;
 	w->len = len;
 	memcpy(w->data, data, len);
@@ -173,12 +173,11 @@ dump_append(const char *p, size_t n, void *arg)
 	if (d->w->len + n > d->cap) {
 		for (cap = d->cap * 2; cap < d->w->len + n; cap *= 2)
 			;
-		if ((nw = malloc(sizeof(*nw) + cap)) == NULL)
+		if ((nw = secmem_buf_alloc(sizeof(*nw) + cap)) == NULL)
 			return -1;
 		nw->len = d->w->len;
 		memcpy(nw->data, d->w->data, d->w->len);
-		secmem_wipe(d->w->data, d->w->len);
-		free(d->w);
+		secmem_buf_free(d->w);	/* wipes */
 		d->w = nw;
 		d->cap = cap;
 	}
@@ -195,8 +194,8 @@ response_json(const json_t *v)
 	struct dump_buf d;
 	struct MHD_Response *resp;
 
-	d.cap = 1024;
-	if ((d.w = malloc(sizeof(*d.w) + d.cap)) == NULL)
+	d.cap = 3968;	/* with the headers, one page */
+	if ((d.w = secmem_buf_alloc(sizeof(*d.w) + d.cap)) == NULL)
 		return NULL;
 	d.w->len = 0;
 	if (json_dump_callback(v, dump_append, &d, JSON_COMPACT) != 0 ||
@@ -556,12 +555,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 				cap *= 2;
 			if (cap > MAX_BODY_BYTES)
 				cap = MAX_BODY_BYTES;
-			if ((nb = malloc(cap)) == NULL)
+			/* bodies hold passwords and case content: a
+			 * MADV_DONTDUMP buffer, wiped on free */
+			if ((nb = secmem_buf_alloc(cap)) == NULL)
 				return MHD_NO;
 			if (cs->body_len)
 				memcpy(nb, cs->body, cs->body_len);
-			secmem_wipe(cs->body, cs->body_cap);
-			free(cs->body);
+			secmem_buf_free(cs->body);
 			cs->body = nb;
 			cs->body_cap = cap;
 		}
@@ -707,8 +707,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (cs->phase == CS_DONE)
 		router_finish(&cs->r);	/* answered, never sent */
-	secmem_wipe(cs->body, cs->body_cap);	/* may hold passwords */
-	free(cs->body);
+	secmem_buf_free(cs->body);	/* wipes: may hold passwords */
 	free(cs);
 	*con_cls = NULL;
 	atomic_fetch_sub(&in_flight_, 1);
