@@ -35,6 +35,20 @@ uint32_t secmem_random_uniform(uint32_t upper);
 int secmem_lock(void *p, size_t len);
 int secmem_unlock(void *p, size_t len);
 
+/*
+ * Buffers for plaintext that is not a key: decrypted case fields, contact
+ * entries before encryption, request and response bodies. Page-aligned
+ * anonymous mappings marked MADV_DONTDUMP, so no core file or gcore dump
+ * holds them, and wiped (the len bytes asked for) on free. Freed mappings
+ * of up to 256 KiB are kept for reuse, a few per size, so a request costs
+ * no system call in the steady state. NULL on failure (or len 0).
+ * Free with secmem_buf_free (NULL is fine).
+ */
+void *secmem_buf_alloc(size_t len);
+void secmem_buf_free(void *p);
+/* The len a secmem_buf_alloc buffer was asked for. */
+size_t secmem_buf_len(const void *p);
+
 /* Wiping allocators for jansson: request bodies can hold passwords, so every
  * block jansson frees is zeroed first. Installed by secmem_json_allocators. */
 void secmem_json_allocators(void);

@@ -138,6 +138,20 @@ void store_read_end(struct store *s);
 int store_checkpoint_truncate(struct store *s);
 
 /*
+ * store_checkpoint_truncate, tried STORE_TRUNCATE_TRIES times with a
+ * growing pause; if every try fails, the pool's checkpoint thread keeps
+ * trying every STORE_TRUNCATE_RETRY_S seconds until one succeeds (a
+ * reader that pins the WAL, an export or a backup, ends eventually).
+ * Returns the last try's store_err: on failure the caller logs it.
+ */
+#define STORE_TRUNCATE_TRIES	5u
+#define STORE_TRUNCATE_RETRY_S	1
+int store_checkpoint_truncate_retry(struct store *s);
+
+/* 1 while a failed truncation is still being retried, else 0. */
+int store_truncate_pending(void);
+
+/*
  * store_write_end in two halves, for callers that commit for others (the
  * audit batch): end_deferred commits or rolls back and drops the write lock
  * but does not wait; *ticket is then nonzero when the commit still has to

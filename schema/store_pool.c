@@ -371,6 +371,28 @@ store_checkpoint_truncate(struct store *s)
 	return store_err_from_sqlite(rc);
 }
 
+static void truncate_pending_set(void);
+
+int
+store_checkpoint_truncate_retry(struct store *s)
+{
+	struct timespec nap;
+	int rc = STORE_EIO;
+
+	for (unsigned i = 0; i < STORE_TRUNCATE_TRIES; i++) {
+		if ((rc = store_checkpoint_truncate(s)) == STORE_OK)
+			return STORE_OK;
+		/* 50, 100, 200, 400 ms between tries, on top of each try's
+		 * own busy wait for readers */
+		nap.tv_sec = 0;
+		nap.tv_nsec = (50L << i) * 1000000L;
+		if (i + 1 < STORE_TRUNCATE_TRIES)
+			nanosleep(&nap, NULL);
+	}
+	truncate_pending_set();
+	return rc;
+}
+
 /* --- pool ------------------------------------------------------------------ */
 
 static struct {
@@ -418,8 +440,32 @@ static struct {
 	pthread_t	 thread;
 	struct store	*conn;
 	uint64_t	 runs;		/* statistics */
+	int		 truncate;	/* a shred's truncation is still owed */
 } ck = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0,
-    NULL, 0 };
+    NULL, 0, 0 };
+
+/* A truncation after a shred failed: the checkpoint thread tries again
+ * every STORE_TRUNCATE_RETRY_S until it succeeds (the deleted pages'
+ * old copies stay in the WAL until then). */
+static void
+truncate_pending_set(void)
+{
+	pthread_mutex_lock(&ck.mu);
+	ck.truncate = 1;
+	pthread_cond_signal(&ck.cv);
+	pthread_mutex_unlock(&ck.mu);
+}
+
+int
+store_truncate_pending(void)
+{
+	int p;
+
+	pthread_mutex_lock(&ck.mu);
+	p = ck.truncate;
+	pthread_mutex_unlock(&ck.mu);
+	return p;
+}
 
 /* sqlite3_wal_hook: runs after each commit of a pool connection. */
 static int
@@ -496,15 +542,34 @@ static void *
 ckpt_main(void *arg)
 {
 	(void)arg;
+	struct timespec until;
+	int truncate;
+
 	pthread_mutex_lock(&ck.mu);
 	for (;;) {
-		while (!ck.want && !ck.stop)
-			pthread_cond_wait(&ck.cv, &ck.mu);
+		while (!ck.want && !ck.stop) {
+			if (!ck.truncate) {
+				pthread_cond_wait(&ck.cv, &ck.mu);
+				continue;
+			}
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += STORE_TRUNCATE_RETRY_S;
+			if (pthread_cond_timedwait(&ck.cv, &ck.mu, &until) != 0)
+				break;	/* time to try the truncation again */
+		}
 		if (ck.stop)
 			break;
 		ck.want = 0;
+		truncate = ck.truncate;
 		pthread_mutex_unlock(&ck.mu);
-		checkpoint_once(ck.conn->db);
+		if (truncate) {
+			if (store_checkpoint_truncate(ck.conn) == STORE_OK) {
+				pthread_mutex_lock(&ck.mu);
+				ck.truncate = 0;
+				pthread_mutex_unlock(&ck.mu);
+			}
+		} else
+			checkpoint_once(ck.conn->db);
 		pthread_mutex_lock(&ck.mu);
 		ck.runs++;
 	}

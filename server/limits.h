@@ -27,9 +27,19 @@
 /* Idle connection timeout. libmicrohttpd only counts idle time. */
 #define CONN_IDLE_TIMEOUT_S		30u
 
-/* Whole-request deadline, from the first header byte to the last body
- * byte, so a slow-drip body cannot hold a worker forever. */
+/* Whole-request deadline, from the first byte to the last body byte, so
+ * neither dripping headers nor a slow or stalled body can hold a
+ * connection. libmicrohttpd sees no request before its headers are
+ * complete, so server/http/deadline.c runs the clock from accept for a
+ * connection's first request (no later than its first byte), and from the
+ * request line for a later keep-alive request; a keep-alive connection
+ * between requests gets CONN_IDLE_TIMEOUT_S in total, however it drips. */
 #define REQUEST_DEADLINE_S		10u
+
+/* How often the deadline reaper looks at every connection, in ms: a
+ * dripping connection is cut at most this much past its deadline. 2048
+ * connections take well under a millisecond to scan. */
+#define DEADLINE_TICK_MS		250u
 
 /* On SIGTERM the listening socket closes at once; requests already in
  * flight get this long to finish before the daemon stops. A request cannot
@@ -140,6 +150,25 @@
  * Argon2id and the gate already bound online guessing. */
 #define THROTTLE_MAX_DELAY_S		60u
 #define THROTTLE_TABLE_SLOTS		4096u
+/* Slots probed for one key (open addressing): a full window of slots in
+ * backoff sends a newcomer to one shared overflow slot (throttle.c). */
+#define THROTTLE_PROBE_SLOTS		64u
+/* Failures past the free ones are remembered this long after the last
+ * one, in seconds: such a slot is not evicted before, so failures on other
+ * usernames cannot reset an account's backoff (issue 18). 15 minutes is
+ * 15 rounds of the longest delay. */
+#define THROTTLE_FORGET_S		(15u * 60u)
+
+/* Unauthenticated requests (no valid session: logins, and requests with
+ * a missing, bad or expired token) per source address, before any work
+ * (server/core/anonlimit.c): a burst of ANON_BURST, then ANON_RATE_PER_S.
+ * A person logging in needs a handful; a browser's first load with an
+ * expired token a few more. Past it: 429 with Retry-After. */
+#define ANON_RATE_PER_S			20u
+#define ANON_BURST			200u
+/* Sources tracked at once, and the probe window of the table. */
+#define ANON_LIMIT_SLOTS		4096u
+#define ANON_LIMIT_PROBE		32u
 
 /* Bearer token: 32 random bytes, base64url without padding = 43 chars. */
 #define TOKEN_BYTES			32u
@@ -180,6 +209,29 @@
  * connection (and its read snapshot) until the body is sent, so the pool
  * has this many connections beyond one per worker thread. */
 #define MAX_AUDIT_EXPORTS		2u
+
+/* Longest backup retention `corridor backup --prune-days` accepts: ten
+ * years, a typo guard rather than a policy. */
+#define BACKUP_PRUNE_MAX_DAYS		3650u
+
+/* --- Memory ---------------------------------------------------------------- */
+
+/* The locked-memory limit (RLIMIT_MEMLOCK) below which `corridor serve`
+ * does not call mlockall and warns instead: every mapping is charged in
+ * full, and the process maps about 26 thread stacks (8 MiB each), two
+ * Argon2 runs (64 MiB each), the database pool and page caches. The unit
+ * sets LimitMEMLOCK=infinity. */
+#define MLOCKALL_MIN_BYTES		(1024ull * 1024u * 1024u)
+
+/* --- Disk ---------------------------------------------------------------- */
+
+/* Free space on the data directory's file system kept for signed-in,
+ * audited work (server/core/diskspace.c): below it, anonymous requests
+ * write nothing and get 503 low-disk. 256 MiB is a day of heavy audited
+ * work (~1M entries of ~200 bytes plus indexes and WAL) with room for a
+ * WAL checkpoint; `corridor serve --disk-reserve-mib` changes it. */
+#define DISK_RESERVE_BYTES		(256ull * 1024u * 1024u)
+#define MAX_DISK_RESERVE_MIB		(1024u * 1024u)	/* 1 TiB */
 
 /* Ids (ID_BYTES, ID_CHARS) are sized in crypto/token.h, the layer that
  * makes them. */

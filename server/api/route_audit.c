@@ -120,6 +120,36 @@ struct list_ctx {
 	int	 bad;	/* a stored entry does not decode */
 };
 
+/* An anonymous.summary's counts, decoded for GET /audit: the interval
+ * and one object per kind. NULL if it does not parse (the decoder has
+ * checked it, so never). */
+static json_t *
+summary_json(const struct audit_entry *e)
+{
+	struct audit_summary s;
+	char from[RFC3339_MS_BYTES], to[RFC3339_MS_BYTES];
+	json_t *kinds, *k;
+
+	if (audit_entry_summary_parse(e->extra, e->extra_len, &s) != 0 ||
+	    (kinds = json_array()) == NULL)
+		return NULL;
+	for (unsigned i = 0; i < s.n; i++) {
+		k = json_pack("{s:s, s:s, s:i, s:I}",
+		    "action", audit_action_name(s.k[i].action),
+		    "outcome", audit_outcome_name(s.k[i].outcome),
+		    "status", (int)s.k[i].status,
+		    "count", (json_int_t)s.k[i].count);
+		if (k == NULL || json_array_append_new(kinds, k) != 0) {
+			json_decref(kinds);
+			return NULL;
+		}
+	}
+	rfc3339_format_ms(from, s.from_ms);
+	rfc3339_format_ms(to, s.to_ms);
+	return json_pack("{s:s, s:s, s:o}", "from", from, "to", to,
+	    "counts", kinds);
+}
+
 static int
 list_one(void *arg, const struct store_audit_item *it)
 {
@@ -153,6 +183,11 @@ list_one(void *arg, const struct store_audit_item *it)
 	if (e.extra_len > 0 && encode_b64(b64, sizeof(b64), e.extra,
 	    e.extra_len) == 0)
 		json_object_set_new(o, "extra", json_string(b64));
+	if (e.action == AUDIT_ANON_SUMMARY &&
+	    json_object_set_new(o, "summary", summary_json(&e)) != 0) {
+		json_decref(o);
+		return 1;
+	}
 	return json_array_append_new(c->arr, o) != 0;
 }
 

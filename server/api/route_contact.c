@@ -125,7 +125,7 @@ contact_create_route(struct req *r)
 	    in.next_steps);
 	if (entry == NULL ||
 	    (pt_len = json_dumpb(entry, NULL, 0, JSON_COMPACT)) == 0 ||
-	    (pt = malloc(pt_len)) == NULL ||
+	    (pt = secmem_buf_alloc(pt_len)) == NULL ||
 	    json_dumpb(entry, pt, pt_len, JSON_COMPACT) != pt_len) {
 		req_internal(r);
 		goto done;
@@ -153,10 +153,7 @@ contact_create_route(struct req *r)
 		req_json(r, 201, out);
 done:
 	json_decref(entry);
-	if (pt != NULL) {
-		secmem_wipe(pt, pt_len);
-		free(pt);
-	}
+	secmem_buf_free(pt);		/* wipes */
 	free(ct);
 	access_case_close(r, &a);
 }

@@ -8,6 +8,8 @@
  *   handler did not write       -> entry joins an audit batch (one tx on
  *                                  the writer connection, audit_batch.c)
  *   append or commit fails      -> drop the response, answer 503
+ *   anonymous failure           -> counted only (audit_anon.h): one
+ *                                  summary entry per interval
  *
  * and both commit paths end only once the entry is durable (group commit,
  * schema/store.c), so no response leaves before its audit entry is
@@ -26,7 +28,10 @@
 
 #include "crypto/secmem.h"
 #include "server/audit/audit.h"
+#include "server/audit/audit_anon.h"
 #include "server/audit/audit_batch.h"
+#include "server/core/anonlimit.h"
+#include "server/core/diskspace.h"
 #include "server/http/jsonin.h"
 #include "server/limits.h"
 #include "server/api/router.h"
@@ -180,6 +185,34 @@ content_type_json(struct req *r)
 	return ct[n] == '\0' || ct[n] == ';';
 }
 
+/*
+ * The gate for requests without a valid session, before any work is done
+ * for them: the per-source rate limit (429), then the disk reserve (503
+ * low-disk; logins still pass, so that signed-in work can start). 0 to go
+ * on, -1 answered.
+ */
+static int
+anonymous_gate(struct req *r, int is_login)
+{
+	unsigned retry;
+
+	if (anonlimit_take(r->client_ip, &retry) != 0) {
+		req_deny(r, 429, "rate-limited",
+		    "Too many requests without a valid session from this "
+		    "address; wait before trying again.");
+		r->retry_after_s = retry;
+		return -1;
+	}
+	if (!is_login && diskspace_low()) {
+		req_problem(r, 503, "low-disk",
+		    "The server is short of disk space; only signed-in work "
+		    "continues.");
+		r->retry_after_s = 60;
+		return -1;
+	}
+	return 0;
+}
+
 /* Authenticate from "Authorization: Bearer <token>". 0 ok, -1 answered. */
 static int
 authenticate(struct req *r)
@@ -189,6 +222,8 @@ authenticate(struct req *r)
 	/* the auth scheme is case-insensitive (RFC 9110 11.1) */
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 ||
 	    (r->sess = session_lookup(h + 7, strlen(h + 7))) == NULL) {
+		if (anonymous_gate(r, 0) != 0)
+			return -1;
 		req_deny(r, 401, "unauthenticated",
 		    "A valid session token is required.");
 		return -1;
@@ -235,6 +270,25 @@ defer(struct req *r)
 	r->sched.fate = REQ_DEFERRED;
 }
 
+/*
+ * Whether ev, about to be logged for r, is an anonymous failure that is
+ * only counted (server/audit/audit_anon.h): no session, not allowed. A
+ * failed login naming an existing account stays one entry, so its owner
+ * and the auditors see attempts on it; the login throttle bounds those to
+ * THROTTLE_FREE_FAILURES and then about one a minute per account -- and
+ * below the disk reserve they are counted too.
+ */
+static int
+anonymous_failure(const struct req *r, const struct audit_event *ev)
+{
+	if (r->actor_id[0] != '\0' || ev->outcome == AUDIT_ALLOWED)
+		return 0;
+	if (ev->action == AUDIT_SESSION_FAIL && ev->object_id != NULL &&
+	    ev->object_type == AUDIT_OBJ_USER && !diskspace_low())
+		return 0;
+	return 1;
+}
+
 /* The audit step. See the comment at the top of the file. */
 static void
 audit_and_commit(struct req *r)
@@ -251,6 +305,10 @@ audit_and_commit(struct req *r)
 	ev.actor_id = r->actor_id;
 	ev.role = r->role;
 	ev.action = r->audit_action ? r->audit_action : r->route->action;
+	/* a login that made no session failed, whatever stopped it (a
+	 * malformed body too): session.fail, never session.create/error */
+	if (ev.action == AUDIT_SESSION_CREATE && !ok)
+		ev.action = AUDIT_SESSION_FAIL;
 	ev.object_type = r->audit_object_type ? r->audit_object_type :
 	    r->route->object_type;
 	ev.object_id = r->audit_object_id[0] ? r->audit_object_id : NULL;
@@ -259,6 +317,14 @@ audit_and_commit(struct req *r)
 	ev.reason = r->audit_reason;
 	ev.reason_len = r->audit_reason_len;
 
+	if (anonymous_failure(r, &ev)) {
+		/* counted, and written as a summary by the committer
+		 * (audit_anon.h); nothing was written or read for it */
+		audit_anon_count(ev.action, ev.outcome, r->status);
+		if (r->db != NULL)
+			store_read_end(r->db);
+		return;
+	}
 	if ((r->db == NULL || !store_in_write(r->db)) &&
 	    store_pool_writer() != NULL) {
 		/* nothing written: the entry joins a batch on the writer
@@ -299,10 +365,13 @@ audit_and_commit(struct req *r)
 	req_write_done(r);
 	if (rc != STORE_OK)
 		goto fail_committed;
-	/* after a shred: push the deleted pages out of the WAL (best effort;
-	 * the request has succeeded whatever this does) */
-	if (r->after.checkpoint && ok)
-		store_checkpoint_truncate(r->db);
+	/* after a shred: push the deleted pages out of the WAL. Checked and
+	 * retried (store.h); the request has succeeded whatever this does,
+	 * and a truncation still failing goes on in the background */
+	if (r->after.checkpoint && ok &&
+	    store_checkpoint_truncate_retry(r->db) != STORE_OK)
+		log_line(LOG_WARN, "req=%s WAL truncation after a shred failed; "
+		    "retrying in the background", r->request_id);
 	/* enrolment: the new key pair is live only once it is stored */
 	if (r->after.enrol && ok && r->sess != NULL)
 		session_enrol(r->sess, r->after.enrol_pk, r->after.enrol_sk);
@@ -416,6 +485,9 @@ router_dispatch(struct req *r, const char *method, const char *url)
 		return;	/* unaudited route (/me): nothing to record */
 
 	/* Everything from here on is audited. */
+	if ((row->roles & R_ANON) && row->action != AUDIT_NONE &&
+	    anonymous_gate(r, row->action == AUDIT_SESSION_CREATE) != 0)
+		goto audit;	/* /health (unaudited) is never gated */
 	if (!(row->roles & R_ANON)) {
 		if (r->sess == NULL && authenticate(r) != 0)
 			goto audit;

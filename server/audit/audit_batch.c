@@ -35,9 +35,11 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "schema/store.h"
 #include "server/audit/audit.h"
+#include "server/audit/audit_anon.h"
 #include "server/audit/audit_batch.h"
 
 /* Entries per transaction: within what audit_append may stage. */
@@ -127,20 +129,76 @@ run_batch(struct store *w, struct audit_job *batch)
 	}
 }
 
+static void
+note_rc(struct audit_job *j, int rc)
+{
+	*(int *)j->arg = rc;
+}
+
+/* Write the anonymous failures counted so far as summary entries, if
+ * their interval has passed (or force); on the committer thread, or at
+ * stop. A summary that cannot be written is put back for the next try. */
+static void
+flush_anon(struct store *w, int force)
+{
+	uint8_t extra[AUDIT_SUMMARY_EXTRA_MAX];
+	struct audit_event ev;
+	struct audit_job j;
+	size_t extra_len;
+	int rc;
+
+	while (audit_anon_take(extra, &extra_len, audit_now_ms(), force)) {
+		memset(&ev, 0, sizeof(ev));
+		ev.actor_id = "";
+		ev.role = 0;	/* anonymous */
+		ev.action = AUDIT_ANON_SUMMARY;
+		ev.object_type = AUDIT_OBJ_NONE;
+		ev.outcome = AUDIT_DENIED;
+		ev.request_id = "";
+		ev.extra = extra;
+		ev.extra_len = extra_len;
+		memset(&j, 0, sizeof(j));
+		rc = -1;
+		j.ev = &ev;
+		j.done = note_rc;
+		j.arg = &rc;
+		run_batch(w, &j);
+		if (rc != 0) {
+			audit_anon_put_back(extra, extra_len);
+			return;
+		}
+	}
+}
+
+/* How long the committer sleeps without work before it looks at the
+ * anonymous counts again, in seconds. */
+#define COMMITTER_IDLE_S	1
+
 static void *
 committer_main(void *arg)
 {
 	struct audit_job *batch, *j;
 	struct store *w = arg;
+	struct timespec until;
 	unsigned n;
 
 	for (;;) {
 		pthread_mutex_lock(&q.mu);
-		while (q.head == NULL && !q.stop)
-			pthread_cond_wait(&q.cv, &q.mu);
+		while (q.head == NULL && !q.stop) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += COMMITTER_IDLE_S;
+			if (pthread_cond_timedwait(&q.cv, &q.mu, &until) != 0)
+				break;	/* timed out: look at the counts */
+		}
 		if ((batch = q.head) == NULL) {
+			int stop = q.stop;
+
 			pthread_mutex_unlock(&q.mu);
-			return NULL;
+			/* at stop, whatever is counted goes out now */
+			flush_anon(w, stop);
+			if (stop)
+				return NULL;
+			continue;
 		}
 		/* the oldest jobs, up to what one transaction may stage
 		 * (audit.h); the rest form the next batch */
@@ -153,6 +211,7 @@ committer_main(void *arg)
 		j->next = NULL;
 		pthread_mutex_unlock(&q.mu);
 		run_batch(w, batch);
+		flush_anon(w, 0);
 	}
 }
 
@@ -224,12 +283,6 @@ wake_waiter(struct audit_job *j, int rc)
 	wt->state = rc == 0 ? 1 : -1;
 	pthread_cond_signal(&wt->cv);
 	pthread_mutex_unlock(&wt->mu);
-}
-
-static void
-note_rc(struct audit_job *j, int rc)
-{
-	*(int *)j->arg = rc;
 }
 
 int

@@ -37,6 +37,7 @@ static const char *const action_names[AUDIT_ACTION_MAX + 1] = {
 	[AUDIT_USER_LIST] = "user.list",
 	[AUDIT_AUDIT_REASON_ERASE] = "audit.reason_erase",
 	[AUDIT_AUDIT_KEY_ROTATE] = "audit.key_rotate",
+	[AUDIT_ANON_SUMMARY] = "anonymous.summary",
 };
 
 static const char *const outcome_names[] = {
@@ -119,9 +120,13 @@ id_valid(const char *id, size_t len)
 	return 1;
 }
 
+static int summary_entry_valid(const struct audit_entry *e);
+
 static int
 codes_valid(const struct audit_entry *e)
 {
+	if (e->action == AUDIT_ANON_SUMMARY && !summary_entry_valid(e))
+		return 0;
 	return audit_role_name(e->role) != NULL &&
 	    audit_action_name(e->action) != NULL &&
 	    audit_object_name(e->object_type) != NULL &&
@@ -320,4 +325,92 @@ audit_entry_rotation_parse(const uint8_t *extra, size_t extra_len,
 	if (memcmp(prev_pk, next_pk, AUDIT_ROTATE_PK_BYTES) == 0)
 		return -1;
 	return 0;
+}
+
+/* --- anonymous summaries ------------------------------------------------- */
+
+int
+audit_entry_summary_parse(const uint8_t *extra, size_t extra_len,
+    struct audit_summary *s)
+{
+	struct rbuf r = { extra, extra_len, 0, 0 };
+	const uint8_t *prev = NULL;
+	unsigned i;
+
+	memset(s, 0, sizeof(*s));
+	if (get_be(&r, 1) != AUDIT_SUMMARY_TAG)
+		goto bad;
+	s->from_ms = get_be(&r, 8);
+	s->to_ms = get_be(&r, 8);
+	s->n = (unsigned)get_be(&r, 1);
+	if (r.bad || s->from_ms > s->to_ms || s->n < 1 ||
+	    s->n > AUDIT_SUMMARY_KINDS_MAX ||
+	    extra_len != AUDIT_SUMMARY_HEAD_BYTES +
+	    (size_t)s->n * AUDIT_SUMMARY_KIND_BYTES)
+		goto bad;
+	for (i = 0; i < s->n; i++) {
+		struct audit_summary_kind *k = &s->k[i];
+		const uint8_t *key = extra + r.off;
+
+		/* the 5-byte key (action, outcome, status) strictly grows */
+		if (prev != NULL && memcmp(prev, key, 5) >= 0)
+			goto bad;
+		prev = key;
+		k->action = (uint16_t)get_be(&r, 2);
+		k->outcome = (uint8_t)get_be(&r, 1);
+		k->status = (uint16_t)get_be(&r, 2);
+		k->count = (uint32_t)get_be(&r, 4);
+		if (audit_action_name(k->action) == NULL ||
+		    k->action == AUDIT_ANON_SUMMARY ||
+		    (k->outcome != AUDIT_DENIED && k->outcome != AUDIT_ERROR) ||
+		    (k->status != 0 && (k->status < 400 || k->status > 599)) ||
+		    k->count == 0)
+			goto bad;
+	}
+	if (r.bad || r.off != extra_len)
+		goto bad;
+	return 0;
+bad:
+	memset(s, 0, sizeof(*s));
+	return -1;
+}
+
+int
+audit_entry_summary_extra(uint8_t out[AUDIT_SUMMARY_EXTRA_MAX],
+    size_t *out_len, const struct audit_summary *s)
+{
+	struct audit_summary check;
+	struct wbuf w = { out, 0, AUDIT_SUMMARY_EXTRA_MAX, 0 };
+
+	if (s->n < 1 || s->n > AUDIT_SUMMARY_KINDS_MAX)
+		return -1;
+	put_be(&w, AUDIT_SUMMARY_TAG, 1);
+	put_be(&w, s->from_ms, 8);
+	put_be(&w, s->to_ms, 8);
+	put_be(&w, s->n, 1);
+	for (unsigned i = 0; i < s->n; i++) {
+		put_be(&w, s->k[i].action, 2);
+		put_be(&w, s->k[i].outcome, 1);
+		put_be(&w, s->k[i].status, 2);
+		put_be(&w, s->k[i].count, 4);
+	}
+	if (w.bad || audit_entry_summary_parse(out, w.len, &check) != 0)
+		return -1;
+	*out_len = w.len;
+	return 0;
+}
+
+/* The entry around a summary: anonymous, no object, denied, no request
+ * id or reason, and its counts end no later than the entry itself. */
+static int
+summary_entry_valid(const struct audit_entry *e)
+{
+	struct audit_summary s;
+
+	return e->actor_id[0] == '\0' && e->role == AUDIT_ROLE_ANONYMOUS &&
+	    e->object_type == AUDIT_OBJ_NONE && e->object_id[0] == '\0' &&
+	    e->outcome == AUDIT_DENIED && e->request_id[0] == '\0' &&
+	    e->has_reason == 0 &&
+	    audit_entry_summary_parse(e->extra, e->extra_len, &s) == 0 &&
+	    s.to_ms <= e->time_ms;
 }

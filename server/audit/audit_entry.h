@@ -76,8 +76,9 @@ enum audit_action {
 	AUDIT_USER_LIST = 24,
 	AUDIT_AUDIT_REASON_ERASE = 25,
 	AUDIT_AUDIT_KEY_ROTATE = 26,
+	AUDIT_ANON_SUMMARY = 27,	/* counts of anonymous failures */
 };
-#define AUDIT_ACTION_MAX	26u
+#define AUDIT_ACTION_MAX	27u
 
 enum audit_object {
 	AUDIT_OBJ_NONE = 0,
@@ -152,6 +153,50 @@ int audit_entry_rotation_parse(const uint8_t *extra, size_t extra_len,
     uint8_t prev_pk[AUDIT_ROTATE_PK_BYTES],
     uint8_t next_pk[AUDIT_ROTATE_PK_BYTES])
     __attribute__((warn_unused_result));
+
+/*
+ * The extra of an anonymous.summary entry (docs/audit.md, "Anonymous
+ * summaries"): how many anonymous requests failed, per kind, between
+ * from_ms and to_ms. A kind is (action, outcome, HTTP status); records are
+ * in strictly increasing (action, outcome, status) order, so one set of
+ * counts has one encoding:
+ *   0x03 || u64 from_ms || u64 to_ms || u8 n (1..24)
+ *        || n x (u16 action || u8 outcome || u16 status || u32 count)
+ * action is any code but 27, outcome denied or error, status 400..599 or
+ * 0 ("other", when the server's table of kinds was full), count >= 1.
+ * The entry itself is anonymous, on no object, outcome denied, with no
+ * request id and no reason, and to_ms is at most its time.
+ */
+#define AUDIT_SUMMARY_TAG		0x03u
+#define AUDIT_SUMMARY_KINDS_MAX		24u
+#define AUDIT_SUMMARY_HEAD_BYTES	18u	/* tag, from, to, n */
+#define AUDIT_SUMMARY_KIND_BYTES	9u
+#define AUDIT_SUMMARY_EXTRA_MAX		(AUDIT_SUMMARY_HEAD_BYTES + \
+	AUDIT_SUMMARY_KINDS_MAX * AUDIT_SUMMARY_KIND_BYTES)	/* 234 */
+
+struct audit_summary_kind {
+	uint16_t	action;
+	uint8_t		outcome;
+	uint16_t	status;
+	uint32_t	count;
+};
+
+struct audit_summary {
+	uint64_t	from_ms, to_ms;
+	unsigned	n;
+	struct audit_summary_kind k[AUDIT_SUMMARY_KINDS_MAX];
+};
+
+/* Encode s (kinds already in order) into out; *out_len set. Refuses what
+ * the parser would refuse. 0 or -1. */
+int audit_entry_summary_extra(uint8_t out[AUDIT_SUMMARY_EXTRA_MAX],
+    size_t *out_len, const struct audit_summary *s)
+    __attribute__((warn_unused_result));
+
+/* Parse a summary extra (extra_len bytes) into *s, by the rules above.
+ * 0 or -1 (s zeroed). */
+int audit_entry_summary_parse(const uint8_t *extra, size_t extra_len,
+    struct audit_summary *s) __attribute__((warn_unused_result));
 
 /* Names, as in API.md ("case.read", "denied", "case", "caseworker").
  * A name function returns NULL for an unknown code; a code function returns

@@ -6,10 +6,12 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include "server/cli/cli.h"
+#include "server/limits.h"
 
 void
 cli_error(const char *fmt, ...)
@@ -39,6 +41,22 @@ cli_harden(void)
 	if (setrlimit(RLIMIT_CORE, &rl) != 0)
 		return -1;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return -1;
+	return 0;
+}
+
+int
+cli_lock_memory(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0 ||
+	    (rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)MLOCKALL_MIN_BYTES))
+		return -1;
+	/* MCL_ONFAULT: lock pages as they are touched, never populate the
+	 * whole address space (thread stacks, the sanitizers' shadow) */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0)
 		return -1;
 	return 0;
 }

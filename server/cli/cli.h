@@ -43,4 +43,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * wipe its memory, and our keys live in this process. 0 or -1. */
 int cli_harden(void);
 
+/*
+ * Keep all of the process's memory out of swap: mlockall(MCL_CURRENT |
+ * MCL_FUTURE | MCL_ONFAULT), if RLIMIT_MEMLOCK is unlimited or at least
+ * MLOCKALL_MIN_BYTES (anything less would make later allocations, Argon2's
+ * 64 MiB among them, fail). 0 locked; -1 not (the caller warns once:
+ * decrypted content may then reach swap).
+ */
+int cli_lock_memory(void);
+
 #endif

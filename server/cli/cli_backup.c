@@ -10,6 +10,11 @@
  * the same audit signing key, under the same operator passphrase, so the
  * audit log still verifies against the key auditors have pinned.
  *
+ * With --prune-days N, a successful backup then deletes the backups beside
+ * it whose timer-made names (YYYYMMDDTHHMMSSZ) are older than N days: the
+ * key file first, so a backup that could not be deleted whole still
+ * cannot be opened. This is how long a shredded case survives in backups.
+ *
  * restore copies a backup into a new or empty directory the same way, again
  * under a fresh K_db, and never overwrites anything. The backup itself is
  * opened without being changed (store_open_existing).
@@ -20,12 +25,15 @@
  * file is read back with the passphrase and the copy checked again under
  * the key it yields.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/keys.h"
@@ -41,6 +49,7 @@ struct backup_opts {
 	const char	*from;
 	const char	*to;
 	const char	*passphrase_file;
+	unsigned	 prune_days;	/* 0: no pruning */
 };
 
 static int
@@ -48,8 +57,11 @@ parse(int argc, char **argv, struct backup_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "prune-days", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
+	unsigned long v;
+	char *end;
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -59,6 +71,15 @@ parse(int argc, char **argv, struct backup_opts *o)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': o->passphrase_file = optarg; break;
+		case 'P':	/* 1 .. BACKUP_PRUNE_MAX_DAYS */
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '0' ||
+			    optarg[0] > '9' || v == 0 ||
+			    v > BACKUP_PRUNE_MAX_DAYS)
+				return -1;
+			o->prune_days = (unsigned)v;
+			break;
 		default: return -1;
 		}
 	}
@@ -155,6 +176,108 @@ done:
 	return rc;
 }
 
+/* 1 if dir holds nothing but a backup's files (remove_copy's names). */
+static int
+only_backup_files(const char *dir)
+{
+	static const char *const names[] = {
+		DATADIR_KEYS, DATADIR_DB, DATADIR_DB "-journal",
+		DATADIR_DB "-wal", DATADIR_DB "-shm", ".", "..",
+	};
+	struct dirent *de;
+	DIR *dp;
+	int ok = 1;
+
+	if ((dp = opendir(dir)) == NULL)
+		return 0;
+	while (ok && (de = readdir(dp)) != NULL) {
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(de->d_name, names[i]) == 0)
+				break;
+		ok = i < sizeof(names) / sizeof(names[0]);
+	}
+	closedir(dp);
+	return ok;
+}
+
+/*
+ * The time a backup directory's name says it was taken, for names the
+ * backup timer makes (YYYYMMDDTHHMMSSZ, UTC): 0 with *t set, or -1 for
+ * any other name, which pruning never touches.
+ */
+static int
+backup_name_time(const char *name, time_t *t)
+{
+	struct tm tm;
+	const char *end;
+
+	if (strlen(name) != 16 || name[8] != 'T' || name[15] != 'Z')
+		return -1;
+	for (int i = 0; i < 15; i++)
+		if (i != 8 && (name[i] < '0' || name[i] > '9'))
+			return -1;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(name, "%Y%m%dT%H%M%SZ", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	*t = timegm(&tm);
+	return *t == (time_t)-1 ? -1 : 0;
+}
+
+/*
+ * Delete the backups beside keep (in its parent directory) whose names
+ * say they are older than days. A backup goes key file first, so that
+ * even a half-deleted one cannot be opened; a directory holding anything
+ * but a backup's files is left alone and reported. Returns how many could
+ * not be deleted; prints one line per backup deleted (its name is a date).
+ */
+static unsigned
+prune(const char *keep, unsigned days)
+{
+	char parent[4096], dir[4096];
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL), t;
+	unsigned failed = 0;
+	DIR *dp;
+	int n;
+
+	n = snprintf(parent, sizeof(parent), "%s", keep);
+	if (n <= 0 || (size_t)n >= sizeof(parent))
+		return 1;
+	n = snprintf(dir, sizeof(dir), "%s", dirname(parent));
+	if (n <= 0 || (size_t)n >= sizeof(dir) || (dp = opendir(dir)) == NULL)
+		return 1;
+	while ((de = readdir(dp)) != NULL) {
+		char path[4096];
+
+		if (backup_name_time(de->d_name, &t) != 0 ||
+		    now - t <= (time_t)days * 86400 ||
+		    cli_path(path, sizeof(path), dir, de->d_name) != 0 ||
+		    lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (!only_backup_files(path)) {
+			cli_error("not pruned: %s holds files that are not a "
+			    "backup's", de->d_name);
+			failed++;
+			continue;
+		}
+		remove_copy(path, 1);	/* the key file first */
+		if (access(path, F_OK) == 0) {
+			cli_error("could not prune %s", de->d_name);
+			failed++;
+			continue;
+		}
+		printf("corridor: pruned backup %s (older than %u days)\n",
+		    de->d_name, days);
+	}
+	closedir(dp);
+	(void)datadir_sync(dir);
+	return failed;
+}
+
 int
 cli_backup(int argc, char **argv)
 {
@@ -164,7 +287,8 @@ cli_backup(int argc, char **argv)
 	int rc = 1, made_out = 0;
 
 	if (parse(argc, argv, &o) != 0) {
-		cli_error("usage: corridor backup DIR OUT [--passphrase-file F]");
+		cli_error("usage: corridor backup DIR OUT [--passphrase-file F] "
+		    "[--prune-days N]");
 		return EXIT_USAGE;
 	}
 	if (cli_path(db_path, sizeof(db_path), o.from, DATADIR_DB) != 0) {
@@ -193,6 +317,9 @@ cli_backup(int argc, char **argv)
 	printf("corridor: backup of %s written to %s (encrypted under a new "
 	    "key, verified)\n", o.from, o.to);
 	rc = 0;
+	/* only after a good backup: never leave fewer than before */
+	if (o.prune_days > 0 && prune(o.to, o.prune_days) != 0)
+		rc = 1;
 done:
 	datadir_close(&d);
 	if (rc != 0 && made_out)

@@ -37,6 +37,7 @@
 #include "server/http/http.h"
 #include "server/core/kdfpool.h"
 #include "server/limits.h"
+#include "server/core/diskspace.h"
 #include "server/core/retention.h"
 #include "server/cli/secret.h"
 #include "server/core/session.h"
@@ -56,6 +57,7 @@ struct serve_opts {
 	uint64_t	 cp_every;	/* entries between checkpoints */
 	unsigned	 cp_interval_s;
 	uint32_t	 retention_days;	/* 0: off */
+	uint64_t	 disk_reserve;	/* bytes */
 };
 
 static int
@@ -96,6 +98,7 @@ parse(int argc, char **argv, struct serve_opts *o)
 		{ "checkpoint-every", required_argument, NULL, 'E' },
 		{ "checkpoint-interval", required_argument, NULL, 'T' },
 		{ "retention-days", required_argument, NULL, 'r' },
+		{ "disk-reserve-mib", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -109,6 +112,7 @@ parse(int argc, char **argv, struct serve_opts *o)
 	o->cp_every = AUDIT_CHECKPOINT_EVERY;
 	o->cp_interval_s = AUDIT_CHECKPOINT_INTERVAL_S;
 	o->retention_days = RETENTION_DEFAULT_DAYS;
+	o->disk_reserve = DISK_RESERVE_BYTES;
 	/* getopt's own messages echo argv, which may hold a mistyped secret */
 	opterr = 0;
 	optind = 1;
@@ -151,6 +155,14 @@ parse(int argc, char **argv, struct serve_opts *o)
 			    optarg[0] > '9' || v > RETENTION_MAX_DAYS)
 				return -1;
 			o->retention_days = (uint32_t)v;
+			break;
+		case 'D':	/* 0 .. MAX_DISK_RESERVE_MIB */
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '0' ||
+			    optarg[0] > '9' || v > MAX_DISK_RESERVE_MIB)
+				return -1;
+			o->disk_reserve = (uint64_t)v * 1024u * 1024u;
 			break;
 		default: return -1;
 		}
@@ -227,7 +239,7 @@ cli_serve(int argc, char **argv)
 		    "[--listen HOST:PORT] [--tls-cert F --tls-key F] "
 		    "[--insecure-http] [--session-idle SECONDS] [--quiet] "
 		    "[--checkpoint-every N] [--checkpoint-interval SECONDS] "
-		    "[--retention-days N]");
+		    "[--retention-days N] [--disk-reserve-mib N]");
 		return EXIT_USAGE;
 	}
 	if (!is_loopback(o.host) && o.tls_cert == NULL) {
@@ -274,6 +286,14 @@ cli_serve(int argc, char **argv)
 		goto done_audit;
 	}
 	secmem_wipe(d.ks->db_key, sizeof(d.ks->db_key));
+	/* swap: decrypted content and keys pass through ordinary memory */
+	if (cli_lock_memory() != 0)
+		log_line(LOG_WARN, "cannot lock memory (raise LimitMEMLOCK to "
+		    "infinity): decrypted case content may reach swap");
+	if (diskspace_init(o.dir, o.disk_reserve) != 0) {
+		cli_error("cannot read the free space of the data directory");
+		goto done_pool;
+	}
 	if (session_init(o.session_idle_s) != 0 || throttle_init() != 0) {
 		cli_error("cannot allocate locked memory for sessions");
 		goto done_pool;

@@ -39,8 +39,7 @@ casefile_plain_free(struct casefile_plain *pt)
 {
 	if (pt == NULL || pt->p == NULL)
 		return;
-	secmem_wipe(pt->p, pt->len + 1);
-	free(pt->p);
+	secmem_buf_free(pt->p);		/* wipes */
 	pt->p = NULL;
 	pt->len = 0;
 }
@@ -92,12 +91,12 @@ casefile_decrypt(struct casefile_plain *out, const uint8_t key[32],
 	if (ct == NULL || ct_len < FIELD_OVERHEAD)
 		return CASEFILE_EINTEGRITY;
 	cap = ct_len - FIELD_OVERHEAD + 1;	/* + NUL */
-	if ((out->p = malloc(cap)) == NULL)
+	/* decrypted content: never in a core file (secmem_buf_alloc) */
+	if ((out->p = secmem_buf_alloc(cap)) == NULL)
 		return CASEFILE_ENOMEM;
 	if (field_decrypt(out->p, cap, &out->len, key, table, row, field,
 	    version, ct, ct_len) != 0) {
-		secmem_wipe(out->p, cap);
-		free(out->p);
+		secmem_buf_free(out->p);
 		out->p = NULL;
 		out->len = 0;
 		return CASEFILE_EINTEGRITY;

@@ -183,8 +183,10 @@ retention_sweep(struct store *s, const struct retention_run *run,
 done:
 	/* secure_delete zeroed the freed pages in the database file; their
 	 * old copies in the WAL go with a truncating checkpoint */
-	if (rep->shredded > 0)
-		(void)store_checkpoint_truncate(s);
+	if (rep->shredded > 0 && store_checkpoint_truncate_retry(s) !=
+	    STORE_OK)
+		log_line(LOG_WARN, "retention: WAL truncation after shredding "
+		    "failed; retrying in the background");
 	store_ids_free(&due);
 	store_ids_free(&passed);
 	return rc == 0 && rep->failed == 0 && !rep->stopped ? 0 : -1;

@@ -3,8 +3,8 @@
  * throttle: exponential backoff of login failures. After
  * THROTTLE_FREE_FAILURES failures for an account (THROTTLE_FREE_IP for an
  * address, which many users may share) each further failure doubles the
- * wait, up to THROTTLE_MAX_DELAY_S. The table is fixed-size; when full the
- * stalest entry is evicted.
+ * wait, up to THROTTLE_MAX_DELAY_S. The table is fixed-size; an entry in
+ * backoff is never evicted to make room (see find()).
  */
 #include <pthread.h>
 #include <string.h>
@@ -29,8 +29,9 @@ struct slot {
 static struct {
 	pthread_mutex_t	 mu;
 	struct slot	 slots[THROTTLE_TABLE_SLOTS];
+	struct slot	 overflow;	/* shared when a window is full */
 	uint8_t		*key;
-} TH = { PTHREAD_MUTEX_INITIALIZER, {{{0}, 0, 0, 0}}, NULL };
+} TH = { PTHREAD_MUTEX_INITIALIZER, {{{0}, 0, 0, 0}}, {{0}, 0, 0, 0}, NULL };
 
 int
 throttle_init(void)
@@ -75,26 +76,61 @@ hash_of(uint8_t out[16], char kind, const char *s)
 	memcpy(out, full, 16);
 }
 
-/* Find or make the slot for h. Called with TH.mu held. */
+/* A slot in backoff, or whose failures are recent enough to matter. */
+static int
+protected_slot(const struct slot *s, int64_t now)
+{
+	return s->next_ok > now || (s->failures > THROTTLE_FREE_FAILURES &&
+	    now - s->touched < THROTTLE_FORGET_S);
+}
+
+/*
+ * Find or make the slot for h. Called with TH.mu held.
+ *
+ * Eviction (issue 18): the old rule evicted the stalest slot of the probe
+ * window, so failures on random usernames pushed a throttled account out
+ * of the table and reset its backoff. Now a newcomer may take an empty
+ * slot, one forgotten (no failure for THROTTLE_FORGET_S), or else the one
+ * with the fewest failures (stalest first) -- never a protected one
+ * (protected_slot). If every slot of the window is protected, the
+ * username shares TH.overflow with every other such username: it is
+ * throttled with them rather than not at all, which would let an attacker
+ * who fills the table guess a new account's password without backoff.
+ * A lookup without create answers the overflow slot in the same case, so
+ * check and fail agree.
+ */
 static struct slot *
-find(const uint8_t h[16], int create)
+find(const uint8_t h[16], int create, int64_t now)
 {
 	unsigned start = ((unsigned)h[0] << 8 | h[1]) % THROTTLE_TABLE_SLOTS;
-	struct slot *stale = &TH.slots[start];
+	struct slot *victim = NULL;
 
-	for (unsigned i = 0; i < 64; i++) {
+	for (unsigned i = 0; i < THROTTLE_PROBE_SLOTS; i++) {
 		struct slot *s = &TH.slots[(start + i) % THROTTLE_TABLE_SLOTS];
 
 		if (memcmp(s->h, h, 16) == 0 && s->touched != 0)
 			return s;
-		if (s->touched < stale->touched)
-			stale = s;
+		if (s->touched != 0 && protected_slot(s, now))
+			continue;
+		if (s->touched == 0 || now - s->touched >= THROTTLE_FORGET_S) {
+			if (victim == NULL || victim->touched != 0)
+				victim = s;	/* empty or forgotten: best */
+			continue;
+		}
+		if (victim == NULL || (victim->touched != 0 &&
+		    now - victim->touched < THROTTLE_FORGET_S &&
+		    (s->failures < victim->failures ||
+		    (s->failures == victim->failures &&
+		    s->touched < victim->touched))))
+			victim = s;
 	}
+	if (victim == NULL)
+		return &TH.overflow;
 	if (!create)
 		return NULL;
-	memset(stale, 0, sizeof(*stale));
-	memcpy(stale->h, h, 16);
-	return stale;
+	memset(victim, 0, sizeof(*victim));
+	memcpy(victim->h, h, 16);
+	return victim;
 }
 
 int
@@ -107,9 +143,10 @@ throttle_check(const char *username, const char *ip, unsigned *retry_after_s)
 	hash_of(hu, 'u', username);
 	hash_of(hi, 'i', ip);
 	pthread_mutex_lock(&TH.mu);
-	if ((s = find(hu, 0)) != NULL && s->next_ok > now)
+	if ((s = find(hu, 0, now)) != NULL && s->next_ok > now)
 		wait = s->next_ok - now;
-	if (!shared_peer(ip) && (s = find(hi, 0)) != NULL && s->next_ok > now &&
+	if (!shared_peer(ip) && (s = find(hi, 0, now)) != NULL &&
+	    s->next_ok > now &&
 	    s->next_ok - now > wait)
 		wait = s->next_ok - now;
 	pthread_mutex_unlock(&TH.mu);
@@ -146,9 +183,9 @@ throttle_fail(const char *username, const char *ip)
 	hash_of(hu, 'u', username);
 	hash_of(hi, 'i', ip);
 	pthread_mutex_lock(&TH.mu);
-	bump(find(hu, 1), THROTTLE_FREE_FAILURES, now);
+	bump(find(hu, 1, now), THROTTLE_FREE_FAILURES, now);
 	if (!shared_peer(ip))
-		bump(find(hi, 1), THROTTLE_FREE_IP, now);
+		bump(find(hi, 1, now), THROTTLE_FREE_IP, now);
 	pthread_mutex_unlock(&TH.mu);
 }
 
@@ -161,7 +198,8 @@ throttle_success(const char *username, const char *ip)
 	(void)ip;	/* a success does not vouch for the whole address */
 	hash_of(hu, 'u', username);
 	pthread_mutex_lock(&TH.mu);
-	if ((s = find(hu, 0)) != NULL)
+	/* the shared overflow slot stays: it is other usernames' too */
+	if ((s = find(hu, 0, store_now())) != NULL && s != &TH.overflow)
 		memset(s, 0, sizeof(*s));
 	pthread_mutex_unlock(&TH.mu);
 }

@@ -6,8 +6,10 @@
  *     and idle timeout, through libmicrohttpd options;
  *   - body size, counted as it streams in (chunked bodies have no
  *     Content-Length, so the count is the only guard);
- *   - a whole-request deadline, since libmicrohttpd's timeout counts idle
- *     time only and a slow-drip body would survive it;
+ *   - a whole-request deadline from accept (server/http/deadline.c cuts
+ *     connections whose headers or body drip), since libmicrohttpd's
+ *     timeout counts idle time only and sees no request before its
+ *     headers are complete;
  *   - two Content-Length headers, or Content-Length with Transfer-Encoding,
  *     are rejected (libmicrohttpd would pick one silently).
  * Normal responses are queued only after the first callback: answering on
@@ -48,6 +50,7 @@
 #include "crypto/secmem.h"
 #include "crypto/token.h"
 #include "server/audit/audit_batch.h"
+#include "server/http/deadline.h"
 #include "server/http/http.h"
 #include "server/limits.h"
 #include "server/http/problem.h"
@@ -73,6 +76,21 @@ struct conn_state {
 	const char	*url;
 	struct conn_state *next;	/* dispatch queue */
 };
+
+/*
+ * The TLS suites offered (GnuTLS priority string). Only forward-secret
+ * AEAD: TLS 1.3, and in TLS 1.2 ECDHE (RSA or ECDSA certificates) with
+ * AES-GCM or ChaCha20-Poly1305. No RSA key exchange (a seized key would
+ * decrypt recorded traffic), no finite-field DHE (slow, and weak groups in
+ * the wild), no CBC or SHA-1 MACs. %SERVER_PRECEDENCE makes the server's
+ * order win, so a client cannot pick the weakest suite on the list; the
+ * order is GnuTLS's NORMAL order (AES-256-GCM first where AES-NI exists).
+ */
+#define HTTP_TLS_PRIORITIES						\
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"			\
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"				\
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:"	\
+	"-MAC-ALL:+AEAD:%SERVER_PRECEDENCE"
 
 static struct MHD_Daemon *daemon_;
 static int quiet_;
@@ -102,8 +120,9 @@ elapsed_s(const struct timespec *start)
 	    (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* Response body memory: [len][bytes]; wiped and freed by libmicrohttpd's
- * callback, because case content passes through it. */
+/* Response body memory: [len][bytes], in a secmem_buf (MADV_DONTDUMP:
+ * never in a core file); wiped and freed by libmicrohttpd's callback,
+ * because case content passes through it. */
 struct wiped {
 	size_t	len;
 	char	data[];
@@ -115,8 +134,7 @@ free_wiped(void *cls)
 	struct wiped *w = (struct wiped *)((char *)cls - offsetof(struct wiped,
 	    data));
 
-	secmem_wipe(w->data, w->len);
-	free(w);
+	secmem_buf_free(w);	/* wipes the whole buffer */
 }
 
 static struct MHD_Response *
@@ -125,7 +143,7 @@ response_from(const char *data, size_t len)
 	struct wiped *w;
 	struct MHD_Response *resp;
 
-	if ((w = malloc(sizeof(*w) + len + 1)) == NULL)
+	if ((w = secmem_buf_alloc(sizeof(*w) + len + 1)) == NULL)
 		return NULL;
 	w->len = len;
 	memcpy(w->data, data, len);
@@ -155,12 +173,11 @@ dump_append(const char *p, size_t n, void *arg)
 	if (d->w->len + n > d->cap) {
 		for (cap = d->cap * 2; cap < d->w->len + n; cap *= 2)
 			;
-		if ((nw = malloc(sizeof(*nw) + cap)) == NULL)
+		if ((nw = secmem_buf_alloc(sizeof(*nw) + cap)) == NULL)
 			return -1;
 		nw->len = d->w->len;
 		memcpy(nw->data, d->w->data, d->w->len);
-		secmem_wipe(d->w->data, d->w->len);
-		free(d->w);
+		secmem_buf_free(d->w);	/* wipes */
 		d->w = nw;
 		d->cap = cap;
 	}
@@ -177,8 +194,8 @@ response_json(const json_t *v)
 	struct dump_buf d;
 	struct MHD_Response *resp;
 
-	d.cap = 1024;
-	if ((d.w = malloc(sizeof(*d.w) + d.cap)) == NULL)
+	d.cap = 3968;	/* with the headers, one page */
+	if ((d.w = secmem_buf_alloc(sizeof(*d.w) + d.cap)) == NULL)
 		return NULL;
 	d.w->len = 0;
 	if (json_dump_callback(v, dump_append, &d, JSON_COMPACT) != 0 ||
@@ -487,7 +504,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (cs == NULL) {
 		if ((cs = calloc(1, sizeof(*cs))) == NULL)
 			return MHD_NO;
-		clock_gettime(CLOCK_MONOTONIC, &cs->start);
+		/* the deadline runs from accept or the request line */
+		deadline_headers_done(c, &cs->start);
 		*con_cls = cs;
 		atomic_fetch_add(&in_flight_, 1);
 		MHD_get_connection_values(c, MHD_HEADER_KIND, count_headers, &hc);
@@ -537,12 +555,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 				cap *= 2;
 			if (cap > MAX_BODY_BYTES)
 				cap = MAX_BODY_BYTES;
-			if ((nb = malloc(cap)) == NULL)
+			/* bodies hold passwords and case content: a
+			 * MADV_DONTDUMP buffer, wiped on free */
+			if ((nb = secmem_buf_alloc(cap)) == NULL)
 				return MHD_NO;
 			if (cs->body_len)
 				memcpy(nb, cs->body, cs->body_len);
-			secmem_wipe(cs->body, cs->body_cap);
-			free(cs->body);
+			secmem_buf_free(cs->body);
 			cs->body = nb;
 			cs->body_cap = cap;
 		}
@@ -563,6 +582,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 	if (elapsed_s(&cs->start) > REQUEST_DEADLINE_S)
 		return queue_problem(c, 408, "request-timeout",
 		    "The request took too long to arrive.", 0);
+	deadline_body_done(c);
 	r = &cs->r;
 	request_init(cs, c);
 	if (static_claims(url)) {
@@ -681,14 +701,13 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct conn_state *cs = *con_cls;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	deadline_request_done(c);
 	if (cs == NULL)
 		return;
 	if (cs->phase == CS_DONE)
 		router_finish(&cs->r);	/* answered, never sent */
-	secmem_wipe(cs->body, cs->body_cap);	/* may hold passwords */
-	free(cs->body);
+	secmem_buf_free(cs->body);	/* wipes: may hold passwords */
 	free(cs);
 	*con_cls = NULL;
 	atomic_fetch_sub(&in_flight_, 1);
@@ -710,7 +729,8 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 	/* before the daemon: its workers hand requests to these threads */
 	if (audit_batch_start() != 0)
 		return -1;
-	if (dispatch_start() != 0) {
+	if (dispatch_start() != 0 || deadline_start() != 0) {
+		deadline_stop();
 		dispatch_stop();
 		audit_batch_stop();
 		return -1;
@@ -735,13 +755,16 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 		{ MHD_OPTION_CONNECTION_TIMEOUT, CONN_IDLE_TIMEOUT_S, NULL },
 		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, MAX_CONN_MEMORY_BYTES, NULL },
 		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)deadline_notify, NULL },
+		{ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)deadline_request_line,
+		  NULL },
 		{ MHD_OPTION_END, 0, NULL },	/* TLS_AT: replaced for TLS */
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)cfg->tls_key_pem },
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
-		  (void *)(uintptr_t)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" },
+		  (void *)(uintptr_t)HTTP_TLS_PRIORITIES },
 		{ MHD_OPTION_END, 0, NULL },
 	};
-	enum { TLS_AT = 7 };
+	enum { TLS_AT = 9 };
 
 	if (cfg->tls_cert_pem != NULL) {
 		flags |= MHD_USE_TLS;
@@ -751,6 +774,7 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 	daemon_ = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request,
 	    NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (daemon_ == NULL) {
+		deadline_stop();
 		dispatch_stop();
 		audit_batch_stop();
 		return -1;
@@ -785,4 +809,5 @@ http_stop(void)
 	audit_batch_stop();
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
+	deadline_stop();
 }

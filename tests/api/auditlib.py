@@ -69,6 +69,37 @@ def all_entries(s, tok, **filters):
         after = page[-1]["seq"]
 
 
+def summary_counts(entries):
+    """The anonymous failures counted in the anonymous.summary entries
+    among entries (GET /audit objects): {(action, outcome, status): n}.
+    Each summary's counts are checked against its raw extra, decoded
+    here from docs/audit.md, section 2.7, independently of the server's
+    "summary" object."""
+    out = {}
+    for e in entries:
+        if e["action"] != "anonymous.summary":
+            continue
+        assert e["actor_id"] is None and e["object_id"] is None and \
+            e["request_id"] is None and e["outcome"] == "denied", e
+        raw = base64.b64decode(e["extra"])
+        assert raw[0] == 3 and len(raw) == 18 + 9 * raw[17], raw
+        frm, to = int.from_bytes(raw[1:9], "big"), int.from_bytes(raw[9:17], "big")
+        assert frm <= to, e
+        kinds = []
+        for i in range(raw[17]):
+            k = raw[18 + 9 * i:27 + 9 * i]
+            kinds.append((int.from_bytes(k[0:2], "big"), k[2],
+                          int.from_bytes(k[3:5], "big"),
+                          int.from_bytes(k[5:9], "big")))
+        assert kinds == sorted(kinds) and len(set(k[:3] for k in kinds)) == len(kinds)
+        got = [(c["action"], c["outcome"], c["status"], c["count"])
+               for c in e["summary"]["counts"]]
+        assert [(k[2], k[3]) for k in kinds] == [(g[2], g[3]) for g in got], (kinds, got)
+        for a, o, st, n in got:
+            out[(a, o, st)] = out.get((a, o, st), 0) + n
+    return out
+
+
 def verify(export_bytes, vkey_text, held=(), extra_args=()):
     """Run the real offline verifier on files. Returns (status, line)."""
     with tempfile.TemporaryDirectory(prefix="corridor-verify-") as d:

@@ -120,8 +120,8 @@ audit(sqlite3 *db)
 	 * a row in the side table (erased or not) */
 	if (sqlite3_prepare_v2(db, "SELECT seq, actor_id, role, action,"
 	    " object_type, nullif(object_id, ''), outcome, request_id,"
-	    " (SELECT 1 FROM audit_reasons r WHERE r.seq = audit_log.seq)"
-	    " FROM audit_log ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+	    " (SELECT 1 FROM audit_reasons r WHERE r.seq = audit_log.seq),"
+	    " entry FROM audit_log ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
 		return 1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const unsigned char *obj = sqlite3_column_text(st, 5);
@@ -136,6 +136,25 @@ audit(sqlite3 *db)
 		    "outcome", audit_outcome_name(sqlite3_column_int(st, 6)),
 		    "request_id", (const char *)sqlite3_column_text(st, 7),
 		    "reason", sqlite3_column_type(st, 8) != SQLITE_NULL);
+		/* an anonymous summary: its counts, [[action, outcome,
+		 * status, count], ...] (docs/audit.md 2.7) */
+		struct audit_entry e;
+		struct audit_summary sum;
+
+		if (o != NULL && sqlite3_column_int(st, 3) == AUDIT_ANON_SUMMARY &&
+		    audit_entry_decode(&e, sqlite3_column_blob(st, 9),
+		    (size_t)sqlite3_column_bytes(st, 9)) == 0 &&
+		    audit_entry_summary_parse(e.extra, e.extra_len, &sum) == 0) {
+			json_t *k = json_array();
+
+			for (unsigned i = 0; k != NULL && i < sum.n; i++)
+				json_array_append_new(k, json_pack("[s, s, i, I]",
+				    audit_action_name(sum.k[i].action),
+				    audit_outcome_name(sum.k[i].outcome),
+				    (int)sum.k[i].status,
+				    (json_int_t)sum.k[i].count));
+			json_object_set_new(o, "summary", k);
+		}
 		char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 		printf("%s\n", s ? s : "null");

@@ -198,10 +198,25 @@ class Server:
         self.request("DELETE", "/session", token=tok)
         return password
 
+    def caseworker_with_case(self):
+        """A new enrolled caseworker and a case they created (so are
+        assigned to). Returns (username, password, case id)."""
+        admin = self.admin()
+        name = "cw-" + secrets.token_hex(4)
+        _, pw = self.create_user(admin, name, "caseworker")
+        tok = self.login(name, pw)
+        r = self.post("/cases", {"risk": "high", "region": "Chechnya",
+                                 "household_size": 1,
+                                 "person": {"name": "marker-" + name},
+                                 "notes": "n"}, token=tok)
+        if r.status != 201:
+            raise AssertionError("case create failed: %r" % r)
+        return name, pw, r.json()["id"]
+
     def healthy(self):
         try:
             r = self.get("/health")
-            return r.status == 200 and r.json() == {"status": "ok"}
+            return r.status == 200 and r.json()["status"] == "ok"
         except OSError:
             return False
 

@@ -23,8 +23,16 @@ def srv():
 
 
 def test_health_has_no_details():
+    """Only the status and the disk reserve (issue 18): free bytes in
+    whole MiB against the reserve, no version, no counts."""
     r = srv().get("/health")
-    assert r.status == 200 and r.json() == {"status": "ok"}
+    assert r.status == 200, r
+    body = r.json()
+    assert set(body) == {"status", "disk"} and body["status"] == "ok", body
+    d = body["disk"]
+    assert set(d) == {"free_bytes", "reserve_bytes", "low"}, d
+    assert d["reserve_bytes"] == 256 * 1024 * 1024 and d["low"] is False, d
+    assert d["free_bytes"] > 0 and d["free_bytes"] % (1024 * 1024) == 0, d
     assert r.header("Cache-Control") == "no-store"
 
 

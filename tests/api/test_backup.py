@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -239,6 +240,59 @@ def test_restore_refusals():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_prune_days():
+    """issue 18: `corridor backup --prune-days N` deletes, after a good
+    backup, the timer-named backups beside it older than N days (key file
+    first) and nothing else: not newer ones, not other names, not a
+    directory holding anything but a backup's files."""
+    s = Server()
+    work = tempfile.mkdtemp(prefix="corridor-prune-")
+    try:
+        def stamp(days_ago):
+            return time.strftime("%Y%m%dT%H%M%SZ",
+                                 time.gmtime(time.time() - days_ago * 86400))
+
+        old, recent = stamp(40), stamp(10)
+        for name in (old, recent, "manual-copy"):
+            r = corridor("backup", s.dir, os.path.join(work, name),
+                         "--passphrase-file", s.passfile)
+            assert r.returncode == 0, r.stderr
+        now = stamp(0)
+        r = corridor("backup", s.dir, os.path.join(work, now),
+                     "--passphrase-file", s.passfile, "--prune-days", "30")
+        assert r.returncode == 0, r.stderr
+        assert sorted(os.listdir(work)) == sorted([recent, "manual-copy",
+                                                    now]), os.listdir(work)
+        assert ("pruned backup %s" % old) in r.stdout, r.stdout
+        # the kept ones still restore
+        r = corridor("restore", os.path.join(work, recent),
+                     os.path.join(work, "restored"), "--passphrase-file",
+                     s.passfile)
+        assert r.returncode == 0, r.stderr
+        shutil.rmtree(os.path.join(work, "restored"))
+        # an old timer-named directory with a stranger in it is kept whole
+        odd = stamp(50)
+        r = corridor("backup", s.dir, os.path.join(work, odd),
+                     "--passphrase-file", s.passfile)
+        assert r.returncode == 0, r.stderr
+        open(os.path.join(work, odd, "notes.txt"), "w").close()
+        r = corridor("backup", s.dir, os.path.join(work, stamp(-0.0001)),
+                     "--passphrase-file", s.passfile, "--prune-days", "30")
+        assert r.returncode == 1 and "not pruned" in r.stderr, r
+        assert sorted(os.listdir(os.path.join(work, odd))) == [
+            "corridor.db", "keys", "notes.txt"]
+        # usage: 0, negative, not a number, past ten years
+        for bad in ("0", "-1", "x", "3651", ""):
+            r = corridor("backup", s.dir, os.path.join(work, "u"),
+                         "--passphrase-file", s.passfile, "--prune-days", bad)
+            assert r.returncode == 2 and "usage" in one_line(r.stderr), (bad, r)
+            assert not os.path.exists(os.path.join(work, "u"))
+        assert s.stop() == 0
+    finally:
+        s.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     run([test_round_trip_while_serving, test_backup_refusals,
-         test_restore_refusals])
+         test_restore_refusals, test_prune_days])

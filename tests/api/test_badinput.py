@@ -269,10 +269,21 @@ def run_case(path):
             out = send_raw(data, drip_seconds=g["seconds"], idle_seconds=20)
         elif g.get("kind") == "idle":
             out = send_raw(b"", idle_seconds=g["seconds"] + 10)
+        elif g.get("kind") == "slowheader":
+            out = send_raw(b"GET /api/v1/health HTTP/1.1\r\nX-Drip: ",
+                           drip_seconds=g["seconds"],
+                           idle_seconds=exp["closed_within"])
+        elif g.get("kind") == "stalledbody":
+            out = send_raw(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\n"
+                           b"Content-Type: application/json\r\n"
+                           b"Content-Length: 100\r\n\r\n{\"user",
+                           idle_seconds=exp["closed_within"])
         else:
             out = send_raw(raw_of(case), idle_seconds=30)
         st = status_of(out)
         if exp.get("closed"):
+            # closed_within: the connection must be closed this many
+            # seconds after the drip (if any) ends, or it counts as open
             assert out is not None, "%s: connection left open" % name
             assert st is None or st >= 400, "%s: got %r" % (name, out[:80])
         elif "status_any" in exp:
@@ -414,7 +425,8 @@ def test_catalogue():
     checked_writes = 0
     for p in CASES:
         k = json.load(open(p)).get("raw_gen", {}).get("kind")
-        (slow if k in ("slowdrip", "idle") else fast).append(p)
+        (slow if k in ("slowdrip", "idle", "slowheader", "stalledbody")
+         else fast).append(p)
 
     def worker(p):
         try:

@@ -10,6 +10,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Server, problem, run  # noqa: E402
@@ -628,6 +630,50 @@ def test_shred():
         assert json.loads(peek(s, "query", q % cid)) == [0]
 
 
+def test_shred_wal_truncation_is_retried():
+    """issue 18: the WAL truncation after a shred is checked and retried.
+    A reader (dbpeek, as an export or a backup would) holds a snapshot
+    past the first try's busy wait (5 s) and lets go at 7 s: the retry
+    truncates the WAL. The old code tried once, ignored the failure, and
+    left the deleted pages' copies in the WAL."""
+    s = srv()
+    c = new_case(s, T["cw-a"])
+    cid = c["id"]
+    s.post("/cases/%s/contacts" % cid, {"channel": "sms", "summary": SUMMARY},
+           token=T["cw-a"])
+    wal = os.path.join(s.dir, "corridor.db-wal")
+    reader = subprocess.Popen([DBPEEK, s.dir, s.passfile, "repl"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL)
+    try:
+        def cmd(line):
+            reader.stdin.write(line.encode() + b"\n")
+            reader.stdin.flush()
+            while reader.stdout.readline().rstrip() != b"--end--":
+                pass
+        cmd("query BEGIN")
+        cmd("query SELECT count(*) FROM cases")      # the snapshot is held
+        done = []
+        t = threading.Thread(target=lambda: done.append(
+            s.post("/cases/%s/shred" % cid, token=T["coord"]).status))
+        t0 = time.time()
+        t.start()
+        time.sleep(7)
+        cmd("query COMMIT")                          # let go
+        t.join(60)
+        assert done == [204], done
+        deadline = time.time() + 5
+        while os.path.getsize(wal) != 0 and time.time() < deadline:
+            time.sleep(0.1)
+        print("  shred answered after %.1f s; WAL %d bytes" % (
+            time.time() - t0, os.path.getsize(wal)), flush=True)
+        assert os.path.getsize(wal) == 0, os.path.getsize(wal)
+        assert "WAL truncation" not in s.stderr()
+    finally:
+        reader.stdin.close()
+        reader.wait(10)
+
+
 def contact_counts(s, cid):
     """(stored count, rows) of case cid's contacts."""
     return tuple(json.loads(peek(s, "query", (
@@ -918,6 +964,7 @@ if __name__ == "__main__":
          test_contacts_in_time_order, test_contact_bad_input,
          test_assign_and_unassign_rotates, test_assign_validation,
          test_revocation_rotates_every_affected_case, test_shred,
+         test_shred_wal_truncation_is_retried,
          test_contact_limit,
          test_every_case_call_is_audited, test_files_never_hold_content,
          test_database_key_alone_yields_no_content,

@@ -111,8 +111,11 @@ def test_numbers_quoted_match_the_sources():
     pem = limit("MAX_PEM_BYTES")
     assert "at most %d KiB" % (pem // 1024) in doc
     unit = text(os.path.join(ROOT, "docs", "corridor.service"))
-    mem = re.search(r"^LimitMEMLOCK=(\d+)M$", unit, re.M).group(1)
-    assert "lock %s MiB of memory" % mem in doc
+    assert re.search(r"^LimitMEMLOCK=infinity$", unit, re.M)
+    assert "(`LimitMEMLOCK=infinity`)" in doc
+    m = re.search(r"#define MLOCKALL_MIN_BYTES\s+\(1024ull \* 1024u \* 1024u\)",
+                  text(os.path.join(ROOT, "server", "limits.h")))
+    assert m and "below 1 GiB, `MLOCKALL_MIN_BYTES`" in doc
     assert "(at least %d bytes each)" % limit("MIN_PASSWORD_BYTES") in doc
     days = limit("RETENTION_DEFAULT_DAYS", "core/retention.h")
     assert "default is **%d days**" % days in doc

@@ -61,6 +61,8 @@ def one(svc, key):
 
 
 def memlock_bytes(v):
+    if v == "infinity":
+        return float("inf")
     m = re.fullmatch(r"(\d+)([KMG]?)", v)
     assert m, v
     return int(m.group(1)) * {"": 1, "K": 1 << 10, "M": 1 << 20,
@@ -83,6 +85,7 @@ def check_hardening(svc, network):
                       ("RestrictNamespaces", "yes"),
                       ("SystemCallArchitectures", "native"),
                       ("CapabilityBoundingSet", ""), ("LimitCORE", "0"),
+                      ("MemorySwapMax", "0"),
                       ("UMask", "0077")):
         assert one(svc, key) == want, (key, svc.get(key))
     assert "@system-service" in svc["SystemCallFilter"]
@@ -104,6 +107,8 @@ def test_service_unit_hardening():
     assert argv[i + 1] == "${CREDENTIALS_DIRECTORY}/passphrase", argv
     assert "--insecure-http" not in argv
     assert one(svc, "TimeoutStopSec") and int(one(svc, "TimeoutStopSec")) > 15
+    # mlockall needs the whole address space chargeable (issue 18)
+    assert one(svc, "LimitMEMLOCK") == "infinity"
     assert u["Install"]["WantedBy"] == ["multi-user.target"]
     b = parse_unit(BACKUP_UNIT)["Service"]
     check_hardening(b, network=False)

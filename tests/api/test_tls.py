@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Server, run  # noqa: E402
 
 CERTS = None
+RSA_CERTS = None
 
 
 def skip(name, why):
@@ -44,8 +45,27 @@ def certs():
     return CERTS
 
 
-def tls_server():
-    _, cert, key = certs()
+def rsa_certs():
+    """A self-signed RSA-2048 certificate: with an RSA key the old
+    TLS_RSA_* key exchange is possible at all, so its refusal is the
+    priority string's doing and not the key type's."""
+    global RSA_CERTS
+    if RSA_CERTS is None:
+        d = tempfile.mkdtemp(prefix="corridor-tls-rsa-")
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", key, "-out", cert, "-days", "2",
+             "-subj", "/CN=corridor-test",
+             "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True, timeout=60)
+        os.chmod(key, 0o600)
+        RSA_CERTS = (d, cert, key)
+    return RSA_CERTS
+
+
+def tls_server(rsa=False):
+    _, cert, key = rsa_certs() if rsa else certs()
     return Server(extra_args=["--tls-cert", cert, "--tls-key", key],
                   cafile=cert)
 
@@ -70,7 +90,7 @@ def test_https_serves_the_api():
     try:
         assert s.scheme == "https", s.stderr()
         r = s.get("/health")          # Python's ssl verifies the certificate
-        assert r.status == 200 and r.json() == {"status": "ok"}, r
+        assert r.status == 200 and r.json()["status"] == "ok", r
         tok = s.admin()
         assert s.get("/me", token=tok).status == 200
         _, cert, _ = certs()
@@ -132,6 +152,70 @@ def test_old_tls_versions_rejected():
         assert s.stop() == 0
     finally:
         s.cleanup()
+
+
+def gnutls_session(port, priority):
+    """(handshake completed, the negotiated description line)."""
+    out = subprocess.run(
+        ["gnutls-cli", "--insecure", "--priority", priority,
+         "-p", str(port), "127.0.0.1"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    ok = out.returncode == 0 and "Handshake was completed" in out.stdout
+    m = re.search(r"Description: (\S+)", out.stdout)
+    return ok, m.group(1) if m else ""
+
+
+# CBC suites only, in every TLS version that has them
+CBC_ONLY = ("NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0:"
+            "-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC:+CAMELLIA-128-CBC:"
+            "+CAMELLIA-256-CBC:+3DES-CBC:-MAC-ALL:+SHA1:+SHA256:+SHA384")
+# static RSA key exchange (no forward secrecy)
+RSA_KX = "NORMAL:-KX-ALL:+RSA"
+RSA_KX_TLS12 = "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.1:-KX-ALL:+RSA"
+
+
+def test_only_forward_secret_aead_suites():
+    """issue 18: no TLS_RSA_* key exchange, no CBC; a normal client
+    negotiates ECDHE (TLS 1.2) or TLS 1.3 with an AEAD cipher, and the
+    server's order wins over the client's. On the old priority string
+    (NORMAL) the RSA and CBC handshakes completed and the client's
+    ChaCha20 preference won."""
+    if shutil.which("gnutls-cli") is None:
+        skip("test_only_forward_secret_aead_suites",
+             "gnutls-bin is not installed")
+        return
+    for rsa in (True, False):
+        s = tls_server(rsa=rsa)
+        try:
+            # the issue's literal command: GnuTLS 3.7 still offers TLS 1.3
+            # with it, where key exchange is always (EC)DHE, so the
+            # handshake may complete -- but never with RSA key exchange
+            ok, desc = gnutls_session(s.port, RSA_KX)
+            assert not ok or desc.startswith("(TLS1.3"), (rsa, desc)
+            ok, desc = gnutls_session(s.port, RSA_KX_TLS12)
+            assert not ok, ("RSA key exchange accepted", rsa, desc)
+            ok, desc = gnutls_session(s.port, CBC_ONLY)
+            assert not ok, ("CBC suite accepted", rsa, desc)
+            # a normal client: TLS 1.3, AEAD
+            ok, desc = gnutls_session(s.port, "NORMAL")
+            assert ok and desc.startswith("(TLS1.3") and \
+                re.search(r"(AES-\d+-GCM|CHACHA20-POLY1305)", desc), desc
+            # TLS 1.2 only: ECDHE with an AEAD cipher
+            ok, desc = gnutls_session(
+                s.port, "NORMAL:-VERS-ALL:+VERS-TLS1.2")
+            assert ok and desc.startswith("(TLS1.2-X.509)-(ECDHE-") and \
+                re.search(r"(AES-\d+-GCM|CHACHA20-POLY1305)", desc), desc
+            # the server's preference: a client that lists ChaCha20 first
+            # still gets AES-256-GCM, the server's first choice
+            ok, desc = gnutls_session(
+                s.port, "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:"
+                "+CHACHA20-POLY1305:+AES-128-GCM:+AES-256-GCM")
+            assert ok and "AES-256-GCM" in desc, desc
+            # and the server keeps serving after the refusals
+            assert s.healthy()
+            assert s.stop() == 0
+        finally:
+            s.cleanup()
 
 
 def test_plain_http_to_tls_port_fails():
@@ -299,9 +383,11 @@ def test_key_and_passphrase_wiped_after_start():
 if __name__ == "__main__":
     try:
         run([test_https_serves_the_api, test_old_tls_versions_rejected,
+             test_only_forward_secret_aead_suites,
              test_plain_http_to_tls_port_fails,
              test_non_loopback_needs_tls_or_insecure_http, test_bad_tls_files,
              test_key_and_passphrase_wiped_after_start])
     finally:
-        if CERTS is not None:
-            shutil.rmtree(CERTS[0], ignore_errors=True)
+        for c in (CERTS, RSA_CERTS):
+            if c is not None:
+                shutil.rmtree(c[0], ignore_errors=True)

@@ -20,7 +20,8 @@ import sys
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-ACTIONS, ROLES, OBJECTS, OUTCOMES = range(1, 27), range(0, 5), range(0, 7), range(1, 4)
+ACTIONS, ROLES, OBJECTS, OUTCOMES = range(1, 28), range(0, 5), range(0, 7), range(1, 4)
+SUMMARY = 27                    # anonymous.summary, section 2.7
 WHITE = {0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000} | set(range(0x2000, 0x200B))
 
 
@@ -83,14 +84,15 @@ def decode_entry(e, full=False):
         n = take(1)[0]
         if n > 64 or any(not 0x21 <= b <= 0x7E for b in take(n)):
             raise Bad("id")
+        return n
 
-    ident()
+    actor_len = ident()
     role = take(1)[0]
     (action,) = struct.unpack(">H", take(2))
     otype = take(1)[0]
-    ident()
+    object_len = ident()
     outcome = take(1)[0]
-    ident()
+    request_len = ident()
     flag = take(1)[0]
     if flag not in (0, 1):
         raise Bad("reason flag")
@@ -102,7 +104,30 @@ def decode_entry(e, full=False):
     if off != len(e) or role not in ROLES or action not in ACTIONS or \
             otype not in OBJECTS or outcome not in OUTCOMES:
         raise Bad("entry fields")
+    if action == SUMMARY:
+        if actor_len or role or otype or object_len or outcome != 2 or \
+                request_len or flag:
+            raise Bad("summary entry")
+        if summary(extra)[1] > time:
+            raise Bad("summary interval")
     return (seq, time, action, outcome, extra) if full else (seq, time)
+
+
+def summary(x):
+    """Section 2.7: (from, to, [(action, outcome, status, count)])."""
+    if len(x) < 27 or x[0] != 3:
+        raise Bad("summary")
+    frm, to, n = struct.unpack(">QQB", x[1:18])
+    if frm > to or not 1 <= n <= 24 or len(x) != 18 + 9 * n:
+        raise Bad("summary")
+    kinds = [struct.unpack(">HBHI", x[18 + 9 * i:27 + 9 * i]) for i in range(n)]
+    for i, (a, o, st, c) in enumerate(kinds):
+        if a not in ACTIONS or a == SUMMARY or o not in (2, 3) or \
+                not (st == 0 or 400 <= st <= 599) or c == 0:
+            raise Bad("summary kind")
+        if i and x[9 + 9 * i:14 + 9 * i] >= x[18 + 9 * i:23 + 9 * i]:
+            raise Bad("summary order")
+    return frm, to, kinds
 
 
 def node(l, r):
@@ -341,6 +366,29 @@ def selftest(corpus):
             "00f1bc657721d0807223a21fc13dcfd4d0cd55b6577f624d81198466d10c7c69":
         print("FAIL worked example")
         failures += 1
+    # docs/audit.md 2.7: the anonymous summary example, and variants that
+    # MUST be refused (kinds out of order, a zero count, an interval that
+    # ends after the entry, a request id)
+    ex = open(corpus + "/entry/summary-example.bin", "rb").read()
+    if decode_entry(ex) != (42, 1718000060123) or \
+            summary(decode_entry(ex, full=True)[4])[2] != \
+            [(2, 2, 401, 57), (2, 3, 400, 3), (24, 2, 401, 1204)] or \
+            hashlib.sha256(b"\x00" + ex).hexdigest() != \
+            "27696d619831829f4482a46d78c4871624a06ab47388fdb5929fe8354b74c69e":
+        print("FAIL summary example")
+        failures += 1
+    x0 = len(ex) - 45                 # where the 45-byte extra starts
+    swapped = ex[:x0 + 18] + ex[x0 + 27:x0 + 36] + ex[x0 + 18:x0 + 27] + ex[x0 + 36:]
+    zero = ex[:x0 + 23] + b"\0\0\0\0" + ex[x0 + 27:]
+    late = ex[:9] + struct.pack(">Q", 1718000059999) + ex[17:]
+    withreq = ex[:x0 - 4] + b"\x01r\x00\x00\x2d" + ex[x0:]   # request id "r"
+    for bad in (swapped, zero, late, withreq):
+        try:
+            decode_entry(bad)
+            print("FAIL a malformed summary decoded")
+            failures += 1
+        except Bad:
+            pass
     # docs/audit.md 3.2: the size-8 root of the RFC 6962 test leaves
     f = Frontier()
     for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",

@@ -298,6 +298,80 @@ test_names(void)
 	    == 0);
 }
 
+/* docs/audit.md 2.7, "Anonymous summaries": the worked example, made by
+ * the same independent transcription (tests/interop/audit_verify.py
+ * checks the same bytes from tests/fuzz/corpus/entry/summary-example.bin). */
+static const char summary_hex[] =
+    "01000000000000002a0000019000c886db0000001b0000020000002d030000019000"
+    "c79c000000019000c88660030002020191000000390002030190000000030018020191"
+    "000004b4";
+
+static void
+test_summary(void)
+{
+	struct audit_summary s, got;
+	struct audit_entry e, d;
+	uint8_t want[AUDIT_ENTRY_MAX], enc[AUDIT_ENTRY_MAX];
+	size_t want_len, enc_len, x_len;
+
+	memset(&s, 0, sizeof(s));
+	s.from_ms = 1718000000000ull;
+	s.to_ms = 1718000060000ull;
+	s.n = 3;
+	s.k[0] = (struct audit_summary_kind){ AUDIT_SESSION_FAIL, AUDIT_DENIED,
+	    401, 57 };
+	s.k[1] = (struct audit_summary_kind){ AUDIT_SESSION_FAIL, AUDIT_ERROR,
+	    400, 3 };
+	s.k[2] = (struct audit_summary_kind){ AUDIT_USER_LIST, AUDIT_DENIED,
+	    401, 1204 };
+	memset(&e, 0, sizeof(e));
+	e.seq = 42;
+	e.time_ms = 1718000060123ull;
+	e.action = AUDIT_ANON_SUMMARY;
+	e.outcome = AUDIT_DENIED;
+	check(audit_entry_summary_extra(e.extra, &x_len, &s) == 0);
+	e.extra_len = (uint16_t)x_len;
+	want_len = unhex(want, sizeof(want), summary_hex);
+	check(audit_entry_encode(enc, sizeof(enc), &enc_len, &e) == 0);
+	check(enc_len == want_len && memcmp(enc, want, want_len) == 0);
+	check(audit_entry_decode(&d, want, want_len) == 0);
+	check(audit_entry_summary_parse(d.extra, d.extra_len, &got) == 0);
+	check(got.n == 3 && got.k[2].count == 1204 && got.k[1].status == 400);
+
+	/* the encoder refuses what the decoder would */
+	s.k[1].action = AUDIT_USER_LIST;	/* out of order */
+	check(audit_entry_summary_extra(e.extra, &x_len, &s) != 0);
+	s.k[1].action = AUDIT_SESSION_FAIL;
+	s.k[1].count = 0;
+	check(audit_entry_summary_extra(e.extra, &x_len, &s) != 0);
+	s.k[1].count = 3;
+	s.k[1].outcome = AUDIT_ALLOWED;
+	check(audit_entry_summary_extra(e.extra, &x_len, &s) != 0);
+	s.k[1].outcome = AUDIT_ERROR;
+	s.k[1].status = 200;
+	check(audit_entry_summary_extra(e.extra, &x_len, &s) != 0);
+	s.k[1].status = 400;
+	s.k[1].action = AUDIT_ANON_SUMMARY;
+	check(audit_entry_summary_extra(e.extra, &x_len, &s) != 0);
+	s.k[1].action = AUDIT_SESSION_FAIL;
+	/* the entry around it: anonymous, no object, denied, in time */
+	e.time_ms = s.to_ms - 1;
+	check(audit_entry_encode(enc, sizeof(enc), &enc_len, &e) != 0);
+	e.time_ms = 1718000060123ull;
+	e.outcome = AUDIT_ERROR;
+	check(audit_entry_encode(enc, sizeof(enc), &enc_len, &e) != 0);
+	e.outcome = AUDIT_DENIED;
+	set_id(e.request_id, "r");
+	check(audit_entry_encode(enc, sizeof(enc), &enc_len, &e) != 0);
+	e.request_id[0] = '\0';
+	e.extra_len = 0;	/* a summary without counts */
+	check(audit_entry_encode(enc, sizeof(enc), &enc_len, &e) != 0);
+	/* every truncation of the extra is refused */
+	for (size_t n = 0; n < x_len; n++)
+		check(audit_entry_summary_parse(want + want_len - x_len, n,
+		    &got) != 0);
+}
+
 int
 main(void)
 {
@@ -310,5 +384,6 @@ main(void)
 	test_decode_rejects();
 	test_encode_rejects();
 	test_names();
+	test_summary();
 	return test_done("test_audit_entry");
 }
