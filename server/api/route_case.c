@@ -250,7 +250,7 @@ case_create_route(struct req *r)
 	}
 	req_audit_object(r, AUDIT_OBJ_CASE, c.id);
 	/* a new id: nothing can hold a stale key under it */
-	session_key_put(r->sess, c.id, c.key_version, key);
+	session_key_put(r->sess, r->sess_key, c.id, c.key_version, key);
 	a.c = c;
 	memcpy(a.key, key, sizeof(key));
 	a.have_key = 1;

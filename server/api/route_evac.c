@@ -161,7 +161,7 @@ evac_create_route(struct req *r)
 		goto done;
 	}
 	req_audit_object(r, AUDIT_OBJ_EVACUATION, e.id);
-	session_key_put(r->sess, e.id, e.key_version, key);
+	session_key_put(r->sess, r->sess_key, e.id, e.key_version, key);
 	if ((o = evac_json(r, &e, key)) != NULL)
 		req_json(r, 201, o);
 done:

@@ -37,6 +37,7 @@ static const char *const action_names[AUDIT_ACTION_MAX + 1] = {
 	[AUDIT_USER_LIST] = "user.list",
 	[AUDIT_AUDIT_REASON_ERASE] = "audit.reason_erase",
 	[AUDIT_AUDIT_KEY_ROTATE] = "audit.key_rotate",
+	[AUDIT_SESSION_CONFIRM] = "session.confirm",
 };
 
 static const char *const outcome_names[] = {

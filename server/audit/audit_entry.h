@@ -76,8 +76,10 @@ enum audit_action {
 	AUDIT_USER_LIST = 24,
 	AUDIT_AUDIT_REASON_ERASE = 25,
 	AUDIT_AUDIT_KEY_ROTATE = 26,
+	AUDIT_SESSION_CONFIRM = 27,	/* a coordinator re-confirmed their
+					 * password (or failed to) */
 };
-#define AUDIT_ACTION_MAX	26u
+#define AUDIT_ACTION_MAX	27u
 
 enum audit_object {
 	AUDIT_OBJ_NONE = 0,
