@@ -4,8 +4,11 @@
  * the key that goes with it. See access.h for the rules.
  *
  * Key cache discipline: a key goes into the session cache only when it was
- * unwrapped from a wrap this request has not written (or belongs to an
- * object this request created). A key made by a rotation is never cached
+ * unwrapped from the caller's own wrap, and that wrap was not written by
+ * this request (or the object was created by it). A key reached through
+ * the org wrap is never cached: every use of it must pass the org key's
+ * password confirmation (REAUTH_WINDOW_S), and a cached copy would let a
+ * session reuse it without one. A key made by a rotation is never cached
  * before its commit: if the commit failed, a later rotation would reuse
  * the same version number under another key and the cache would hand out
  * the wrong one.
@@ -220,17 +223,17 @@ case_key(struct req *r, struct access_case *a)
 {
 	struct casefile_holder h;
 	uint8_t sk[32];
-	int rc;
+	int rc, via_org = !a->assigned;
 
-	if (session_key_get(r->sess, r->sess_key, a->c.id, a->c.key_version,
-	    a->key) == 0) {
+	if (!via_org && session_key_get(r->sess, r->sess_key, a->c.id,
+	    a->c.key_version, a->key) == 0) {
 		a->have_key = 1;
 		return 0;
 	}
-	if (a->assigned)
-		rc = user_holder(r, &h, sk);
-	else
+	if (via_org)
 		rc = access_org_holder(r, &h);
+	else
+		rc = user_holder(r, &h, sk);
 	if (rc != 0)
 		return -1;
 	rc = casefile_key_open(r->db, STORE_KEY_CASE, a->c.id, a->c.key_version,
@@ -241,8 +244,9 @@ case_key(struct req *r, struct access_case *a)
 		return -1;
 	}
 	a->have_key = 1;
-	session_key_put(r->sess, r->sess_key, a->c.id, a->c.key_version,
-	    a->key);
+	if (!via_org)
+		session_key_put(r->sess, r->sess_key, a->c.id,
+		    a->c.key_version, a->key);
 	return 0;
 }
 
@@ -354,14 +358,14 @@ evac_key(struct req *r, struct access_evac *a)
 {
 	struct casefile_holder h;
 	uint8_t sk[32];
-	int rc;
+	int rc, via_org = r->role == ROLE_COORDINATOR;
 
-	if (session_key_get(r->sess, r->sess_key, a->e.id, a->e.key_version,
-	    a->key) == 0) {
+	if (!via_org && session_key_get(r->sess, r->sess_key, a->e.id,
+	    a->e.key_version, a->key) == 0) {
 		a->have_key = 1;
 		return 0;
 	}
-	if (r->role == ROLE_COORDINATOR)
+	if (via_org)
 		rc = access_org_holder(r, &h);
 	else
 		rc = user_holder(r, &h, sk);
@@ -375,8 +379,9 @@ evac_key(struct req *r, struct access_evac *a)
 		return -1;
 	}
 	a->have_key = 1;
-	session_key_put(r->sess, r->sess_key, a->e.id, a->e.key_version,
-	    a->key);
+	if (!via_org)
+		session_key_put(r->sess, r->sess_key, a->e.id,
+		    a->e.key_version, a->key);
 	return 0;
 }
 

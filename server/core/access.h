@@ -17,9 +17,10 @@
  *
  * A shredded case answers 410 to those who may know it exists.
  *
- * Keys come from the session's cache (boxed under the request's K_s),
- * else from the caller's own wrap, else (coordinators) the org wrap, the
- * org key opened for the request (needs a fresh password confirmation); an object whose rotation is pending is
+ * Keys come from the session's cache (boxed under the request's K_s) or
+ * the caller's own wrap, else (coordinators) the org wrap, the org key
+ * opened for the request (needs a fresh password confirmation; keys
+ * reached this way are never cached); an object whose rotation is pending is
  * rotated on the spot, inside the request's write transaction.
  */
 #ifndef CORRIDOR_ACCESS_H

@@ -282,6 +282,14 @@ def test_org_key_needs_a_fresh_confirmation():
         r = s.post("/cases/%s/assignments" % cid, {"user_id": other},
                    token=co)
         assert r.status in (200, 201), r
+        # a key reached through the org key is not cached: once the
+        # confirmation is gone (a wrong password clears it), the same
+        # read prompts again
+        problem(s.post("/session/confirm", {"password": "wrong password 1"},
+                       token=co), 403, "wrong-password")
+        problem(s.get("/cases/" + cid, token=co, headers=REASON), 403,
+                "reauth-required")
+        assert s.confirm(co, s.coord_pw).status == 204
         # other roles have no org key to confirm for
         problem(s.post("/session/confirm", {"password": cwpw}, token=cwt), 403,
                 "forbidden")
