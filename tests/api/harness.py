@@ -70,7 +70,6 @@ class Server:
         self.scheme = "http"
         self.proc = None
         self.port = None
-        self._confirmed = {}    # token -> (password, time of confirmation)
         if init:
             out = subprocess.run(
                 [BIN, "init", self.dir, "--passphrase-file", self.passfile,
@@ -137,10 +136,15 @@ class Server:
 
     def request(self, method, path, body=None, token=None, headers=None,
                 raw=None, content_type="application/json"):
-        held = self._confirmed.get(token)
+        bearer = token
+        if bearer is None and headers:
+            auth = headers.get("Authorization", "")
+            if auth[:7].lower() == "bearer ":
+                bearer = auth[7:]
+        held = self.confirmed().get(bearer)
         if held and path != "/session/confirm" and \
                 time.time() - held[1] > self.RECONFIRM_S:
-            self.confirm(token, held[0], check=False)
+            self.confirm(bearer, held[0], check=False)
         c = self.conn()
         h = {}
         if token:
@@ -179,6 +183,11 @@ class Server:
                 self.confirm(tok, password, check=False)
         return tok
 
+    def confirmed(self):
+        """token -> (password, time of its last confirmation). Made on
+        first use: some tests build a Server without __init__."""
+        return self.__dict__.setdefault("_confirmed", {})
+
     # a confirmation lasts 300 s (server/limits.h REAUTH_WINDOW_S); renew it
     # well before, so that long tests never meet the prompt by accident
     RECONFIRM_S = 200
@@ -186,10 +195,10 @@ class Server:
     def confirm(self, token, password, check=True):
         """POST /session/confirm; with check, assert the 204. A success is
         remembered, and renewed by request() before it lapses."""
-        self._confirmed.pop(token, None)
+        self.confirmed().pop(token, None)
         r = self.post("/session/confirm", {"password": password}, token=token)
         if r.status == 204:
-            self._confirmed[token] = (password, time.time())
+            self.confirmed()[token] = (password, time.time())
         if check and r.status != 204:
             raise AssertionError("confirm failed: %r" % (r,))
         return r
