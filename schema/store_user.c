@@ -141,11 +141,12 @@ static const char SQL_REKEY[] =
     "UPDATE users SET pk = ?, sk_sealed = ?, updated_at = ?"
     " WHERE id = ? AND enrolled = 1";
 
-int
-store_user_enrol(struct store *s, const char *id,
+/* Replace id's key pair with the statement sql (enrolment or rekey). */
+static int
+set_keypair(struct store *s, const char *sql, const char *id,
     const uint8_t pk[USERKEY_PK_BYTES], const uint8_t blob[USERKEY_BLOB_BYTES])
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_ENROL);
+	sqlite3_stmt *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return STORE_EIO;
@@ -157,21 +158,17 @@ store_user_enrol(struct store *s, const char *id,
 }
 
 int
+store_user_enrol(struct store *s, const char *id,
+    const uint8_t pk[USERKEY_PK_BYTES], const uint8_t blob[USERKEY_BLOB_BYTES])
+{
+	return set_keypair(s, SQL_ENROL, id, pk, blob);
+}
+
+int
 store_user_rekey(struct store *s, const char *id,
     const uint8_t pk[USERKEY_PK_BYTES], const uint8_t blob[USERKEY_BLOB_BYTES])
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_REKEY);
-	int rc;
-
-	if (st == NULL)
-		return STORE_EIO;
-	sqlite3_bind_blob(st, 1, pk, USERKEY_PK_BYTES, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(st, 2, blob, USERKEY_BLOB_BYTES, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, store_now());
-	store_bind_text(st, 4, id);
-	if ((rc = store_step_done(st)) != STORE_OK)
-		return rc;
-	return sqlite3_changes(store_db(s)) == 1 ? STORE_OK : STORE_ENOTFOUND;
+	return set_keypair(s, SQL_REKEY, id, pk, blob);
 }
 
 static const char SQL_SET_SEALED[] =

@@ -38,6 +38,28 @@
 #include "server/http/rfc3339.h"
 #include "server/core/users.h"
 
+/*
+ * The caller's row into u, if their password may be tried now (the login
+ * throttle, keyed by username). 0, or -1 after answering 503 or 429.
+ */
+static int
+caller_may_try(struct req *r, struct user_row *u)
+{
+	unsigned retry;
+
+	if (store_user_by_id(r->db, r->actor_id, u) != STORE_OK) {
+		req_unavailable(r);
+		return -1;
+	}
+	if (throttle_check(u->username, r->client_ip, &retry) != 0) {
+		req_deny(r, 429, "throttled",
+		    "Too many failed attempts; wait before trying again.");
+		r->retry_after_s = retry;
+		return -1;
+	}
+	return 0;
+}
+
 static void
 login_failed(struct req *r)
 {
@@ -320,7 +342,6 @@ password_route(struct req *r)
 	const char *oldpw, *newpw;
 	uint8_t sk[32], blob[USERKEY_BLOB_BYTES];
 	struct user_row u;
-	unsigned retry;
 	int ok, rc;
 
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
@@ -330,16 +351,8 @@ password_route(struct req *r)
 	}
 	oldpw = in.old_password;
 	newpw = in.new_password;
-	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
-		req_unavailable(r);
-		return;
-	}
-	if (throttle_check(u.username, r->client_ip, &retry) != 0) {
-		req_deny(r, 429, "throttled",
-		    "Too many failed attempts; wait before trying again.");
-		r->retry_after_s = retry;
-		return;
-	}
+	if (caller_may_try(r, &u) != 0)
+		goto done;
 	/* cheap, so before the Argon2 work; the old password is compared
 	 * only after it is proven right, below */
 	if (users_password_ok(r, newpw, u.username, NULL) != 0)
@@ -419,23 +432,14 @@ session_confirm_route(struct req *r)
 	struct confirm_kdf kdf;
 	struct user_row u;
 	uint8_t pk[32];
-	unsigned retry;
 
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
 	if (route_session_confirm_body_parse(r->json, &in) != BODY_OK) {
 		req_bad_body(r);
 		return;
 	}
-	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
-		req_unavailable(r);
-		return;
-	}
-	if (throttle_check(u.username, r->client_ip, &retry) != 0) {
-		req_deny(r, 429, "throttled",
-		    "Too many failed attempts; wait before trying again.");
-		r->retry_after_s = retry;
+	if (caller_may_try(r, &u) != 0)
 		goto done;
-	}
 	memcpy(pk, session_pk(r->sess), sizeof(pk));
 	memset(&kdf, 0, sizeof(kdf));
 	kdf.u = &u;

@@ -217,36 +217,45 @@ begin(struct req *r, unsigned flags)
 	return 0;
 }
 
-/* K_case for the caller: cache, own wrap, or the org wrap. */
+/*
+ * The key of object id (kind STORE_KEY_CASE or STORE_KEY_EVAC, key version
+ * version) for the caller: from the session cache or the caller's own
+ * wrap, or, via_org, through the org key and never cached (see the top of
+ * the file). 0, or -1 after answering.
+ */
 static int
-case_key(struct req *r, struct access_case *a)
+object_key(struct req *r, int kind, const char *id, uint32_t version,
+    int via_org, uint8_t key[CASEFILE_KEY_BYTES])
 {
 	struct casefile_holder h;
 	uint8_t sk[32];
-	int rc, via_org = !a->assigned;
+	int rc;
 
-	if (!via_org && session_key_get(r->sess, r->sess_key, a->c.id,
-	    a->c.key_version, a->key) == 0) {
-		a->have_key = 1;
+	if (!via_org && session_key_get(r->sess, r->sess_key, id, version,
+	    key) == 0)
 		return 0;
-	}
-	if (via_org)
-		rc = access_org_holder(r, &h);
-	else
-		rc = user_holder(r, &h, sk);
+	rc = via_org ? access_org_holder(r, &h) : user_holder(r, &h, sk);
 	if (rc != 0)
 		return -1;
-	rc = casefile_key_open(r->db, STORE_KEY_CASE, a->c.id, a->c.key_version,
-	    &h, a->key);
+	rc = casefile_key_open(r->db, kind, id, version, &h, key);
 	secmem_wipe(sk, sizeof(sk));
 	if (rc != CASEFILE_OK) {
 		access_fail(r, rc);
 		return -1;
 	}
-	a->have_key = 1;
 	if (!via_org)
-		session_key_put(r->sess, r->sess_key, a->c.id,
-		    a->c.key_version, a->key);
+		session_key_put(r->sess, r->sess_key, id, version, key);
+	return 0;
+}
+
+/* K_case: an assignee's own wrap, else (a coordinator) the org wrap. */
+static int
+case_key(struct req *r, struct access_case *a)
+{
+	if (object_key(r, STORE_KEY_CASE, a->c.id, a->c.key_version,
+	    !a->assigned, a->key) != 0)
+		return -1;
+	a->have_key = 1;
 	return 0;
 }
 
@@ -352,36 +361,14 @@ access_case_close(struct req *r, struct access_case *a)
 	store_read_end(r->db);
 }
 
-/* K_evac for the caller: cache, own wrap (caseworker), or the org wrap. */
+/* K_evac: a caseworker's own wrap, else (a coordinator) the org wrap. */
 static int
 evac_key(struct req *r, struct access_evac *a)
 {
-	struct casefile_holder h;
-	uint8_t sk[32];
-	int rc, via_org = r->role == ROLE_COORDINATOR;
-
-	if (!via_org && session_key_get(r->sess, r->sess_key, a->e.id,
-	    a->e.key_version, a->key) == 0) {
-		a->have_key = 1;
-		return 0;
-	}
-	if (via_org)
-		rc = access_org_holder(r, &h);
-	else
-		rc = user_holder(r, &h, sk);
-	if (rc != 0)
+	if (object_key(r, STORE_KEY_EVAC, a->e.id, a->e.key_version,
+	    r->role == ROLE_COORDINATOR, a->key) != 0)
 		return -1;
-	rc = casefile_key_open(r->db, STORE_KEY_EVAC, a->e.id, a->e.key_version,
-	    &h, a->key);
-	secmem_wipe(sk, sizeof(sk));
-	if (rc != CASEFILE_OK) {
-		access_fail(r, rc);
-		return -1;
-	}
 	a->have_key = 1;
-	if (!via_org)
-		session_key_put(r->sess, r->sess_key, a->e.id,
-		    a->e.key_version, a->key);
 	return 0;
 }
 
