@@ -15,6 +15,7 @@
 #include "crypto/note.h"
 #include "crypto/seal.h"
 #include "crypto/sha256.h"
+#include "crypto/skey.h"
 #include "crypto/token.h"
 #include "crypto/userkey.h"
 
@@ -24,6 +25,11 @@
 SAME(FIELD_KEY_BYTES, crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 SAME(FIELD_OVERHEAD, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
     crypto_aead_xchacha20poly1305_ietf_ABYTES);
+
+/* skey: session-key boxes, XChaCha20-Poly1305, nonce then ct then tag */
+SAME(SKEY_KEY_BYTES, crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+SAME(SKEY_BOX_BYTES, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+    SKEY_SECRET_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
 /* hashes: SHA-256 everywhere a tree or a commitment is made */
 SAME(AUDIT_REASON_HASH_BYTES, crypto_hash_sha256_BYTES);

@@ -8,10 +8,14 @@
 #include "crypto/userkey.h"
 
 #define UK_VERSION	1u
-#define UK_OPS		crypto_pwhash_OPSLIMIT_INTERACTIVE
-#define UK_MEM		crypto_pwhash_MEMLIMIT_INTERACTIVE
-/* A stored blob may carry stronger limits than today's, never weaker or
- * absurd ones. */
+/* what userkey_seal uses: MODERATE, for every key that can open the org
+ * key (and so, for equal login cost, every user's) */
+#define UK_OPS		crypto_pwhash_OPSLIMIT_MODERATE
+#define UK_MEM		crypto_pwhash_MEMLIMIT_MODERATE
+/* A stored blob may carry the INTERACTIVE limits of older versions (it is
+ * re-sealed at the next login), never weaker or absurd ones. */
+#define UK_OPS_MIN	crypto_pwhash_OPSLIMIT_INTERACTIVE
+#define UK_MEM_MIN	crypto_pwhash_MEMLIMIT_INTERACTIVE
 #define UK_OPS_MAX	crypto_pwhash_OPSLIMIT_MODERATE
 #define UK_MEM_MAX	crypto_pwhash_MEMLIMIT_MODERATE
 
@@ -102,7 +106,8 @@ userkey_open(uint8_t sk[USERKEY_SK_BYTES], const char *user_id,
 		goto done;
 	ops = get_be64(blob + OFF_OPS);
 	mem = get_be64(blob + OFF_MEM);
-	if (ops < UK_OPS || ops > UK_OPS_MAX || mem < UK_MEM || mem > UK_MEM_MAX)
+	if (ops < UK_OPS_MIN || ops > UK_OPS_MAX || mem < UK_MEM_MIN ||
+	    mem > UK_MEM_MAX)
 		goto done;
 	if (crypto_pwhash(kek, sizeof(kek), pw, pw_len, blob + OFF_SALT,
 	    ops, (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
@@ -117,6 +122,15 @@ done:
 	if (rc != 0)
 		sodium_memzero(sk, USERKEY_SK_BYTES);
 	return rc;
+}
+
+int
+userkey_is_weak(const uint8_t *blob, size_t blob_len)
+{
+	if (blob_len != USERKEY_BLOB_BYTES)
+		return 0;
+	return get_be64(blob + OFF_OPS) < UK_OPS ||
+	    get_be64(blob + OFF_MEM) < UK_MEM;
 }
 
 void

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * userkey: each user's X25519 key pair. The secret half is sealed with
- * XChaCha20-Poly1305 under KEK_user = Argon2id(password) at INTERACTIVE
- * limits, with associated data "corridor/user-sk/v1|<user id>". A successful
- * open is the password check: one Argon2 run per login.
+ * XChaCha20-Poly1305 under KEK_user = Argon2id(password) at MODERATE
+ * limits (3 passes, 256 MiB), with associated data
+ * "corridor/user-sk/v1|<user id>". A successful open is the password
+ * check: one Argon2 run per login.
+ *
+ * Every user's key is sealed at MODERATE, not only coordinators' (whose
+ * key opens the org grant): a login's cost must not tell a coordinator's
+ * username from another's or from an unknown one. The blob stores its
+ * limits, so blobs sealed at INTERACTIVE (before MODERATE) still open;
+ * userkey_is_weak tells the login to re-seal them.
  */
 #ifndef CORRIDOR_USERKEY_H
 #define CORRIDOR_USERKEY_H
@@ -36,6 +43,10 @@ int userkey_seal(uint8_t blob[USERKEY_BLOB_BYTES], const char *user_id,
 int userkey_open(uint8_t sk[USERKEY_SK_BYTES], const char *user_id,
     const char *pw, size_t pw_len, const uint8_t *blob, size_t blob_len)
     __attribute__((warn_unused_result));
+
+/* 1 if blob (a well-formed one) was sealed at weaker limits than
+ * userkey_seal uses today, so the caller should re-seal it. */
+int userkey_is_weak(const uint8_t *blob, size_t blob_len);
 
 /* Burn the same Argon2 work as userkey_open, for unknown usernames, so an
  * unknown user and a wrong password take similar time. */

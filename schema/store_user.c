@@ -136,12 +136,17 @@ store_user_set_status(struct store *s, const char *id, int status)
 static const char SQL_ENROL[] =
     "UPDATE users SET pk = ?, sk_sealed = ?, enrolled = 1, updated_at = ?"
     " WHERE id = ? AND enrolled = 0";
+/* a later password change: a new key pair for an enrolled user */
+static const char SQL_REKEY[] =
+    "UPDATE users SET pk = ?, sk_sealed = ?, updated_at = ?"
+    " WHERE id = ? AND enrolled = 1";
 
-int
-store_user_enrol(struct store *s, const char *id,
+/* Replace id's key pair with the statement sql (enrolment or rekey). */
+static int
+set_keypair(struct store *s, const char *sql, const char *id,
     const uint8_t pk[USERKEY_PK_BYTES], const uint8_t blob[USERKEY_BLOB_BYTES])
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_ENROL);
+	sqlite3_stmt *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return STORE_EIO;
@@ -150,6 +155,20 @@ store_user_enrol(struct store *s, const char *id,
 	sqlite3_bind_int64(st, 3, store_now());
 	store_bind_text(st, 4, id);
 	return store_step_one(s, st);
+}
+
+int
+store_user_enrol(struct store *s, const char *id,
+    const uint8_t pk[USERKEY_PK_BYTES], const uint8_t blob[USERKEY_BLOB_BYTES])
+{
+	return set_keypair(s, SQL_ENROL, id, pk, blob);
+}
+
+int
+store_user_rekey(struct store *s, const char *id,
+    const uint8_t pk[USERKEY_PK_BYTES], const uint8_t blob[USERKEY_BLOB_BYTES])
+{
+	return set_keypair(s, SQL_REKEY, id, pk, blob);
 }
 
 static const char SQL_SET_SEALED[] =
@@ -260,6 +279,8 @@ static const char SQL_GRANT_PUT[] =
 static const char SQL_GRANT_GET[] =
     "SELECT sealed FROM org_grants WHERE user_id = ?";
 static const char SQL_GRANT_DEL[] = "DELETE FROM org_grants WHERE user_id = ?";
+static const char SQL_GRANT_RESEAL[] =
+    "UPDATE org_grants SET sealed = ? WHERE user_id = ?";
 
 int
 store_org_grant_put(struct store *s, const char *user_id,
@@ -297,6 +318,19 @@ store_org_grant_get(struct store *s, const char *user_id, uint8_t *out,
 	struct grant_out g = { out, out_max, out_len };
 
 	return store_get_one(s, SQL_GRANT_GET, user_id, NULL, row_to_grant, &g);
+}
+
+int
+store_org_grant_reseal(struct store *s, const char *user_id,
+    const uint8_t *sealed, size_t sealed_len)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_GRANT_RESEAL);
+
+	if (st == NULL)
+		return STORE_EIO;
+	sqlite3_bind_blob(st, 1, sealed, (int)sealed_len, SQLITE_TRANSIENT);
+	store_bind_text(st, 2, user_id);
+	return store_step_done(st);
 }
 
 int

@@ -55,6 +55,10 @@ int store_user_set_sealed(struct store *s, const char *id,
 int store_user_enrol(struct store *s, const char *id,
     const uint8_t pk[USERKEY_PK_BYTES],
     const uint8_t blob[USERKEY_BLOB_BYTES]);
+/* A later password change: replace an enrolled user's key pair. */
+int store_user_rekey(struct store *s, const char *id,
+    const uint8_t pk[USERKEY_PK_BYTES],
+    const uint8_t blob[USERKEY_BLOB_BYTES]);
 /* Calls cb for each user in username order; cb returns 0 to go on. */
 int store_user_each(struct store *s,
     int (*cb)(void *arg, const struct user_row *u), void *arg);
@@ -67,6 +71,10 @@ int store_org_grant_put(struct store *s, const char *user_id,
 /* out receives at most out_max bytes; *out_len the stored length. */
 int store_org_grant_get(struct store *s, const char *user_id, uint8_t *out,
     size_t out_max, size_t *out_len);
+/* Replace the sealed blob of user_id's grant, keeping who granted it and
+ * when (a password change re-seals it to a new key pair). */
+int store_org_grant_reseal(struct store *s, const char *user_id,
+    const uint8_t *sealed, size_t sealed_len);
 int store_org_grant_delete(struct store *s, const char *user_id);
 /* Number of org key grants held by active users. */
 int store_org_grant_count(struct store *s, int64_t *n);

@@ -129,7 +129,8 @@
 /* Case keys cached per session (LRU); a miss costs one X25519 unseal. */
 #define SESSION_KEY_CACHE		32u
 
-/* Concurrent Argon2id runs. Each takes 64 MiB (INTERACTIVE), so an
+/* Concurrent Argon2id runs. Each takes 256 MiB (MODERATE, crypto/userkey.h;
+ * 64 MiB for a blob still at INTERACTIVE), so an
  * unbounded number is a memory denial of service. About the core count.
  * It is also the number of kdfpool threads (server/kdfpool.h), which run
  * this work at nice 19 so that a login storm leaves the CPU to reads. */
@@ -170,9 +171,18 @@
 #define ANON_LIMIT_SLOTS		4096u
 #define ANON_LIMIT_PROBE		32u
 
-/* Bearer token: 32 random bytes, base64url without padding = 43 chars. */
-#define TOKEN_BYTES			32u
-#define TOKEN_B64_CHARS			43u
+/* Bearer token: a 32-byte session id (the server keeps only its keyed
+ * hash) followed by the 32-byte session key K_s that opens the session's
+ * secrets (docs/crypto.md), 64 bytes as base64url without padding =
+ * ceil(64 * 4 / 3) = 86 chars. */
+#define TOKEN_ID_BYTES			32u
+#define TOKEN_BYTES			(TOKEN_ID_BYTES + 32u)
+#define TOKEN_B64_CHARS			86u
+
+/* How long a coordinator's password confirmation (POST /session/confirm)
+ * lets their requests open the org key: 5 minutes (issue 18). Past it, a
+ * request that needs the org key answers 403 reauth-required. */
+#define REAUTH_WINDOW_S			(5u * 60u)
 
 /* --- Cases ---------------------------------------------------------------- */
 

@@ -112,4 +112,11 @@ struct password_input {
 int route_session_password_body_parse(const json_t *obj,
     struct password_input *in) __attribute__((warn_unused_result));
 
+/* POST /session/confirm. */
+struct confirm_input {
+	const char	*password;	/* 1..MAX_PASSWORD_BYTES */
+};
+int route_session_confirm_body_parse(const json_t *obj,
+    struct confirm_input *in) __attribute__((warn_unused_result));
+
 #endif

@@ -249,8 +249,13 @@ case_create_route(struct req *r)
 		goto done;
 	}
 	req_audit_object(r, AUDIT_OBJ_CASE, c.id);
-	/* a new id: nothing can hold a stale key under it */
-	session_key_put(r->sess, c.id, c.key_version, key);
+	/* a new id: nothing can hold a stale key under it. A coordinator's
+	 * keys are never cached: they reach content only through the org
+	 * key, which needs a fresh password confirmation each time
+	 * (server/core/access.c) */
+	if (r->role == ROLE_CASEWORKER)
+		session_key_put(r->sess, r->sess_key, c.id, c.key_version,
+		    key);
 	a.c = c;
 	memcpy(a.key, key, sizeof(key));
 	a.have_key = 1;

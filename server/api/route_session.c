@@ -1,12 +1,24 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * route_session: log in, log out, who am I, change my password.
+ * route_session: log in, log out, who am I, change my password, confirm
+ * my password for the org key.
  *
  * Login costs exactly one Argon2id run whatever happens: an unknown user, a
  * disabled user and a wrong password all burn the same work and get the
  * same 401 body, so neither the answer nor its timing tells them apart.
  * That work runs on the low-priority kdfpool threads (server/kdfpool.h),
  * which also cap how many logins derive keys or wait at once (503 busy).
+ *
+ * A login opens only the user's own secret key, and the session keeps it
+ * boxed under the K_s the token carries (server/core/session.h). The org
+ * key is never opened at login: a coordinator's request that needs it
+ * opens it from their grant, within REAUTH_WINDOW_S of a password
+ * confirmation (POST /session/confirm, below; server/core/access.c).
+ *
+ * Every password change makes a new key pair and re-seals the user's
+ * case and evacuation wraps and org grant to it, so an old copy of the
+ * sealed key (a backup) and the old password (coerced, or leaked) open
+ * nothing current.
  */
 #include <string.h>
 
@@ -16,45 +28,43 @@
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
 #include "server/http/jsonin.h"
+#include "server/core/access.h"
+#include "server/core/casefile.h"
 #include "server/core/kdfpool.h"
 #include "server/api/route.h"
 #include "server/api/route_body.h"
 #include "server/core/session.h"
 #include "server/core/throttle.h"
 #include "server/http/rfc3339.h"
+#include "server/core/users.h"
+
+/*
+ * The caller's row into u, if their password may be tried now (the login
+ * throttle, keyed by username). 0, or -1 after answering 503 or 429.
+ */
+static int
+caller_may_try(struct req *r, struct user_row *u)
+{
+	unsigned retry;
+
+	if (store_user_by_id(r->db, r->actor_id, u) != STORE_OK) {
+		req_unavailable(r);
+		return -1;
+	}
+	if (throttle_check(u->username, r->client_ip, &retry) != 0) {
+		req_deny(r, 429, "throttled",
+		    "Too many failed attempts; wait before trying again.");
+		r->retry_after_s = retry;
+		return -1;
+	}
+	return 0;
+}
 
 static void
 login_failed(struct req *r)
 {
 	r->audit_action = AUDIT_SESSION_FAIL;
 	req_deny(r, 401, "login-failed", "Unknown user or wrong password.");
-}
-
-/* Unwrap the org secret key for a confirmed coordinator. 0 ok (org_sk
- * filled), 1 no grant (pending), -1 error. */
-static int
-open_org_grant(struct req *r, const struct user_row *u, const uint8_t sk[32],
-    uint8_t org_sk[32])
-{
-	uint8_t blob[SEAL_BLOB_MAX], org_pk[32], grant_pk[32];
-	size_t blob_len;
-	int rc;
-
-	rc = store_org_grant_get(r->db, u->id, blob, sizeof(blob), &blob_len);
-	if (rc == STORE_ENOTFOUND)
-		return 1;
-	if (rc != STORE_OK || store_org_pk_get(r->db, org_pk) != STORE_OK)
-		return -1;
-	memcpy(grant_pk, u->pk, sizeof(grant_pk));
-	if (seal_open(org_sk, SEAL_KIND_ORG, "org", u->id, grant_pk, sk, blob,
-	    blob_len) != 0)
-		return -1;
-	/* the unwrapped key must be the org key we publish */
-	if (!userkey_matches(org_pk, org_sk)) {
-		secmem_wipe(org_sk, 32);
-		return -1;
-	}
-	return 0;
 }
 
 /* --- the Argon2 work, run on the kdfpool ------------------------------------ */
@@ -72,6 +82,10 @@ struct login_kdf {
 	size_t		 sealed_len;
 	uint8_t		*sk;		/* OUT, 32 bytes */
 	int		 opened;	/* OUT */
+	uint8_t		*resealed;	/* OUT, USERKEY_BLOB_BYTES: the key
+					 * sealed again at today's Argon2
+					 * limits, if the blob had weaker */
+	int		 upgraded;	/* OUT: resealed is set */
 };
 
 static void
@@ -79,27 +93,57 @@ login_kdf_run(void *arg)
 {
 	struct login_kdf *k = arg;
 
-	if (k->user_id != NULL)
+	k->upgraded = 0;
+	if (k->user_id != NULL) {
 		k->opened = userkey_open(k->sk, k->user_id, k->pw, k->pw_len,
 		    k->sealed, k->sealed_len) == 0;
-	else {
+		/* a blob from before MODERATE: migrate it now that the
+		 * password is here (a second Argon2 run, once) */
+		if (k->opened && userkey_is_weak(k->sealed, k->sealed_len))
+			k->upgraded = userkey_seal(k->resealed, k->user_id,
+			    k->pw, k->pw_len, k->sk) == 0;
+	} else {
 		userkey_dummy_work(k->pw, k->pw_len);
 		k->opened = 0;
 	}
 }
 
 /*
- * A password change: open the sealed key with the old password; at
- * enrolment replace it with a fresh key pair (enrol_pk, enrol_sk); seal
- * the key under the new password into blob. Every pointer is the
- * caller's, who wipes sk and blob (router_finish wipes r->after.enrol_sk).
+ * A password confirmation: open the sealed key with the password and
+ * check that it is the session's key pair. Every pointer is the caller's.
+ */
+struct confirm_kdf {
+	const struct user_row *u;
+	const char	*pw;
+	const uint8_t	*session_pk;
+	int		 ok;		/* OUT */
+};
+
+static void
+confirm_kdf_run(void *arg)
+{
+	struct confirm_kdf *k = arg;
+	uint8_t sk[USERKEY_SK_BYTES];
+
+	k->ok = userkey_open(sk, k->u->id, k->pw, strlen(k->pw),
+	    k->u->sk_sealed, sizeof(k->u->sk_sealed)) == 0 &&
+	    userkey_matches(k->session_pk, sk);
+	secmem_wipe(sk, sizeof(sk));
+}
+
+/*
+ * A password change: open the sealed key with the old password into sk
+ * (the caller re-seals the user's grants with it); make a fresh key pair
+ * (enrol_pk, enrol_sk) and seal its secret half under the new password
+ * into blob. Every pointer is the caller's, who wipes sk and blob (the
+ * router wipes r->after.enrol_sk).
  */
 struct password_kdf {
 	const struct user_row *u;
 	const char	*oldpw, *newpw;
 	uint8_t		*sk;		/* 32 bytes, scratch */
-	uint8_t		*enrol_pk;	/* OUT at enrolment, 32 bytes */
-	uint8_t		*enrol_sk;	/* OUT at enrolment, 32 bytes */
+	uint8_t		*enrol_pk;	/* OUT, 32 bytes: the new key pair */
+	uint8_t		*enrol_sk;	/* OUT, 32 bytes */
 	uint8_t		*blob;		/* OUT, USERKEY_BLOB_BYTES */
 	int		 ok;		/* OUT: 1 sealed, 0 wrong old
 					 * password, -1 sealing failed */
@@ -113,21 +157,18 @@ password_kdf_run(void *arg)
 
 	k->ok = userkey_open(k->sk, u->id, k->oldpw, strlen(k->oldpw),
 	    u->sk_sealed, sizeof(u->sk_sealed)) == 0;
-	if (k->ok && !u->enrolled) {
-		/*
-		 * Enrolment. The first password was chosen by an admin, so
-		 * the key pair sealed under it may be known to them: make a
-		 * fresh one, sealed under the user's own password. No grant
-		 * can exist yet (an unenrolled user can be neither assigned
-		 * nor confirmed), so nothing needs re-wrapping.
-		 */
-		userkey_generate(k->enrol_pk, k->enrol_sk);
-		memcpy(k->sk, k->enrol_sk, USERKEY_SK_BYTES);
-	}
-	/* otherwise re-seal the same secret key: every grant stays valid */
-	if (k->ok)
-		k->ok = userkey_seal(k->blob, u->id, k->newpw,
-		    strlen(k->newpw), k->sk) == 0 ? 1 : -1;
+	if (!k->ok)
+		return;
+	/*
+	 * Always a fresh key pair. At enrolment the first password was
+	 * chosen by an admin, who may know the key pair sealed under it;
+	 * later, an old copy of the sealed key (any backup) opens with the
+	 * old password, which may have been coerced or leaked. Re-sealing
+	 * the same secret key would leave both able to open every grant.
+	 */
+	userkey_generate(k->enrol_pk, k->enrol_sk);
+	k->ok = userkey_seal(k->blob, u->id, k->newpw, strlen(k->newpw),
+	    k->enrol_sk) == 0 ? 1 : -1;
 }
 
 /* --- request bodies (route_body.h) ------------------------------------------ */
@@ -168,6 +209,21 @@ route_session_password_body_parse(const json_t *obj,
 	return BODY_OK;
 }
 
+int
+route_session_confirm_body_parse(const json_t *obj, struct confirm_input *in)
+{
+	static const char *const allowed[] = { "password", NULL };
+
+	memset(in, 0, sizeof(*in));
+	if (jsonin_only(obj, allowed) != JSONIN_OK ||
+	    jsonin_string(obj, "password", 1, 1, MAX_PASSWORD_BYTES, 1,
+	    &in->password, NULL) != JSONIN_OK) {
+		memset(in, 0, sizeof(*in));
+		return BODY_EINVALID;
+	}
+	return BODY_OK;
+}
+
 /* --- routes ------------------------------------------------------------------ */
 
 static void
@@ -176,12 +232,12 @@ session_create_route(struct req *r)
 	struct login_input in;
 	struct login_kdf kdf;
 	const char *username, *password;
-	uint8_t sk[32], org_sk[32];
+	uint8_t sk[32], resealed[USERKEY_BLOB_BYTES];
 	char token[TOKEN_B64_CHARS + 1], exp[21];
 	struct user_row u;
 	unsigned retry;
 	int64_t expires;
-	int rc, have_user, has_org = 0, opened;
+	int rc, have_user, opened;
 
 	if (route_session_body_parse(r->json, &in) != BODY_OK) {
 		r->audit_action = AUDIT_SESSION_FAIL;
@@ -210,6 +266,7 @@ session_create_route(struct req *r)
 	kdf.sealed = u.sk_sealed;
 	kdf.sealed_len = sizeof(u.sk_sealed);
 	kdf.sk = sk;
+	kdf.resealed = resealed;
 	if (kdfpool_run(login_kdf_run, &kdf) != 0) {
 		r->audit_action = AUDIT_SESSION_FAIL;
 		req_problem(r, 503, "busy", "Too many logins at once; retry.");
@@ -224,16 +281,16 @@ session_create_route(struct req *r)
 		login_failed(r);
 		goto done;
 	}
-	if (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE) {
-		rc = open_org_grant(r, &u, sk, org_sk);
-		if (rc < 0) {
-			req_internal(r);
+	if (kdf.upgraded) {
+		/* stored with the login's audit entry, in one transaction */
+		if (req_write_begin(r) != 0)
+			goto done;
+		if (store_user_set_sealed(r->db, u.id, resealed) != STORE_OK) {
+			req_unavailable(r);
 			goto done;
 		}
-		has_org = rc == 0;
 	}
-	if (session_create(&u, sk, has_org ? org_sk : NULL, token,
-	    sizeof(token), &expires) != 0) {
+	if (session_create(&u, sk, token, sizeof(token), &expires) != 0) {
 		req_problem(r, 503, "too-many-sessions",
 		    "The server has too many live sessions; retry later.");
 		r->retry_after_s = 5;
@@ -249,7 +306,7 @@ session_create_route(struct req *r)
 	    "role", role_name(u.role)));
 done:
 	secmem_wipe(sk, sizeof(sk));
-	secmem_wipe(org_sk, sizeof(org_sk));
+	secmem_wipe(resealed, sizeof(resealed));
 	secmem_wipe(token, sizeof(token));
 	secmem_wipe(&u, sizeof(u));
 }
@@ -281,11 +338,11 @@ password_route(struct req *r)
 {
 	struct password_input in;
 	struct password_kdf kdf;
+	struct casefile_holder old;
 	const char *oldpw, *newpw;
 	uint8_t sk[32], blob[USERKEY_BLOB_BYTES];
 	struct user_row u;
-	unsigned retry;
-	int ok;
+	int ok, rc;
 
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
 	if (route_session_password_body_parse(r->json, &in) != BODY_OK) {
@@ -294,16 +351,12 @@ password_route(struct req *r)
 	}
 	oldpw = in.old_password;
 	newpw = in.new_password;
-	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
-		req_unavailable(r);
+	if (caller_may_try(r, &u) != 0)
+		goto done;
+	/* cheap, so before the Argon2 work; the old password is compared
+	 * only after it is proven right, below */
+	if (users_password_ok(r, newpw, u.username, NULL) != 0)
 		return;
-	}
-	if (throttle_check(u.username, r->client_ip, &retry) != 0) {
-		req_deny(r, 429, "throttled",
-		    "Too many failed attempts; wait before trying again.");
-		r->retry_after_s = retry;
-		return;
-	}
 	memset(&kdf, 0, sizeof(kdf));
 	kdf.u = &u;
 	kdf.oldpw = oldpw;
@@ -333,24 +386,81 @@ password_route(struct req *r)
 		    "Choose a password of your own, not the one you were given.");
 		goto done;
 	}
+	if (users_password_ok(r, newpw, u.username, oldpw) != 0)
+		goto done;
 	if (req_write_begin(r) != 0)
 		goto done;
-	if (u.enrolled)
-		ok = store_user_set_sealed(r->db, u.id, blob) == STORE_OK;
-	else {
-		ok = store_user_enrol(r->db, u.id, r->after.enrol_pk, blob) ==
-		    STORE_OK;
-		r->after.enrol = ok;
+	/* every grant to the new key pair, then the key pair itself; at
+	 * enrolment there is no grant yet (an unenrolled user can be
+	 * neither assigned nor confirmed) */
+	memset(&old, 0, sizeof(old));
+	old.id = u.id;
+	memcpy(old.pk, u.pk, sizeof(old.pk));
+	old.sk = sk;
+	rc = casefile_rekey_user(r->db, &old, r->after.enrol_pk);
+	if (rc != CASEFILE_OK) {
+		access_fail(r, rc);
+		goto done;
 	}
-	if (!ok) {
+	if ((u.enrolled ?
+	    store_user_rekey(r->db, u.id, r->after.enrol_pk, blob) :
+	    store_user_enrol(r->db, u.id, r->after.enrol_pk, blob)) !=
+	    STORE_OK) {
 		req_unavailable(r);
 		goto done;
 	}
+	r->after.enrol = 1;
 	session_end_user(u.id, r->sess);
 	req_no_content(r);
 done:
 	secmem_wipe(sk, sizeof(sk));
 	secmem_wipe(blob, sizeof(blob));
+}
+
+/*
+ * POST /session/confirm {"password"}: a coordinator proves the password
+ * again; for REAUTH_WINDOW_S their requests may open the org key. The same
+ * Argon2 work and throttle as a login. A wrong password answers 403
+ * wrong-password, clears any earlier confirmation and leaves the session
+ * alive (a 401 would tell clients the token is dead); audited as
+ * session.confirm, denied.
+ */
+static void
+session_confirm_route(struct req *r)
+{
+	struct confirm_input in;
+	struct confirm_kdf kdf;
+	struct user_row u;
+	uint8_t pk[32];
+
+	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
+	if (route_session_confirm_body_parse(r->json, &in) != BODY_OK) {
+		req_bad_body(r);
+		return;
+	}
+	if (caller_may_try(r, &u) != 0)
+		goto done;
+	memcpy(pk, session_pk(r->sess), sizeof(pk));
+	memset(&kdf, 0, sizeof(kdf));
+	kdf.u = &u;
+	kdf.pw = in.password;
+	kdf.session_pk = pk;
+	if (kdfpool_run(confirm_kdf_run, &kdf) != 0) {
+		req_problem(r, 503, "busy", "Too many logins at once; retry.");
+		r->retry_after_s = 1;
+		goto done;
+	}
+	if (!kdf.ok) {
+		throttle_fail(u.username, r->client_ip);
+		session_confirm(r->sess, 0);
+		req_deny(r, 403, "wrong-password", "The password is wrong.");
+		goto done;
+	}
+	throttle_success(u.username, r->client_ip);
+	session_confirm(r->sess, 1);
+	req_no_content(r);
+done:
+	secmem_wipe(&u, sizeof(u));
 }
 
 const struct route route_session_table[] = {
@@ -362,5 +472,7 @@ const struct route route_session_table[] = {
 	  me_route },
 	{ M_PUT, "/me/password", R_ANY_USER, ROUTE_BODY | ROUTE_PENDING,
 	  AUDIT_USER_PASSWORD, AUDIT_OBJ_USER, password_route },
+	{ M_POST, "/session/confirm", R_COORD, ROUTE_BODY,
+	  AUDIT_SESSION_CONFIRM, AUDIT_OBJ_USER, session_confirm_route },
 	{ 0, NULL, 0, 0, 0, 0, NULL },
 };

@@ -14,6 +14,7 @@
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
 #include "server/http/jsonin.h"
+#include "server/core/access.h"
 #include "server/core/kdfpool.h"
 #include "server/api/route.h"
 #include "server/api/route_body.h"
@@ -100,6 +101,10 @@ user_create_route(struct req *r)
 		req_bad_body(r);
 		return;
 	}
+	/* a first password is replaced at enrolment, but it guards the
+	 * account until then */
+	if (users_password_ok(r, in.password, in.username, NULL) != 0)
+		return;
 	kdf.u = &u;
 	kdf.in = &in;
 	kdf.rc = -1;
@@ -152,19 +157,18 @@ static void
 user_confirm_route(struct req *r)
 {
 	const char *id = r->params[0];
-	const uint8_t *org_sk = session_org_sk(r->sess);
+	struct casefile_holder org_h;
 	uint8_t blob[SEAL_BLOB_MAX], org[32];
 	struct user_row u;
 	size_t blob_len;
 	int rc;
 
 	req_audit_object(r, AUDIT_OBJ_USER, id);
-	if (org_sk == NULL) {
-		req_deny(r, 403, "not-confirmed",
-		    "Only a confirmed coordinator can confirm another.");
-		return;
-	}
 	if (req_write_begin(r) != 0)
+		return;
+	/* the org key, opened for this request (a fresh password
+	 * confirmation) */
+	if (access_org_holder(r, &org_h) != 0)
 		return;
 	if (load_user(r, id, &u) != 0)
 		return;
@@ -180,7 +184,7 @@ user_confirm_route(struct req *r)
 		    "The coordinator must replace their first password first.");
 		return;
 	}
-	memcpy(org, org_sk, sizeof(org));
+	memcpy(org, org_h.sk, sizeof(org));
 	rc = seal_key(blob, sizeof(blob), &blob_len, SEAL_KIND_ORG, "org", u.id,
 	    org, u.pk);
 	secmem_wipe(org, sizeof(org));

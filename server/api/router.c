@@ -221,7 +221,8 @@ authenticate(struct req *r)
 
 	/* the auth scheme is case-insensitive (RFC 9110 11.1) */
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 ||
-	    (r->sess = session_lookup(h + 7, strlen(h + 7))) == NULL) {
+	    (r->sess = session_lookup(h + 7, strlen(h + 7), r->sess_key)) ==
+	    NULL) {
 		if (anonymous_gate(r, 0) != 0)
 			return -1;
 		req_deny(r, 401, "unauthenticated",
@@ -372,9 +373,11 @@ audit_and_commit(struct req *r)
 	    store_checkpoint_truncate_retry(r->db) != STORE_OK)
 		log_line(LOG_WARN, "req=%s WAL truncation after a shred failed; "
 		    "retrying in the background", r->request_id);
-	/* enrolment: the new key pair is live only once it is stored */
+	/* a password change: the new key pair is live only once it is
+	 * stored */
 	if (r->after.enrol && ok && r->sess != NULL)
-		session_enrol(r->sess, r->after.enrol_pk, r->after.enrol_sk);
+		session_set_keypair(r->sess, r->sess_key, r->after.enrol_pk,
+		    r->after.enrol_sk);
 	return;
 fail:
 	(void)store_write_end(r->db, 0);
@@ -465,8 +468,34 @@ router_lookup(struct req *r, const char *method, const char *url)
 	return 404;
 }
 
+/*
+ * Wipe every key the request opened: K_s from its token, the org key, a
+ * new key pair. Runs before router_dispatch returns, on every path, so
+ * no key outlives the handler and the commit, whichever thread then sends
+ * the answer (a deferred answer leaves from the committer's callback,
+ * after this).
+ */
+static void
+wipe_request_keys(struct req *r)
+{
+	secmem_wipe(r->sess_key, sizeof(r->sess_key));
+	secmem_wipe(r->org_sk, sizeof(r->org_sk));
+	r->org_open = 0;
+	secmem_wipe(r->after.enrol_pk, sizeof(r->after.enrol_pk));
+	secmem_wipe(r->after.enrol_sk, sizeof(r->after.enrol_sk));
+}
+
+static void dispatch(struct req *, const char *, const char *);
+
 void
 router_dispatch(struct req *r, const char *method, const char *url)
+{
+	dispatch(r, method, url);
+	wipe_request_keys(r);
+}
+
+static void
+dispatch(struct req *r, const char *method, const char *url)
 {
 	const struct route *row;
 	struct qcount q = { 0, 0 };
@@ -575,7 +604,7 @@ audit:
 void
 router_finish(struct req *r)
 {
-	secmem_wipe(r->after.enrol_sk, sizeof(r->after.enrol_sk));
+	wipe_request_keys(r);	/* already done; cheap, and kept for safety */
 	if (r->db_parked != NULL) {
 		/* invariant: the dispatcher has ended the transaction. Rolling
 		 * back here could end a transaction that is no longer ours */

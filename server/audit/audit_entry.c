@@ -38,6 +38,7 @@ static const char *const action_names[AUDIT_ACTION_MAX + 1] = {
 	[AUDIT_AUDIT_REASON_ERASE] = "audit.reason_erase",
 	[AUDIT_AUDIT_KEY_ROTATE] = "audit.key_rotate",
 	[AUDIT_ANON_SUMMARY] = "anonymous.summary",
+	[AUDIT_SESSION_CONFIRM] = "session.confirm",
 };
 
 static const char *const outcome_names[] = {

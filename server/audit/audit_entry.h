@@ -77,8 +77,10 @@ enum audit_action {
 	AUDIT_AUDIT_REASON_ERASE = 25,
 	AUDIT_AUDIT_KEY_ROTATE = 26,
 	AUDIT_ANON_SUMMARY = 27,	/* counts of anonymous failures */
+	AUDIT_SESSION_CONFIRM = 28,	/* a coordinator re-confirmed their
+					 * password (or failed to) */
 };
-#define AUDIT_ACTION_MAX	27u
+#define AUDIT_ACTION_MAX	28u
 
 enum audit_object {
 	AUDIT_OBJ_NONE = 0,

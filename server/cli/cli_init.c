@@ -25,6 +25,7 @@
 #include "server/cli/cli.h"
 #include "server/limits.h"
 #include "server/cli/secret.h"
+#include "server/core/password.h"
 #include "server/core/users.h"
 
 struct init_opts {
@@ -83,6 +84,7 @@ add_user(struct store *s, struct user_row *u, const char *name,
 {
 	struct audit_event ev;
 	char *pw = NULL, err[128];
+	enum password_verdict v;
 	size_t pw_len = 0;
 	int rc = -1;
 
@@ -94,6 +96,14 @@ add_user(struct store *s, struct user_row *u, const char *name,
 	if (pw_len < MIN_PASSWORD_BYTES) {
 		cli_error("passwords must be at least %u bytes",
 		    MIN_PASSWORD_BYTES);
+		goto done;
+	}
+	if (password_init() != 0) {
+		cli_error("cannot set up the password strength check");
+		goto done;
+	}
+	if ((v = password_check(pw, name, NULL)) != PASSWORD_OK) {
+		cli_error("%s's password: %s", name, password_verdict_text(v));
 		goto done;
 	}
 	if (users_new(u, name, pw, pw_len, role) != 0) {

@@ -40,6 +40,7 @@
 #include "server/core/diskspace.h"
 #include "server/core/retention.h"
 #include "server/cli/secret.h"
+#include "server/core/password.h"
 #include "server/core/session.h"
 #include "server/core/throttle.h"
 #include "server/log/log.h"
@@ -298,6 +299,12 @@ cli_serve(int argc, char **argv)
 		cli_error("cannot allocate locked memory for sessions");
 		goto done_pool;
 	}
+	if (password_init() != 0) {
+		cli_error("cannot set up the password strength check");
+		session_shutdown();
+		throttle_shutdown();
+		goto done_pool;
+	}
 
 	/* signals are taken synchronously by this thread only */
 	sigemptyset(&sigs);
@@ -379,6 +386,7 @@ done_sessions:
 	s = NULL;
 	session_shutdown();
 	throttle_shutdown();
+	password_shutdown();
 done_pool:
 	store_pool_close();
 done_audit:

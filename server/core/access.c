@@ -4,15 +4,21 @@
  * the key that goes with it. See access.h for the rules.
  *
  * Key cache discipline: a key goes into the session cache only when it was
- * unwrapped from a wrap this request has not written (or belongs to an
- * object this request created). A key made by a rotation is never cached
+ * unwrapped from the caller's own wrap, and that wrap was not written by
+ * this request (or the object was created by it). A key reached through
+ * the org wrap is never cached: every use of it must pass the org key's
+ * password confirmation (REAUTH_WINDOW_S), and a cached copy would let a
+ * session reuse it without one. A key made by a rotation is never cached
  * before its commit: if the commit failed, a later rotation would reuse
  * the same version number under another key and the cache would hand out
  * the wrong one.
  */
 #include <string.h>
 
+#include "crypto/seal.h"
 #include "crypto/secmem.h"
+#include "crypto/userkey.h"
+#include "schema/store_user.h"
 #include "server/core/access.h"
 #include "server/audit/audit.h"
 #include "server/core/session.h"
@@ -46,31 +52,90 @@ access_fail(struct req *r, int rc)
 	}
 }
 
-int
-access_org_holder(struct req *r, struct casefile_holder *h)
+/*
+ * Open the org secret key into r->org_sk for this request: the caller must
+ * be an active coordinator holding an org grant (else 403 not-confirmed)
+ * who confirmed their password less than REAUTH_WINDOW_S ago (else 403
+ * reauth-required, the prompt a client answers with POST /session/confirm
+ * and a retry). The grant is sealed to the coordinator's key pair, whose
+ * secret half the request opens with its K_s. r->org_sk is wiped when the
+ * router is done with the request. 0, or -1 after answering.
+ */
+static int
+org_open(struct req *r)
 {
-	const uint8_t *org_sk = session_org_sk(r->sess);
-	int rc;
+	uint8_t blob[SEAL_BLOB_MAX], org_pk[32], pk[32], sk[32];
+	size_t blob_len = 0;
+	int rc, ret = -1;
 
-	if (org_sk == NULL) {
+	if (r->sess == NULL || r->role != ROLE_COORDINATOR ||
+	    r->user_status != USER_ACTIVE) {
 		req_deny(r, 403, "not-confirmed",
 		    "Only a confirmed coordinator holds the organisation key.");
 		return -1;
 	}
-	if ((rc = casefile_org_holder(r->db, org_sk, h)) != CASEFILE_OK) {
+	if (!session_confirmed(r->sess)) {
+		req_deny(r, 403, "reauth-required",
+		    "This needs the organisation key: confirm your password "
+		    "(POST /api/v1/session/confirm), then retry. A confirmation "
+		    "lasts 5 minutes.");
+		return -1;
+	}
+	rc = store_org_grant_get(r->db, r->actor_id, blob, sizeof(blob),
+	    &blob_len);
+	if (rc == STORE_ENOTFOUND) {
+		req_deny(r, 403, "not-confirmed",
+		    "Only a confirmed coordinator holds the organisation key.");
+		return -1;
+	}
+	if (rc != STORE_OK || store_org_pk_get(r->db, org_pk) != STORE_OK) {
+		req_unavailable(r);
+		return -1;
+	}
+	memcpy(pk, session_pk(r->sess), sizeof(pk));
+	if (session_sk_open(r->sess, r->sess_key, sk) != 0 ||
+	    seal_open(r->org_sk, SEAL_KIND_ORG, CASEFILE_ORG, r->actor_id, pk,
+	    sk, blob, blob_len) != 0 || !userkey_matches(org_pk, r->org_sk)) {
+		/* the unwrapped key must be the org key we publish */
+		secmem_wipe(r->org_sk, sizeof(r->org_sk));
+		access_fail(r, CASEFILE_EINTEGRITY);
+		goto done;
+	}
+	r->org_open = 1;
+	ret = 0;
+done:
+	secmem_wipe(sk, sizeof(sk));
+	return ret;
+}
+
+int
+access_org_holder(struct req *r, struct casefile_holder *h)
+{
+	int rc;
+
+	if (!r->org_open && org_open(r) != 0)
+		return -1;
+	if ((rc = casefile_org_holder(r->db, r->org_sk, h)) != CASEFILE_OK) {
 		access_fail(r, rc);
 		return -1;
 	}
 	return 0;
 }
 
-static void
-user_holder(struct req *r, struct casefile_holder *h)
+/* The caller as a holder: their secret key, opened with the request's K_s
+ * into sk, which the caller wipes. 0, or -1 after answering. */
+static int
+user_holder(struct req *r, struct casefile_holder *h, uint8_t sk[32])
 {
 	memset(h, 0, sizeof(*h));
 	h->id = r->actor_id;
 	memcpy(h->pk, session_pk(r->sess), sizeof(h->pk));
-	h->sk = session_sk(r->sess);
+	if (session_sk_open(r->sess, r->sess_key, sk) != 0) {
+		req_internal(r);
+		return -1;
+	}
+	h->sk = sk;
+	return 0;
 }
 
 /*
@@ -152,29 +217,45 @@ begin(struct req *r, unsigned flags)
 	return 0;
 }
 
-/* K_case for the caller: cache, own wrap, or the org wrap. */
+/*
+ * The key of object id (kind STORE_KEY_CASE or STORE_KEY_EVAC, key version
+ * version) for the caller: from the session cache or the caller's own
+ * wrap, or, via_org, through the org key and never cached (see the top of
+ * the file). 0, or -1 after answering.
+ */
 static int
-case_key(struct req *r, struct access_case *a)
+object_key(struct req *r, int kind, const char *id, uint32_t version,
+    int via_org, uint8_t key[CASEFILE_KEY_BYTES])
 {
 	struct casefile_holder h;
+	uint8_t sk[32];
 	int rc;
 
-	if (session_key_get(r->sess, a->c.id, a->c.key_version, a->key) == 0) {
-		a->have_key = 1;
+	if (!via_org && session_key_get(r->sess, r->sess_key, id, version,
+	    key) == 0)
 		return 0;
-	}
-	if (a->assigned)
-		user_holder(r, &h);
-	else if (access_org_holder(r, &h) != 0)
+	rc = via_org ? access_org_holder(r, &h) : user_holder(r, &h, sk);
+	if (rc != 0)
 		return -1;
-	rc = casefile_key_open(r->db, STORE_KEY_CASE, a->c.id, a->c.key_version,
-	    &h, a->key);
+	rc = casefile_key_open(r->db, kind, id, version, &h, key);
+	secmem_wipe(sk, sizeof(sk));
 	if (rc != CASEFILE_OK) {
 		access_fail(r, rc);
 		return -1;
 	}
+	if (!via_org)
+		session_key_put(r->sess, r->sess_key, id, version, key);
+	return 0;
+}
+
+/* K_case: an assignee's own wrap, else (a coordinator) the org wrap. */
+static int
+case_key(struct req *r, struct access_case *a)
+{
+	if (object_key(r, STORE_KEY_CASE, a->c.id, a->c.key_version,
+	    !a->assigned, a->key) != 0)
+		return -1;
 	a->have_key = 1;
-	session_key_put(r->sess, a->c.id, a->c.key_version, a->key);
 	return 0;
 }
 
@@ -280,31 +361,14 @@ access_case_close(struct req *r, struct access_case *a)
 	store_read_end(r->db);
 }
 
-/* K_evac for the caller: cache, own wrap (caseworker), or the org wrap. */
+/* K_evac: a caseworker's own wrap, else (a coordinator) the org wrap. */
 static int
 evac_key(struct req *r, struct access_evac *a)
 {
-	struct casefile_holder h;
-	int rc;
-
-	if (session_key_get(r->sess, a->e.id, a->e.key_version, a->key) == 0) {
-		a->have_key = 1;
-		return 0;
-	}
-	if (r->role == ROLE_COORDINATOR) {
-		if (access_org_holder(r, &h) != 0)
-			return -1;
-	} else {
-		user_holder(r, &h);
-	}
-	rc = casefile_key_open(r->db, STORE_KEY_EVAC, a->e.id, a->e.key_version,
-	    &h, a->key);
-	if (rc != CASEFILE_OK) {
-		access_fail(r, rc);
+	if (object_key(r, STORE_KEY_EVAC, a->e.id, a->e.key_version,
+	    r->role == ROLE_COORDINATOR, a->key) != 0)
 		return -1;
-	}
 	a->have_key = 1;
-	session_key_put(r->sess, a->e.id, a->e.key_version, a->key);
 	return 0;
 }
 

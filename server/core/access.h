@@ -17,8 +17,10 @@
  *
  * A shredded case answers 410 to those who may know it exists.
  *
- * Keys come from the session's cache, else from the caller's own wrap,
- * else (coordinators) the org wrap; an object whose rotation is pending is
+ * Keys come from the session's cache (boxed under the request's K_s) or
+ * the caller's own wrap, else (coordinators) the org wrap, the org key
+ * opened for the request (needs a fresh password confirmation; keys
+ * reached this way are never cached); an object whose rotation is pending is
  * rotated on the spot, inside the request's write transaction.
  */
 #ifndef CORRIDOR_ACCESS_H
@@ -85,8 +87,11 @@ int access_evac_sync(struct req *r, const char *evac_id, int force,
     struct access_evac *a) __attribute__((warn_unused_result));
 
 /*
- * The caller's org holder (a confirmed coordinator). 0, or -1 after
- * answering 403 not-confirmed or 503.
+ * The caller's org holder (a confirmed coordinator), the org key opened
+ * for this request only from the caller's org grant (r->org_sk, wiped by
+ * the router). Needs a password confirmation less than REAUTH_WINDOW_S
+ * old. 0, or -1 after answering 403 not-confirmed, 403 reauth-required,
+ * 500 or 503.
  */
 int access_org_holder(struct req *r, struct casefile_holder *h)
     __attribute__((warn_unused_result));

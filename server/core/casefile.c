@@ -591,3 +591,67 @@ done:
 	store_ids_free(&evacs);
 	return rc;
 }
+
+/* --- a new key pair ------------------------------------------------------------ */
+
+/* Re-seal one wrap of holder old to new_pk, keeping its key version. */
+static int
+rekey_one(struct store *s, int kind, const char *object_id,
+    const struct casefile_holder *old, const uint8_t new_pk[32])
+{
+	uint8_t blob[SEAL_BLOB_MAX], key[32];
+	size_t blob_len = 0;
+	uint32_t version = 0;
+	int rc;
+
+	rc = store_key_get(s, kind, object_id, old->id, blob, sizeof(blob),
+	    &blob_len, &version);
+	if (rc != STORE_OK)
+		return rc == STORE_ECORRUPT ? CASEFILE_EINTEGRITY :
+		    from_store(rc);
+	if (seal_open(key, kind_name(kind), object_id, old->id, old->pk,
+	    old->sk, blob, blob_len) != 0)
+		return CASEFILE_EINTEGRITY;
+	rc = seal_key(blob, sizeof(blob), &blob_len, kind_name(kind), object_id,
+	    old->id, key, new_pk) != 0 ? CASEFILE_EINTEGRITY : CASEFILE_OK;
+	secmem_wipe(key, sizeof(key));
+	if (rc == CASEFILE_OK)
+		rc = from_store(store_key_put(s, kind, object_id, old->id,
+		    version, blob, blob_len));
+	return rc;
+}
+
+int
+casefile_rekey_user(struct store *s, const struct casefile_holder *old,
+    const uint8_t new_pk[32])
+{
+	static const int kinds[] = { STORE_KEY_CASE, STORE_KEY_EVAC };
+	struct store_ids ids = { NULL, 0, 0 };
+	uint8_t blob[SEAL_BLOB_MAX], org[32];
+	size_t blob_len = 0;
+	int rc = CASEFILE_OK;
+
+	for (size_t k = 0; k < 2 && rc == CASEFILE_OK; k++) {
+		rc = from_store(store_key_objects(s, kinds[k], old->id, &ids));
+		for (size_t i = 0; i < ids.n && rc == CASEFILE_OK; i++)
+			rc = rekey_one(s, kinds[k], ids.id[i], old, new_pk);
+		store_ids_free(&ids);
+	}
+	if (rc != CASEFILE_OK)
+		return rc;
+	rc = store_org_grant_get(s, old->id, blob, sizeof(blob), &blob_len);
+	if (rc == STORE_ENOTFOUND)
+		return CASEFILE_OK;
+	if (rc != STORE_OK)
+		return from_store(rc);
+	if (seal_open(org, SEAL_KIND_ORG, CASEFILE_ORG, old->id, old->pk,
+	    old->sk, blob, blob_len) != 0)
+		return CASEFILE_EINTEGRITY;
+	rc = seal_key(blob, sizeof(blob), &blob_len, SEAL_KIND_ORG, CASEFILE_ORG,
+	    old->id, org, new_pk) != 0 ? CASEFILE_EINTEGRITY : CASEFILE_OK;
+	secmem_wipe(org, sizeof(org));
+	if (rc == CASEFILE_OK)
+		rc = from_store(store_org_grant_reseal(s, old->id, blob,
+		    blob_len));
+	return rc;
+}

@@ -159,6 +159,17 @@ int casefile_evac_sync(struct store *s, struct evac_row *e,
     const uint8_t *key, int force, uint8_t new_key[CASEFILE_KEY_BYTES],
     int *rotated) __attribute__((warn_unused_result));
 
+/* --- a new key pair ------------------------------------------------------------ */
+
+/*
+ * A password change made user_id a new key pair: re-seal every case and
+ * evacuation wrap user_id holds, and their org grant if any, from old (the
+ * user's old key pair, as a holder) to new_pk. Afterwards nothing stored
+ * opens with the old secret key. Inside the caller's write transaction.
+ */
+int casefile_rekey_user(struct store *s, const struct casefile_holder *old,
+    const uint8_t new_pk[32]) __attribute__((warn_unused_result));
+
 /* --- revocation ---------------------------------------------------------------- */
 
 /*

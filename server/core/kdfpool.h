@@ -12,7 +12,7 @@
  * RLIMIT_NICE is 0); it hands the job over and sleeps until it is done.
  *
  * The pool is also the Argon2 gate (it replaces gate_enter/gate_leave): at
- * most MAX_CONCURRENT_ARGON2 jobs run (64 MiB each) and MAX_ARGON2_QUEUE
+ * most MAX_CONCURRENT_ARGON2 jobs run (256 MiB each) and MAX_ARGON2_QUEUE
  * wait, and past that kdfpool_run refuses at once so the caller answers
  * 503. A waiting caller holds its dispatch thread, so running + waiting
  * stays well below HTTP_DISPATCH_THREADS (limits.h).

@@ -7,12 +7,19 @@
  * The secrets slab is a single sodium_malloc region: one allocation per
  * session would cost several memory mappings each and exhaust
  * vm.max_map_count (DESIGN.md, libsodium pitfalls).
+ *
+ * Nothing in the slab opens without the client: the user's secret key and
+ * every cached case or evacuation key are boxed (crypto/skey.h) under the
+ * session key K_s, which only the bearer token carries. The box's
+ * associated data is the token hash plus the slot's name, so a box copied
+ * into another session or another cache entry does not open there.
  */
 #include <pthread.h>
 #include <string.h>
 
 #include "crypto/encode.h"
 #include "crypto/secmem.h"
+#include "crypto/skey.h"
 #include "crypto/token.h"
 #include "schema/store.h"
 #include "server/limits.h"
@@ -22,12 +29,11 @@ struct cached_key {
 	char		object_id[ID_CHARS + 1];
 	uint32_t	version;
 	uint64_t	used;		/* LRU clock */
-	uint8_t		key[32];
+	uint8_t		box[SKEY_BOX_BYTES];	/* the key under K_s */
 };
 
 struct session_secrets {
-	uint8_t			sk[32];
-	uint8_t			org_sk[32];
+	uint8_t			sk_box[SKEY_BOX_BYTES];	/* user sk under K_s */
 	struct cached_key	keys[SESSION_KEY_CACHE];
 };
 
@@ -39,7 +45,7 @@ struct session {
 	int		 role;
 	int		 status;
 	int		 enrolled;
-	int		 has_org;
+	int64_t		 confirmed_at;	/* last POST /session/confirm, 0 never */
 	uint8_t		 pk[32];
 	int64_t		 created;
 	int64_t		 last_seen;
@@ -123,12 +129,39 @@ expired(const struct session *s, int64_t now)
 	    now - s->created >= (int64_t)SESSION_MAX_S;
 }
 
+/* Associated data of a box: label, token hash, then (cache entries) the
+ * object id and key version. */
+#define AD_MAX	(24u + TOKEN_HASH_BYTES + ID_CHARS + 4u)
+
+static size_t
+box_ad(uint8_t ad[AD_MAX], const struct session *s, const char *object_id,
+    uint32_t version)
+{
+	static const char sk_label[] = "corridor/session/v1|sk|";
+	static const char key_label[] = "corridor/session/v1|k|";
+	const char *label = object_id == NULL ? sk_label : key_label;
+	size_t n = strlen(label), id_len;
+
+	memcpy(ad, label, n);
+	memcpy(ad + n, s->token_hash, TOKEN_HASH_BYTES);
+	n += TOKEN_HASH_BYTES;
+	if (object_id == NULL)
+		return n;
+	id_len = strlen(object_id);	/* <= ID_CHARS, checked by callers */
+	memcpy(ad + n, object_id, id_len);
+	n += id_len;
+	ad[n++] = (uint8_t)(version >> 24);
+	ad[n++] = (uint8_t)(version >> 16);
+	ad[n++] = (uint8_t)(version >> 8);
+	ad[n++] = (uint8_t)version;
+	return n;
+}
+
 int
 session_create(const struct user_row *u, const uint8_t sk[32],
-    const uint8_t *org_sk, char *token_out, size_t token_out_len,
-    int64_t *expires_at)
+    char *token_out, size_t token_out_len, int64_t *expires_at)
 {
-	uint8_t tok[TOKEN_BYTES];
+	uint8_t tok[TOKEN_BYTES], ad[AD_MAX];
 	struct session *s = NULL;
 	int64_t now = store_now();
 	int rc = -1;
@@ -161,8 +194,10 @@ session_create(const struct user_row *u, const uint8_t sk[32],
 	}
 	if (s == NULL)
 		goto done;
-	secmem_random(tok, sizeof(tok));
-	token_hash(s->token_hash, T.token_key, tok, sizeof(tok));
+	/* tok = id || K_s; only the id's keyed hash stays here */
+	secmem_random(tok, TOKEN_ID_BYTES);
+	skey_new(tok + TOKEN_ID_BYTES);
+	token_hash(s->token_hash, T.token_key, tok, TOKEN_ID_BYTES);
 	if (encode_b64url(token_out, token_out_len, tok, sizeof(tok)) != 0)
 		goto done;
 	memcpy(s->user_id, u->id, sizeof(s->user_id));
@@ -170,10 +205,9 @@ session_create(const struct user_row *u, const uint8_t sk[32],
 	s->status = u->status;
 	s->enrolled = u->enrolled;
 	memcpy(s->pk, u->pk, sizeof(s->pk));
-	memcpy(s->sec->sk, sk, 32);
-	s->has_org = org_sk != NULL;
-	if (org_sk != NULL)
-		memcpy(s->sec->org_sk, org_sk, 32);
+	skey_seal(s->sec->sk_box, tok + TOKEN_ID_BYTES, ad,
+	    box_ad(ad, s, NULL, 0), sk);
+	s->confirmed_at = 0;
 	s->created = s->last_seen = now;
 	s->live = 1;
 	s->refs = 0;
@@ -189,9 +223,9 @@ done:
 }
 
 struct session *
-session_lookup(const char *tok, size_t tok_len)
+session_lookup(const char *tok, size_t tok_len, uint8_t ks[SKEY_KEY_BYTES])
 {
-	uint8_t raw[TOKEN_BYTES + 1], h[TOKEN_HASH_BYTES];
+	uint8_t raw[TOKEN_BYTES + 1], h[TOKEN_HASH_BYTES], ad[AD_MAX], sk[32];
 	struct session *found = NULL;
 	int64_t now = store_now();
 	size_t raw_len;
@@ -205,7 +239,7 @@ session_lookup(const char *tok, size_t tok_len)
 	pthread_mutex_lock(&T.mu);
 	if (T.token_key == NULL)
 		goto done;
-	token_hash(h, T.token_key, raw, TOKEN_BYTES);
+	token_hash(h, T.token_key, raw, TOKEN_ID_BYTES);
 	for (unsigned i = 0; i < MAX_SESSIONS; i++) {
 		struct session *s = &T.slots[i];
 
@@ -214,6 +248,11 @@ session_lookup(const char *tok, size_t tok_len)
 				kill_locked(s);
 				break;
 			}
+			/* a known id with the wrong K_s is no token at all */
+			if (skey_open(sk, raw + TOKEN_ID_BYTES, ad,
+			    box_ad(ad, s, NULL, 0), s->sec->sk_box) != 0)
+				break;
+			memcpy(ks, raw + TOKEN_ID_BYTES, SKEY_KEY_BYTES);
 			s->last_seen = now;
 			s->refs++;
 			found = s;
@@ -224,6 +263,7 @@ done:
 	pthread_mutex_unlock(&T.mu);
 	secmem_wipe(raw, sizeof(raw));
 	secmem_wipe(h, sizeof(h));
+	secmem_wipe(sk, sizeof(sk));
 	return found;
 }
 
@@ -307,19 +347,29 @@ session_enrolled(const struct session *s)
 }
 
 void
-session_enrol(struct session *s, const uint8_t pk[32], const uint8_t sk[32])
+session_set_keypair(struct session *s, const uint8_t ks[SKEY_KEY_BYTES],
+    const uint8_t pk[32], const uint8_t sk[32])
 {
+	uint8_t ad[AD_MAX];
+
 	pthread_mutex_lock(&T.mu);
 	memcpy(s->pk, pk, 32);
-	memcpy(s->sec->sk, sk, 32);
+	skey_seal(s->sec->sk_box, ks, ad, box_ad(ad, s, NULL, 0), sk);
 	s->enrolled = 1;
 	pthread_mutex_unlock(&T.mu);
 }
 
-const uint8_t *
-session_sk(const struct session *s)
+int
+session_sk_open(struct session *s, const uint8_t ks[SKEY_KEY_BYTES],
+    uint8_t sk[32])
 {
-	return s->sec->sk;
+	uint8_t ad[AD_MAX];
+	int rc;
+
+	pthread_mutex_lock(&T.mu);
+	rc = skey_open(sk, ks, ad, box_ad(ad, s, NULL, 0), s->sec->sk_box);
+	pthread_mutex_unlock(&T.mu);
+	return rc;
 }
 
 const uint8_t *
@@ -328,25 +378,51 @@ session_pk(const struct session *s)
 	return s->pk;
 }
 
-const uint8_t *
-session_org_sk(const struct session *s)
+int
+session_confirm_fresh(int64_t confirmed_at, int64_t now)
 {
-	return s->has_org ? s->sec->org_sk : NULL;
+	/* a clock stepped backwards is not a fresh confirmation */
+	return confirmed_at > 0 && now >= confirmed_at &&
+	    now - confirmed_at < (int64_t)REAUTH_WINDOW_S;
+}
+
+void
+session_confirm(struct session *s, int ok)
+{
+	pthread_mutex_lock(&T.mu);
+	s->confirmed_at = ok ? store_now() : 0;
+	pthread_mutex_unlock(&T.mu);
 }
 
 int
-session_key_get(struct session *s, const char *object_id, uint32_t version,
-    uint8_t key[32])
+session_confirmed(struct session *s)
 {
+	int64_t at;
+
+	pthread_mutex_lock(&T.mu);
+	at = s->confirmed_at;
+	pthread_mutex_unlock(&T.mu);
+	return session_confirm_fresh(at, store_now());
+}
+
+int
+session_key_get(struct session *s, const uint8_t ks[SKEY_KEY_BYTES],
+    const char *object_id, uint32_t version, uint8_t key[32])
+{
+	uint8_t ad[AD_MAX];
 	int rc = -1;
 
+	if (strlen(object_id) > ID_CHARS)
+		return -1;
 	pthread_mutex_lock(&T.mu);
 	for (unsigned i = 0; i < SESSION_KEY_CACHE; i++) {
 		struct cached_key *k = &s->sec->keys[i];
 
 		if (k->used != 0 && k->version == version &&
 		    strcmp(k->object_id, object_id) == 0) {
-			memcpy(key, k->key, 32);
+			if (skey_open(key, ks, ad, box_ad(ad, s, object_id,
+			    version), k->box) != 0)
+				break;	/* a miss: the caller unwraps again */
 			k->used = ++s->lru;
 			rc = 0;
 			break;
@@ -357,9 +433,10 @@ session_key_get(struct session *s, const char *object_id, uint32_t version,
 }
 
 void
-session_key_put(struct session *s, const char *object_id, uint32_t version,
-    const uint8_t key[32])
+session_key_put(struct session *s, const uint8_t ks[SKEY_KEY_BYTES],
+    const char *object_id, uint32_t version, const uint8_t key[32])
 {
+	uint8_t ad[AD_MAX];
 	struct cached_key *victim;
 	size_t n = strlen(object_id);
 
@@ -381,7 +458,7 @@ session_key_put(struct session *s, const char *object_id, uint32_t version,
 	secmem_wipe(victim, sizeof(*victim));
 	memcpy(victim->object_id, object_id, n + 1);
 	victim->version = version;
-	memcpy(victim->key, key, 32);
+	skey_seal(victim->box, ks, ad, box_ad(ad, s, object_id, version), key);
 	victim->used = ++s->lru;
 	pthread_mutex_unlock(&T.mu);
 }

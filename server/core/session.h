@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * session: live logins, in memory only. A token is 32 random bytes sent as
- * base64url; the table keeps only its keyed BLAKE2b hash. Each session's
- * secrets (the user's X25519 secret key, the org secret key for confirmed
- * coordinators, and a small cache of unwrapped case keys) live in one
- * locked, guarded slab and are wiped on logout, expiry, revocation and
- * shutdown. A restart logs everyone out, by design.
+ * session: live logins, in memory only. A token is a 32-byte random id
+ * followed by the 32-byte session key K_s, sent as base64url; the table
+ * keeps only the id's keyed BLAKE2b hash, and never K_s. Each session's
+ * secrets (the user's X25519 secret key and a small cache of unwrapped
+ * case and evacuation keys) are held only boxed under K_s (crypto/skey.h),
+ * in one locked, guarded slab wiped on logout, expiry, revocation and
+ * shutdown. A request opens what it needs with the K_s its token carries
+ * and wipes it before its answer leaves (server/api/router.c), so a memory
+ * image taken between requests holds no usable key. The org secret key is
+ * never held for a session at all (server/core/access.c opens it per
+ * request). A restart logs everyone out, by design.
  */
 #ifndef CORRIDOR_SESSION_H
 #define CORRIDOR_SESSION_H
@@ -13,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crypto/skey.h"
 #include "schema/store_user.h"
 
 struct session;
@@ -23,20 +29,23 @@ int session_init(unsigned idle_s) __attribute__((warn_unused_result));
 void session_shutdown(void);		/* wipes every session */
 
 /*
- * Create a session for u holding sk (and org_sk, or NULL). token_out gets
- * the base64url token (TOKEN_B64_CHARS + NUL); the caller wipes it after
- * sending. 0, or -1 if the table is full.
+ * Create a session for u holding sk, boxed under a fresh K_s. token_out
+ * gets the base64url token id || K_s (TOKEN_B64_CHARS + NUL); the caller
+ * wipes it after sending. 0, or -1 if the table is full.
  */
 int session_create(const struct user_row *u, const uint8_t sk[32],
-    const uint8_t *org_sk, char *token_out, size_t token_out_len,
-    int64_t *expires_at) __attribute__((warn_unused_result));
+    char *token_out, size_t token_out_len, int64_t *expires_at)
+    __attribute__((warn_unused_result));
 
 /*
  * Find the live session for a bearer token (tok_len chars) and take a
- * reference; touches its idle timer. NULL if unknown, malformed or expired.
+ * reference; touches its idle timer. ks gets the token's K_s, which the
+ * caller wipes when the request ends. NULL if unknown, malformed, expired
+ * or carrying a K_s that does not open the session (ks untouched).
  * Release with session_release.
  */
-struct session *session_lookup(const char *tok, size_t tok_len);
+struct session *session_lookup(const char *tok, size_t tok_len,
+    uint8_t ks[SKEY_KEY_BYTES]);
 void session_release(struct session *s);
 
 /* End one session, or all of a user's sessions (except one, or NULL).
@@ -54,24 +63,36 @@ int session_status(const struct session *s);
 int session_enrolled(const struct session *s);
 
 /*
- * Enrolment: the user replaced the first password, which made a fresh key
- * pair. Swap it into this live session (the old secret key is wiped).
+ * A password change made a fresh key pair (enrolment or any later
+ * change): box it into this live session under ks and mark the session
+ * enrolled. The old box is overwritten.
  */
-void session_enrol(struct session *s, const uint8_t pk[32],
-    const uint8_t sk[32]);
+void session_set_keypair(struct session *s, const uint8_t ks[SKEY_KEY_BYTES],
+    const uint8_t pk[32], const uint8_t sk[32]);
 
-/* The session's secrets. Valid while a reference is held. org_sk is NULL
- * unless the user is a confirmed coordinator. */
-const uint8_t *session_sk(const struct session *s);
+/* Open the user's secret key with the request's K_s into sk (the caller
+ * wipes it after use). 0, or -1 (sk wiped). */
+int session_sk_open(struct session *s, const uint8_t ks[SKEY_KEY_BYTES],
+    uint8_t sk[32]) __attribute__((warn_unused_result));
 const uint8_t *session_pk(const struct session *s);
-const uint8_t *session_org_sk(const struct session *s);
 
-/* Case/evacuation key cache, keyed by (object id, key version).
- * get: 0 hit (key copied), -1 miss. */
-int session_key_get(struct session *s, const char *object_id,
-    uint32_t version, uint8_t key[32]);
-void session_key_put(struct session *s, const char *object_id,
-    uint32_t version, const uint8_t key[32]);
+/*
+ * Password re-confirmation (POST /session/confirm) for the requests that
+ * open the org key. session_confirm records a success (ok = 1) or clears
+ * the record (ok = 0, a wrong password). session_confirmed: 1 if the last
+ * success is less than REAUTH_WINDOW_S old. session_confirm_fresh is the
+ * rule itself, apart from the clock, for the unit tests.
+ */
+void session_confirm(struct session *s, int ok);
+int session_confirmed(struct session *s);
+int session_confirm_fresh(int64_t confirmed_at, int64_t now);
+
+/* Case/evacuation key cache, keyed by (object id, key version), each entry
+ * boxed under K_s. get: 0 hit (key copied), -1 miss. */
+int session_key_get(struct session *s, const uint8_t ks[SKEY_KEY_BYTES],
+    const char *object_id, uint32_t version, uint8_t key[32]);
+void session_key_put(struct session *s, const uint8_t ks[SKEY_KEY_BYTES],
+    const char *object_id, uint32_t version, const uint8_t key[32]);
 /* Wipe object_id's cached keys in every session (after a rotation or
  * shred). */
 void session_key_forget(const char *object_id);

@@ -9,6 +9,7 @@
 #include "schema/store_case.h"
 #include "server/core/access.h"
 #include "server/core/casefile.h"
+#include "server/core/password.h"
 #include "server/limits.h"
 #include "server/http/req.h"
 #include "server/core/session.h"
@@ -29,6 +30,21 @@ users_name_ok(const char *name)
 			return 0;
 	}
 	return 1;
+}
+
+int
+users_password_ok(struct req *r, const char *pw, const char *username,
+    const char *old)
+{
+	enum password_verdict v = password_check(pw, username, old);
+
+	if (v == PASSWORD_OK)
+		return 0;
+	if (v == PASSWORD_EINTERNAL)
+		req_internal(r);
+	else
+		req_problem(r, 422, "weak-password", password_verdict_text(v));
+	return -1;
 }
 
 int
@@ -66,7 +82,9 @@ users_revoke_grants(struct req *r, const char *user_id)
 	struct casefile_holder org, *orgp = NULL;
 	int rc, ret = -1;
 
-	if (r->sess != NULL && session_org_sk(r->sess) != NULL) {
+	/* a coordinator opens the org key for this (needs a fresh password
+	 * confirmation); an admin never holds it */
+	if (r->sess != NULL && r->role == ROLE_COORDINATOR) {
 		if (access_org_holder(r, &org) != 0)
 			return -1;
 		orgp = &org;

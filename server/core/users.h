@@ -22,6 +22,14 @@ int users_name_ok(const char *name);
  * pending, and every new user is unenrolled until they replace the first
  * password (see users_enrol). 0 or -1. u holds no plaintext secret.
  */
+/*
+ * The strength rule (server/core/password.h) for pw, a password username
+ * chooses (old: the one it replaces, or NULL). 0 acceptable; -1 after
+ * answering r with 422 weak-password (detail: which rule failed) or 500.
+ */
+int users_password_ok(struct req *r, const char *pw, const char *username,
+    const char *old) __attribute__((warn_unused_result));
+
 int users_new(struct user_row *u, const char *username, const char *pw,
     size_t pw_len, int role) __attribute__((warn_unused_result));
 

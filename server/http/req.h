@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "crypto/skey.h"
 #include "schema/store.h"
 #include "server/audit/audit_batch.h"
 #include "server/limits.h"
@@ -74,9 +75,11 @@ struct req_sched {
 /* Work that may happen only once the request's commit is durable. */
 struct req_after {
 	int			 checkpoint;	/* truncate the WAL (a shred) */
-	int			 enrol;		/* swap the session's key pair */
+	int			 enrol;		/* swap the session's key pair (a
+						 * password change made a new
+						 * one) */
 	uint8_t			 enrol_pk[32];
-	uint8_t			 enrol_sk[32];	/* wiped by router_finish */
+	uint8_t			 enrol_sk[32];	/* wiped with sess_key */
 };
 
 struct req {
@@ -95,6 +98,14 @@ struct req {
 
 	/* --- caller, filled by authentication ------------------------------ */
 	struct session		*sess;		/* NULL: anonymous */
+	uint8_t			 sess_key[SKEY_KEY_BYTES];	/* the token's K_s:
+						 * opens the session's secrets;
+						 * wiped when the router is done
+						 * (router_dispatch) */
+	uint8_t			 org_sk[32];	/* the org secret key, opened for
+						 * this request only (access.c);
+						 * wiped with sess_key */
+	int			 org_open;	/* org_sk holds the key */
 	char			 actor_id[ID_CHARS + 1];
 	int			 role;		/* enum role */
 	int			 user_status;

@@ -18,8 +18,8 @@ import traceback
 
 BIN = os.environ.get("CORRIDOR_BIN", "build/server/corridor")
 
-ADMIN_PW = "admin-pass-" + "x" * 8
-COORD_PW = "coord-pass-" + "y" * 8
+ADMIN_PW = "entry-key-" + "x" * 8
+COORD_PW = "field-key-" + "y" * 8
 
 
 def write_secret(path, value):
@@ -136,6 +136,15 @@ class Server:
 
     def request(self, method, path, body=None, token=None, headers=None,
                 raw=None, content_type="application/json"):
+        bearer = token
+        if bearer is None and headers:
+            auth = headers.get("Authorization", "")
+            if auth[:7].lower() == "bearer ":
+                bearer = auth[7:]
+        held = self.confirmed().get(bearer)
+        if held and path != "/session/confirm" and \
+                time.time() - held[1] > self.RECONFIRM_S:
+            self.confirm(bearer, held[0], check=False)
         c = self.conn()
         h = {}
         if token:
@@ -159,11 +168,40 @@ class Server:
     def post(self, path, body=None, token=None, **kw):
         return self.request("POST", path, body=body, token=token, **kw)
 
-    def login(self, username, password):
+    def login(self, username, password, confirm=True):
+        """Log in; return the token. An active coordinator's session also
+        confirms the password (POST /session/confirm) unless
+        confirm=False, so that its requests may open the org key; request()
+        renews that confirmation before it lapses, as a client would."""
         r = self.post("/session", {"username": username, "password": password})
         if r.status != 201:
             raise AssertionError("login %s failed: %r" % (username, r))
-        return r.json()["token"]
+        tok = r.json()["token"]
+        if confirm and r.json()["user"]["role"] == "coordinator":
+            me = self.get("/me", token=tok)
+            if me.status == 200 and me.json().get("status") == "active":
+                self.confirm(tok, password, check=False)
+        return tok
+
+    def confirmed(self):
+        """token -> (password, time of its last confirmation). Made on
+        first use: some tests build a Server without __init__."""
+        return self.__dict__.setdefault("_confirmed", {})
+
+    # a confirmation lasts 300 s (server/limits.h REAUTH_WINDOW_S); renew it
+    # well before, so that long tests never meet the prompt by accident
+    RECONFIRM_S = 200
+
+    def confirm(self, token, password, check=True):
+        """POST /session/confirm; with check, assert the 204. A success is
+        remembered, and renewed by request() before it lapses."""
+        self.confirmed().pop(token, None)
+        r = self.post("/session/confirm", {"password": password}, token=token)
+        if r.status == 204:
+            self.confirmed()[token] = (password, time.time())
+        if check and r.status != 204:
+            raise AssertionError("confirm failed: %r" % (r,))
+        return r
 
     def admin(self):
         return self.login("admin", self.admin_pw)

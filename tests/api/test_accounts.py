@@ -43,7 +43,7 @@ def test_login_logout():
     body = r.json()
     assert set(body) == {"token", "expires_at", "user"}
     assert body["user"]["username"] == "admin" and body["user"]["role"] == "admin"
-    assert len(body["token"]) == 43
+    assert len(body["token"]) == 86
     assert body["expires_at"].endswith("Z")
     tok = body["token"]
     me = s.get("/me", token=tok)

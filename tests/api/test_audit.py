@@ -103,7 +103,8 @@ def test_every_path_is_recorded():
     problem(s.get("/audit/export", token=cw), 403)
     rec("audit.export", cw_id, "caseworker", "audit", None, "denied")
     r = s.request("PUT", "/me/password", body={"old_password": cw_pw,
-                                              "new_password": cw_pw + "-2"}, token=cw)
+                                              "new_password": "violet lantern harbour 2"},
+                  token=cw)
     assert r.status == 204, r
     rec("user.password", cw_id, "caseworker", "user", cw_id, "allowed")
     r = s.request("PUT", "/me/password", body={"old_password": "not it at all",
@@ -119,6 +120,19 @@ def test_every_path_is_recorded():
     rec("session.end", pc_id, "coordinator", "session", None, "allowed")
     coord = s.coord()
     rec("session.create", coord_id, "coordinator", "user", coord_id, "allowed")
+    # the harness confirms a coordinator's password: the org key needs it
+    rec("session.confirm", coord_id, "coordinator", "user", coord_id,
+        "allowed")
+    problem(s.post("/session/confirm", {"password": "not the password"},
+                   token=coord), 403, "wrong-password")
+    rec("session.confirm", coord_id, "coordinator", "user", coord_id,
+        "denied")
+    problem(s.post("/users/%s/confirm" % pc_id, token=coord), 403,
+            "reauth-required")
+    rec("user.confirm", coord_id, "coordinator", "user", pc_id, "denied")
+    assert s.confirm(coord, s.coord_pw).status == 204
+    rec("session.confirm", coord_id, "coordinator", "user", coord_id,
+        "allowed")
     r = s.post("/users/%s/confirm" % pc_id, token=coord)
     assert r.status == 200, r
     rec("user.confirm", coord_id, "coordinator", "user", pc_id, "allowed")

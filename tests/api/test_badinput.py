@@ -129,7 +129,7 @@ def token_for(kind):
     if kind in ("admin", "admin-lowercase"):
         t = S.admin()
     elif kind == "forged":
-        t = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+        t = base64.urlsafe_b64encode(os.urandom(64)).rstrip(b"=").decode()
     elif kind == "loggedout":
         t = S.admin()
         assert S.request("DELETE", "/session", token=t).status == 204

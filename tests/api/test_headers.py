@@ -328,12 +328,12 @@ def test_api_413_and_early_answers():
 def test_api_429():
     s = srv()
     s.create_user(s.admin(), "hdr-throttled", "caseworker",
-                  password="hdr-throttled-pw")
+                  password="violet lantern harbour 7")
     for _ in range(4):
         problem(s.post("/session", {"username": "hdr-throttled",
                                     "password": "wrong password"}), 401)
     r = s.post("/session", {"username": "hdr-throttled",
-                            "password": "hdr-throttled-pw"})
+                            "password": "violet lantern harbour 7"})
     problem(r, 429, "throttled")
     assert int(r.header("Retry-After")) >= 1
     check_headers(r, what="429")

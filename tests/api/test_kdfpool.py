@@ -169,7 +169,7 @@ def test_concurrent_kdf_work_ends_with_success_or_busy():
         "username": "kdf-new-%d" % i, "password": "first-pass-%04d" % i,
         "role": "caseworker"}, token=admin) for i in range(4)]
     change = [lambda: s.request("PUT", "/me/password", {
-        "old_password": first, "new_password": "kdf-worker-own-pass"},
+        "old_password": first, "new_password": "violet lantern own pass"},
         token=tok)]
     res = concurrent(logins + unknown + creates + change, 120)
     for r in res:
@@ -182,7 +182,7 @@ def test_concurrent_kdf_work_ends_with_success_or_busy():
     for r in res[n + 4:n + 8]:
         busy_or(r, 201)
     if busy_or(res[-1], 204):
-        s.login("kdf-worker", "kdf-worker-own-pass")
+        s.login("kdf-worker", "violet lantern own pass")
     else:
         s.login("kdf-worker", first)
     # nothing is left waiting on the pool: a plain login goes through

@@ -56,9 +56,9 @@ def test_log_holds_no_people_or_secrets():
         # a password change and a revocation (ids in the path)
         r = s.request("PUT", "/me/password",
                       {"old_password": secrets_seen[3],
-                       "new_password": "marker-new-password-qz"}, token=cw)
+                       "new_password": "violet-new-passphrase-qz"}, token=cw)
         assert r.status == 204, r
-        secrets_seen.append("marker-new-password-qz")
+        secrets_seen.append("violet-new-passphrase-qz")
         r = s.post("/users/%s/revoke" % ids[1], token=admin)
         assert r.status == 200, r
         s.post("/users/%s/confirm" % ids[3], token=coord)

@@ -66,7 +66,7 @@ def test_request_in_flight_completes():
         assert status == b"HTTP/1.1 201 Created", got[:300]
         headers, _, payload = rest.partition(b"\r\n\r\n")
         assert b"connection: close" in headers.lower(), headers
-        assert len(json.loads(payload)["token"]) == 43
+        assert len(json.loads(payload)["token"]) == 86
         assert s.proc.wait(30) == 0
         log = s.stderr()
         assert "shutting down" in log

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * fuzz_body_user: the account bodies, POST /users, POST /session and PUT
- * /me/password, through the validators the handlers call. An accepted
+ * fuzz_body_user: the account bodies, POST /users, POST /session, PUT
+ * /me/password and POST /session/confirm, through the validators the handlers call. An accepted
  * body holds only known members; a new username is 3..64 bytes of
  * [A-Za-z0-9._-]; passwords are within their caps and may hold any text;
  * the role is one of the four and never anonymous.
@@ -19,6 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    NULL };
 	static const char *const pw_members[] = { "old_password",
 	    "new_password", NULL };
+	static const char *const confirm_members[] = { "password", NULL };
+	struct confirm_input cf;
 	struct user_input u;
 	struct login_input l;
 	struct password_input p;
@@ -61,6 +63,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    MAX_PASSWORD_BYTES, 1);
 		fuzz_same(obj, "new_password", p.new_password);
 	} else if (p.old_password != NULL || p.new_password != NULL) {
+		abort();
+	}
+	if (route_session_confirm_body_parse(obj, &cf) == BODY_OK) {
+		fuzz_only(obj, confirm_members);
+		fuzz_text(cf.password, 1, MAX_PASSWORD_BYTES, 1);
+		fuzz_same(obj, "password", cf.password);
+	} else if (cf.password != NULL) {
 		abort();
 	}
 	json_decref(obj);

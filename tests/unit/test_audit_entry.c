@@ -180,7 +180,7 @@ test_decode_rejects(void)
 	reject_patched(ROLE, 5, "role 5");
 	reject_patched(ACTION, 1, "action 266");
 	reject_patched(ACTION + 1, 0, "action 0");
-	reject_patched(ACTION + 1, 27, "action 27");
+	reject_patched(ACTION + 1, AUDIT_ACTION_MAX + 1, "action past the last");
 	reject_patched(OTYPE, 7, "object type 7");
 	reject_patched(OUTCOME, 0, "outcome 0");
 	reject_patched(OUTCOME, 4, "outcome 4");
@@ -259,7 +259,7 @@ test_names(void)
 		"evacuation.create", "evacuation.list", "evacuation.read",
 		"evacuation.update", "evacuation.add_case", "audit.read",
 		"audit.export", "user.list", "audit.reason_erase",
-		"audit.key_rotate",
+		"audit.key_rotate", "anonymous.summary", "session.confirm",
 	};
 	const char *n;
 
