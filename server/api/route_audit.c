@@ -125,7 +125,8 @@ list_one(void *arg, const struct store_audit_item *it)
 {
 	struct list_ctx *c = arg;
 	struct audit_entry e;
-	char t[32], b64[512];
+	char t[32], b64[512], sid[AUDIT_ID_MAX_BYTES + 1];
+	unsigned stype;
 	json_t *o;
 
 	if (audit_entry_decode(&e, it->entry, it->entry_len) != 0 ||
@@ -153,6 +154,13 @@ list_one(void *arg, const struct store_audit_item *it)
 	if (e.extra_len > 0 && encode_b64(b64, sizeof(b64), e.extra,
 	    e.extra_len) == 0)
 		json_object_set_new(o, "extra", json_string(b64));
+	/* a grant's other party, decoded from the signed extra */
+	if (e.extra_len > 0 && audit_entry_subject_parse(e.extra, e.extra_len,
+	    &stype, sid) == 0) {
+		json_object_set_new(o, "subject_type",
+		    json_string(audit_object_name(stype)));
+		json_object_set_new(o, "subject_id", json_string(sid));
+	}
 	return json_array_append_new(c->arr, o) != 0;
 }
 

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -375,6 +376,123 @@ def test_break_glass_reason_shown_then_erased():
     assert status == 0, line
     p = s.get("/audit/proof/inclusion?seq=%d" % seq, token=au).json()
     assert base64.b64decode(p["entry"]) == entry_before
+
+
+# --- grants name the grantee ----------------------------------------------------
+
+VERIFY_PY = os.path.join(os.path.dirname(__file__), "..", "interop",
+                         "audit_verify.py")
+
+
+def have_py_crypto():
+    r = subprocess.run([sys.executable, "-c", "import cryptography"],
+                       capture_output=True)
+    return r.returncode == 0
+
+
+def test_grants_name_the_grantee():
+    """case.assign, case.unassign and evacuation.add_case carry the other
+    party in the signed entry: GET /audit shows it as subject_id, the
+    export carries it in the entry bytes (extra 0x02 || type || len || id),
+    both verifiers accept it, and the independent one prints "coordinator
+    X gave caseworker Y access to case Z" from the export alone.
+    Fails on the old code: the extra was empty, so no subject_id."""
+    s = srv()
+    admin = s.admin()
+    au, _ = al.auditor(s, admin)
+    users = {u["username"]: u["id"] for u in s.get("/users", token=admin).json()["users"]}
+    coord_id = users["coord"]
+    cw_id, _ = s.create_user(admin, "cw-grant-" + secrets.token_hex(3), "caseworker")
+    coord = s.coord()
+    r = s.post("/cases", {"risk": "low", "region": "South", "household_size": 1,
+                          "person": {"name": "GRANT-MARKER"}}, token=coord)
+    assert r.status == 201, r
+    cid = r.json()["id"]
+    r = s.post("/cases/%s/assignments" % cid, {"user_id": cw_id}, token=coord)
+    assert r.status == 201, r
+    assert s.request("DELETE", "/cases/%s/assignments/%s" % (cid, cw_id),
+                     token=coord).status == 204
+    r = s.post("/evacuations", {"details": {"route": "GRANT-ROUTE"}}, token=coord)
+    assert r.status == 201, r
+    eid = r.json()["id"]
+    r = s.post("/evacuations/%s/cases" % eid, {"case_id": cid}, token=coord)
+    assert r.status == 201, r
+
+    got = al.all_entries(s, au, case_id=cid)
+    a = [e for e in got if e["action"] == "case.assign"][-1]
+    u = [e for e in got if e["action"] == "case.unassign"][-1]
+    for e in (a, u):
+        assert e["actor_id"] == coord_id and e["role"] == "coordinator", e
+        assert e["object_type"] == "case" and e["object_id"] == cid, e
+        assert e["subject_type"] == "user" and e["subject_id"] == cw_id, e
+        assert e["outcome"] == "allowed", e
+        assert base64.b64decode(e["extra"]) == b"\x02\x01" + bytes([len(cw_id)]) + cw_id.encode()
+    add = [e for e in al.all_entries(s, au, action="evacuation.add_case")
+           if e["object_id"] == eid][-1]
+    assert add["object_type"] == "evacuation" and add["subject_type"] == "case"
+    assert add["subject_id"] == cid and add["actor_id"] == coord_id, add
+    # other entries carry no subject
+    assert all("subject_id" not in e for e in got
+               if e["action"] not in ("case.assign", "case.unassign"))
+
+    # the signed bytes: both verifiers accept them, and the independent one
+    # reads the grant from the export alone
+    exp = al.export(s, au)
+    status, line = al.verify(exp, al.vkey(s, au), [al.checkpoint(s, au)])
+    assert status == 0, line
+    if have_py_crypto():
+        with tempfile.TemporaryDirectory(prefix="corridor-grants-") as d:
+            ep, kp = os.path.join(d, "export"), os.path.join(d, "vkey")
+            with open(ep, "wb") as f:
+                f.write(exp)
+            with open(kp, "w") as f:
+                f.write(al.vkey(s, au) + "\n")
+            r = subprocess.run([sys.executable, VERIFY_PY, "--grants", ep, kp],
+                               capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr
+            want = "case.assign outcome=1 actor=%s object=%s subject=%s" % (
+                coord_id, cid, cw_id)
+            assert any(want in line for line in r.stdout.splitlines()), r.stdout
+            want = "evacuation.add_case outcome=1 actor=%s object=%s subject=%s" % (
+                coord_id, eid, cid)
+            assert any(want in line for line in r.stdout.splitlines()), r.stdout
+    else:
+        print("  (python3 cryptography missing: independent verifier skipped)")
+
+
+def test_only_caseworkers_can_be_assigned():
+    """A coordinator cannot give themselves (or another coordinator, an
+    auditor or an admin) a case key: 422 invalid-assignee, nothing granted,
+    and the refused attempt is in the log naming who was to be given it."""
+    s = srv()
+    admin = s.admin()
+    au, au_id = al.auditor(s, admin)
+    users = {u["username"]: u["id"] for u in s.get("/users", token=admin).json()["users"]}
+    coord_id, admin_id = users["coord"], users["admin"]
+    c2_id, _ = s.create_user(admin, "co-" + secrets.token_hex(3), "coordinator")
+    coord = s.coord()
+    r = s.post("/cases", {"risk": "low", "region": "East", "household_size": 1,
+                          "person": {"name": "SELF-ASSIGN"}},
+               token=coord)
+    assert r.status == 201, r
+    cid = r.json()["id"]
+    for target in (coord_id, c2_id, au_id, admin_id):
+        problem(s.post("/cases/%s/assignments" % cid, {"user_id": target},
+                       token=coord), 422, "invalid-assignee")
+    r = s.get("/cases?limit=500", token=coord)
+    assert r.status == 200, r
+    mine = [c for c in r.json()["cases"] if c["id"] == cid]
+    assert len(mine) == 1 and mine[0]["assignees"] == [], mine
+    got = [e for e in al.all_entries(s, au, case_id=cid, action="case.assign")]
+    assert [e["subject_id"] for e in got[-4:]] == [coord_id, c2_id, au_id, admin_id]
+    assert all(e["outcome"] != "allowed" for e in got[-4:]), got
+    # an id that is not an id is not recorded, and nothing breaks
+    problem(s.post("/cases/%s/assignments" % cid, {"user_id": "x y"},
+                   token=coord), 422)
+    r = s.request("DELETE", "/cases/%s/assignments/%s" % (cid, "%20bad"),
+                  token=coord)
+    assert r.status in (400, 404), r
+    assert s.healthy()
 
 
 # --- verification and tampering -------------------------------------------------
@@ -876,6 +994,7 @@ if __name__ == "__main__":
          test_audit_routes_are_for_auditors_only, test_listing_filters_and_paging,
          test_checkpoint_key_and_proofs, test_reason_erase_route,
          test_break_glass_reason_shown_then_erased,
+         test_grants_name_the_grantee, test_only_caseworkers_can_be_assigned,
          test_export_verifies_and_tampering_is_caught,
          test_rollback_at_rest_is_refused_and_detected,
          test_key_rotation_keeps_the_log_verifiable,
