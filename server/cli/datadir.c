@@ -18,6 +18,7 @@
 #include "crypto/secmem.h"
 #include "schema/store.h"
 #include "server/audit/audit.h"
+#include "server/audit/audit_reason.h"
 #include "server/cli/cli.h"
 #include "server/cli/datadir.h"
 #include "server/cli/secret.h"
@@ -197,6 +198,35 @@ done:
 	return rc;
 }
 
+/*
+ * Break-glass reasons written before schema 0006 are plain text under
+ * K_db: seal them to the auditors and drop the text (docs/audit.md 11.5),
+ * then truncate the WAL that held the old pages. 0, or -1 after printing
+ * why.
+ */
+static int
+seal_plain_reasons(struct store *s)
+{
+	unsigned sealed = 0, left = 0;
+
+	if (audit_reason_seal_plain(s, &sealed, &left) != 0) {
+		cli_error("refusing to start: cannot seal the stored "
+		    "break-glass reasons");
+		return -1;
+	}
+	if (sealed > 0)
+		log_line(LOG_INFO, "sealed %u break-glass reasons to the "
+		    "auditors", sealed);
+	if (left > 0)
+		log_line(LOG_WARN, "%u break-glass reasons stay in plain text "
+		    "until an auditor has enrolled and the server restarts",
+		    left);
+	if (sealed > 0 && store_checkpoint_truncate(s) != STORE_OK)
+		log_line(LOG_WARN, "the WAL still holds the plain-text "
+		    "reasons; it is truncated at the next checkpoint");
+	return 0;
+}
+
 int
 datadir_open(struct datadir *d, const char *dir, const char *passfile,
     unsigned flags, const char *busy)
@@ -254,6 +284,8 @@ datadir_open(struct datadir *d, const char *dir, const char *passfile,
 		cli_error("%s", store_strerror(rc));
 		goto fail;
 	}
+	if ((flags & DATADIR_AUDIT) && seal_plain_reasons(d->s) != 0)
+		goto fail;
 	if (flags & DATADIR_AUDIT) {
 		/* the log's start-up checks fail closed */
 		rc = audit_open(d->s, d->ks->audit_sk, d->cp_path, err,

@@ -378,6 +378,171 @@ def test_break_glass_reason_shown_then_erased():
     assert base64.b64decode(p["entry"]) == entry_before
 
 
+# --- break-glass reasons sealed to the auditors ---------------------------------
+
+DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")
+
+
+def dbpeek(s, *args):
+    r = subprocess.run([DBPEEK, s.dir, s.passfile] + list(args),
+                       capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def db_file_has(s, marker):
+    """What the passphrase alone shows: every row of the decrypted
+    database (blobs in hex), searched for marker as text and as hex."""
+    dump = dbpeek(s, "dump")
+    return marker.encode() in dump or marker.encode().hex().encode() in dump.lower()
+
+
+def break_glass_case(s, admin, tag):
+    """A case with one assigned caseworker; returns its id."""
+    cw_id, cw_pw = s.create_user(admin, "cw-%s-%s" % (tag, secrets.token_hex(3)),
+                                 "caseworker")
+    name = [u["username"] for u in s.get("/users", token=admin).json()["users"]
+            if u["id"] == cw_id][0]
+    r = s.post("/cases", {"risk": "high", "region": "North", "household_size": 1,
+                          "person": {"name": "P-" + tag}},
+               token=s.login(name, cw_pw))
+    assert r.status == 201, r
+    return r.json()["id"]
+
+
+def test_break_glass_reason_is_sealed_to_auditors():
+    """The reason is sealed to every enrolled auditor: the operator
+    passphrase (dbpeek on the decrypted database) does not find its text,
+    each auditor reads it through GET /audit with the salt that opens the
+    entry's commitment, an auditor created later holds no copy, and the
+    erasure deletes every copy. Fails on the old code: the text was in
+    audit_reasons in plain."""
+    s = Server()
+    try:
+        admin = s.admin()
+        au1, au1_id = al.auditor(s, admin)
+        au2, au2_id = al.auditor(s, admin)
+        # an auditor who has not enrolled gets no copy: the admin chose
+        # their key pair's password
+        al_pending, _ = s.create_user(admin, "au-pending", "auditor", enrol=False)
+        cid = break_glass_case(s, admin, "seal")
+        marker = "SEALED-REASON-" + secrets.token_hex(6)
+        coord = s.coord()
+        r = s.get("/cases/" + cid, token=coord, headers={"X-Access-Reason": marker})
+        assert r.status == 200, r
+        # the passphrase alone does not find the text
+        assert not db_file_has(s, marker), "reason readable with K_db alone"
+        e1 = [e for e in al.all_entries(s, au1, case_id=cid, action="case.read")][-1]
+        e2 = [e for e in al.all_entries(s, au2, case_id=cid, action="case.read")][-1]
+        assert e1["reason"] == marker and e2["reason"] == marker, (e1, e2)
+        assert e1["reason_salt"] == e2["reason_salt"]    # one salt, two copies
+        seq = e1["seq"]
+        # the salt opens the signed commitment
+        entry = [raw for kw, raw in al.export_lines(al.export(s, au1))[1]
+                 if kw == "entry" and al.entry_seq(raw) == seq][0]
+        salt = base64.b64decode(e1["reason_salt"])
+        assert entry[-35] == 1
+        assert hashlib.sha256(salt + marker.encode()).digest() == entry[-34:-2]
+        # one sealed copy per enrolled auditor
+        rows = dbpeek(s, "query", "SELECT auditor_id FROM audit_reason_seals "
+                      "WHERE seq = %d ORDER BY auditor_id" % seq).decode()
+        assert au1_id in rows and au2_id in rows and al_pending not in rows, rows
+        assert rows.count("\n") == 2, rows
+        plain = dbpeek(s, "query", "SELECT count(*) FROM audit_reasons WHERE "
+                       "reason IS NOT NULL OR salt IS NOT NULL").decode()
+        assert plain.strip() == "[0]", plain
+        # an auditor created after the read holds no copy
+        au3, _ = al.auditor(s, admin)
+        e3 = [e for e in al.all_entries(s, au3, case_id=cid, action="case.read")][-1]
+        assert "reason" not in e3 and e3["reason_sealed"] is True, e3
+        # a copy is not deleted without the erasure (the trigger refuses)
+        r = subprocess.run([DBPEEK, s.dir, s.passfile, "exec",
+                            "DELETE FROM audit_reason_seals WHERE seq = %d" % seq],
+                           capture_output=True, timeout=120)
+        assert r.returncode != 0 and b"erasure" in r.stderr, r
+        # erasure deletes every copy; the log is unchanged and verifies
+        r = s.post("/audit/reasons/erase", {"seq": seq}, token=admin)
+        assert r.status == 204, r
+        n = dbpeek(s, "query", "SELECT count(*) FROM audit_reason_seals "
+                   "WHERE seq = %d" % seq).decode()
+        assert n.strip() == "[0]", n
+        e1 = [e for e in al.all_entries(s, au1, case_id=cid, action="case.read")
+              if e["seq"] == seq][0]
+        assert "reason" not in e1 and e1["reason_erased"] is True, e1
+        status, line = al.verify(al.export(s, au1), al.vkey(s, au1),
+                                 [al.checkpoint(s, au1)])
+        assert status == 0, line
+    finally:
+        s.cleanup()
+
+
+def test_break_glass_needs_an_enrolled_auditor():
+    """With no auditor to seal the reason to, a break-glass read is refused
+    with 409 no-auditor (audited as denied) and nothing is read; an
+    auditor who has not enrolled does not count; once one has, it works."""
+    s = Server()
+    try:
+        admin = s.admin()
+        cid = break_glass_case(s, admin, "noaud")
+        coord = s.coord()
+        h = {"X-Access-Reason": "urgent " + secrets.token_hex(3)}
+        problem(s.get("/cases/" + cid, token=coord, headers=h), 409, "no-auditor")
+        name = "au-late-" + secrets.token_hex(3)
+        uid, first = s.create_user(admin, name, "auditor", enrol=False)
+        problem(s.get("/cases/" + cid, token=coord, headers=h), 409, "no-auditor")
+        pw = s.enrol(name, first)
+        r = s.get("/cases/" + cid, token=coord, headers=h)
+        assert r.status == 200 and r.json()["person"]["name"] == "P-noaud", r
+        au = s.login(name, pw)
+        reads = al.all_entries(s, au, case_id=cid, action="case.read")
+        assert [e["outcome"] for e in reads] == ["denied", "denied", "allowed"], reads
+        assert reads[-1]["reason"] == h["X-Access-Reason"]
+        assert s.healthy()
+    finally:
+        s.cleanup()
+
+
+def test_plain_reasons_are_sealed_at_start():
+    """A database written before schema 0006 holds reasons in plain text.
+    The next start seals them to the enrolled auditors and drops the text;
+    the auditor still reads the reason, whose salt opens the commitment.
+    (The old state is made by hand: the triggers that forbid it are dropped
+    and put back through dbpeek.)"""
+    s = Server()
+    try:
+        admin = s.admin()
+        au_name = "au-legacy-" + secrets.token_hex(3)
+        au, au_id = al.auditor(s, admin, name=au_name)
+        cid = break_glass_case(s, admin, "legacy")
+        marker = "LEGACY-REASON-" + secrets.token_hex(6)
+        r = s.get("/cases/" + cid, token=s.coord(),
+                  headers={"X-Access-Reason": marker})
+        assert r.status == 200, r
+        e = [x for x in al.all_entries(s, au, case_id=cid, action="case.read")][-1]
+        seq, salt = e["seq"], base64.b64decode(e["reason_salt"])
+        assert s.stop() == 0
+        dbpeek(s, "exec",
+               "DROP TRIGGER audit_reasons_only_erase;"
+               "DROP TRIGGER audit_reason_seals_only_erased;"
+               "UPDATE audit_reasons SET salt = X'%s', reason = X'%s' WHERE seq = %d;"
+               "DELETE FROM audit_reason_seals;" % (salt.hex(), marker.encode().hex(), seq))
+        sql = open(os.path.join(os.path.dirname(__file__), "..", "..", "schema",
+                                "0006_sealed_reasons.sql")).read()
+        for name in ("audit_reasons_only_erase", "audit_reason_seals_only_erased"):
+            i = sql.index("CREATE TRIGGER " + name)
+            dbpeek(s, "exec", sql[i:sql.index("END;", i) + 4])
+        assert db_file_has(s, marker)          # the pre-0006 state
+        s.start()
+        assert "sealed 1 break-glass reasons" in s.stderr(), s.stderr()
+        assert not db_file_has(s, marker)
+        au = s.login(au_name, al.password(s, au_name))
+        e = [x for x in al.all_entries(s, au, case_id=cid, action="case.read")
+             if x["seq"] == seq][0]
+        assert e["reason"] == marker and base64.b64decode(e["reason_salt"]) == salt, e
+    finally:
+        s.cleanup()
+
+
 # --- grants name the grantee ----------------------------------------------------
 
 VERIFY_PY = os.path.join(os.path.dirname(__file__), "..", "interop",
@@ -995,6 +1160,9 @@ if __name__ == "__main__":
          test_checkpoint_key_and_proofs, test_reason_erase_route,
          test_break_glass_reason_shown_then_erased,
          test_grants_name_the_grantee, test_only_caseworkers_can_be_assigned,
+         test_break_glass_reason_is_sealed_to_auditors,
+         test_break_glass_needs_an_enrolled_auditor,
+         test_plain_reasons_are_sealed_at_start,
          test_export_verifies_and_tampering_is_caught,
          test_rollback_at_rest_is_refused_and_detected,
          test_key_rotation_keeps_the_log_verifiable,

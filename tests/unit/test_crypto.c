@@ -65,6 +65,46 @@ test_userkey(void)
 	check(userkey_open(out, "userA", pw, strlen(pw), blob, sizeof(blob)) != 0);
 }
 
+/* seal_msg: a break-glass reason (salt || text) to one auditor */
+static void
+test_seal_msg(void)
+{
+	uint8_t pk[32], sk[32], pk2[32], sk2[32];
+	uint8_t msg[SEAL_MSG_MAX], out[SEAL_MSG_MAX], blob[SEAL_MSG_BLOB_MAX];
+	size_t blob_len = 0, out_len = 0;
+
+	userkey_generate(pk, sk);
+	userkey_generate(pk2, sk2);
+	memset(msg, 'r', sizeof(msg));
+	check(seal_msg(blob, sizeof(blob), &blob_len, SEAL_KIND_REASON, "41",
+	    "auditorA", msg, sizeof(msg), pk) == 0);
+	check(blob_len <= SEAL_MSG_BLOB_MAX);
+	check(seal_msg_open(out, sizeof(out), &out_len, SEAL_KIND_REASON, "41",
+	    "auditorA", pk, sk, blob, blob_len) == 0);
+	check(out_len == sizeof(msg) && memcmp(out, msg, out_len) == 0);
+	/* the seq and the auditor are bound; another key does not open it */
+	check(seal_msg_open(out, sizeof(out), &out_len, SEAL_KIND_REASON, "42",
+	    "auditorA", pk, sk, blob, blob_len) != 0);
+	check(out_len == 0 && all_zero(out, sizeof(out)));
+	check(seal_msg_open(out, sizeof(out), &out_len, SEAL_KIND_REASON, "41",
+	    "auditorB", pk, sk, blob, blob_len) != 0);
+	check(seal_msg_open(out, sizeof(out), &out_len, SEAL_KIND_REASON, "41",
+	    "auditorA", pk2, sk2, blob, blob_len) != 0);
+	/* a buffer too small, and a tampered blob */
+	check(seal_msg_open(out, 10, &out_len, SEAL_KIND_REASON, "41",
+	    "auditorA", pk, sk, blob, blob_len) != 0);
+	blob[blob_len - 1] ^= 1;
+	check(seal_msg_open(out, sizeof(out), &out_len, SEAL_KIND_REASON, "41",
+	    "auditorA", pk, sk, blob, blob_len) != 0);
+	/* sizes: nothing empty, nothing over SEAL_MSG_MAX, room checked */
+	check(seal_msg(blob, sizeof(blob), &blob_len, SEAL_KIND_REASON, "41",
+	    "auditorA", msg, 0, pk) != 0);
+	check(seal_msg(blob, sizeof(blob), &blob_len, SEAL_KIND_REASON, "41",
+	    "auditorA", msg, SEAL_MSG_MAX + 1, pk) != 0);
+	check(seal_msg(blob, 100, &blob_len, SEAL_KIND_REASON, "41",
+	    "auditorA", msg, sizeof(msg), pk) != 0);
+}
+
 static void
 test_seal(void)
 {
@@ -231,6 +271,7 @@ main(void)
 	}
 	test_userkey();
 	test_seal();
+	test_seal_msg();
 	test_field();
 	test_wrapfile();
 	test_encode();
