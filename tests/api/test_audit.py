@@ -855,15 +855,18 @@ def test_key_rotation_keeps_the_log_verifiable():
                             s.passfile], capture_output=True, text=True, timeout=120)
         assert r.returncode == 1 and "stop the server first" in r.stderr, r
         assert s.stop() == 0
-        keys_before = open(os.path.join(s.dir, "keys"), "rb").read()
+        keys_before = open(os.path.join(s.dir, "audit-key"), "rb").read()
+        db_keys_before = open(os.path.join(s.dir, "keys"), "rb").read()
         r = subprocess.run([BIN, "audit", "rotate-key", s.dir, "--passphrase-file",
                             s.passfile], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         assert ("previous audit key " + key0) in r.stdout, r.stdout
         key1 = re.search(r"^audit key (\S+)$", r.stdout, re.M).group(1)
         assert key1 != key0 and key1.split("+")[0] == key0.split("+")[0]
-        assert open(os.path.join(s.dir, "keys"), "rb").read() != keys_before
-        assert not os.path.exists(os.path.join(s.dir, "keys.rotate"))
+        assert open(os.path.join(s.dir, "audit-key"), "rb").read() != keys_before
+        # the signing key has a file of its own: K_db's is not touched
+        assert open(os.path.join(s.dir, "keys"), "rb").read() == db_keys_before
+        assert not os.path.exists(os.path.join(s.dir, "audit-key.rotate"))
 
         s.start()
         au = s.login("au-rotate", al.password(s, "au-rotate"))
@@ -895,7 +898,7 @@ def test_key_rotation_keeps_the_log_verifiable():
         assert s.stop() == 0
 
         # an interrupted rotation: logged, but the new key file not in place
-        shutil.copy2(os.path.join(s.dir, "keys"), os.path.join(s.dir, "keys.rotate"))
+        shutil.copy2(os.path.join(s.dir, "audit-key"), os.path.join(s.dir, "audit-key.rotate"))
         r = subprocess.run([BIN, "audit", "rotate-key", s.dir, "--passphrase-file",
                             s.passfile], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
@@ -903,13 +906,13 @@ def test_key_rotation_keeps_the_log_verifiable():
         # (keys.rotate held the current key, which the log names: finished)
         assert "finished an interrupted" in r.stdout and key2 == key1, r.stdout
         # now a real second rotation, then put the previous wrap file back
-        prev = open(os.path.join(s.dir, "keys"), "rb").read()
+        prev = open(os.path.join(s.dir, "audit-key"), "rb").read()
         r = subprocess.run([BIN, "audit", "rotate-key", s.dir, "--passphrase-file",
                             s.passfile], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         key2 = re.search(r"^audit key (\S+)$", r.stdout, re.M).group(1)
-        os.rename(os.path.join(s.dir, "keys"), os.path.join(s.dir, "keys.rotate"))
-        with open(os.path.join(s.dir, "keys"), "wb") as f:
+        os.rename(os.path.join(s.dir, "audit-key"), os.path.join(s.dir, "audit-key.rotate"))
+        with open(os.path.join(s.dir, "audit-key"), "wb") as f:
             f.write(prev)
         s.start(expect_fail=True)
         s.proc.wait(timeout=60)
