@@ -179,26 +179,6 @@ store_audit_reason_seal_get(struct store *s, uint64_t seq,
 	return rc;
 }
 
-static const char SQL_SEAL_COUNT[] =
-    "SELECT count(*) FROM audit_reason_seals WHERE seq = ?";
-
-int
-store_audit_reason_seal_count(struct store *s, uint64_t seq, int64_t *n)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	*n = 0;
-	if ((st = store_stmt(s, SQL_SEAL_COUNT)) == NULL)
-		return STORE_EIO;
-	sqlite3_bind_int64(st, 1, (int64_t)(seq & INT64_MAX));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? STORE_OK : store_err_from_sqlite(rc);
-}
-
 static const char SQL_REASON_PLAIN_FIRST[] =
     "SELECT seq, salt, reason FROM audit_reasons WHERE reason IS NOT NULL"
     " ORDER BY seq LIMIT 1";

@@ -69,8 +69,6 @@ int store_audit_reason_seal_put(struct store *s, uint64_t seq,
  * none (erased, or sealed before the auditor was enrolled). */
 int store_audit_reason_seal_get(struct store *s, uint64_t seq,
     const char *auditor_id, uint8_t *out, size_t out_max, size_t *out_len);
-/* How many sealed copies entry seq's reason has (0 after erasure). */
-int store_audit_reason_seal_count(struct store *s, uint64_t seq, int64_t *n);
 
 /* The lowest-seq reason still in plain text (written before 0006): its
  * seq, salt and text (reason_max >= 512). STORE_ENOTFOUND if none. The

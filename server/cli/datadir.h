@@ -127,32 +127,6 @@ int datadir_open_keys(const char *dir, int lock_fd, const char *pass,
     __attribute__((warn_unused_result));
 
 /*
- * Open dir's audit signing key (DATADIR_SIGN) with sign_pass into
- * ks->audit_sk; ks holds dir's K_db already (datadir_open_keys). A
- * directory made before the signing key had a file of its own (ks->
- * combined: `keys` holds both) is split first, under the lock (lock_fd, or
- * -1 to take it briefly): audit-key is written under sign_pass (O_EXCL,
- * fsync), then `keys` is replaced by one without the signing key, under
- * pass. An interrupted split (both files, `keys` still combined) is
- * finished if both hold the same key. Returns 0, or -1 with one line in
- * err; ks->audit_sk is wiped on failure.
- */
-int datadir_open_signing_key(const char *dir, int lock_fd, const char *pass,
-    size_t pass_len, const char *sign_pass, size_t sign_pass_len,
-    struct keys_secret *ks, char *err, size_t err_len)
-    __attribute__((warn_unused_result));
-
-/*
- * For the commands that sign the log (serve, retention run, audit
- * rotate-key): read the signing passphrase from sign_file, or, when
- * sign_file is NULL, use the operator passphrase pass; then
- * datadir_open_signing_key. 0 or -1 with err.
- */
-int datadir_unlock_signing(const char *dir, int lock_fd, const char *sign_file,
-    const char *pass, size_t pass_len, struct keys_secret *ks, char *err,
-    size_t err_len) __attribute__((warn_unused_result));
-
-/*
  * 0 if dir belongs to the effective user, else -1 after printing one line
  * (cli_error) naming what to do. Files that corridor creates or replaces
  * in a data directory (keys, the WAL) take the creator's owner: run as
