@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * keys: create, parse and open the operator wrap file. Every intermediate
- * (the KEK, the plaintext) is wiped on every path.
+ * keys: create, parse and open the wrap files (the K_db file, the signing
+ * key file, and the combined version-1 file of older directories). Every
+ * intermediate (the KEK, the plaintext) is wiped on every path.
  */
 #include <sodium.h>
 
@@ -14,8 +15,11 @@
 #include "crypto/keys.h"
 
 static const uint8_t KEYS_MAGIC[8] = { 'C', 'R', 'D', 'R', 'K', 'E', 'Y', 'S' };
-#define KEYS_VERSION	1u
-#define KEYS_PT_BYTES	(KEYS_DB_KEY_BYTES + KEYS_AUDIT_SK_BYTES)
+static const uint8_t SIGN_MAGIC[8] = { 'C', 'R', 'D', 'R', 'S', 'I', 'G', 'N' };
+#define KEYS_VERSION_COMBINED	1u	/* CRDRKEYS: K_db || signing key */
+#define KEYS_VERSION_DB		2u	/* CRDRKEYS: K_db only */
+#define SIGN_VERSION		1u	/* CRDRSIGN: signing key only */
+#define KEYS_PT_MAX	(KEYS_DB_KEY_BYTES + KEYS_AUDIT_SK_BYTES)
 
 /* Limits we accept from a file: at least MODERATE, at most SENSITIVE, so a
  * crafted file can neither weaken the KDF nor demand absurd memory. */
@@ -57,6 +61,7 @@ keys_new_secret(struct keys_secret *ks)
 
 	randombytes_buf(ks->db_key, sizeof(ks->db_key));
 	crypto_sign_keypair(pk, ks->audit_sk);
+	ks->combined = 0;
 }
 
 void
@@ -75,18 +80,47 @@ derive_kek(uint8_t kek[32], const char *pass, size_t pass_len,
 	return KEYS_OK;
 }
 
-static int
-seal_to_buf(uint8_t out[KEYS_FILE_BYTES], const char *pass, size_t pass_len,
-    const struct keys_secret *ks)
+/* The layout of a kind: magic, version, plaintext length. */
+static void
+kind_layout(int kind, const uint8_t **magic, uint32_t *version,
+    size_t *pt_len)
 {
-	uint8_t kek[32], pt[KEYS_PT_BYTES];
+	switch (kind) {
+	case KEYS_KIND_SIGN:
+		*magic = SIGN_MAGIC;
+		*version = SIGN_VERSION;
+		*pt_len = KEYS_AUDIT_SK_BYTES;
+		break;
+	case KEYS_KIND_COMBINED:
+		*magic = KEYS_MAGIC;
+		*version = KEYS_VERSION_COMBINED;
+		*pt_len = KEYS_DB_KEY_BYTES + KEYS_AUDIT_SK_BYTES;
+		break;
+	default:
+		*magic = KEYS_MAGIC;
+		*version = KEYS_VERSION_DB;
+		*pt_len = KEYS_DB_KEY_BYTES;
+		break;
+	}
+}
+
+/* Seal pt (the kind's plaintext) into out; *out_len gets the file size. */
+static int
+seal_to_buf(uint8_t out[KEYS_FILE_MAX_BYTES], size_t *out_len, int kind,
+    const char *pass, size_t pass_len, const uint8_t *pt)
+{
+	uint8_t kek[32];
 	uint8_t *salt = out + 28, *nonce = out + KEYS_HEADER_BYTES;
 	uint64_t ops = crypto_pwhash_OPSLIMIT_MODERATE;
 	uint64_t mem = crypto_pwhash_MEMLIMIT_MODERATE;
+	const uint8_t *magic;
+	uint32_t version;
+	size_t pt_len;
 	int rc;
 
-	memcpy(out, KEYS_MAGIC, 8);
-	put_be32(out + 8, KEYS_VERSION);
+	kind_layout(kind, &magic, &version, &pt_len);
+	memcpy(out, magic, 8);
+	put_be32(out + 8, version);
 	put_be64(out + 12, ops);
 	put_be64(out + 20, mem);
 	randombytes_buf(salt, KEYS_SALT_BYTES);
@@ -94,14 +128,13 @@ seal_to_buf(uint8_t out[KEYS_FILE_BYTES], const char *pass, size_t pass_len,
 
 	if ((rc = derive_kek(kek, pass, pass_len, salt, ops, mem)) != KEYS_OK)
 		goto done;
-	memcpy(pt, ks->db_key, KEYS_DB_KEY_BYTES);
-	memcpy(pt + KEYS_DB_KEY_BYTES, ks->audit_sk, KEYS_AUDIT_SK_BYTES);
 	rc = crypto_aead_xchacha20poly1305_ietf_encrypt(
-	    out + KEYS_HEADER_BYTES + KEYS_NONCE_BYTES, NULL, pt, sizeof(pt),
+	    out + KEYS_HEADER_BYTES + KEYS_NONCE_BYTES, NULL, pt, pt_len,
 	    out, KEYS_HEADER_BYTES, NULL, nonce, kek) == 0 ? KEYS_OK : KEYS_EIO;
+	*out_len = KEYS_HEADER_BYTES + KEYS_NONCE_BYTES + pt_len +
+	    KEYS_TAG_BYTES;
 done:
 	sodium_memzero(kek, sizeof(kek));
-	sodium_memzero(pt, sizeof(pt));
 	return rc;
 }
 
@@ -137,33 +170,46 @@ fail:
 	return KEYS_EIO;
 }
 
-int
-keys_wrap_create(const char *path, const char *pass, size_t pass_len,
-    const struct keys_secret *ks)
+/* The plaintext of the K_db file for ks, and its kind. */
+static int
+db_plaintext(uint8_t pt[KEYS_PT_MAX], const struct keys_secret *ks)
 {
-	uint8_t buf[KEYS_FILE_BYTES];
-	int rc;
-
-	if ((rc = seal_to_buf(buf, pass, pass_len, ks)) != KEYS_OK)
-		return rc;
-	return write_file(path, buf, sizeof(buf));
+	memcpy(pt, ks->db_key, KEYS_DB_KEY_BYTES);
+	if (!ks->combined)
+		return KEYS_KIND_DB;
+	memcpy(pt + KEYS_DB_KEY_BYTES, ks->audit_sk, KEYS_AUDIT_SK_BYTES);
+	return KEYS_KIND_COMBINED;
 }
 
-int
-keys_wrap_replace(const char *path, const char *pass, size_t pass_len,
-    const struct keys_secret *ks)
+static int
+create_kind(const char *path, int kind, const char *pass, size_t pass_len,
+    const uint8_t *pt)
 {
-	uint8_t buf[KEYS_FILE_BYTES];
+	uint8_t buf[KEYS_FILE_MAX_BYTES];
+	size_t len = 0;
+	int rc;
+
+	if ((rc = seal_to_buf(buf, &len, kind, pass, pass_len, pt)) != KEYS_OK)
+		return rc;
+	return write_file(path, buf, len);
+}
+
+static int
+replace_kind(const char *path, int kind, const char *pass, size_t pass_len,
+    const uint8_t *pt)
+{
+	uint8_t buf[KEYS_FILE_MAX_BYTES];
 	char tmp[4096];
+	size_t len = 0;
 	int n, rc;
 
 	n = snprintf(tmp, sizeof(tmp), "%s.new", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return KEYS_EIO;
-	if ((rc = seal_to_buf(buf, pass, pass_len, ks)) != KEYS_OK)
+	if ((rc = seal_to_buf(buf, &len, kind, pass, pass_len, pt)) != KEYS_OK)
 		return rc;
 	(void)unlink(tmp);	/* a stale one from a crash */
-	if ((rc = write_file(tmp, buf, sizeof(buf))) != KEYS_OK)
+	if ((rc = write_file(tmp, buf, len)) != KEYS_OK)
 		return rc;
 	if (rename(tmp, path) != 0) {
 		unlink(tmp);
@@ -173,29 +219,87 @@ keys_wrap_replace(const char *path, const char *pass, size_t pass_len,
 }
 
 int
+keys_wrap_create(const char *path, const char *pass, size_t pass_len,
+    const struct keys_secret *ks)
+{
+	uint8_t pt[KEYS_PT_MAX];
+	int rc = create_kind(path, db_plaintext(pt, ks), pass, pass_len, pt);
+
+	sodium_memzero(pt, sizeof(pt));
+	return rc;
+}
+
+int
+keys_wrap_replace(const char *path, const char *pass, size_t pass_len,
+    const struct keys_secret *ks)
+{
+	uint8_t pt[KEYS_PT_MAX];
+	int rc = replace_kind(path, db_plaintext(pt, ks), pass, pass_len, pt);
+
+	sodium_memzero(pt, sizeof(pt));
+	return rc;
+}
+
+int
+keys_sign_create(const char *path, const char *pass, size_t pass_len,
+    const uint8_t sk[KEYS_AUDIT_SK_BYTES])
+{
+	return create_kind(path, KEYS_KIND_SIGN, pass, pass_len, sk);
+}
+
+int
+keys_sign_replace(const char *path, const char *pass, size_t pass_len,
+    const uint8_t sk[KEYS_AUDIT_SK_BYTES])
+{
+	return replace_kind(path, KEYS_KIND_SIGN, pass, pass_len, sk);
+}
+
+int
 keys_wrap_parse(struct keys_wrap *w, const uint8_t *buf, size_t buf_len)
 {
-	if (buf_len != KEYS_FILE_BYTES || memcmp(buf, KEYS_MAGIC, 8) != 0)
+	const uint8_t *magic;
+	uint32_t version;
+	size_t pt_len;
+	int kind;
+
+	if (buf_len < KEYS_HEADER_BYTES)
 		return KEYS_EFORMAT;
-	w->version = get_be32(buf + 8);
+	version = get_be32(buf + 8);
+	if (memcmp(buf, SIGN_MAGIC, 8) == 0 && version == SIGN_VERSION)
+		kind = KEYS_KIND_SIGN;
+	else if (memcmp(buf, KEYS_MAGIC, 8) == 0 &&
+	    version == KEYS_VERSION_DB)
+		kind = KEYS_KIND_DB;
+	else if (memcmp(buf, KEYS_MAGIC, 8) == 0 &&
+	    version == KEYS_VERSION_COMBINED)
+		kind = KEYS_KIND_COMBINED;
+	else
+		return KEYS_EFORMAT;
+	kind_layout(kind, &magic, &version, &pt_len);
+	if (buf_len != KEYS_HEADER_BYTES + KEYS_NONCE_BYTES + pt_len +
+	    KEYS_TAG_BYTES)
+		return KEYS_EFORMAT;
+	w->kind = kind;
+	w->version = version;
 	w->opslimit = get_be64(buf + 12);
 	w->memlimit = get_be64(buf + 20);
-	if (w->version != KEYS_VERSION ||
-	    w->opslimit < KEYS_OPS_MIN || w->opslimit > KEYS_OPS_MAX ||
+	if (w->opslimit < KEYS_OPS_MIN || w->opslimit > KEYS_OPS_MAX ||
 	    w->memlimit < KEYS_MEM_MIN || w->memlimit > KEYS_MEM_MAX)
 		return KEYS_EFORMAT;
 	memcpy(w->header, buf, KEYS_HEADER_BYTES);
 	memcpy(w->salt, buf + 28, KEYS_SALT_BYTES);
 	memcpy(w->nonce, buf + KEYS_HEADER_BYTES, KEYS_NONCE_BYTES);
-	memcpy(w->ct, buf + KEYS_HEADER_BYTES + KEYS_NONCE_BYTES, sizeof(w->ct));
+	w->ct_len = pt_len + KEYS_TAG_BYTES;
+	memcpy(w->ct, buf + KEYS_HEADER_BYTES + KEYS_NONCE_BYTES, w->ct_len);
 	return KEYS_OK;
 }
 
-int
-keys_wrap_open(const char *path, const char *pass, size_t pass_len,
-    struct keys_secret *ks)
+/* Read path, parse it, and unseal it into pt (*kind set). */
+static int
+open_any(const char *path, const char *pass, size_t pass_len,
+    uint8_t pt[KEYS_PT_MAX], int *kind)
 {
-	uint8_t buf[KEYS_FILE_BYTES + 1], kek[32], pt[KEYS_PT_BYTES];
+	uint8_t buf[KEYS_FILE_MAX_BYTES + 1], kek[32];
 	struct keys_wrap w;
 	size_t off = 0;
 	ssize_t n;
@@ -218,22 +322,61 @@ keys_wrap_open(const char *path, const char *pass, size_t pass_len,
 	close(fd);
 	if ((rc = keys_wrap_parse(&w, buf, off)) != KEYS_OK)
 		return rc;
+	*kind = w.kind;
 	if ((rc = derive_kek(kek, pass, pass_len, w.salt, w.opslimit,
 	    w.memlimit)) != KEYS_OK)
 		goto done;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, w.ct,
-	    sizeof(w.ct), w.header, sizeof(w.header), w.nonce, kek) != 0) {
+	    w.ct_len, w.header, sizeof(w.header), w.nonce, kek) != 0) {
 		rc = KEYS_EPASS;
 		goto done;
 	}
-	memcpy(ks->db_key, pt, KEYS_DB_KEY_BYTES);
-	memcpy(ks->audit_sk, pt + KEYS_DB_KEY_BYTES, KEYS_AUDIT_SK_BYTES);
 	rc = KEYS_OK;
 done:
 	sodium_memzero(kek, sizeof(kek));
+	return rc;
+}
+
+int
+keys_wrap_open(const char *path, const char *pass, size_t pass_len,
+    struct keys_secret *ks)
+{
+	uint8_t pt[KEYS_PT_MAX];
+	int kind = 0, rc;
+
+	sodium_memzero(ks, sizeof(*ks));
+	rc = open_any(path, pass, pass_len, pt, &kind);
+	if (rc == KEYS_OK && kind == KEYS_KIND_SIGN)
+		rc = KEYS_EFORMAT;
+	if (rc == KEYS_OK) {
+		memcpy(ks->db_key, pt, KEYS_DB_KEY_BYTES);
+		if (kind == KEYS_KIND_COMBINED) {
+			memcpy(ks->audit_sk, pt + KEYS_DB_KEY_BYTES,
+			    KEYS_AUDIT_SK_BYTES);
+			ks->combined = 1;
+		}
+	}
 	sodium_memzero(pt, sizeof(pt));
 	if (rc != KEYS_OK)
 		sodium_memzero(ks, sizeof(*ks));
+	return rc;
+}
+
+int
+keys_sign_open(const char *path, const char *pass, size_t pass_len,
+    uint8_t sk[KEYS_AUDIT_SK_BYTES])
+{
+	uint8_t pt[KEYS_PT_MAX];
+	int kind = 0, rc;
+
+	rc = open_any(path, pass, pass_len, pt, &kind);
+	if (rc == KEYS_OK && kind != KEYS_KIND_SIGN)
+		rc = KEYS_EFORMAT;
+	if (rc == KEYS_OK)
+		memcpy(sk, pt, KEYS_AUDIT_SK_BYTES);
+	else
+		sodium_memzero(sk, KEYS_AUDIT_SK_BYTES);
+	sodium_memzero(pt, sizeof(pt));
 	return rc;
 }
 

@@ -39,6 +39,29 @@ int seal_open(uint8_t key[SEAL_KEY_BYTES], const char *kind,
     const uint8_t *blob, size_t blob_len)
     __attribute__((warn_unused_result));
 
+/*
+ * The same construction for a message of 1..SEAL_MSG_MAX bytes instead of
+ * a key: a break-glass reason's salt || text, sealed to one auditor
+ * (kind SEAL_KIND_REASON, object id the entry's seq in decimal).
+ * SEAL_MSG_BLOB_MAX bounds a blob (box overhead 48 + prefix + message).
+ */
+#define SEAL_KIND_REASON	"reason"
+#define SEAL_MSG_MAX		528u	/* 16-byte salt + 512-byte reason */
+#define SEAL_MSG_BLOB_MAX	800u	/* 48 + at most 216 of prefix + 528 */
+
+/* Seal msg (msg_len bytes) for recipient. 0 or -1. */
+int seal_msg(uint8_t *out, size_t out_max, size_t *out_len, const char *kind,
+    const char *object_id, const char *recipient_id, const uint8_t *msg,
+    size_t msg_len, const uint8_t pk[32]) __attribute__((warn_unused_result));
+
+/* Open a seal_msg blob with the recipient's key pair and check the ids;
+ * the message goes to msg (msg_max bytes), its length to *msg_len. 0 or
+ * -1; msg is wiped on failure. */
+int seal_msg_open(uint8_t *msg, size_t msg_max, size_t *msg_len,
+    const char *kind, const char *object_id, const char *recipient_id,
+    const uint8_t pk[32], const uint8_t sk[32], const uint8_t *blob,
+    size_t blob_len) __attribute__((warn_unused_result));
+
 /* A fresh random symmetric key (K_case, K_evac). */
 void seal_new_key(uint8_t key[SEAL_KEY_BYTES]);
 

@@ -70,6 +70,8 @@ row_to_int(sqlite3_stmt *st, void *out)
 
 static const char SQL_REASON_STATE[] =
     "SELECT erased_at IS NOT NULL FROM audit_reasons WHERE seq = ?";
+static const char SQL_SEAL_DELETE[] =
+    "DELETE FROM audit_reason_seals WHERE seq = ?";
 static const char SQL_REASON_ERASE[] =
     "UPDATE audit_reasons SET salt = NULL, reason = NULL, erased_at = ?"
     " WHERE seq = ? AND erased_at IS NULL";
@@ -97,6 +99,155 @@ store_audit_reason_erase(struct store *s, uint64_t seq, int64_t now_ms,
 		return STORE_EIO;
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	if ((rc = store_step_done(st)) != STORE_OK)
+		return rc;
+	/* every sealed copy goes with it (the trigger allows it now that
+	 * the row is erased); secure_delete zeroes the freed cells */
+	if ((st = store_stmt(s, SQL_SEAL_DELETE)) == NULL)
+		return STORE_EIO;
+	sqlite3_bind_int64(st, 1, (int64_t)seq);
+	return store_step_done(st);
+}
+
+static const char SQL_REASON_INSERT_SEALED[] =
+    "INSERT INTO audit_reasons (seq, salt, reason) VALUES (?, NULL, NULL)";
+
+int
+store_audit_reason_insert_sealed(struct store *s, uint64_t seq)
+{
+	sqlite3_stmt *st;
+
+	if (seq > (uint64_t)INT64_MAX)
+		return STORE_ECONFLICT;
+	if ((st = store_stmt(s, SQL_REASON_INSERT_SEALED)) == NULL)
+		return STORE_EIO;
+	sqlite3_bind_int64(st, 1, (int64_t)seq);
+	return store_step_done(st);
+}
+
+static const char SQL_SEAL_PUT[] =
+    "INSERT INTO audit_reason_seals (seq, auditor_id, sealed) VALUES (?, ?, ?)";
+
+int
+store_audit_reason_seal_put(struct store *s, uint64_t seq,
+    const char *auditor_id, const uint8_t *blob, size_t blob_len)
+{
+	sqlite3_stmt *st;
+
+	if (seq > (uint64_t)INT64_MAX || blob_len > STORE_AUDIT_SEAL_MAX)
+		return STORE_ECONFLICT;
+	if ((st = store_stmt(s, SQL_SEAL_PUT)) == NULL)
+		return STORE_EIO;
+	sqlite3_bind_int64(st, 1, (int64_t)seq);
+	sqlite3_bind_text(st, 2, auditor_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, blob, (int)blob_len, SQLITE_STATIC);
+	return store_step_done(st);
+}
+
+static const char SQL_SEAL_GET[] =
+    "SELECT sealed FROM audit_reason_seals WHERE seq = ? AND auditor_id = ?";
+
+int
+store_audit_reason_seal_get(struct store *s, uint64_t seq,
+    const char *auditor_id, uint8_t *out, size_t out_max, size_t *out_len)
+{
+	sqlite3_stmt *st;
+	int rc, n;
+
+	*out_len = 0;
+	if (seq > (uint64_t)INT64_MAX)
+		return STORE_ENOTFOUND;
+	if ((st = store_stmt(s, SQL_SEAL_GET)) == NULL)
+		return STORE_EIO;
+	sqlite3_bind_int64(st, 1, (int64_t)seq);
+	sqlite3_bind_text(st, 2, auditor_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		n = sqlite3_column_bytes(st, 0);
+		if (n <= 0 || (size_t)n > out_max) {
+			rc = STORE_ECORRUPT;
+		} else {
+			memcpy(out, sqlite3_column_blob(st, 0), (size_t)n);
+			*out_len = (size_t)n;
+			rc = STORE_OK;
+		}
+	} else {
+		rc = rc == SQLITE_DONE ? STORE_ENOTFOUND :
+		    store_err_from_sqlite(rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static const char SQL_REASON_PLAIN_FIRST[] =
+    "SELECT seq, salt, reason FROM audit_reasons WHERE reason IS NOT NULL"
+    " ORDER BY seq LIMIT 1";
+
+int
+store_audit_reason_plain_first(struct store *s, uint64_t *seq,
+    uint8_t salt[STORE_AUDIT_SALT_BYTES], uint8_t *reason, size_t reason_max,
+    size_t *reason_len)
+{
+	sqlite3_stmt *st;
+	int rc, n;
+
+	*reason_len = 0;
+	if ((st = store_stmt(s, SQL_REASON_PLAIN_FIRST)) == NULL)
+		return STORE_EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		n = sqlite3_column_bytes(st, 2);
+		if (sqlite3_column_int64(st, 0) < 0 ||
+		    sqlite3_column_bytes(st, 1) != STORE_AUDIT_SALT_BYTES ||
+		    n <= 0 || (size_t)n > reason_max) {
+			rc = STORE_ECORRUPT;
+		} else {
+			*seq = (uint64_t)sqlite3_column_int64(st, 0);
+			memcpy(salt, sqlite3_column_blob(st, 1),
+			    STORE_AUDIT_SALT_BYTES);
+			memcpy(reason, sqlite3_column_blob(st, 2), (size_t)n);
+			*reason_len = (size_t)n;
+			rc = STORE_OK;
+		}
+	} else {
+		rc = rc == SQLITE_DONE ? STORE_ENOTFOUND :
+		    store_err_from_sqlite(rc);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static const char SQL_REASON_PLAIN_COUNT[] =
+    "SELECT count(*) FROM audit_reasons WHERE reason IS NOT NULL";
+
+int
+store_audit_reason_plain_count(struct store *s, int64_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if ((st = store_stmt(s, SQL_REASON_PLAIN_COUNT)) == NULL)
+		return STORE_EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? STORE_OK : store_err_from_sqlite(rc);
+}
+
+static const char SQL_REASON_MARK_SEALED[] =
+    "UPDATE audit_reasons SET salt = NULL, reason = NULL"
+    " WHERE seq = ? AND reason IS NOT NULL";
+
+int
+store_audit_reason_mark_sealed(struct store *s, uint64_t seq)
+{
+	sqlite3_stmt *st;
+
+	if ((st = store_stmt(s, SQL_REASON_MARK_SEALED)) == NULL)
+		return STORE_EIO;
+	sqlite3_bind_int64(st, 1, (int64_t)(seq & INT64_MAX));
 	return store_step_done(st);
 }
 

@@ -40,16 +40,47 @@ struct store_audit_row {
  * the seq is taken or out of range. */
 int store_audit_insert(struct store *s, const struct store_audit_row *r);
 
-/* Insert the reason (reason_len bytes, 1..512) and its salt for entry seq. */
+/* Insert the reason (reason_len bytes, 1..512) and its salt for entry seq,
+ * in plain text. The server no longer does this (reasons are sealed, see
+ * below); it is kept for the tests that build a pre-0006 database. */
 int store_audit_reason_insert(struct store *s, uint64_t seq,
     const uint8_t salt[STORE_AUDIT_SALT_BYTES], const void *reason,
     size_t reason_len);
 
 /* Erase the reason of entry seq (salt and text to NULL, erased_at to
- * now_ms). STORE_ENOTFOUND if seq has no reason; STORE_OK if it was erased
+ * now_ms, every sealed copy deleted). STORE_ENOTFOUND if seq has no reason; STORE_OK if it was erased
  * now or before (*was_erased tells which: 1 already erased). */
 int store_audit_reason_erase(struct store *s, uint64_t seq, int64_t now_ms,
     int *was_erased);
+
+/*
+ * Sealed reasons (schema/0006_sealed_reasons.sql). The reason row of entry
+ * seq holds no text; each auditor's copy of salt || reason, sealed to
+ * their public key, is a row of audit_reason_seals. blob_len is 85..800.
+ */
+#define STORE_AUDIT_SEAL_MAX	800u
+
+/* The reason row of entry seq in the sealed state. */
+int store_audit_reason_insert_sealed(struct store *s, uint64_t seq);
+/* Auditor auditor_id's sealed copy of the reason of entry seq. */
+int store_audit_reason_seal_put(struct store *s, uint64_t seq,
+    const char *auditor_id, const uint8_t *blob, size_t blob_len);
+/* Read that copy into out (out_max bytes). STORE_ENOTFOUND if there is
+ * none (erased, or sealed before the auditor was enrolled). */
+int store_audit_reason_seal_get(struct store *s, uint64_t seq,
+    const char *auditor_id, uint8_t *out, size_t out_max, size_t *out_len);
+
+/* The lowest-seq reason still in plain text (written before 0006): its
+ * seq, salt and text (reason_max >= 512). STORE_ENOTFOUND if none. The
+ * caller wipes salt and reason. */
+int store_audit_reason_plain_first(struct store *s, uint64_t *seq,
+    uint8_t salt[STORE_AUDIT_SALT_BYTES], uint8_t *reason, size_t reason_max,
+    size_t *reason_len);
+/* How many reasons are still in plain text. */
+int store_audit_reason_plain_count(struct store *s, int64_t *n);
+/* Turn the plain reason of entry seq into a sealed one (salt and text to
+ * NULL), once its seals are written. */
+int store_audit_reason_mark_sealed(struct store *s, uint64_t seq);
 
 /* Append a signed checkpoint note of tree size size. */
 int store_audit_checkpoint_insert(struct store *s, uint64_t size,

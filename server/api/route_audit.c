@@ -21,10 +21,14 @@
 #include <microhttpd.h>
 
 #include "crypto/encode.h"
+#include "crypto/hash.h"
 #include "crypto/merkle.h"
+#include "crypto/secmem.h"
 #include "schema/store_audit.h"
 #include "server/audit/audit.h"
 #include "server/audit/audit_export.h"
+#include "server/audit/audit_reason.h"
+#include "server/core/session.h"
 #include "server/http/jsonin.h"
 #include "server/api/route.h"
 #include "server/http/rfc3339.h"
@@ -116,8 +120,10 @@ id_or_null(const char *id)
 }
 
 struct list_ctx {
-	json_t	*arr;
-	int	 bad;	/* a stored entry does not decode */
+	struct req	*r;
+	json_t		*arr;
+	int		 bad;	/* a stored entry does not decode */
+	int		 failed;	/* the store failed */
 };
 
 /* An anonymous.summary's counts, decoded for GET /audit: the interval
@@ -150,12 +156,49 @@ summary_json(const struct audit_entry *e)
 	    "counts", kinds);
 }
 
+/*
+ * A sealed reason, for the auditor asking: opened with their key pair from
+ * their session and shown with its salt (so that they can check it against
+ * the entry's hash); "reason_sealed" when they hold no copy that opens.
+ * 0, or -1 if the store failed.
+ */
+static int
+sealed_reason_json(struct list_ctx *c, json_t *o, uint64_t seq)
+{
+	struct req *r = c->r;
+	const uint8_t *pk = NULL;
+	uint8_t sk[32];
+	uint8_t salt[AUDIT_REASON_SALT_BYTES], text[AUDIT_REASON_MAX_BYTES];
+	char b64[32];
+	size_t len = 0;
+	int rc = 1;
+
+	/* the auditor's secret key, opened with the request's K_s for this
+	 * one reason and wiped below */
+	if (r->sess != NULL && (pk = session_pk(r->sess)) != NULL &&
+	    session_sk_open(r->sess, r->sess_key, sk) == 0)
+		rc = audit_reason_open(r->db, seq, r->actor_id, pk, sk, salt,
+		    text, &len);
+	secmem_wipe(sk, sizeof(sk));
+	if (rc == 0) {
+		json_object_set_new(o, "reason", text_json(text, len));
+		if (encode_b64(b64, sizeof(b64), salt, sizeof(salt)) == 0)
+			json_object_set_new(o, "reason_salt", json_string(b64));
+	} else if (rc == 1) {
+		json_object_set_new(o, "reason_sealed", json_true());
+	}
+	secmem_wipe(salt, sizeof(salt));
+	secmem_wipe(text, sizeof(text));
+	return rc < 0 ? -1 : 0;
+}
+
 static int
 list_one(void *arg, const struct store_audit_item *it)
 {
 	struct list_ctx *c = arg;
 	struct audit_entry e;
-	char t[32], b64[512];
+	char t[32], b64[512], sid[AUDIT_ID_MAX_BYTES + 1];
+	unsigned stype;
 	json_t *o;
 
 	if (audit_entry_decode(&e, it->entry, it->entry_len) != 0 ||
@@ -175,11 +218,17 @@ list_one(void *arg, const struct store_audit_item *it)
 	    "request_id", id_or_null(e.request_id));
 	if (o == NULL)
 		return 1;
-	if (e.has_reason && it->reason != NULL)
+	if (e.has_reason && it->reason != NULL)	/* not sealed yet */
 		json_object_set_new(o, "reason",
 		    text_json(it->reason, it->reason_len));
 	if (e.has_reason && it->reason_erased)
 		json_object_set_new(o, "reason_erased", json_true());
+	if (e.has_reason && it->reason == NULL && !it->reason_erased &&
+	    sealed_reason_json(c, o, e.seq) != 0) {
+		json_decref(o);
+		c->failed = 1;
+		return 1;
+	}
 	if (e.extra_len > 0 && encode_b64(b64, sizeof(b64), e.extra,
 	    e.extra_len) == 0)
 		json_object_set_new(o, "extra", json_string(b64));
@@ -187,6 +236,13 @@ list_one(void *arg, const struct store_audit_item *it)
 	    json_object_set_new(o, "summary", summary_json(&e)) != 0) {
 		json_decref(o);
 		return 1;
+	}
+	/* a grant's other party, decoded from the signed extra */
+	if (e.extra_len > 0 && audit_entry_subject_parse(e.extra, e.extra_len,
+	    &stype, sid) == 0) {
+		json_object_set_new(o, "subject_type",
+		    json_string(audit_object_name(stype)));
+		json_object_set_new(o, "subject_id", json_string(sid));
 	}
 	return json_array_append_new(c->arr, o) != 0;
 }
@@ -197,7 +253,7 @@ audit_list_route(struct req *r)
 	static const char *const allowed[] = { "after", "limit", "case_id",
 	    "actor_id", "action", NULL };
 	struct store_audit_filter f;
-	struct list_ctx c = { NULL, 0 };
+	struct list_ctx c = { r, NULL, 0, 0 };
 	const char *action;
 	uint64_t after, limit;
 	int code;
@@ -232,7 +288,8 @@ audit_list_route(struct req *r)
 		req_internal(r);
 		return;
 	}
-	if (store_audit_list(r->db, &f, list_one, &c) != STORE_OK || c.bad) {
+	if (store_audit_list(r->db, &f, list_one, &c) != STORE_OK || c.bad ||
+	    c.failed) {
 		json_decref(c.arr);
 		if (c.bad)
 			req_problem(r, 500, "audit-damaged", "A stored audit "

@@ -421,6 +421,8 @@ assign_route(struct req *r)
 		req_bad_body(r);
 		goto done;
 	}
+	/* the signed entry names who is given the key, refused or not */
+	req_audit_subject(r, AUDIT_OBJ_USER, in.user_id);
 	rc = store_user_by_id(r->db, in.user_id, &u);
 	if (rc != STORE_OK && rc != STORE_ENOTFOUND) {
 		req_unavailable(r);
@@ -469,6 +471,7 @@ unassign_route(struct req *r)
 	uint8_t newk[CASEFILE_KEY_BYTES];
 	int rc;
 
+	req_audit_subject(r, AUDIT_OBJ_USER, r->params[1]);
 	if (access_case_open(r, r->params[0], ACCESS_MANAGE | ACCESS_WRITE,
 	    &a) != 0)
 		return;

@@ -311,6 +311,8 @@ evac_add_case_route(struct req *r)
 		req_bad_body(r);
 		goto done;
 	}
+	/* the signed entry names the case whose caseworkers gain K_evac */
+	req_audit_subject(r, AUDIT_OBJ_CASE, in.case_id);
 	rc = store_case_get(r->db, in.case_id, &c);
 	if (rc == STORE_ENOTFOUND) {
 		req_problem(r, 404, "no-such-case", "No such case.");

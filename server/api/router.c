@@ -317,6 +317,8 @@ audit_and_commit(struct req *r)
 	ev.request_id = r->request_id;
 	ev.reason = r->audit_reason;
 	ev.reason_len = r->audit_reason_len;
+	ev.extra = r->audit_extra_len > 0 ? r->audit_extra : NULL;
+	ev.extra_len = r->audit_extra_len;
 
 	if (anonymous_failure(r, &ev)) {
 		/* counted, and written as a summary by the committer

@@ -24,6 +24,7 @@
 #include "server/audit/audit.h"
 #include "server/audit/audit_int.h"
 #include "server/log/log.h"
+#include "server/audit/audit_reason.h"
 
 struct staged_leaf {
 	uint8_t		leaf[MERKLE_HASH_BYTES];
@@ -277,8 +278,9 @@ audit_append_seq(struct store *s, const struct audit_event *ev,
 	};
 	if (store_audit_insert(s, &row) != STORE_OK)
 		goto out;
-	if (e.has_reason && store_audit_reason_insert(s, e.seq, salt,
-	    ev->reason, ev->reason_len) != STORE_OK)
+	/* the text is sealed to the auditors, never stored in plain */
+	if (e.has_reason && audit_reason_seal(s, e.seq, salt, ev->reason,
+	    ev->reason_len) != 0)
 		goto out;
 
 	pthread_mutex_lock(&A.mu);

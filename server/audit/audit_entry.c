@@ -415,3 +415,47 @@ summary_entry_valid(const struct audit_entry *e)
 	    audit_entry_summary_parse(e->extra, e->extra_len, &s) == 0 &&
 	    s.to_ms <= e->time_ms;
 }
+
+/* 1 if id (len bytes) is a valid entry id: 1..64 bytes of 0x21..0x7e */
+static int
+subject_id_ok(const uint8_t *id, size_t len)
+{
+	if (len == 0 || len > AUDIT_ID_MAX_BYTES)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (id[i] < 0x21 || id[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+int
+audit_entry_subject_extra(uint8_t out[AUDIT_SUBJECT_EXTRA_MAX],
+    size_t *out_len, unsigned type, const char *id)
+{
+	size_t n = id != NULL ? strnlen(id, AUDIT_ID_MAX_BYTES + 1) : 0;
+
+	if (type == AUDIT_OBJ_NONE || type > AUDIT_OBJECT_MAX ||
+	    !subject_id_ok((const uint8_t *)id, n))
+		return -1;
+	out[0] = AUDIT_SUBJECT_TAG;
+	out[1] = (uint8_t)type;
+	out[2] = (uint8_t)n;
+	memcpy(out + 3, id, n);
+	*out_len = 3 + n;
+	return 0;
+}
+
+int
+audit_entry_subject_parse(const uint8_t *extra, size_t extra_len,
+    unsigned *type, char id[AUDIT_ID_MAX_BYTES + 1])
+{
+	if (extra_len < 4 || extra[0] != AUDIT_SUBJECT_TAG ||
+	    extra[1] == AUDIT_OBJ_NONE || extra[1] > AUDIT_OBJECT_MAX ||
+	    (size_t)extra[2] + 3 != extra_len ||
+	    !subject_id_ok(extra + 3, extra[2]))
+		return -1;
+	*type = extra[1];
+	memcpy(id, extra + 3, extra[2]);
+	id[extra[2]] = '\0';
+	return 0;
+}

@@ -200,6 +200,31 @@ int audit_entry_summary_extra(uint8_t out[AUDIT_SUMMARY_EXTRA_MAX],
 int audit_entry_summary_parse(const uint8_t *extra, size_t extra_len,
     struct audit_summary *s) __attribute__((warn_unused_result));
 
+/*
+ * The extra of a grant entry: case.assign and case.unassign name the user
+ * who gains or loses the case key, evacuation.add_case names the case
+ * added (its caseworkers gain the evacuation key). The entry's object is
+ * the case (assign, unassign) or the evacuation (add_case); the extra is
+ * the other party (docs/audit.md, "Grant entries"):
+ *   0x02 || u8 object type of the subject || u8 id length (1..64) || id
+ * 0x02 tells it apart from a rotation extra (which starts with 0x01).
+ */
+#define AUDIT_SUBJECT_TAG		0x02u
+#define AUDIT_SUBJECT_EXTRA_MAX		(3u + AUDIT_ID_MAX_BYTES)
+
+/* Build the subject extra for (type, id) into out (AUDIT_SUBJECT_EXTRA_MAX
+ * bytes). Rejects an empty or over-long id and bytes outside 0x21..0x7e,
+ * as the entry decoder does. 0 with *out_len set, or -1. */
+int audit_entry_subject_extra(uint8_t out[AUDIT_SUBJECT_EXTRA_MAX],
+    size_t *out_len, unsigned type, const char *id)
+    __attribute__((warn_unused_result));
+
+/* Parse a subject extra (extra_len bytes) into *type and id (NUL-ended).
+ * Rejects every other layout, an unknown object type and a bad id. 0 or -1. */
+int audit_entry_subject_parse(const uint8_t *extra, size_t extra_len,
+    unsigned *type, char id[AUDIT_ID_MAX_BYTES + 1])
+    __attribute__((warn_unused_result));
+
 /* Names, as in API.md ("case.read", "denied", "case", "caseworker").
  * A name function returns NULL for an unknown code; a code function returns
  * the code, or -1 for an unknown name (name_len bytes, no NUL needed). */

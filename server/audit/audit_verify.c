@@ -222,6 +222,29 @@ on_rotation(struct verify *v, const struct audit_entry *e)
 	return 0;
 }
 
+/*
+ * 1 if e is a grant (case.assign, case.unassign, evacuation.add_case)
+ * whose extra is neither empty (written before grants named their subject)
+ * nor the subject layout with the right object type.
+ */
+static int
+grant_subject_bad(const struct audit_entry *e)
+{
+	char id[AUDIT_ID_MAX_BYTES + 1];
+	unsigned type, want;
+
+	switch (e->action) {
+	case AUDIT_CASE_ASSIGN:
+	case AUDIT_CASE_UNASSIGN:	want = AUDIT_OBJ_USER; break;
+	case AUDIT_EVACUATION_ADD_CASE:	want = AUDIT_OBJ_CASE; break;
+	default:			return 0;
+	}
+	if (e->extra_len == 0)
+		return 0;
+	return audit_entry_subject_parse(e->extra, e->extra_len, &type,
+	    id) != 0 || type != want;
+}
+
 static int
 on_entry(struct verify *v, const struct audit_export_item *it)
 {
@@ -263,6 +286,11 @@ on_entry(struct verify *v, const struct audit_export_item *it)
 	}
 	if (e.action == AUDIT_AUDIT_KEY_ROTATE && on_rotation(v, &e) != 0)
 		return -1;
+	if (grant_subject_bad(&e)) {
+		fail(v->res, AUDIT_AT_SEQ, "grant entry's extra is not the "
+		    "documented subject (docs/audit.md 2.5)");
+		return -1;
+	}
 	merkle_leaf_hash(leaf, it->data, it->data_len);
 	if (merkle_frontier_append(&v->f, leaf) != 0) {
 		fail(v->res, AUDIT_AT_SEQ, "log larger than %" PRIu64

@@ -12,7 +12,10 @@
 
 /* File names inside a data directory. */
 #define DATADIR_DB	"corridor.db"
-#define DATADIR_KEYS	"keys"
+#define DATADIR_KEYS	"keys"		/* K_db under the operator passphrase */
+/* The audit signing key, under the signing passphrase: never in a backup
+ * (docs/operations.md, "Who holds what"). */
+#define DATADIR_SIGN	"audit-key"
 /* The latest audit checkpoint this server signed, kept outside the
  * database so that putting an older database back is noticed at start-up
  * (docs/audit.md, "Storage"). */

@@ -8,14 +8,20 @@
  * and `corridor audit verify` follows the chain from the key the auditors
  * pinned (docs/audit.md, "Key rotation").
  *
- * Crash safety. The new key is written first, wrapped under the operator
- * passphrase, to DIR/keys.rotate (O_EXCL, 0600, fsync'd); then the
- * database commits the rotation; then keys.rotate is renamed over
- * DIR/keys. A crash before the commit leaves a stray keys.rotate that the
- * next run removes; a crash after it leaves a log that names a key the
- * wrap file does not hold yet, which serve refuses and the next run of
- * this command finishes by renaming keys.rotate into place. The new key is
- * never only in memory while the log already names it.
+ * The signing key lives in DIR/audit-key, under the signing passphrase
+ * (--signing-passphrase-file, else the operator passphrase). The new key
+ * is wrapped under --new-signing-passphrase-file if given, so a rotation
+ * is also how a deployment moves its signing key to a passphrase of its
+ * own (docs/operations.md).
+ *
+ * Crash safety. The new key is written first to DIR/audit-key.rotate
+ * (O_EXCL, 0600, fsync'd); then the database commits the rotation; then
+ * audit-key.rotate is renamed over DIR/audit-key. A crash before the
+ * commit leaves a stray audit-key.rotate that the next run removes; a
+ * crash after it leaves a log that names a key the wrap file does not
+ * hold yet, which serve refuses and the next run of this command finishes
+ * by renaming audit-key.rotate into place. The new key is never only in
+ * memory while the log already names it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,10 +39,16 @@
 #include "server/limits.h"
 #include "server/cli/secret.h"
 
-#define ROTATE_USAGE "usage: corridor audit rotate-key DIR [--passphrase-file F]"
+#define ROTATE_USAGE "usage: corridor audit rotate-key DIR " \
+	"[--passphrase-file F] [--signing-passphrase-file F] " \
+	"[--new-signing-passphrase-file F]"
 
 /* The wrap file holding the next key while a rotation is under way. */
-#define DATADIR_KEYS_ROTATE	"keys.rotate"
+#define DATADIR_SIGN_ROTATE	"audit-key.rotate"
+
+/* The new key's passphrase: its own, or the operator's (np unset). */
+#define NEWPASS		(np != NULL ? np : pass)
+#define NEWPASS_LEN	(np != NULL ? np_len : pass_len)
 
 static void
 print_key(const char *what)
@@ -54,50 +66,65 @@ cli_audit_rotate_key(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "signing-passphrase-file", required_argument, NULL, 'P' },
+		{ "new-signing-passphrase-file", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct datadir d = { .lock = -1 };
 	struct keys_secret *ks, *next = NULL;
 	struct store *s;
-	const char *passfile = NULL, *dir, *pass, *keys_path, *cp_path;
-	char rot_path[DATADIR_PATH_BYTES], err[256];
+	const char *passfile = NULL, *signfile = NULL, *newfile = NULL;
+	const char *dir, *pass, *cp_path;
+	char rot_path[DATADIR_PATH_BYTES], keys_path[DATADIR_PATH_BYTES];
+	char err[256], *np = NULL;
 	uint8_t pk[NOTE_PK_BYTES];
-	size_t pass_len;
+	size_t pass_len, np_len = 0;
 	int ch, rc = 1, kr, pending;
 
 	opterr = 0;	/* getopt's messages would echo a mistyped secret */
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch != 'p') {
+		switch (ch) {
+		case 'p': passfile = optarg; break;
+		case 'P': signfile = optarg; break;
+		case 'N': newfile = optarg; break;
+		default:
 			cli_error(ROTATE_USAGE);
 			return EXIT_USAGE;
 		}
-		passfile = optarg;
 	}
 	if (optind != argc - 1) {
 		cli_error(ROTATE_USAGE);
 		return EXIT_USAGE;
 	}
 	dir = argv[optind];
-	if (cli_path(rot_path, sizeof(rot_path), dir, DATADIR_KEYS_ROTATE)
+	if (cli_path(rot_path, sizeof(rot_path), dir, DATADIR_SIGN_ROTATE)
+	    != 0 || cli_path(keys_path, sizeof(keys_path), dir, DATADIR_SIGN)
 	    != 0) {
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
 	}
 	/* the lock serve holds: never beside a server or a key change; the
 	 * passphrase wraps the next key */
-	if ((rc = datadir_open(&d, dir, passfile, DATADIR_LOCK |
-	    DATADIR_MIGRATE | DATADIR_KEEP_PASS, NULL)) != 0)
+	if ((rc = datadir_open_signed(&d, dir, passfile, signfile,
+	    DATADIR_LOCK | DATADIR_MIGRATE | DATADIR_SIGNING |
+	    DATADIR_KEEP_PASS, NULL)) != 0)
 		return rc;
 	rc = 1;
 	ks = d.ks;
 	s = d.s;
 	pass = d.pass;
 	pass_len = d.pass_len;
-	keys_path = d.keys_path;
 	cp_path = d.cp_path;
 	if ((next = secmem_alloc(sizeof(*next))) == NULL) {
 		cli_error("cannot allocate locked memory");
+		goto done;
+	}
+	/* the passphrase of the new key: its own file, or the current one */
+	if ((newfile != NULL || signfile != NULL) && secret_read(&np, &np_len,
+	    newfile != NULL ? newfile : signfile, "Audit signing passphrase: ",
+	    0, MAX_PASSPHRASE_BYTES, err, sizeof(err)) != 0) {
+		cli_error("%s", err);
 		goto done;
 	}
 
@@ -105,16 +132,10 @@ cli_audit_rotate_key(int argc, char **argv)
 	 * key in keys.rotate, otherwise drop it and start afresh */
 	pending = access(rot_path, F_OK) == 0;
 	if (pending) {
-		if ((kr = keys_wrap_open(rot_path, pass, pass_len, next)) !=
-		    KEYS_OK) {
+		if ((kr = keys_sign_open(rot_path, NEWPASS, NEWPASS_LEN,
+		    next->audit_sk)) != KEYS_OK) {
 			cli_error("cannot open %s: %s", rot_path,
 			    keys_strerror(kr));
-			goto done;
-		}
-		if (!secmem_equal(next->db_key, ks->db_key,
-		    sizeof(ks->db_key))) {
-			cli_error("%s belongs to another database; remove it",
-			    rot_path);
 			goto done;
 		}
 		{
@@ -163,10 +184,9 @@ cli_audit_rotate_key(int argc, char **argv)
 		goto done;
 	}
 	/* the next key, safe on disk before the log names it */
-	memcpy(next->db_key, ks->db_key, sizeof(ks->db_key));
 	note_keypair(pk, next->audit_sk);
-	if ((kr = keys_wrap_create(rot_path, pass, pass_len, next)) !=
-	    KEYS_OK) {
+	if ((kr = keys_sign_create(rot_path, NEWPASS, NEWPASS_LEN,
+	    next->audit_sk)) != KEYS_OK) {
 		cli_error("cannot write %s: %s", rot_path, keys_strerror(kr));
 		goto done;
 	}
@@ -194,6 +214,7 @@ cli_audit_rotate_key(int argc, char **argv)
 	rc = 0;
 done:
 	audit_close();
+	secret_free(np, np_len);
 	secmem_free(next);
 	datadir_close(&d);
 	return rc;

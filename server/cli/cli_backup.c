@@ -6,9 +6,10 @@
  * data directory. Its database is a sqlcipher_export of the live one under
  * a fresh random K_db, taken inside one read transaction on a connection of
  * its own, so it is consistent and safe to take while the server runs (the
- * WAL lets the server keep writing). Its wrap file holds that fresh K_db and
- * the same audit signing key, under the same operator passphrase, so the
- * audit log still verifies against the key auditors have pinned.
+ * WAL lets the server keep writing). Its wrap file holds that fresh K_db,
+ * under the same operator passphrase, and nothing else: the audit signing
+ * key (audit-key) is never copied, so a backup and the passphrase cannot
+ * rewrite and re-sign the log (docs/operations.md, "Who holds what").
  *
  * With --prune-days N, a successful backup then deletes the backups beside
  * it whose timer-made names (YYYYMMDDTHHMMSSZ) are older than N days: the
@@ -17,7 +18,12 @@
  *
  * restore copies a backup into a new or empty directory the same way, again
  * under a fresh K_db, and never overwrites anything. The backup itself is
- * opened without being changed (store_open_existing).
+ * opened without being changed (store_open_existing). The restored log
+ * gets a new signing key: the previous one (the signing-key holder's copy
+ * of audit-key, --signing-key; or, from a backup taken before the split,
+ * the one in its combined keys file) signs an audit.key_rotate entry that
+ * hands the log over to the new key, exactly as `corridor audit
+ * rotate-key` does, so an auditor's verify passes across the restore.
  *
  * Neither ever writes plaintext: the copy is checked by store_cipher_export
  * (no plaintext header; opens under the new key; quick_check passes; same
@@ -37,9 +43,11 @@
 #include <unistd.h>
 
 #include "crypto/keys.h"
+#include "crypto/note.h"
 #include "crypto/secmem.h"
 #include "schema/store.h"
 #include "schema/store_cipher.h"
+#include "server/audit/audit.h"
 #include "server/cli/cli.h"
 #include "server/cli/datadir.h"
 #include "server/limits.h"
@@ -50,14 +58,21 @@ struct backup_opts {
 	const char	*to;
 	const char	*passphrase_file;
 	unsigned	 prune_days;	/* 0: no pruning */
+	/* restore only */
+	const char	*signing_key;		/* the previous audit-key */
+	const char	*signing_passphrase_file;	/* opens it */
+	const char	*new_signing_passphrase_file;	/* for the new one */
 };
 
 static int
-parse(int argc, char **argv, struct backup_opts *o)
+parse(int argc, char **argv, struct backup_opts *o, int restore)
 {
 	static const struct option longopts[] = {
 		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "prune-days", required_argument, NULL, 'P' },
+		{ "prune-days", required_argument, NULL, 'D' },
+		{ "signing-key", required_argument, NULL, 'k' },
+		{ "signing-passphrase-file", required_argument, NULL, 'P' },
+		{ "new-signing-passphrase-file", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -71,7 +86,9 @@ parse(int argc, char **argv, struct backup_opts *o)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': o->passphrase_file = optarg; break;
-		case 'P':	/* 1 .. BACKUP_PRUNE_MAX_DAYS */
+		case 'D':	/* 1 .. BACKUP_PRUNE_MAX_DAYS */
+			if (restore)
+				return -1;
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || optarg[0] < '0' ||
@@ -80,6 +97,12 @@ parse(int argc, char **argv, struct backup_opts *o)
 				return -1;
 			o->prune_days = (unsigned)v;
 			break;
+		case 'k': if (!restore) return -1;
+			o->signing_key = optarg; break;
+		case 'P': if (!restore) return -1;
+			o->signing_passphrase_file = optarg; break;
+		case 'N': if (!restore) return -1;
+			o->new_signing_passphrase_file = optarg; break;
 		default: return -1;
 		}
 	}
@@ -95,8 +118,8 @@ static void
 remove_copy(const char *dir, int remove_dir)
 {
 	static const char *const names[] = {
-		DATADIR_KEYS, DATADIR_DB, DATADIR_DB "-journal",
-		DATADIR_DB "-wal", DATADIR_DB "-shm",
+		DATADIR_KEYS, DATADIR_SIGN, DATADIR_AUDIT_CP, DATADIR_DB,
+		DATADIR_DB "-journal", DATADIR_DB "-wal", DATADIR_DB "-shm",
 	};
 	char path[4096];
 
@@ -120,13 +143,14 @@ sync_parent(const char *path)
 
 /*
  * Export src into dir (which holds nothing of ours yet) under a fresh K_db,
- * wrap that key with src_ks's audit key under pass, and read both back.
+ * wrap that key alone under pass (never the signing key), and read both
+ * back.
  * 0, or -1 after printing the reason; on failure the caller removes the
  * files with remove_copy.
  */
 static int
 copy_out(struct store *src, const char *dir, const char *pass,
-    size_t pass_len, const struct keys_secret *src_ks)
+    size_t pass_len)
 {
 	struct keys_secret *nks = NULL, *check = NULL;
 	char db_path[4096], keys_path[4096];
@@ -142,8 +166,10 @@ copy_out(struct store *src, const char *dir, const char *pass,
 		cli_error("cannot allocate locked memory");
 		goto done;
 	}
+	/* audit_sk zero and combined 0: a K_db-only file (secmem_alloc
+	 * memory is not zeroed) */
+	secmem_wipe(nks, sizeof(*nks));
 	secmem_random(nks->db_key, sizeof(nks->db_key));
-	memcpy(nks->audit_sk, src_ks->audit_sk, sizeof(nks->audit_sk));
 	if ((kr = store_cipher_export(src, db_path, nks->db_key)) != STORE_OK) {
 		cli_error("cannot write an encrypted copy: %s",
 		    store_strerror(kr));
@@ -286,7 +312,7 @@ cli_backup(int argc, char **argv)
 	char db_path[DATADIR_PATH_BYTES];
 	int rc = 1, made_out = 0;
 
-	if (parse(argc, argv, &o) != 0) {
+	if (parse(argc, argv, &o, 0) != 0) {
 		cli_error("usage: corridor backup DIR OUT [--passphrase-file F] "
 		    "[--prune-days N]");
 		return EXIT_USAGE;
@@ -311,7 +337,7 @@ cli_backup(int argc, char **argv)
 	if (datadir_open(&d, o.from, o.passphrase_file, DATADIR_STORE |
 	    DATADIR_KEEP_PASS, NULL) != 0)
 		goto done;
-	if (copy_out(d.s, o.to, d.pass, d.pass_len, d.ks) != 0)
+	if (copy_out(d.s, o.to, d.pass, d.pass_len) != 0)
 		goto done;
 	sync_parent(o.to);
 	printf("corridor: backup of %s written to %s (encrypted under a new "
@@ -327,6 +353,130 @@ done:
 	return rc;
 }
 
+/*
+ * Into ks->audit_sk: the key that signed the backup's log. From
+ * --signing-key (under --signing-passphrase-file, or the operator
+ * passphrase), else from a combined backup keys file (ks->combined). 0, or
+ * -1 after printing why.
+ */
+static int
+prev_signing_key(const struct backup_opts *o, const char *pass,
+    size_t pass_len, struct keys_secret *ks)
+{
+	char err[128], *sp = NULL;
+	size_t sp_len = 0;
+	int kr;
+
+	if (o->signing_key == NULL) {
+		if (ks->combined)
+			return 0;	/* a backup from before the split */
+		cli_error("a backup holds no audit signing key; give the "
+		    "previous one with --signing-key FILE (the signing-key "
+		    "holder's copy of %s, docs/operations.md)", DATADIR_SIGN);
+		return -1;
+	}
+	if (o->signing_passphrase_file != NULL && secret_read(&sp, &sp_len,
+	    o->signing_passphrase_file, "Audit signing passphrase: ", 0,
+	    MAX_PASSPHRASE_BYTES, err, sizeof(err)) != 0) {
+		cli_error("%s", err);
+		return -1;
+	}
+	kr = keys_sign_open(o->signing_key, sp != NULL ? sp : pass,
+	    sp != NULL ? sp_len : pass_len, ks->audit_sk);
+	secret_free(sp, sp_len);
+	if (kr != KEYS_OK) {
+		cli_error("%s: %s", o->signing_key, keys_strerror(kr));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The restored directory's own signing key: a new key pair, wrapped into
+ * DIR/audit-key (under --new-signing-passphrase-file, else the passphrase
+ * that opened the previous key), and handed over to in the log by an
+ * audit.key_rotate entry that the previous key (ks->audit_sk) seals, as
+ * `corridor audit rotate-key` does. 0, or -1 after printing why (the
+ * caller removes what was written).
+ */
+static int
+new_signing_key(const struct backup_opts *o, const char *pass,
+    size_t pass_len, struct keys_secret *ks)
+{
+	struct store *s = NULL;
+	uint8_t pk[NOTE_PK_BYTES], *sk = NULL;
+	char db_path[4096], sign_path[4096], cp_path[4096], err[256];
+	char keys_path[4096], *np = NULL, text[NOTE_VKEY_MAX_BYTES];
+	struct keys_secret *tks = NULL;
+	const char *npf = o->new_signing_passphrase_file != NULL ?
+	    o->new_signing_passphrase_file : o->signing_passphrase_file;
+	struct note_vkey cur, vk;
+	size_t np_len = 0;
+	int kr, rc = -1;
+
+	if (cli_path(db_path, sizeof(db_path), o->to, DATADIR_DB) != 0 ||
+	    cli_path(sign_path, sizeof(sign_path), o->to, DATADIR_SIGN) != 0 ||
+	    cli_path(cp_path, sizeof(cp_path), o->to, DATADIR_AUDIT_CP) != 0) {
+		cli_error("target path too long");
+		return -1;
+	}
+	if (npf != NULL && secret_read(&np, &np_len, npf, "New audit signing "
+	    "passphrase: ", 0, MAX_PASSPHRASE_BYTES, err, sizeof(err)) != 0) {
+		cli_error("%s", err);
+		return -1;
+	}
+	if ((sk = secmem_alloc(NOTE_SK_BYTES)) == NULL ||
+	    (tks = secmem_alloc(sizeof(*tks))) == NULL) {
+		cli_error("cannot allocate locked memory");
+		goto done;
+	}
+	/* the copy is under the fresh K_db copy_out wrapped in DIR/keys */
+	if (cli_path(keys_path, sizeof(keys_path), o->to, DATADIR_KEYS) != 0 ||
+	    (kr = keys_wrap_open(keys_path, pass, pass_len, tks)) != KEYS_OK) {
+		cli_error("cannot open the restored key file");
+		goto done;
+	}
+	if ((kr = store_open(&s, db_path, tks->db_key, 0)) != STORE_OK ||
+	    (kr = store_migrate(s)) != STORE_OK) {
+		cli_error("cannot open the restored copy: %s",
+		    store_strerror(kr));
+		goto done;
+	}
+	/* the restored log must pass every start-up check under the key
+	 * that signed it */
+	if (audit_open(s, ks->audit_sk, cp_path, err, sizeof(err)) != 0) {
+		cli_error("the previous signing key does not match the "
+		    "backup's log: %s", err);
+		goto done;
+	}
+	note_keypair(pk, sk);
+	if ((kr = keys_sign_create(sign_path, np != NULL ? np : pass,
+	    np != NULL ? np_len : pass_len, sk)) != KEYS_OK ||
+	    datadir_sync(o->to) != 0) {
+		cli_error("cannot write %s: %s", sign_path, keys_strerror(kr));
+		goto done;
+	}
+	if (audit_rotate(s, pk, "restore") != 0) {
+		cli_error("cannot record the new signing key in the restored "
+		    "log");
+		goto done;
+	}
+	audit_vkey(&cur);
+	printf("previous audit key %s\n", note_vkey_format(text,
+	    sizeof(text), &cur) == NOTE_OK ? text : "?");
+	if (note_vkey_init(&vk, cur.name, cur.name_len, pk) == NOTE_OK &&
+	    note_vkey_format(text, sizeof(text), &vk) == NOTE_OK)
+		printf("audit key %s\n", text);
+	rc = 0;
+done:
+	audit_close();
+	store_close(s);
+	secmem_free(tks);
+	secmem_free(sk);
+	secret_free(np, np_len);
+	return rc;
+}
+
 int
 cli_restore(int argc, char **argv)
 {
@@ -337,9 +487,11 @@ cli_restore(int argc, char **argv)
 	size_t pass_len = 0;
 	int rc = 1, kr, made_dir = 0, lock = -1, empty, plain;
 
-	if (parse(argc, argv, &o) != 0) {
+	if (parse(argc, argv, &o, 1) != 0) {
 		cli_error("usage: corridor restore BACKUP DIR "
-		    "[--passphrase-file F]");
+		    "[--passphrase-file F] [--signing-key OLD_AUDIT_KEY "
+		    "[--signing-passphrase-file F]] "
+		    "[--new-signing-passphrase-file F]");
 		return EXIT_USAGE;
 	}
 	if (cli_path(bdb, sizeof(bdb), o.from, DATADIR_DB) != 0 ||
@@ -392,15 +544,20 @@ cli_restore(int argc, char **argv)
 		cli_error("cannot open the backup: %s", store_strerror(kr));
 		goto done;
 	}
-	if (copy_out(s, o.to, pass, pass_len, ks) != 0)
+	/* the previous signing key, before anything is written */
+	if (prev_signing_key(&o, pass, pass_len, ks) != 0)
+		goto done;
+	if (copy_out(s, o.to, pass, pass_len) != 0)
 		goto done;
 	store_close(s);
 	s = NULL;
+	if (new_signing_key(&o, pass, pass_len, ks) != 0)
+		goto done;
 	if (made_dir)
 		sync_parent(o.to);
 	printf("corridor: restored %s into %s (encrypted under a new key, "
-	    "verified); start it with corridor serve %s\n", o.from, o.to,
-	    o.to);
+	    "verified; a new audit signing key, linked in the log); start it "
+	    "with corridor serve %s\n", o.from, o.to, o.to);
 	rc = 0;
 done:
 	store_close(s);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * cli_init: `corridor init DIR`. Creates the wrap file (a random K_db and
- * audit signing key under the operator passphrase), the SQLCipher database
+ * cli_init: `corridor init DIR`. Creates the two wrap files (a random K_db
+ * under the operator passphrase in keys, the audit signing key in
+ * audit-key under the signing passphrase, which is the operator's unless
+ * --signing-passphrase-file gives another), the SQLCipher database
  * with its schema, the org key pair, the first admin and the first,
  * confirmed, coordinator. Refuses a DIR that already holds a database.
  * It also names the audit log (a random origin), records the two users'
@@ -31,6 +33,7 @@
 struct init_opts {
 	const char	*dir;
 	const char	*passphrase_file;
+	const char	*signing_passphrase_file;
 	const char	*admin;
 	const char	*admin_pw_file;
 	const char	*coord;
@@ -42,6 +45,7 @@ parse(int argc, char **argv, struct init_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "signing-passphrase-file", required_argument, NULL, 'P' },
 		{ "admin", required_argument, NULL, 'a' },
 		{ "admin-password-file", required_argument, NULL, 'A' },
 		{ "coordinator", required_argument, NULL, 'c' },
@@ -57,6 +61,7 @@ parse(int argc, char **argv, struct init_opts *o)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': o->passphrase_file = optarg; break;
+		case 'P': o->signing_passphrase_file = optarg; break;
 		case 'a': o->admin = optarg; break;
 		case 'A': o->admin_pw_file = optarg; break;
 		case 'c': o->coord = optarg; break;
@@ -143,20 +148,23 @@ cli_init(int argc, char **argv)
 	struct store *s = NULL;
 	struct user_row admin, coord;
 	char db_path[4096], keys_path[4096], cp_path[4096], err[256];
+	char sign_path[4096], *spass = NULL;
 	char *pass = NULL, vkey[NOTE_VKEY_MAX_BYTES];
 	struct note_vkey vk;
 	uint8_t org_pk[32], org_sk[32], blob[SEAL_BLOB_MAX];
-	size_t pass_len = 0, blob_len;
+	size_t pass_len = 0, spass_len = 0, blob_len;
 	int rc = 1, kr;
 
 	if (parse(argc, argv, &o) != 0) {
 		cli_error("usage: corridor init DIR [--passphrase-file F] "
+		    "[--signing-passphrase-file F] "
 		    "[--admin NAME --admin-password-file F] "
 		    "[--coordinator NAME --coordinator-password-file F]");
 		return EXIT_USAGE;
 	}
 	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0 ||
 	    cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
+	    cli_path(sign_path, sizeof(sign_path), o.dir, DATADIR_SIGN) != 0 ||
 	    cli_path(cp_path, sizeof(cp_path), o.dir, DATADIR_AUDIT_CP) != 0) {
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
@@ -166,7 +174,7 @@ cli_init(int argc, char **argv)
 		return 1;
 	}
 	if (access(db_path, F_OK) == 0 || access(keys_path, F_OK) == 0 ||
-	    access(cp_path, F_OK) == 0) {
+	    access(sign_path, F_OK) == 0 || access(cp_path, F_OK) == 0) {
 		cli_error("refusing: the data directory already holds a database");
 		return 1;
 	}
@@ -176,6 +184,12 @@ cli_init(int argc, char **argv)
 		cli_error("%s", err);
 		return 1;
 	}
+	if (o.signing_passphrase_file != NULL && secret_read(&spass,
+	    &spass_len, o.signing_passphrase_file, "New audit signing "
+	    "passphrase: ", 1, MAX_PASSPHRASE_BYTES, err, sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto done;
+	}
 	if ((ks = secmem_alloc(sizeof(*ks))) == NULL) {
 		cli_error("cannot allocate locked memory");
 		goto done;
@@ -183,6 +197,13 @@ cli_init(int argc, char **argv)
 	keys_new_secret(ks);
 	if ((kr = keys_wrap_create(keys_path, pass, pass_len, ks)) != KEYS_OK) {
 		cli_error("%s", keys_strerror(kr));
+		goto done;
+	}
+	/* the signing key in a file of its own, which backups leave out */
+	if ((kr = keys_sign_create(sign_path, spass != NULL ? spass : pass,
+	    spass != NULL ? spass_len : pass_len, ks->audit_sk)) != KEYS_OK) {
+		cli_error("%s: %s", DATADIR_SIGN, keys_strerror(kr));
+		unlink(keys_path);
 		goto done;
 	}
 	if ((kr = store_open(&s, db_path, ks->db_key, 1)) != STORE_OK ||
@@ -252,11 +273,13 @@ fail_files:
 		unlink(wal);
 	}
 	unlink(keys_path);
+	unlink(sign_path);
 done:
 	audit_close();
 	secmem_wipe(org_sk, sizeof(org_sk));
 	store_close(s);
 	secmem_free(ks);
+	secret_free(spass, spass_len);
 	secret_free(pass, pass_len);
 	return rc;
 }

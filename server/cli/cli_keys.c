@@ -4,10 +4,13 @@
  * changes of the operator's keys. Both need the server stopped (they take
  * the data directory lock) and both leave the audit signing key as it is.
  *
- * passphrase re-wraps the same K_db and audit key under a new passphrase:
+ * passphrase re-wraps the same K_db under a new passphrase:
  * keys_wrap_replace writes keys.new and renames it over keys, so at every
  * instant keys is a complete wrap file under one passphrase or the other.
- * The database is not touched.
+ * The database is not touched. The signing key file (audit-key) follows
+ * when it was under the same passphrase, the same way; one under a
+ * passphrase of its own is left alone. A directory not yet split keeps
+ * its combined keys file (keys_secret.combined), signing key included.
  *
  * rekey replaces K_db itself, for when K_db may have leaked. The order
  * makes every interruption recoverable:
@@ -76,6 +79,47 @@ parse(int argc, char **argv, struct keys_opts *o, int with_new)
 	return 0;
 }
 
+/*
+ * After a passphrase change: re-wrap audit-key under the new passphrase if
+ * it opens with the old one (one passphrase for both); say so either way.
+ * 0, or -1 after printing why.
+ */
+static int
+follow_signing_key(const char *dir, const char *old, size_t old_len,
+    const char *new, size_t new_len)
+{
+	char sign_path[4096];
+	uint8_t *sk;
+	int kr, rc = -1;
+
+	if (cli_path(sign_path, sizeof(sign_path), dir, DATADIR_SIGN) != 0 ||
+	    access(sign_path, F_OK) != 0)
+		return 0;	/* not split yet: keys held it */
+	if ((sk = secmem_alloc(KEYS_AUDIT_SK_BYTES)) == NULL) {
+		cli_error("cannot allocate locked memory");
+		return -1;
+	}
+	kr = keys_sign_open(sign_path, old, old_len, sk);
+	if (kr == KEYS_EPASS) {
+		printf("corridor: %s is under a passphrase of its own and was "
+		    "not changed\n", DATADIR_SIGN);
+		rc = 0;
+	} else if (kr != KEYS_OK ||
+	    (kr = keys_sign_replace(sign_path, new, new_len, sk)) != KEYS_OK ||
+	    datadir_sync(dir) != 0) {
+		cli_error("the operator passphrase changed, but %s could not "
+		    "follow (%s); it still opens with the old passphrase, give "
+		    "that as --signing-passphrase-file", DATADIR_SIGN,
+		    keys_strerror(kr));
+	} else {
+		printf("corridor: %s re-wrapped under the new passphrase too\n",
+		    DATADIR_SIGN);
+		rc = 0;
+	}
+	secmem_free(sk);
+	return rc;
+}
+
 int
 cli_passphrase(int argc, char **argv)
 {
@@ -122,10 +166,6 @@ cli_passphrase(int argc, char **argv)
 		cli_error("the new passphrase is the same as the current one");
 		goto done;
 	}
-	/* the old one is needed no more */
-	secret_free(d.pass, d.pass_len);
-	d.pass = NULL;
-	d.pass_len = 0;
 	if ((kr = keys_wrap_replace(keys_path, new, new_len, ks)) != KEYS_OK) {
 		cli_error("%s; the old passphrase still applies",
 		    keys_strerror(kr));
@@ -142,6 +182,8 @@ cli_passphrase(int argc, char **argv)
 		    keys_strerror(kr));
 		goto done;
 	}
+	if (follow_signing_key(o.dir, d.pass, d.pass_len, new, new_len) != 0)
+		goto done;
 	printf("corridor: passphrase changed for %s (the database was not "
 	    "touched)\n", o.dir);
 	rc = 0;
@@ -220,6 +262,7 @@ cli_rekey(int argc, char **argv)
 	/* 1. the new key, durable before the database changes */
 	secmem_random(nks->db_key, sizeof(nks->db_key));
 	memcpy(nks->audit_sk, ks->audit_sk, sizeof(nks->audit_sk));
+	nks->combined = ks->combined;	/* an unsplit file stays whole */
 	if ((kr = keys_wrap_create(pend_path, pass, pass_len, nks)) != KEYS_OK ||
 	    datadir_sync(o.dir) != 0) {
 		if (kr == KEYS_OK)

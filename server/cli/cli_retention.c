@@ -33,11 +33,12 @@
 #include "server/http/rfc3339.h"
 
 #define USAGE	"usage: corridor retention run DIR [--passphrase-file F] " \
-		"[--days N] [--now RFC3339]"
+		"[--signing-passphrase-file F] [--days N] [--now RFC3339]"
 
 struct retention_opts {
 	const char	*dir;
 	const char	*passphrase_file;
+	const char	*signing_passphrase_file;	/* NULL: the same */
 	uint32_t	 days;
 	int		 have_now;
 	int64_t		 now;
@@ -48,6 +49,7 @@ parse(int argc, char **argv, struct retention_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "signing-passphrase-file", required_argument, NULL, 'P' },
 		{ "days", required_argument, NULL, 'd' },
 		{ "now", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
@@ -69,6 +71,7 @@ parse(int argc, char **argv, struct retention_opts *o)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': o->passphrase_file = optarg; break;
+		case 'P': o->signing_passphrase_file = optarg; break;
 		case 'd':
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
@@ -109,7 +112,8 @@ cli_retention(int argc, char **argv)
 	/* as serve does: an older database gains closed_at here, and every
 	 * shred is an audit entry, so the log's start-up checks come first
 	 * and a checkpoint over the shreds at the end */
-	if ((rc = datadir_open(&d, o.dir, o.passphrase_file, DATADIR_LOCK |
+	if ((rc = datadir_open_signed(&d, o.dir, o.passphrase_file,
+	    o.signing_passphrase_file, DATADIR_LOCK |
 	    DATADIR_AUDIT, "the data directory is in use; a running server "
 	    "sweeps by itself (serve --retention-days), stop it to run "
 	    "this")) != 0)

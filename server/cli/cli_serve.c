@@ -48,6 +48,7 @@
 struct serve_opts {
 	const char	*dir;
 	const char	*passphrase_file;
+	const char	*signing_passphrase_file;	/* NULL: the same */
 	char		 host[64];
 	uint16_t	 port;
 	const char	*tls_cert;
@@ -90,6 +91,7 @@ parse(int argc, char **argv, struct serve_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "signing-passphrase-file", required_argument, NULL, 'P' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
@@ -120,6 +122,7 @@ parse(int argc, char **argv, struct serve_opts *o)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': o->passphrase_file = optarg; break;
+		case 'P': o->signing_passphrase_file = optarg; break;
 		case 'l':
 			if (parse_listen(optarg, o) != 0)
 				return -1;
@@ -237,7 +240,7 @@ cli_serve(int argc, char **argv)
 
 	if (parse(argc, argv, &o) != 0) {
 		cli_error("usage: corridor serve DIR [--passphrase-file F] "
-		    "[--listen HOST:PORT] [--tls-cert F --tls-key F] "
+		    "[--signing-passphrase-file F] [--listen HOST:PORT] [--tls-cert F --tls-key F] "
 		    "[--insecure-http] [--session-idle SECONDS] [--quiet] "
 		    "[--checkpoint-every N] [--checkpoint-interval SECONDS] "
 		    "[--retention-days N] [--disk-reserve-mib N]");
@@ -262,7 +265,8 @@ cli_serve(int argc, char **argv)
 	/* one server per directory, and no key change while it runs; the
 	 * audit log's start-up checks fail closed, then a checkpoint of the
 	 * log as found */
-	if ((rc = datadir_open(&d, o.dir, o.passphrase_file, DATADIR_LOCK |
+	if ((rc = datadir_open_signed(&d, o.dir, o.passphrase_file,
+	    o.signing_passphrase_file, DATADIR_LOCK |
 	    DATADIR_AUDIT, "the data directory is in use by another corridor "
 	    "process")) != 0)
 		goto done;

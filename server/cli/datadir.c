@@ -18,6 +18,7 @@
 #include "crypto/secmem.h"
 #include "schema/store.h"
 #include "server/audit/audit.h"
+#include "server/audit/audit_reason.h"
 #include "server/cli/cli.h"
 #include "server/cli/datadir.h"
 #include "server/cli/secret.h"
@@ -197,9 +198,45 @@ done:
 	return rc;
 }
 
+/*
+ * Break-glass reasons written before schema 0006 are plain text under
+ * K_db: seal them to the auditors and drop the text (docs/audit.md 11.5),
+ * then truncate the WAL that held the old pages. 0, or -1 after printing
+ * why.
+ */
+static int
+seal_plain_reasons(struct store *s)
+{
+	unsigned sealed = 0, left = 0;
+
+	if (audit_reason_seal_plain(s, &sealed, &left) != 0) {
+		cli_error("refusing to start: cannot seal the stored "
+		    "break-glass reasons");
+		return -1;
+	}
+	if (sealed > 0)
+		log_line(LOG_INFO, "sealed %u break-glass reasons to the "
+		    "auditors", sealed);
+	if (left > 0)
+		log_line(LOG_WARN, "%u break-glass reasons stay in plain text "
+		    "until an auditor has enrolled and the server restarts",
+		    left);
+	if (sealed > 0 && store_checkpoint_truncate(s) != STORE_OK)
+		log_line(LOG_WARN, "the WAL still holds the plain-text "
+		    "reasons; it is truncated at the next checkpoint");
+	return 0;
+}
+
 int
 datadir_open(struct datadir *d, const char *dir, const char *passfile,
     unsigned flags, const char *busy)
+{
+	return datadir_open_signed(d, dir, passfile, NULL, flags, busy);
+}
+
+int
+datadir_open_signed(struct datadir *d, const char *dir, const char *passfile,
+    const char *signfile, unsigned flags, const char *busy)
 {
 	char err[256];
 	int rc;
@@ -241,6 +278,14 @@ datadir_open(struct datadir *d, const char *dir, const char *passfile,
 		cli_error("%s", err);
 		goto fail;
 	}
+	/* the signing key is a file of its own (an older combined keys
+	 * file is split here, once) */
+	if ((flags & (DATADIR_SIGNING | DATADIR_AUDIT)) &&
+	    datadir_unlock_signing(dir, d->lock, signfile, d->pass,
+	    d->pass_len, d->ks, err, sizeof(err)) != 0) {
+		cli_error("%s", err);
+		goto fail;
+	}
 	if (!(flags & DATADIR_KEEP_PASS)) {
 		secret_free(d->pass, d->pass_len);
 		d->pass = NULL;
@@ -254,6 +299,8 @@ datadir_open(struct datadir *d, const char *dir, const char *passfile,
 		cli_error("%s", store_strerror(rc));
 		goto fail;
 	}
+	if ((flags & DATADIR_AUDIT) && seal_plain_reasons(d->s) != 0)
+		goto fail;
 	if (flags & DATADIR_AUDIT) {
 		/* the log's start-up checks fail closed */
 		rc = audit_open(d->s, d->ks->audit_sk, d->cp_path, err,
@@ -284,4 +331,125 @@ datadir_close(struct datadir *d)
 	d->pass_len = 0;
 	datadir_unlock(d->lock);
 	d->lock = -1;
+}
+
+/* Write audit-key from ks (unless it is there already) and replace keys
+ * with a K_db-only file. Under the lock. 0 or -1 with err. */
+static int
+split(const char *dir, const char *keys_path, const char *sign_path,
+    int have_sign, const char *pass, size_t pass_len, const char *sign_pass,
+    size_t sign_pass_len, struct keys_secret *ks, char *err, size_t err_len)
+{
+	int kr;
+
+	if (!have_sign) {
+		kr = keys_sign_create(sign_path, sign_pass, sign_pass_len,
+		    ks->audit_sk);
+		if (kr != KEYS_OK || datadir_sync(dir) != 0) {
+			snprintf(err, err_len, "cannot write %s: %s",
+			    DATADIR_SIGN, keys_strerror(kr));
+			return -1;
+		}
+	}
+	ks->combined = 0;
+	if ((kr = keys_wrap_replace(keys_path, pass, pass_len, ks)) != KEYS_OK ||
+	    datadir_sync(dir) != 0) {
+		ks->combined = 1;
+		snprintf(err, err_len, "cannot rewrite %s without the signing "
+		    "key: %s", DATADIR_KEYS, keys_strerror(kr));
+		return -1;
+	}
+	log_line(LOG_INFO, "moved the audit signing key out of %s into %s; "
+	    "backups no longer hold it (docs/operations.md)", DATADIR_KEYS,
+	    DATADIR_SIGN);
+	return 0;
+}
+
+int
+datadir_open_signing_key(const char *dir, int lock_fd, const char *pass,
+    size_t pass_len, const char *sign_pass, size_t sign_pass_len,
+    struct keys_secret *ks, char *err, size_t err_len)
+{
+	char keys_path[4096], sign_path[4096];
+	uint8_t *sk = NULL;
+	struct stat st;
+	int own_lock = -1, have_sign, kr, rc = -1;
+
+	if (cli_path(keys_path, sizeof(keys_path), dir, DATADIR_KEYS) != 0 ||
+	    cli_path(sign_path, sizeof(sign_path), dir, DATADIR_SIGN) != 0) {
+		snprintf(err, err_len, "data directory path too long");
+		goto done;
+	}
+	if ((sk = secmem_alloc(KEYS_AUDIT_SK_BYTES)) == NULL) {
+		snprintf(err, err_len, "cannot allocate locked memory");
+		goto done;
+	}
+	if (lstat(sign_path, &st) == 0) {
+		have_sign = 1;
+	} else if (errno == ENOENT) {
+		have_sign = 0;
+	} else {
+		snprintf(err, err_len, "cannot read the data directory");
+		goto done;
+	}
+	if (have_sign) {
+		kr = keys_sign_open(sign_path, sign_pass, sign_pass_len, sk);
+		if (kr != KEYS_OK) {
+			snprintf(err, err_len, "%s: %s", DATADIR_SIGN,
+			    kr == KEYS_EPASS ? "wrong signing passphrase, or "
+			    "the file was altered" : keys_strerror(kr));
+			goto done;
+		}
+		if (ks->combined && !secmem_equal(sk, ks->audit_sk,
+		    KEYS_AUDIT_SK_BYTES)) {
+			snprintf(err, err_len, "%s and %s hold different audit "
+			    "signing keys; both are left in place", DATADIR_KEYS,
+			    DATADIR_SIGN);
+			goto done;
+		}
+		memcpy(ks->audit_sk, sk, KEYS_AUDIT_SK_BYTES);
+		if (!ks->combined) {
+			rc = 0;
+			goto done;
+		}
+	} else if (!ks->combined) {
+		snprintf(err, err_len, "no audit signing key: %s is missing "
+		    "from the data directory (a backup does not hold it; see "
+		    "docs/operations.md)", DATADIR_SIGN);
+		goto done;
+	}
+	/* split a combined keys file (or finish an interrupted split) */
+	if (lock_fd == -1 && (own_lock = datadir_lock(dir)) == -1) {
+		snprintf(err, err_len, "the data directory is in use; stop the "
+		    "server first");
+		goto done;
+	}
+	rc = split(dir, keys_path, sign_path, have_sign, pass, pass_len,
+	    sign_pass, sign_pass_len, ks, err, err_len);
+done:
+	datadir_unlock(own_lock);
+	secmem_free(sk);
+	if (rc != 0)
+		secmem_wipe(ks->audit_sk, sizeof(ks->audit_sk));
+	return rc;
+}
+
+int
+datadir_unlock_signing(const char *dir, int lock_fd, const char *sign_file,
+    const char *pass, size_t pass_len, struct keys_secret *ks, char *err,
+    size_t err_len)
+{
+	char *sp = NULL;
+	size_t sp_len = 0;
+	int rc;
+
+	if (sign_file != NULL && secret_read(&sp, &sp_len, sign_file,
+	    "Audit signing passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
+	    err_len) != 0)
+		return -1;
+	rc = datadir_open_signing_key(dir, lock_fd, pass, pass_len,
+	    sp != NULL ? sp : pass, sp != NULL ? sp_len : pass_len, ks, err,
+	    err_len);
+	secret_free(sp, sp_len);
+	return rc;
 }

@@ -2,7 +2,8 @@
 /*
  * datadir: a data directory's lock and its key files.
  *
- * A data directory holds corridor.db and keys (the wrap file). While a
+ * A data directory holds corridor.db, keys (K_db's wrap file) and
+ * audit-key (the audit signing key's, which backups leave out). While a
  * rekey is under way it also holds keys.pending: the new K_db with the same
  * audit key, wrapped under the same passphrase. Whichever of keys and
  * keys.pending opens the database is the truth; datadir_open_keys settles
@@ -35,6 +36,8 @@ enum datadir_flag {
 	DATADIR_KEEP_PASS = 1 << 4, /* keep the passphrase in d->pass */
 	DATADIR_CURRENT = 1 << 5, /* prompt for the "current" passphrase
 				 * (a command that then asks for a new one) */
+	DATADIR_SIGNING = 1 << 6, /* unwrap the audit signing key too (implied
+				 * by DATADIR_AUDIT): datadir_unlock_signing */
 };
 
 /*
@@ -67,6 +70,37 @@ struct datadir {
  */
 int datadir_open(struct datadir *d, const char *dir, const char *passfile,
     unsigned flags, const char *busy) __attribute__((warn_unused_result));
+
+/* datadir_open, with the signing passphrase read from signfile (NULL:
+ * the operator passphrase) when the flags open the signing key. */
+int datadir_open_signed(struct datadir *d, const char *dir,
+    const char *passfile, const char *signfile, unsigned flags,
+    const char *busy) __attribute__((warn_unused_result));
+
+/*
+ * Open dir's audit signing key (DATADIR_SIGN) with sign_pass into
+ * ks->audit_sk; ks holds dir's K_db already (datadir_open_keys). A
+ * directory made before the signing key had a file of its own (ks->
+ * combined: `keys` holds both) is split first, under the lock (lock_fd, or
+ * -1 to take it briefly): audit-key is written under sign_pass (O_EXCL,
+ * fsync), then `keys` is replaced by one without the signing key, under
+ * pass. An interrupted split (both files, `keys` still combined) is
+ * finished if both hold the same key. Returns 0, or -1 with one line in
+ * err; ks->audit_sk is wiped on failure.
+ */
+int datadir_open_signing_key(const char *dir, int lock_fd, const char *pass,
+    size_t pass_len, const char *sign_pass, size_t sign_pass_len,
+    struct keys_secret *ks, char *err, size_t err_len)
+    __attribute__((warn_unused_result));
+
+/*
+ * Read the signing passphrase from sign_file, or, when sign_file is NULL,
+ * use the operator passphrase pass; then datadir_open_signing_key. 0 or -1
+ * with err.
+ */
+int datadir_unlock_signing(const char *dir, int lock_fd, const char *sign_file,
+    const char *pass, size_t pass_len, struct keys_secret *ks, char *err,
+    size_t err_len) __attribute__((warn_unused_result));
 
 /* Close what datadir_open opened, wiping the keys and the passphrase.
  * Does not close the audit log (audit_close is the caller's). */

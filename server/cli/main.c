@@ -37,9 +37,11 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: corridor init  DIR [--passphrase-file F]\n"
+	    "                      [--signing-passphrase-file F]\n"
 	    "                      [--admin NAME --admin-password-file F]\n"
 	    "                      [--coordinator NAME --coordinator-password-file F]\n"
 	    "       corridor serve DIR [--passphrase-file F] [--listen HOST:PORT]\n"
+	    "                      [--signing-passphrase-file F]\n"
 	    "                      [--tls-cert F --tls-key F] [--insecure-http]\n"
 	    "                      [--session-idle SECONDS] [--quiet]\n"
 	    "                      [--retention-days N] [--disk-reserve-mib N]\n"
@@ -48,13 +50,17 @@ usage(FILE *f)
 	    "       corridor backup DIR OUT [--passphrase-file F]\n"
 	    "                      [--prune-days N]\n"
 	    "       corridor restore BACKUP DIR [--passphrase-file F]\n"
+	    "                      [--signing-key F [--signing-passphrase-file F]]\n"
+	    "                      [--new-signing-passphrase-file F]\n"
 	    "       corridor passphrase DIR [--passphrase-file F]\n"
 	    "                      [--new-passphrase-file F]\n"
 	    "       corridor rekey DIR [--passphrase-file F]\n"
 	    "       corridor retention run DIR [--passphrase-file F] [--days N]\n"
-	    "                      [--now RFC3339]\n"
+	    "                      [--signing-passphrase-file F] [--now RFC3339]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
 	    "       corridor audit rotate-key DIR [--passphrase-file F]\n"
+	    "                      [--signing-passphrase-file F]\n"
+	    "                      [--new-signing-passphrase-file F]\n"
 	    "       corridor --help | --version\n");
 }
 

@@ -21,6 +21,7 @@
 #include "schema/store_user.h"
 #include "server/core/access.h"
 #include "server/audit/audit.h"
+#include "server/audit/audit_reason.h"
 #include "server/core/session.h"
 #include "schema/store_assign.h"
 #include "schema/store_key.h"
@@ -266,6 +267,7 @@ access_case_open(struct req *r, const char *id, unsigned flags,
 	uint8_t newk[CASEFILE_KEY_BYTES];
 	const char *reason = NULL;
 	size_t reason_len = 0;
+	int64_t recipients = 0;
 	int rc, restarted = 0;
 
 	memset(a, 0, sizeof(*a));
@@ -312,6 +314,18 @@ again:
 			req_deny(r, 403, "reason-required",
 			    "Reading this case's content needs an "
 			    "X-Access-Reason header; the reason is audited.");
+			goto fail;
+		}
+		/* the reason is sealed to the auditors: with none enrolled
+		 * nobody could ever read it, so the read is refused */
+		if (audit_reason_recipients(r->db, &recipients) != STORE_OK) {
+			req_unavailable(r);
+			goto fail;
+		}
+		if (recipients == 0) {
+			req_deny(r, 409, "no-auditor", "A break-glass read "
+			    "needs at least one enrolled auditor to seal the "
+			    "reason to; ask an admin to create one.");
 			goto fail;
 		}
 		a->break_glass = 1;

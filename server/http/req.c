@@ -151,6 +151,16 @@ req_audit_object(struct req *r, int type, const char *id)
 	r->audit_object_id[n] = '\0';
 }
 
+void
+req_audit_subject(struct req *r, int type, const char *id)
+{
+	r->audit_extra_len = 0;
+	if (id == NULL || !jsonin_is_id(id) ||
+	    audit_entry_subject_extra(r->audit_extra, &r->audit_extra_len,
+	    (unsigned)type, id) != 0)
+		r->audit_extra_len = 0;
+}
+
 int
 req_write_begin(struct req *r)
 {

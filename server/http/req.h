@@ -17,6 +17,7 @@
 #include "crypto/skey.h"
 #include "schema/store.h"
 #include "server/audit/audit_batch.h"
+#include "server/audit/audit_entry.h"
 #include "server/limits.h"
 
 struct session;
@@ -143,6 +144,8 @@ struct req {
 						 * request headers) */
 	size_t			 audit_reason_len;
 	int			 audit_action;	/* 0: the route's action */
+	uint8_t			 audit_extra[AUDIT_SUBJECT_EXTRA_MAX];
+	size_t			 audit_extra_len;	/* 0: no extra */
 
 	/* --- after the commit: what router_finish does once durable ------ */
 	struct req_after	 after;
@@ -189,6 +192,10 @@ void req_unavailable(struct req *r);	/* 503 */
 
 /* Record which object the request concerns, for the audit entry. */
 void req_audit_object(struct req *r, int type, const char *id);
+/* Name the other party of a grant in the entry's extra (a user for
+ * case.assign/unassign, a case for evacuation.add_case). An id that is not
+ * one we could have issued (jsonin_is_id) is not recorded. */
+void req_audit_subject(struct req *r, int type, const char *id);
 
 /*
  * Start the request's write transaction (BEGIN IMMEDIATE under the process

@@ -10,6 +10,12 @@
  *   dbpeek DIR PASSFILE audit        audit_log rows as JSON lines
  *   dbpeek DIR PASSFILE query SQL    rows of SQL as JSON arrays
  *   dbpeek DIR PASSFILE exec SQL     run SQL, print the changed row count
+ *   dbpeek DIR PASSFILE unsplit      turn DIR back into a directory made
+ *                                    before the signing key had a file of
+ *                                    its own: one combined (version-1)
+ *                                    keys file holding K_db and the key in
+ *                                    audit-key (same passphrase), and no
+ *                                    audit-key
  *   dbpeek DIR PASSFILE repl         read commands (dump, audit, query SQL)
  *                                    one a line from stdin; after each
  *                                    answer print a line "--end--" (the
@@ -19,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -197,7 +204,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dbpeek DIR PASSFILE dump|audit|query SQL|"
-	    "exec SQL|repl\n");
+	    "exec SQL|unsplit|repl\n");
 }
 
 int
@@ -228,7 +235,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "dbpeek: cannot open the database\n");
 		goto done;
 	}
-	if (strcmp(argv[3], "dump") == 0) {
+	if (strcmp(argv[3], "unsplit") == 0) {
+		char sign[4096];
+
+		snprintf(sign, sizeof(sign), "%s/audit-key", argv[1]);
+		if (keys_sign_open(sign, pass, pass_len, ks->audit_sk)
+		    != KEYS_OK) {
+			fprintf(stderr, "dbpeek: cannot open audit-key\n");
+			goto done;
+		}
+		ks->combined = 1;
+		if (keys_wrap_replace(keys, pass, pass_len, ks) != KEYS_OK ||
+		    unlink(sign) != 0) {
+			fprintf(stderr, "dbpeek: cannot write keys\n");
+			goto done;
+		}
+		rc = 0;
+	} else if (strcmp(argv[3], "dump") == 0) {
 		rc = dump(store_db(s));
 	} else if (strcmp(argv[3], "repl") == 0) {
 		rc = repl(store_db(s));

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -414,6 +415,288 @@ def test_break_glass_reason_shown_then_erased():
     assert base64.b64decode(p["entry"]) == entry_before
 
 
+# --- break-glass reasons sealed to the auditors ---------------------------------
+
+DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")
+
+
+def dbpeek(s, *args):
+    r = subprocess.run([DBPEEK, s.dir, s.passfile] + list(args),
+                       capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def db_file_has(s, marker):
+    """What the passphrase alone shows: every row of the decrypted
+    database (blobs in hex), searched for marker as text and as hex."""
+    dump = dbpeek(s, "dump")
+    return marker.encode() in dump or marker.encode().hex().encode() in dump.lower()
+
+
+def break_glass_case(s, admin, tag):
+    """A case with one assigned caseworker; returns its id."""
+    cw_id, cw_pw = s.create_user(admin, "cw-%s-%s" % (tag, secrets.token_hex(3)),
+                                 "caseworker")
+    name = [u["username"] for u in s.get("/users", token=admin).json()["users"]
+            if u["id"] == cw_id][0]
+    r = s.post("/cases", {"risk": "high", "region": "North", "household_size": 1,
+                          "person": {"name": "P-" + tag}},
+               token=s.login(name, cw_pw))
+    assert r.status == 201, r
+    return r.json()["id"]
+
+
+def test_break_glass_reason_is_sealed_to_auditors():
+    """The reason is sealed to every enrolled auditor: the operator
+    passphrase (dbpeek on the decrypted database) does not find its text,
+    each auditor reads it through GET /audit with the salt that opens the
+    entry's commitment, an auditor created later holds no copy, and the
+    erasure deletes every copy. Fails on the old code: the text was in
+    audit_reasons in plain."""
+    s = Server()
+    try:
+        admin = s.admin()
+        au1, au1_id = al.auditor(s, admin)
+        au2, au2_id = al.auditor(s, admin)
+        # an auditor who has not enrolled gets no copy: the admin chose
+        # their key pair's password
+        al_pending, _ = s.create_user(admin, "au-pending", "auditor", enrol=False)
+        cid = break_glass_case(s, admin, "seal")
+        marker = "SEALED-REASON-" + secrets.token_hex(6)
+        coord = s.coord()
+        r = s.get("/cases/" + cid, token=coord, headers={"X-Access-Reason": marker})
+        assert r.status == 200, r
+        # the passphrase alone does not find the text
+        assert not db_file_has(s, marker), "reason readable with K_db alone"
+        e1 = [e for e in al.all_entries(s, au1, case_id=cid, action="case.read")][-1]
+        e2 = [e for e in al.all_entries(s, au2, case_id=cid, action="case.read")][-1]
+        assert e1["reason"] == marker and e2["reason"] == marker, (e1, e2)
+        assert e1["reason_salt"] == e2["reason_salt"]    # one salt, two copies
+        seq = e1["seq"]
+        # the salt opens the signed commitment
+        entry = [raw for kw, raw in al.export_lines(al.export(s, au1))[1]
+                 if kw == "entry" and al.entry_seq(raw) == seq][0]
+        salt = base64.b64decode(e1["reason_salt"])
+        assert entry[-35] == 1
+        assert hashlib.sha256(salt + marker.encode()).digest() == entry[-34:-2]
+        # one sealed copy per enrolled auditor
+        rows = dbpeek(s, "query", "SELECT auditor_id FROM audit_reason_seals "
+                      "WHERE seq = %d ORDER BY auditor_id" % seq).decode()
+        assert au1_id in rows and au2_id in rows and al_pending not in rows, rows
+        assert rows.count("\n") == 2, rows
+        plain = dbpeek(s, "query", "SELECT count(*) FROM audit_reasons WHERE "
+                       "reason IS NOT NULL OR salt IS NOT NULL").decode()
+        assert plain.strip() == "[0]", plain
+        # an auditor created after the read holds no copy
+        au3, _ = al.auditor(s, admin)
+        e3 = [e for e in al.all_entries(s, au3, case_id=cid, action="case.read")][-1]
+        assert "reason" not in e3 and e3["reason_sealed"] is True, e3
+        # a copy is not deleted without the erasure (the trigger refuses)
+        r = subprocess.run([DBPEEK, s.dir, s.passfile, "exec",
+                            "DELETE FROM audit_reason_seals WHERE seq = %d" % seq],
+                           capture_output=True, timeout=120)
+        assert r.returncode != 0 and b"erasure" in r.stderr, r
+        # erasure deletes every copy; the log is unchanged and verifies
+        r = s.post("/audit/reasons/erase", {"seq": seq}, token=admin)
+        assert r.status == 204, r
+        n = dbpeek(s, "query", "SELECT count(*) FROM audit_reason_seals "
+                   "WHERE seq = %d" % seq).decode()
+        assert n.strip() == "[0]", n
+        e1 = [e for e in al.all_entries(s, au1, case_id=cid, action="case.read")
+              if e["seq"] == seq][0]
+        assert "reason" not in e1 and e1["reason_erased"] is True, e1
+        status, line = al.verify(al.export(s, au1), al.vkey(s, au1),
+                                 [al.checkpoint(s, au1)])
+        assert status == 0, line
+    finally:
+        s.cleanup()
+
+
+def test_break_glass_needs_an_enrolled_auditor():
+    """With no auditor to seal the reason to, a break-glass read is refused
+    with 409 no-auditor (audited as denied) and nothing is read; an
+    auditor who has not enrolled does not count; once one has, it works."""
+    s = Server()
+    try:
+        admin = s.admin()
+        cid = break_glass_case(s, admin, "noaud")
+        coord = s.coord()
+        h = {"X-Access-Reason": "urgent " + secrets.token_hex(3)}
+        problem(s.get("/cases/" + cid, token=coord, headers=h), 409, "no-auditor")
+        name = "au-late-" + secrets.token_hex(3)
+        uid, first = s.create_user(admin, name, "auditor", enrol=False)
+        problem(s.get("/cases/" + cid, token=coord, headers=h), 409, "no-auditor")
+        pw = s.enrol(name, first)
+        r = s.get("/cases/" + cid, token=coord, headers=h)
+        assert r.status == 200 and r.json()["person"]["name"] == "P-noaud", r
+        au = s.login(name, pw)
+        reads = al.all_entries(s, au, case_id=cid, action="case.read")
+        assert [e["outcome"] for e in reads] == ["denied", "denied", "allowed"], reads
+        assert reads[-1]["reason"] == h["X-Access-Reason"]
+        assert s.healthy()
+    finally:
+        s.cleanup()
+
+
+def test_plain_reasons_are_sealed_at_start():
+    """A database written before schema 0006 holds reasons in plain text.
+    The next start seals them to the enrolled auditors and drops the text;
+    the auditor still reads the reason, whose salt opens the commitment.
+    (The old state is made by hand: the triggers that forbid it are dropped
+    and put back through dbpeek.)"""
+    s = Server()
+    try:
+        admin = s.admin()
+        au_name = "au-legacy-" + secrets.token_hex(3)
+        au, au_id = al.auditor(s, admin, name=au_name)
+        cid = break_glass_case(s, admin, "legacy")
+        marker = "LEGACY-REASON-" + secrets.token_hex(6)
+        r = s.get("/cases/" + cid, token=s.coord(),
+                  headers={"X-Access-Reason": marker})
+        assert r.status == 200, r
+        e = [x for x in al.all_entries(s, au, case_id=cid, action="case.read")][-1]
+        seq, salt = e["seq"], base64.b64decode(e["reason_salt"])
+        assert s.stop() == 0
+        dbpeek(s, "exec",
+               "DROP TRIGGER audit_reasons_only_erase;"
+               "DROP TRIGGER audit_reason_seals_only_erased;"
+               "UPDATE audit_reasons SET salt = X'%s', reason = X'%s' WHERE seq = %d;"
+               "DELETE FROM audit_reason_seals;" % (salt.hex(), marker.encode().hex(), seq))
+        sql = open(os.path.join(os.path.dirname(__file__), "..", "..", "schema",
+                                "0006_sealed_reasons.sql")).read()
+        for name in ("audit_reasons_only_erase", "audit_reason_seals_only_erased"):
+            i = sql.index("CREATE TRIGGER " + name)
+            dbpeek(s, "exec", sql[i:sql.index("END;", i) + 4])
+        assert db_file_has(s, marker)          # the pre-0006 state
+        s.start()
+        assert "sealed 1 break-glass reasons" in s.stderr(), s.stderr()
+        assert not db_file_has(s, marker)
+        au = s.login(au_name, al.password(s, au_name))
+        e = [x for x in al.all_entries(s, au, case_id=cid, action="case.read")
+             if x["seq"] == seq][0]
+        assert e["reason"] == marker and base64.b64decode(e["reason_salt"]) == salt, e
+    finally:
+        s.cleanup()
+
+
+# --- grants name the grantee ----------------------------------------------------
+
+VERIFY_PY = os.path.join(os.path.dirname(__file__), "..", "interop",
+                         "audit_verify.py")
+
+
+def have_py_crypto():
+    r = subprocess.run([sys.executable, "-c", "import cryptography"],
+                       capture_output=True)
+    return r.returncode == 0
+
+
+def test_grants_name_the_grantee():
+    """case.assign, case.unassign and evacuation.add_case carry the other
+    party in the signed entry: GET /audit shows it as subject_id, the
+    export carries it in the entry bytes (extra 0x02 || type || len || id),
+    both verifiers accept it, and the independent one prints "coordinator
+    X gave caseworker Y access to case Z" from the export alone.
+    Fails on the old code: the extra was empty, so no subject_id."""
+    s = srv()
+    admin = s.admin()
+    au, _ = al.auditor(s, admin)
+    users = {u["username"]: u["id"] for u in s.get("/users", token=admin).json()["users"]}
+    coord_id = users["coord"]
+    cw_id, _ = s.create_user(admin, "cw-grant-" + secrets.token_hex(3), "caseworker")
+    coord = s.coord()
+    r = s.post("/cases", {"risk": "low", "region": "South", "household_size": 1,
+                          "person": {"name": "GRANT-MARKER"}}, token=coord)
+    assert r.status == 201, r
+    cid = r.json()["id"]
+    r = s.post("/cases/%s/assignments" % cid, {"user_id": cw_id}, token=coord)
+    assert r.status == 201, r
+    assert s.request("DELETE", "/cases/%s/assignments/%s" % (cid, cw_id),
+                     token=coord).status == 204
+    r = s.post("/evacuations", {"details": {"route": "GRANT-ROUTE"}}, token=coord)
+    assert r.status == 201, r
+    eid = r.json()["id"]
+    r = s.post("/evacuations/%s/cases" % eid, {"case_id": cid}, token=coord)
+    assert r.status == 201, r
+
+    got = al.all_entries(s, au, case_id=cid)
+    a = [e for e in got if e["action"] == "case.assign"][-1]
+    u = [e for e in got if e["action"] == "case.unassign"][-1]
+    for e in (a, u):
+        assert e["actor_id"] == coord_id and e["role"] == "coordinator", e
+        assert e["object_type"] == "case" and e["object_id"] == cid, e
+        assert e["subject_type"] == "user" and e["subject_id"] == cw_id, e
+        assert e["outcome"] == "allowed", e
+        assert base64.b64decode(e["extra"]) == b"\x02\x01" + bytes([len(cw_id)]) + cw_id.encode()
+    add = [e for e in al.all_entries(s, au, action="evacuation.add_case")
+           if e["object_id"] == eid][-1]
+    assert add["object_type"] == "evacuation" and add["subject_type"] == "case"
+    assert add["subject_id"] == cid and add["actor_id"] == coord_id, add
+    # other entries carry no subject
+    assert all("subject_id" not in e for e in got
+               if e["action"] not in ("case.assign", "case.unassign"))
+
+    # the signed bytes: both verifiers accept them, and the independent one
+    # reads the grant from the export alone
+    exp = al.export(s, au)
+    status, line = al.verify(exp, al.vkey(s, au), [al.checkpoint(s, au)])
+    assert status == 0, line
+    if have_py_crypto():
+        with tempfile.TemporaryDirectory(prefix="corridor-grants-") as d:
+            ep, kp = os.path.join(d, "export"), os.path.join(d, "vkey")
+            with open(ep, "wb") as f:
+                f.write(exp)
+            with open(kp, "w") as f:
+                f.write(al.vkey(s, au) + "\n")
+            r = subprocess.run([sys.executable, VERIFY_PY, "--grants", ep, kp],
+                               capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, r.stderr
+            want = "case.assign outcome=1 actor=%s object=%s subject=%s" % (
+                coord_id, cid, cw_id)
+            assert any(want in line for line in r.stdout.splitlines()), r.stdout
+            want = "evacuation.add_case outcome=1 actor=%s object=%s subject=%s" % (
+                coord_id, eid, cid)
+            assert any(want in line for line in r.stdout.splitlines()), r.stdout
+    else:
+        print("  (python3 cryptography missing: independent verifier skipped)")
+
+
+def test_only_caseworkers_can_be_assigned():
+    """A coordinator cannot give themselves (or another coordinator, an
+    auditor or an admin) a case key: 422 invalid-assignee, nothing granted,
+    and the refused attempt is in the log naming who was to be given it."""
+    s = srv()
+    admin = s.admin()
+    au, au_id = al.auditor(s, admin)
+    users = {u["username"]: u["id"] for u in s.get("/users", token=admin).json()["users"]}
+    coord_id, admin_id = users["coord"], users["admin"]
+    c2_id, _ = s.create_user(admin, "co-" + secrets.token_hex(3), "coordinator")
+    coord = s.coord()
+    r = s.post("/cases", {"risk": "low", "region": "East", "household_size": 1,
+                          "person": {"name": "SELF-ASSIGN"}},
+               token=coord)
+    assert r.status == 201, r
+    cid = r.json()["id"]
+    for target in (coord_id, c2_id, au_id, admin_id):
+        problem(s.post("/cases/%s/assignments" % cid, {"user_id": target},
+                       token=coord), 422, "invalid-assignee")
+    r = s.get("/cases?limit=500", token=coord)
+    assert r.status == 200, r
+    mine = [c for c in r.json()["cases"] if c["id"] == cid]
+    assert len(mine) == 1 and mine[0]["assignees"] == [], mine
+    got = [e for e in al.all_entries(s, au, case_id=cid, action="case.assign")]
+    assert [e["subject_id"] for e in got[-4:]] == [coord_id, c2_id, au_id, admin_id]
+    assert all(e["outcome"] != "allowed" for e in got[-4:]), got
+    # an id that is not an id is not recorded, and nothing breaks
+    problem(s.post("/cases/%s/assignments" % cid, {"user_id": "x y"},
+                   token=coord), 422)
+    r = s.request("DELETE", "/cases/%s/assignments/%s" % (cid, "%20bad"),
+                  token=coord)
+    assert r.status in (400, 404), r
+    assert s.healthy()
+
+
 # --- verification and tampering -------------------------------------------------
 
 def fail_seq(line):
@@ -609,15 +892,18 @@ def test_key_rotation_keeps_the_log_verifiable():
                             s.passfile], capture_output=True, text=True, timeout=120)
         assert r.returncode == 1 and "stop the server first" in r.stderr, r
         assert s.stop() == 0
-        keys_before = open(os.path.join(s.dir, "keys"), "rb").read()
+        keys_before = open(os.path.join(s.dir, "audit-key"), "rb").read()
+        db_keys_before = open(os.path.join(s.dir, "keys"), "rb").read()
         r = subprocess.run([BIN, "audit", "rotate-key", s.dir, "--passphrase-file",
                             s.passfile], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         assert ("previous audit key " + key0) in r.stdout, r.stdout
         key1 = re.search(r"^audit key (\S+)$", r.stdout, re.M).group(1)
         assert key1 != key0 and key1.split("+")[0] == key0.split("+")[0]
-        assert open(os.path.join(s.dir, "keys"), "rb").read() != keys_before
-        assert not os.path.exists(os.path.join(s.dir, "keys.rotate"))
+        assert open(os.path.join(s.dir, "audit-key"), "rb").read() != keys_before
+        # the signing key has a file of its own: K_db's is not touched
+        assert open(os.path.join(s.dir, "keys"), "rb").read() == db_keys_before
+        assert not os.path.exists(os.path.join(s.dir, "audit-key.rotate"))
 
         s.start()
         au = s.login("au-rotate", al.password(s, "au-rotate"))
@@ -649,7 +935,7 @@ def test_key_rotation_keeps_the_log_verifiable():
         assert s.stop() == 0
 
         # an interrupted rotation: logged, but the new key file not in place
-        shutil.copy2(os.path.join(s.dir, "keys"), os.path.join(s.dir, "keys.rotate"))
+        shutil.copy2(os.path.join(s.dir, "audit-key"), os.path.join(s.dir, "audit-key.rotate"))
         r = subprocess.run([BIN, "audit", "rotate-key", s.dir, "--passphrase-file",
                             s.passfile], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
@@ -657,13 +943,13 @@ def test_key_rotation_keeps_the_log_verifiable():
         # (keys.rotate held the current key, which the log names: finished)
         assert "finished an interrupted" in r.stdout and key2 == key1, r.stdout
         # now a real second rotation, then put the previous wrap file back
-        prev = open(os.path.join(s.dir, "keys"), "rb").read()
+        prev = open(os.path.join(s.dir, "audit-key"), "rb").read()
         r = subprocess.run([BIN, "audit", "rotate-key", s.dir, "--passphrase-file",
                             s.passfile], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         key2 = re.search(r"^audit key (\S+)$", r.stdout, re.M).group(1)
-        os.rename(os.path.join(s.dir, "keys"), os.path.join(s.dir, "keys.rotate"))
-        with open(os.path.join(s.dir, "keys"), "wb") as f:
+        os.rename(os.path.join(s.dir, "audit-key"), os.path.join(s.dir, "audit-key.rotate"))
+        with open(os.path.join(s.dir, "audit-key"), "wb") as f:
             f.write(prev)
         s.start(expect_fail=True)
         s.proc.wait(timeout=60)
@@ -925,6 +1211,10 @@ if __name__ == "__main__":
          test_audit_routes_are_for_auditors_only, test_listing_filters_and_paging,
          test_checkpoint_key_and_proofs, test_reason_erase_route,
          test_break_glass_reason_shown_then_erased,
+         test_grants_name_the_grantee, test_only_caseworkers_can_be_assigned,
+         test_break_glass_reason_is_sealed_to_auditors,
+         test_break_glass_needs_an_enrolled_auditor,
+         test_plain_reasons_are_sealed_at_start,
          test_export_verifies_and_tampering_is_caught,
          test_rollback_at_rest_is_refused_and_detected,
          test_key_rotation_keeps_the_log_verifiable,

@@ -5,7 +5,10 @@ known marker in any file), restores into a new directory, and the restored
 server has every account as it was, passwords, revocations and all. Each
 refusal is tested: wrong passphrase, an existing target, a non-empty restore
 target, a tampered or plaintext backup, bad usage; none leaves files
-behind."""
+behind. A backup holds no audit signing key, so it cannot sign the log
+even with the passphrase; a restore starts a new signing key that the
+previous one hands the log over to, and the auditor's pinned key still
+verifies the restored log."""
 import hashlib
 import os
 import shutil
@@ -19,6 +22,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Server, run, write_secret  # noqa: E402
+import auditlib as al  # noqa: E402
 
 MARK = "marker-zq7"
 
@@ -39,10 +43,18 @@ def sha(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def assert_encrypted_dir(d, markers):
-    assert sorted(os.listdir(d)) == ["corridor.db", "keys"], os.listdir(d)
+BACKUP_FILES = ["corridor.db", "keys"]
+# a restored directory: its own signing key, and the checkpoint signed by
+# the previous key over the hand-over
+RESTORED_FILES = ["audit-checkpoint", "audit-key", "corridor.db", "keys"]
+KEYS_DB_FILE_BYTES = 116        # docs/crypto.md: K_db only
+KEYS_V1_FILE_BYTES = 180        # before the split: K_db and signing key
+
+
+def assert_encrypted_dir(d, markers, files=BACKUP_FILES):
+    assert sorted(os.listdir(d)) == files, os.listdir(d)
     assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
-    for name in ("corridor.db", "keys"):
+    for name in files:
         p = os.path.join(d, name)
         assert stat.S_IMODE(os.stat(p).st_mode) == 0o600, name
         with open(p, "rb") as f:
@@ -113,9 +125,10 @@ def test_round_trip_while_serving():
         assert s.stop() == 0
 
         target = os.path.join(work, "restored")
-        r = corridor("restore", out, target, "--passphrase-file", s.passfile)
+        r = corridor("restore", out, target, "--passphrase-file", s.passfile,
+                     "--signing-key", os.path.join(s.dir, "audit-key"))
         assert r.returncode == 0, r.stderr
-        assert_encrypted_dir(target, markers)
+        assert_encrypted_dir(target, markers, RESTORED_FILES)
         assert sha(os.path.join(target, "keys")) != sha(os.path.join(out, "keys"))
         restored = Server(datadir=target, init=False, passphrase=s.passphrase)
         admin = restored.admin()
@@ -173,6 +186,89 @@ def test_backup_refusals():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_backup_cannot_sign_the_log():
+    """A backup and the operator passphrase do not hold the audit signing
+    key: the backup's keys file is K_db only, and serving the backup as a
+    data directory is refused for want of the key. Fails on the old code,
+    where the backup's keys file carried the signing key (180 bytes) and
+    the backup served and signed."""
+    s = Server()
+    work = tempfile.mkdtemp(prefix="corridor-backup-")
+    try:
+        out = os.path.join(work, "bk")
+        r = corridor("backup", s.dir, out, "--passphrase-file", s.passfile)
+        assert r.returncode == 0, r.stderr
+        assert sorted(os.listdir(out)) == BACKUP_FILES
+        assert os.path.getsize(os.path.join(out, "keys")) == KEYS_DB_FILE_BYTES
+        # the live directory: K_db and the signing key in two files
+        assert os.path.getsize(os.path.join(s.dir, "keys")) == KEYS_DB_FILE_BYTES
+        assert os.path.exists(os.path.join(s.dir, "audit-key"))
+        r = subprocess.run([BIN, "serve", out, "--passphrase-file", s.passfile,
+                            "--listen", "127.0.0.1:0"], capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode != 0, r.stderr
+        assert "audit-key is missing" in r.stderr, r.stderr
+        assert sorted(os.listdir(out)) == BACKUP_FILES
+        assert s.stop() == 0
+    finally:
+        s.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_restore_links_a_new_signing_key():
+    """restore starts a new signing key; the previous key seals an
+    audit.key_rotate entry (request id "restore") handing the log over, so
+    the export of the restored server verifies against the key the
+    auditor pinned at init, with a checkpoint they held before the backup.
+    Fails on the old code: the restored server kept the old key (no
+    rotation entry)."""
+    s = Server()
+    work = tempfile.mkdtemp(prefix="corridor-backup-")
+    restored = None
+    try:
+        admin = s.admin()
+        au_name = "au-restore"
+        au, _ = al.auditor(s, admin, name=au_name)
+        pinned = al.vkey(s, au)
+        held = al.checkpoint(s, au)
+        out = os.path.join(work, "bk")
+        r = corridor("backup", s.dir, out, "--passphrase-file", s.passfile)
+        assert r.returncode == 0, r.stderr
+        assert s.stop() == 0
+        # the signing-key holder uses a passphrase of their own for the
+        # new key
+        newpass = os.path.join(work, "signing-pass")
+        write_secret(newpass, "signing-" + os.urandom(8).hex())
+        target = os.path.join(work, "restored")
+        r = corridor("restore", out, target, "--passphrase-file", s.passfile,
+                     "--signing-key", os.path.join(s.dir, "audit-key"),
+                     "--new-signing-passphrase-file", newpass)
+        assert r.returncode == 0, r.stderr
+        assert "previous audit key " + pinned in r.stdout, r.stdout
+        new_line = [ln for ln in r.stdout.splitlines() if ln.startswith("audit key ")]
+        assert len(new_line) == 1 and new_line[0][10:] != pinned, r.stdout
+        # the operator passphrase alone no longer starts it
+        restored = Server(datadir=target, init=False, passphrase=s.passphrase,
+                          extra_args=["--signing-passphrase-file", newpass])
+        au = restored.login(au_name, al.password(s, au_name))
+        assert al.vkey(restored, au) == new_line[0][10:]
+        rot = al.all_entries(restored, au, action="audit.key_rotate")
+        assert len(rot) == 1 and rot[0]["request_id"] == "restore", rot
+        status, line = al.verify(al.export(restored, au), pinned,
+                                 [held, al.checkpoint(restored, au)])
+        assert status == 0, line
+        assert restored.stop() == 0
+        r = subprocess.run([BIN, "serve", target, "--passphrase-file", s.passfile,
+                            "--listen", "127.0.0.1:0"], capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode != 0 and "signing passphrase" in r.stderr, r.stderr
+    finally:
+        if restored is not None:
+            restored.cleanup()
+        s.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def test_restore_refusals():
     s = Server()
     work = tempfile.mkdtemp(prefix="corridor-backup-")
@@ -199,7 +295,21 @@ def test_restore_refusals():
         os.mkdir(target, 0o700)
         r = corridor("restore", out, target, "--passphrase-file", wrong)
         assert r.returncode == 1 and os.listdir(target) == []
+        # without the previous signing key: refused, nothing left
         r = corridor("restore", out, target, "--passphrase-file", s.passfile)
+        assert r.returncode == 1 and "--signing-key" in one_line(r.stderr)
+        assert os.listdir(target) == []
+        # a signing key that did not sign this log: refused, nothing left
+        other = Server()
+        other.stop()
+        r = corridor("restore", out, target, "--passphrase-file", s.passfile,
+                     "--signing-key", os.path.join(other.dir, "audit-key"),
+                     "--signing-passphrase-file", other.passfile)
+        other.cleanup()
+        assert r.returncode == 1, r.stderr
+        assert os.listdir(target) == [], os.listdir(target)
+        r = corridor("restore", out, target, "--passphrase-file", s.passfile,
+                     "--signing-key", os.path.join(s.dir, "audit-key"))
         assert r.returncode == 0, r.stderr
         # a tampered backup: one flipped byte in the fourth page
         bad = os.path.join(work, "tampered")
@@ -210,7 +320,8 @@ def test_restore_refusals():
             f.seek(4096 * 3 + 200)
             f.write(bytes([b[0] ^ 1]))
         target = os.path.join(work, "r2")
-        r = corridor("restore", bad, target, "--passphrase-file", s.passfile)
+        r = corridor("restore", bad, target, "--passphrase-file", s.passfile,
+                     "--signing-key", os.path.join(s.dir, "audit-key"))
         assert r.returncode == 1, r.stderr
         one_line(r.stderr)
         assert not os.path.exists(target)
@@ -295,4 +406,5 @@ def test_prune_days():
 
 if __name__ == "__main__":
     run([test_round_trip_while_serving, test_backup_refusals,
+         test_backup_cannot_sign_the_log, test_restore_links_a_new_signing_key,
          test_restore_refusals, test_prune_days])

@@ -8,7 +8,11 @@ data. Both refuse to run beside a server, with a wrong passphrase, or (rekey)
 on a plaintext file. Every way a rekey can be interrupted is settled by the
 next start: keys.pending garbage, keys.pending that never reached the
 database, a database rekeyed before keys.pending was renamed, and a
-directory where neither key works (left alone)."""
+directory where neither key works (left alone). The audit signing key is
+a file of its own (audit-key): it follows a passphrase change when it was
+under the same passphrase, can have a passphrase of its own, and a
+directory made before the split (one combined keys file) is split at the
+first start, its log still verifying against the pinned key."""
 import hashlib
 import os
 import shutil
@@ -19,6 +23,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Server, run, write_secret  # noqa: E402
+import auditlib as al  # noqa: E402
 
 MARK = "marker-kq3"
 
@@ -41,7 +46,10 @@ def sha(path):
 
 # a data directory at rest: the database, the wrap file, and the latest
 # signed audit checkpoint (docs/audit.md, section 11.1)
-DATA = ["audit-checkpoint", "corridor.db", "keys"]
+DATA = ["audit-checkpoint", "audit-key", "corridor.db", "keys"]
+KEYS_DB_FILE_BYTES = 116        # docs/crypto.md: K_db only
+KEYS_V1_FILE_BYTES = 180        # before the split: K_db and signing key
+DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")
 
 
 def listing(d):
@@ -70,7 +78,8 @@ def test_passphrase_change():
     s, pw = with_user()
     try:
         keys, db = os.path.join(s.dir, "keys"), os.path.join(s.dir, "corridor.db")
-        k0, d0 = sha(keys), sha(db)
+        sign = os.path.join(s.dir, "audit-key")
+        k0, d0, s0 = sha(keys), sha(db), sha(sign)
         new = os.path.join(s.tmp, "new")
         write_secret(new, "the-new-operator-passphrase")
         wrong = os.path.join(s.tmp, "wrong")
@@ -97,6 +106,8 @@ def test_passphrase_change():
         assert r.returncode == 0, r.stderr
         assert "the-new-operator" not in r.stdout + r.stderr
         assert sha(keys) != k0 and sha(db) == d0
+        # audit-key was under the same passphrase: it follows
+        assert sha(sign) != s0 and "audit-key re-wrapped" in r.stdout, r.stdout
         assert listing(s.dir) == DATA
         assert "passphrase" in serve_fails(s)
         s.passfile = new
@@ -110,6 +121,96 @@ def test_passphrase_change():
             assert r.returncode == 2 and "usage" in one_line(r.stderr), args
     finally:
         s.cleanup()
+
+
+def test_combined_keys_file_is_split_at_start():
+    """A data directory from before the split holds one combined keys file
+    (version 1, K_db and the signing key; made here by dbpeek unsplit).
+    A passphrase change keeps it combined, so nothing is lost; the first
+    start splits it: audit-key appears, keys shrinks to K_db only, and the
+    log still verifies against the key pinned at init."""
+    s = Server()
+    try:
+        admin = s.admin()
+        au, _ = al.auditor(s, admin, name="au-split")
+        pinned = al.vkey(s, au)
+        assert s.stop() == 0
+        keys, sign = os.path.join(s.dir, "keys"), os.path.join(s.dir, "audit-key")
+        r = subprocess.run([DBPEEK, s.dir, s.passfile, "unsplit"],
+                           capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert os.path.getsize(keys) == KEYS_V1_FILE_BYTES
+        assert not os.path.exists(sign)
+        # a passphrase change on it keeps it whole
+        new = os.path.join(s.tmp, "new")
+        write_secret(new, "split-" + os.urandom(6).hex())
+        r = corridor("passphrase", s.dir, "--passphrase-file", s.passfile,
+                     "--new-passphrase-file", new)
+        assert r.returncode == 0, r.stderr
+        assert os.path.getsize(keys) == KEYS_V1_FILE_BYTES
+        assert not os.path.exists(sign)
+        s.passfile = new
+        s.start()
+        assert "moved the audit signing key" in s.stderr(), s.stderr()
+        assert os.path.getsize(keys) == KEYS_DB_FILE_BYTES
+        assert os.path.exists(sign)
+        au = s.login("au-split", al.password(s, "au-split"))
+        assert al.vkey(s, au) == pinned
+        status, line = al.verify(al.export(s, au), pinned, [al.checkpoint(s, au)])
+        assert status == 0, line
+        assert s.stop() == 0
+        assert listing(s.dir) == DATA, listing(s.dir)
+        s.start()          # split once: a second start says nothing of it
+        assert "moved the audit signing key" not in s.stderr()
+        assert s.stop() == 0
+    finally:
+        s.cleanup()
+
+
+def test_separate_signing_passphrase():
+    """init --signing-passphrase-file puts audit-key under a passphrase of
+    its own: serve without it is refused, naming the signing passphrase;
+    a change of the operator passphrase leaves audit-key alone; audit
+    rotate-key can move the key to yet another passphrase."""
+    work = tempfile.mkdtemp(prefix="corridor-sign-")
+    try:
+        op, sp, sp2 = (os.path.join(work, n) for n in ("op", "sp", "sp2"))
+        write_secret(op, "operator-" + os.urandom(6).hex())
+        write_secret(sp, "signing-" + os.urandom(6).hex())
+        write_secret(sp2, "signing2-" + os.urandom(6).hex())
+        apw = os.path.join(work, "apw")
+        write_secret(apw, "admin-password-" + os.urandom(4).hex())
+        d = os.path.join(work, "data")
+        r = corridor("init", d, "--passphrase-file", op,
+                     "--signing-passphrase-file", sp,
+                     "--admin-password-file", apw,
+                     "--coordinator-password-file", apw)
+        assert r.returncode == 0, r.stderr
+        assert listing(d) == DATA, listing(d)
+
+        class Dir:
+            dir, passfile = d, op
+        err = serve_fails(Dir)
+        assert "audit-key: wrong signing passphrase" in one_line(err), err
+        sign = os.path.join(d, "audit-key")
+        s0 = sha(sign)
+        new = os.path.join(work, "new")
+        write_secret(new, "operator2-" + os.urandom(6).hex())
+        r = corridor("passphrase", d, "--passphrase-file", op,
+                     "--new-passphrase-file", new)
+        assert r.returncode == 0 and "passphrase of its own" in r.stdout, r
+        assert sha(sign) == s0
+        r = corridor("audit", "rotate-key", d, "--passphrase-file", new,
+                     "--signing-passphrase-file", sp,
+                     "--new-signing-passphrase-file", sp2)
+        assert r.returncode == 0, r.stderr
+        s = Server(datadir=d, init=False, passphrase=open(new).read().strip(),
+                   extra_args=["--signing-passphrase-file", sp2])
+        assert s.healthy()
+        assert s.stop() == 0
+        s.cleanup()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_rekey():
@@ -143,6 +244,7 @@ def test_rekey():
         os.mkdir(mixed, 0o700)
         shutil.copy(db, mixed)
         shutil.copy(os.path.join(old, "keys"), mixed)
+        shutil.copy(os.path.join(s.dir, "audit-key"), mixed)
         r = subprocess.run([BIN, "serve", mixed, "--passphrase-file",
                             s.passfile, "--listen", "127.0.0.1:0"],
                            capture_output=True, text=True, timeout=60)
@@ -323,7 +425,9 @@ def test_other_users_directory_refused():
 
 
 if __name__ == "__main__":
-    run([test_passphrase_change, test_rekey, test_rekey_refuses_plaintext,
+    run([test_passphrase_change, test_combined_keys_file_is_split_at_start,
+         test_separate_signing_passphrase, test_rekey,
+         test_rekey_refuses_plaintext,
          test_interrupted_rekey_is_settled, test_one_server_per_directory,
          test_unknown_options_are_not_echoed,
          test_other_users_directory_refused])

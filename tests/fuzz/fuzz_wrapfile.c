@@ -18,8 +18,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct keys_wrap w;
 
 	if (keys_wrap_parse(&w, data, size) == KEYS_OK) {
-		if (size != KEYS_FILE_BYTES || memcmp(data, "CRDRKEYS", 8) != 0 ||
-		    w.version != 1 || memcmp(w.header, data, KEYS_HEADER_BYTES))
+		size_t want = w.kind == KEYS_KIND_DB ? KEYS_DB_FILE_BYTES :
+		    w.kind == KEYS_KIND_SIGN ? KEYS_SIGN_FILE_BYTES :
+		    KEYS_V1_FILE_BYTES;
+
+		if (size != want || memcmp(w.header, data, KEYS_HEADER_BYTES) ||
+		    w.ct_len + KEYS_HEADER_BYTES + KEYS_NONCE_BYTES != size ||
+		    (w.kind == KEYS_KIND_SIGN) !=
+		    (memcmp(data, "CRDRSIGN", 8) == 0))
 			abort();
 	}
 	return 0;

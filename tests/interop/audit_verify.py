@@ -8,7 +8,12 @@ implements section 7, following key rotations as section 4.5 describes
 (without the seq bookkeeping of failure reports: it only answers OK or
 FAILED). Needs the 'cryptography' package for Ed25519.
 
+It also checks the grant extras of section 2.5 (case.assign,
+case.unassign, evacuation.add_case name the other party of the grant) and,
+with --grants, prints them one per line as an auditor reads them.
+
     audit_verify.py EXPORT PUBKEY [HELD...]     verify one export
+    audit_verify.py --grants EXPORT PUBKEY [HELD...]
     audit_verify.py --selftest CORPUS_DIR       the checks meson runs
 """
 import base64
@@ -130,6 +135,34 @@ def summary(x):
     return frm, to, kinds
 
 
+# section 2.5: the subject of a grant, by action (user for assign and
+# unassign, case for evacuation.add_case)
+GRANT_SUBJECT = {12: 1, 13: 1, 21: 2}
+
+
+def grant_subject(action, extra):
+    """The subject id (str) of a grant entry, None when its extra is empty
+    (entries written before the subject was recorded); Bad when the extra
+    is not the documented 0x02 layout with the right object type."""
+    if action not in GRANT_SUBJECT or not extra:
+        return None
+    if len(extra) < 4 or extra[0] != 2 or extra[1] != GRANT_SUBJECT[action] \
+            or extra[2] + 3 != len(extra) or extra[2] > 64 \
+            or any(not 0x21 <= b <= 0x7E for b in extra[3:]):
+        raise Bad("grant subject")
+    return extra[3:].decode("ascii")
+
+
+def entry_ids(e):
+    """(actor id, object id) of an entry already accepted by decode_entry."""
+    off = 17
+    n = e[off]
+    actor = e[off + 1:off + 1 + n].decode("ascii")
+    off += 1 + n + 1 + 2 + 1
+    n = e[off]
+    return actor, e[off + 1:off + 1 + n].decode("ascii")
+
+
 def node(l, r):
     return hashlib.sha256(b"\x01" + l + r).digest()
 
@@ -207,7 +240,7 @@ def open_checkpoint(note, name, pk):
     return size, root
 
 
-def verify(export, vkey, held_notes):
+def verify(export, vkey, held_notes, grants=None):
     """Section 7, with the key rotations of section 4.5. Returns
     (entries, root) or raises Bad."""
     name, pinned = parse_vkey(vkey)
@@ -264,6 +297,12 @@ def verify(export, vkey, held_notes):
                         extra[1:33] != active or extra[34:] == active:
                     raise Bad("key rotation at %d" % seq)
                 pending = (seq, extra[34:])
+            try:
+                subject = grant_subject(action, extra)
+            except Bad as err:
+                raise Bad("grant subject at %d" % seq) from err
+            if subject is not None and grants is not None:
+                grants.append((seq, action, outcome) + entry_ids(e) + (subject,))
             prev = time
             f.append(hashlib.sha256(b"\x00" + e).digest())
             check_held()
@@ -397,6 +436,22 @@ def selftest(corpus):
     if f.root().hex() != "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328":
         print("FAIL RFC 6962 root")
         failures += 1
+    # section 2.5: grant extras
+    for action, extra, want_id in [
+            (12, b"\x02\x01\x03abc", "abc"), (21, b"\x02\x02\x01z", "z"),
+            (13, b"", None), (9, b"\x02\x07anything", None)]:
+        if grant_subject(action, extra) != want_id:
+            print("FAIL grant subject %r" % extra)
+            failures += 1
+    for action, extra in [(12, b"\x02\x02\x03abc"), (21, b"\x02\x02\x02z"),
+                          (13, b"\x01\x01\x01a"), (12, b"\x02\x01\x01 "),
+                          (12, b"\x02\x01\x00")]:
+        try:
+            grant_subject(action, extra)
+            print("FAIL bad grant subject %r accepted" % extra)
+            failures += 1
+        except Bad:
+            pass
     print("audit_verify.py selftest: %d failures" % failures)
     return 1 if failures else 0
 
@@ -404,6 +459,9 @@ def selftest(corpus):
 def main(argv):
     if len(argv) == 3 and argv[1] == "--selftest":
         return selftest(argv[2])
+    grants = None
+    if len(argv) > 1 and argv[1] == "--grants":
+        grants, argv = [], argv[1:]
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
@@ -411,10 +469,14 @@ def main(argv):
     vkey = open(argv[2]).read()
     vkey = vkey[:-1] if vkey.endswith("\n") else vkey
     try:
-        n, root = verify(open(argv[1], "rb").read(), vkey, held)
+        n, root = verify(open(argv[1], "rb").read(), vkey, held, grants)
     except Bad as e:
         print("FAILED:", e, file=sys.stderr)
         return 1
+    names = {12: "case.assign", 13: "case.unassign", 21: "evacuation.add_case"}
+    for seq, action, outcome, actor, obj, subject in grants or ():
+        print("grant seq=%d %s outcome=%d actor=%s object=%s subject=%s" % (
+            seq, names[action], outcome, actor, obj, subject))
     print("OK, %d entries, root %s" % (n, base64.b64encode(root).decode()))
     return 0
 

@@ -372,6 +372,50 @@ test_summary(void)
 		    &got) != 0);
 }
 
+/* docs/audit.md 2.5: the grant subject extra, both ways and its refusals */
+static void
+test_subject_extra(void)
+{
+	static const uint8_t want[] = { 0x02, 0x01, 0x03, 'a', 'b', 'c' };
+	uint8_t out[AUDIT_SUBJECT_EXTRA_MAX], bad[8];
+	char id[AUDIT_ID_MAX_BYTES + 1], longid[AUDIT_ID_MAX_BYTES + 2];
+	size_t n = 0;
+	unsigned type = 0;
+
+	check(audit_entry_subject_extra(out, &n, AUDIT_OBJ_USER, "abc") == 0);
+	check(n == sizeof(want) && memcmp(out, want, n) == 0);
+	check(audit_entry_subject_parse(out, n, &type, id) == 0);
+	check(type == AUDIT_OBJ_USER && strcmp(id, "abc") == 0);
+	memset(longid, 'x', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	check(audit_entry_subject_extra(out, &n, AUDIT_OBJ_USER, longid) != 0);
+	longid[AUDIT_ID_MAX_BYTES] = '\0';
+	check(audit_entry_subject_extra(out, &n, AUDIT_OBJ_CASE, longid) == 0);
+	check(n == AUDIT_SUBJECT_EXTRA_MAX);
+	check(audit_entry_subject_extra(out, &n, AUDIT_OBJ_USER, "") != 0);
+	check(audit_entry_subject_extra(out, &n, AUDIT_OBJ_USER, "a b") != 0);
+	check(audit_entry_subject_extra(out, &n, AUDIT_OBJ_NONE, "a") != 0);
+	check(audit_entry_subject_extra(out, &n, AUDIT_OBJECT_MAX + 1, "a")
+	    != 0);
+	check(audit_entry_subject_extra(out, &n, AUDIT_OBJ_USER, NULL) != 0);
+	/* wrong tag, length off by one either way, bad byte, unknown type */
+	memcpy(bad, want, sizeof(want));
+	bad[0] = 0x01;
+	check(audit_entry_subject_parse(bad, sizeof(want), &type, id) != 0);
+	check(audit_entry_subject_parse(want, sizeof(want) - 1, &type, id)
+	    != 0);
+	memcpy(bad, want, sizeof(want));
+	bad[sizeof(want)] = 'd';
+	check(audit_entry_subject_parse(bad, sizeof(want) + 1, &type, id)
+	    != 0);
+	bad[3] = ' ';
+	check(audit_entry_subject_parse(bad, sizeof(want), &type, id) != 0);
+	memcpy(bad, want, sizeof(want));
+	bad[1] = AUDIT_OBJECT_MAX + 1;
+	check(audit_entry_subject_parse(bad, sizeof(want), &type, id) != 0);
+	check(audit_entry_subject_parse(want, 0, &type, id) != 0);
+}
+
 int
 main(void)
 {
@@ -385,5 +429,6 @@ main(void)
 	test_encode_rejects();
 	test_names();
 	test_summary();
+	test_subject_extra();
 	return test_done("test_audit_entry");
 }

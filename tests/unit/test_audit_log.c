@@ -28,7 +28,9 @@
 #include "schema/store.h"
 #include "schema/store_audit.h"
 #include "schema/store_user.h"
+#include "crypto/userkey.h"
 #include "server/audit/audit.h"
+#include "server/audit/audit_reason.h"
 #include "testutil.h"
 
 static char dir[256], db_path[300], cp_path[300];
@@ -245,7 +247,10 @@ test_reasons(void)
 	struct audit_event ev;
 	struct audit_entry e;
 	sqlite3_stmt *st = NULL;
-	uint8_t h[AUDIT_REASON_HASH_BYTES];
+	uint8_t h[AUDIT_REASON_HASH_BYTES], au_sk[32], salt[16];
+	uint8_t text[AUDIT_REASON_MAX_BYTES];
+	size_t text_len = 0;
+	struct user_row au;
 	const char *reason = "coordinator on leave, urgent relocation";
 	char err[256];
 	uint64_t seq = 0;
@@ -262,11 +267,31 @@ test_reasons(void)
 	ev.request_id = "rrrrrrrrrrrrrrrrrrrrrr";
 	ev.reason = reason;
 	ev.reason_len = strlen(reason);
+	/* nobody to seal it to: the append fails, the caller rolls back */
+	check(store_write_begin(s) == STORE_OK);
+	check(audit_append_seq(s, &ev, &seq) != 0);
+	check(store_write_end(s, 0) == STORE_OK);
+	check(count_rows(s, "SELECT count(*) FROM audit_reasons") == 0);
+	/* an enrolled auditor, and one who has not enrolled (no copy) */
+	memset(&au, 0, sizeof(au));
+	snprintf(au.id, sizeof(au.id), "AAAAAAAAAAAAAAAAAAAAAA");
+	snprintf(au.username, sizeof(au.username), "auditor");
+	au.role = ROLE_AUDITOR;
+	au.status = USER_ACTIVE;
+	au.enrolled = 1;
+	userkey_generate(au.pk, au_sk);
+	check(store_user_insert(s, &au) == STORE_OK);
+	snprintf(au.id, sizeof(au.id), "DDDDDDDDDDDDDDDDDDDDDD");
+	snprintf(au.username, sizeof(au.username), "pending-auditor");
+	au.enrolled = 0;
+	check(store_user_insert(s, &au) == STORE_OK);
+	check(store_user_by_id(s, "AAAAAAAAAAAAAAAAAAAAAA", &au) == STORE_OK);
 	check(store_write_begin(s) == STORE_OK);
 	check(audit_append_seq(s, &ev, &seq) == 0);
 	check(audit_commit(s) == STORE_OK);
 
-	/* the entry holds SHA-256(salt || reason), the side table both */
+	/* the entry holds SHA-256(salt || reason); the side table neither
+	 * the salt nor the text; one sealed copy, for the enrolled auditor */
 	check(sqlite3_prepare_v2(store_db(s), "SELECT l.entry, r.salt, r.reason"
 	    " FROM audit_log l JOIN audit_reasons r ON r.seq = l.seq"
 	    " WHERE l.seq = 0", -1, &st, NULL) == SQLITE_OK);
@@ -274,11 +299,27 @@ test_reasons(void)
 	check(audit_entry_decode(&e, sqlite3_column_blob(st, 0),
 	    (size_t)sqlite3_column_bytes(st, 0)) == 0);
 	check(e.has_reason == 1);
-	check(sqlite3_column_bytes(st, 1) == AUDIT_REASON_SALT_BYTES);
-	audit_reason_hash(h, sqlite3_column_blob(st, 1), reason, strlen(reason));
-	check(memcmp(h, e.reason_hash, sizeof(h)) == 0);
-	check(sqlite3_column_bytes(st, 2) == (int)strlen(reason));
+	check(sqlite3_column_type(st, 1) == SQLITE_NULL &&
+	    sqlite3_column_type(st, 2) == SQLITE_NULL);
 	sqlite3_finalize(st);
+	check(count_rows(s, "SELECT count(*) FROM audit_reason_seals WHERE "
+	    "seq = 0 AND auditor_id = 'AAAAAAAAAAAAAAAAAAAAAA'") == 1);
+	check(count_rows(s, "SELECT count(*) FROM audit_reason_seals") == 1);
+	check(audit_reason_open(s, 0, au.id, au.pk, au_sk, salt, text,
+	    &text_len) == 0);
+	check(text_len == strlen(reason) && memcmp(text, reason, text_len) == 0);
+	audit_reason_hash(h, salt, reason, strlen(reason));
+	check(memcmp(h, e.reason_hash, sizeof(h)) == 0);
+	/* another key, or another auditor's id: no copy opens */
+	check(audit_reason_open(s, 0, "DDDDDDDDDDDDDDDDDDDDDD", au.pk, au_sk,
+	    salt, text, &text_len) == 1);
+	au_sk[1] ^= 1;	/* byte 0 bit 0 is clamped away */
+	check(audit_reason_open(s, 0, au.id, au.pk, au_sk, salt, text,
+	    &text_len) == 1);
+	/* a copy goes only with the erasure */
+	check(exec(s, "DELETE FROM audit_reason_seals") != SQLITE_OK);
+	check(exec(s, "UPDATE audit_reason_seals SET auditor_id = 'x'")
+	    != SQLITE_OK);
 
 	/* only the erasure may change the row; the other tables refuse any
 	 * change (triggers fire only on rows, so there is a checkpoint) */
@@ -299,6 +340,7 @@ test_reasons(void)
 	check(audit_commit(s) == STORE_OK);
 	check(count_rows(s, "SELECT count(*) FROM audit_reasons WHERE salt IS"
 	    " NULL AND reason IS NULL AND erased_at = 1") == 1);
+	check(count_rows(s, "SELECT count(*) FROM audit_reason_seals") == 0);
 	/* an erased reason stays erased */
 	check(exec(s, "UPDATE audit_reasons SET erased_at = NULL, salt ="
 	    " zeroblob(16), reason = 'back'") != SQLITE_OK);

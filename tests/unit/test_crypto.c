@@ -65,6 +65,46 @@ test_userkey(void)
 	check(userkey_open(out, "userA", pw, strlen(pw), blob, sizeof(blob)) != 0);
 }
 
+/* seal_msg: a break-glass reason (salt || text) to one auditor */
+static void
+test_seal_msg(void)
+{
+	uint8_t pk[32], sk[32], pk2[32], sk2[32];
+	uint8_t msg[SEAL_MSG_MAX], out[SEAL_MSG_MAX], blob[SEAL_MSG_BLOB_MAX];
+	size_t blob_len = 0, out_len = 0;
+
+	userkey_generate(pk, sk);
+	userkey_generate(pk2, sk2);
+	memset(msg, 'r', sizeof(msg));
+	check(seal_msg(blob, sizeof(blob), &blob_len, SEAL_KIND_REASON, "41",
+	    "auditorA", msg, sizeof(msg), pk) == 0);
+	check(blob_len <= SEAL_MSG_BLOB_MAX);
+	check(seal_msg_open(out, sizeof(out), &out_len, SEAL_KIND_REASON, "41",
+	    "auditorA", pk, sk, blob, blob_len) == 0);
+	check(out_len == sizeof(msg) && memcmp(out, msg, out_len) == 0);
+	/* the seq and the auditor are bound; another key does not open it */
+	check(seal_msg_open(out, sizeof(out), &out_len, SEAL_KIND_REASON, "42",
+	    "auditorA", pk, sk, blob, blob_len) != 0);
+	check(out_len == 0 && all_zero(out, sizeof(out)));
+	check(seal_msg_open(out, sizeof(out), &out_len, SEAL_KIND_REASON, "41",
+	    "auditorB", pk, sk, blob, blob_len) != 0);
+	check(seal_msg_open(out, sizeof(out), &out_len, SEAL_KIND_REASON, "41",
+	    "auditorA", pk2, sk2, blob, blob_len) != 0);
+	/* a buffer too small, and a tampered blob */
+	check(seal_msg_open(out, 10, &out_len, SEAL_KIND_REASON, "41",
+	    "auditorA", pk, sk, blob, blob_len) != 0);
+	blob[blob_len - 1] ^= 1;
+	check(seal_msg_open(out, sizeof(out), &out_len, SEAL_KIND_REASON, "41",
+	    "auditorA", pk, sk, blob, blob_len) != 0);
+	/* sizes: nothing empty, nothing over SEAL_MSG_MAX, room checked */
+	check(seal_msg(blob, sizeof(blob), &blob_len, SEAL_KIND_REASON, "41",
+	    "auditorA", msg, 0, pk) != 0);
+	check(seal_msg(blob, sizeof(blob), &blob_len, SEAL_KIND_REASON, "41",
+	    "auditorA", msg, SEAL_MSG_MAX + 1, pk) != 0);
+	check(seal_msg(blob, 100, &blob_len, SEAL_KIND_REASON, "41",
+	    "auditorA", msg, sizeof(msg), pk) != 0);
+}
+
 static void
 test_seal(void)
 {
@@ -140,13 +180,62 @@ test_field(void)
 	    1, ct, FIELD_OVERHEAD - 1) != 0);
 }
 
+/* The signing key file, and the combined version-1 file of directories
+ * made before the split. path is a K_db file of ks under "new operator
+ * pass". */
+static void
+test_signfile(const char *dir, struct keys_secret *ks,
+    struct keys_secret *ks2, const char *path)
+{
+	char spath[160], vpath[160];
+	uint8_t sk[KEYS_AUDIT_SK_BYTES];
+	struct stat st;
+
+	snprintf(spath, sizeof(spath), "%s/audit-key", dir);
+	snprintf(vpath, sizeof(vpath), "%s/keys-v1", dir);
+	check(keys_sign_create(spath, "signing pass", 12, ks->audit_sk)
+	    == KEYS_OK);
+	check(stat(spath, &st) == 0 && (st.st_mode & 0777) == 0600 &&
+	    (size_t)st.st_size == KEYS_SIGN_FILE_BYTES);
+	check(keys_sign_create(spath, "signing pass", 12, ks->audit_sk)
+	    == KEYS_EEXIST);
+	check(keys_sign_open(spath, "signing pass", 12, sk) == KEYS_OK);
+	check(memcmp(sk, ks->audit_sk, sizeof(sk)) == 0);
+	check(keys_sign_open(spath, "signing pasS", 12, sk) == KEYS_EPASS);
+	check(all_zero(sk, sizeof(sk)));
+	/* neither opens as the other */
+	check(keys_sign_open(path, "new operator pass", 17, sk)
+	    == KEYS_EFORMAT);
+	check(keys_wrap_open(spath, "signing pass", 12, ks2) == KEYS_EFORMAT);
+	check(all_zero(ks2, sizeof(*ks2)));
+	check(keys_sign_replace(spath, "other pass", 10, ks->audit_sk)
+	    == KEYS_OK);
+	check(keys_sign_open(spath, "other pass", 10, sk) == KEYS_OK);
+	check(memcmp(sk, ks->audit_sk, sizeof(sk)) == 0);
+	/* a combined file: still written as one when combined is set (a
+	 * passphrase change before the split), and opens with both keys */
+	ks->combined = 1;
+	check(keys_wrap_create(vpath, "old", 3, ks) == KEYS_OK);
+	ks->combined = 0;
+	check(stat(vpath, &st) == 0 &&
+	    (size_t)st.st_size == KEYS_V1_FILE_BYTES);
+	check(keys_wrap_open(vpath, "old", 3, ks2) == KEYS_OK);
+	check(ks2->combined == 1 && memcmp(ks2->db_key, ks->db_key,
+	    sizeof(ks->db_key)) == 0 && memcmp(ks2->audit_sk, ks->audit_sk,
+	    sizeof(ks->audit_sk)) == 0);
+	check(keys_sign_open(vpath, "old", 3, sk) == KEYS_EFORMAT);
+	secmem_wipe(sk, sizeof(sk));
+	unlink(spath);
+	unlink(vpath);
+}
+
 static void
 test_wrapfile(void)
 {
 	char dir[] = "/tmp/corridor-test-XXXXXX", path[128];
 	struct keys_secret *ks, *ks2;
 	struct stat st;
-	uint8_t raw[KEYS_FILE_BYTES];
+	uint8_t raw[KEYS_DB_FILE_BYTES];
 	FILE *f;
 
 	ks = secmem_alloc(sizeof(*ks));
@@ -161,7 +250,7 @@ test_wrapfile(void)
 	/* O_EXCL: never overwrite an existing key file */
 	check(keys_wrap_create(path, "operator pass", 13, ks) == KEYS_EEXIST);
 	check(keys_wrap_open(path, "operator pass", 13, ks2) == KEYS_OK);
-	check(memcmp(ks, ks2, sizeof(*ks)) == 0);
+	check(memcmp(ks->db_key, ks2->db_key, sizeof(ks->db_key)) == 0);
 	/* wrong passphrase fails and wipes */
 	check(keys_wrap_open(path, "operator pasS", 13, ks2) == KEYS_EPASS);
 	check(all_zero(ks2, sizeof(*ks2)));
@@ -181,7 +270,17 @@ test_wrapfile(void)
 	check(keys_wrap_replace(path, "new operator pass", 17, ks) == KEYS_OK);
 	check(keys_wrap_open(path, "operator pass", 13, ks2) == KEYS_EPASS);
 	check(keys_wrap_open(path, "new operator pass", 17, ks2) == KEYS_OK);
-	check(memcmp(ks, ks2, sizeof(*ks)) == 0);
+	check(memcmp(ks->db_key, ks2->db_key, sizeof(ks->db_key)) == 0);
+
+	/* the K_db file holds K_db only: the signing key is not in it */
+	check(ks2->combined == 0 && all_zero(ks2->audit_sk,
+	    sizeof(ks2->audit_sk)));
+	{
+		struct stat st2;
+		check(stat(path, &st2) == 0 &&
+		    (size_t)st2.st_size == KEYS_DB_FILE_BYTES);
+	}
+	test_signfile(dir, ks, ks2, path);
 
 	unlink(path);
 	rmdir(dir);
@@ -231,6 +330,7 @@ main(void)
 	}
 	test_userkey();
 	test_seal();
+	test_seal_msg();
 	test_field();
 	test_wrapfile();
 	test_encode();
