@@ -35,6 +35,8 @@ int cli_audit_rotate_key(int argc, char **argv);	/* after "audit" */
  * the report line to stdout (OK) or stderr (anything else). 0 verified,
  * 1 verification failed or an I/O error, 2 usage error. (cli_verify.c) */
 int cli_audit_verify(int argc, char **argv);
+/* Internal: one password judged in a child of the server (cli_pwcheck.c). */
+int cli_pwcheck(int argc, char **argv);
 
 /* Join dir and name into out; 0, or -1 if it does not fit. */
 int cli_path(char *out, size_t out_len, const char *dir, const char *name);

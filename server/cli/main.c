@@ -30,6 +30,7 @@ static const struct command {
 	{ "retention",	NULL,		cli_retention },
 	{ "audit",	"verify",	cli_audit_verify },
 	{ "audit",	"rotate-key",	cli_audit_rotate_key },
+	{ "pwcheck",	NULL,		cli_pwcheck },	/* internal */
 };
 
 static void

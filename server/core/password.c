@@ -1,8 +1,25 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* password: the strength rule, over libpwquality. See password.h. */
+/*
+ * password: the strength rule, over libpwquality (see password.h), judged
+ * in a child process. cracklib copies the candidate into static buffers
+ * and onto the stack (lowercased, reversed) and never wipes them; in the
+ * server those copies would outlive the request, and a memory dump taken
+ * weeks later would hold a coordinator's password, which opens the org
+ * key. So password_check spawns `corridor pwcheck` (this binary again,
+ * through /proc/self/exe: never a fork of the threaded server), hands it
+ * the strings over a socket pair, and takes the verdict from its exit
+ * status. Every copy cracklib makes dies with the child.
+ */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <pwquality.h>
 
@@ -85,7 +102,7 @@ core_is_word(const char *pw)
 }
 
 int
-password_init(void)
+password_judge_init(void)
 {
 	pwquality_settings_t *pwq, *core;
 
@@ -122,8 +139,8 @@ password_init(void)
 	return 0;
 }
 
-void
-password_shutdown(void)
+static void
+judge_shutdown(void)
 {
 	pthread_mutex_lock(&P.mu);
 	pwquality_free_settings(P.pwq);
@@ -134,7 +151,7 @@ password_shutdown(void)
 }
 
 enum password_verdict
-password_check(const char *pw, const char *username, const char *old)
+password_judge(const char *pw, const char *username, const char *old)
 {
 	void *aux = NULL;
 	int rc;
@@ -203,4 +220,137 @@ password_verdict_text(enum password_verdict v)
 		break;
 	}
 	return "The password could not be checked; try again later.";
+}
+
+/* --- the child's side: corridor pwcheck ------------------------------------ */
+
+/* The request: username, old ("" for none) and the new password, each
+ * NUL-terminated, one after the other. */
+#define REQUEST_MAX_BYTES	(3u * (MAX_PASSWORD_BYTES + 1u))
+
+int
+password_child_main(int fd)
+{
+	char *buf;
+	const char *f[3], *name, *old, *pw;
+	size_t n = 0, k = 0;
+	ssize_t got;
+	int v = PASSWORD_EINTERNAL;
+
+	if ((buf = secmem_alloc(REQUEST_MAX_BYTES + 1)) == NULL)
+		return PASSWORD_EINTERNAL;
+	while (n < REQUEST_MAX_BYTES &&
+	    (got = read(fd, buf + n, REQUEST_MAX_BYTES - n)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			goto out;
+		n += (size_t)got;
+	}
+	/* three strings exactly, each ended by its NUL */
+	for (size_t i = 0, start = 0; i < n; i++) {
+		if (buf[i] != '\0')
+			continue;
+		if (k == 3)
+			goto out;
+		f[k++] = buf + start;
+		start = i + 1;
+	}
+	if (k != 3 || buf[n - 1] != '\0')
+		goto out;
+	name = f[0];
+	old = f[1];
+	pw = f[2];
+	if (password_judge_init() != 0)
+		goto out;
+	v = password_judge(pw, name, *old != '\0' ? old : NULL);
+	judge_shutdown();
+out:
+	secmem_wipe(buf, REQUEST_MAX_BYTES + 1);
+	secmem_free(buf);
+	return v;
+}
+
+/* --- the server's side ---------------------------------------------------- */
+
+extern char **environ;
+
+/* Send all of p (len bytes) on a socket, never raising SIGPIPE. */
+static int
+send_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+enum password_verdict
+password_check(const char *pw, const char *username, const char *old)
+{
+	/* posix_spawn's argv is char *const[]: writable copies of the words */
+	static char w0[] = "corridor", w1[] = "pwcheck";
+	char *const argv[] = { w0, w1, NULL };
+	posix_spawn_file_actions_t fa;
+	int sv[2] = { -1, -1 }, status, ok;
+	pid_t pid;
+
+	if (pw == NULL || username == NULL ||
+	    strlen(pw) > MAX_PASSWORD_BYTES ||
+	    strlen(username) > MAX_PASSWORD_BYTES ||
+	    (old != NULL && strlen(old) > MAX_PASSWORD_BYTES))
+		return PASSWORD_EINTERNAL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return PASSWORD_EINTERNAL;
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return PASSWORD_EINTERNAL;
+	}
+	/* the child's stdin is its end of the pair; nothing else is open */
+	ok = posix_spawn_file_actions_adddup2(&fa, sv[1], STDIN_FILENO) == 0 &&
+	    posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ) == 0;
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	if (!ok) {
+		close(sv[0]);
+		return PASSWORD_EINTERNAL;
+	}
+	ok = send_all(sv[0], username, strlen(username) + 1) == 0 &&
+	    send_all(sv[0], old != NULL ? old : "", old != NULL ?
+	    strlen(old) + 1 : 1) == 0 &&
+	    send_all(sv[0], pw, strlen(pw) + 1) == 0;
+	shutdown(sv[0], SHUT_WR);
+	close(sv[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return PASSWORD_EINTERNAL;
+	if (!ok || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) > PASSWORD_EINTERNAL)
+		return PASSWORD_EINTERNAL;
+	return (enum password_verdict)WEXITSTATUS(status);
+}
+
+int
+password_init(void)
+{
+	/* fail at start, not at the first password change: the checker
+	 * must run and its dictionary must be there ("password" is in
+	 * every cracklib dictionary; without it every verdict would be
+	 * "too simple", a misleading refusal of every password) */
+	return password_check("password1234", "corridor-self-test", NULL) ==
+	    PASSWORD_EDICT ? 0 : -1;
+}
+
+void
+password_shutdown(void)
+{
+	/* the server holds nothing: each check is its own process */
 }

@@ -26,15 +26,31 @@ enum password_verdict {
 	PASSWORD_EINTERNAL,	/* the checker failed: refuse, fail closed */
 };
 
-/* Load the checker's settings. 0, or -1. Once, before serving. */
+/* Check that the checker runs and has its dictionary (a self-test in a
+ * child). 0, or -1. Once, before serving. */
 int password_init(void) __attribute__((warn_unused_result));
 void password_shutdown(void);
 
 /*
- * Judge pw for username (and old, the password it replaces, or NULL).
- * Thread-safe (cracklib is not; one lock serialises it).
+ * Judge pw for username (and old, the password it replaces, or NULL), in
+ * a child process (`corridor pwcheck`), so that no copy the checker makes
+ * stays in this process. Thread-safe; blocks for one process start and
+ * one dictionary lookup (a few milliseconds). PASSWORD_EINTERNAL when the
+ * child cannot run: callers refuse (fail closed).
  */
 enum password_verdict password_check(const char *pw, const char *username,
+    const char *old);
+
+/*
+ * The child's side: read "username\0old\0password\0" (old "" for none)
+ * from fd, judge it in this process, and return the verdict as the exit
+ * status. Only `corridor pwcheck` calls this.
+ */
+int password_child_main(int fd);
+
+/* The judgement itself, in this process (the child's). */
+int password_judge_init(void) __attribute__((warn_unused_result));
+enum password_verdict password_judge(const char *pw, const char *username,
     const char *old);
 
 /* A fixed English sentence for a verdict, for problem details and the

@@ -213,6 +213,18 @@ def test_memory_image_holds_no_key():
     s = Server()
     try:
         tok, pw, ids = setup(s)
+        # a coordinator changes their password: the strength check must
+        # leave no copy of either password in the server (cracklib's
+        # buffers did, before the check moved to a child process)
+        new = "fresh-" + os.urandom(12).hex()
+        r = s.request("PUT", "/me/password",
+                      {"old_password": pw["coord"], "new_password": new},
+                      token=tok["coord"])
+        assert r.status == 204, r
+        passwords = dict(pw)
+        passwords["coord-old"] = pw["coord"]
+        pw["coord"] = new
+        tok["coord"] = s.login("coord", new)
         keys = Keys(s, pw)
         assert keys.org is not None and len(keys.case_keys) >= 3
         # the sessions are live and idle; one client keeps its connection
@@ -236,6 +248,13 @@ def test_memory_image_holds_no_key():
                 needles["key K_s " + name] = raw[32:]
             needles["token " + name] = t.encode()
         needles.update({"marker " + m: m.encode() for m in MARKERS})
+        # every password, also as cracklib copies it (lowercased,
+        # reversed, both)
+        for name, p in passwords.items():
+            for form, v in (("", p), (" lower", p.lower()),
+                            (" reversed", p[::-1]),
+                            (" lower-reversed", p.lower()[::-1])):
+                needles["password " + name + form] = v.encode()
         # the control: the scan finds what it looks for (a marker sent in
         # a request still in flight cannot have been wiped)
         probe = b"SEIZMARKER-PROBE-" + os.urandom(8).hex().encode()
