@@ -5,6 +5,8 @@
  * an actor or an action reads only matching rows, whatever the planner of
  * SQLite 3.15 would guess.
  */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/merkle.h"
@@ -142,6 +144,66 @@ store_audit_reason_seal_put(struct store *s, uint64_t seq,
 	sqlite3_bind_text(st, 2, auditor_id, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, blob, (int)blob_len, SQLITE_STATIC);
 	return store_step_done(st);
+}
+
+static const char SQL_SEAL_SEQS[] =
+    "SELECT seq FROM audit_reason_seals WHERE auditor_id = ? ORDER BY seq";
+
+int
+store_audit_reason_seal_seqs(struct store *s, const char *auditor_id,
+    uint64_t **seqs, size_t *n)
+{
+	sqlite3_stmt *st;
+	uint64_t *v = NULL, *p;
+	size_t cap = 0;
+	int rc;
+
+	*seqs = NULL;
+	*n = 0;
+	if ((st = store_stmt(s, SQL_SEAL_SEQS)) == NULL)
+		return STORE_EIO;
+	sqlite3_bind_text(st, 1, auditor_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if (cap > SIZE_MAX / sizeof(*v) ||
+			    (p = realloc(v, cap * sizeof(*v))) == NULL) {
+				sqlite3_reset(st);
+				free(v);
+				*n = 0;
+				return STORE_ENOMEM;
+			}
+			v = p;
+		}
+		v[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return store_err_from_sqlite(rc);
+	}
+	*seqs = v;
+	return STORE_OK;
+}
+
+static const char SQL_SEAL_REPLACE[] =
+    "UPDATE audit_reason_seals SET sealed = ? WHERE seq = ? AND auditor_id = ?";
+
+int
+store_audit_reason_seal_replace(struct store *s, uint64_t seq,
+    const char *auditor_id, const uint8_t *blob, size_t blob_len)
+{
+	sqlite3_stmt *st;
+
+	if (seq > (uint64_t)INT64_MAX || blob_len > STORE_AUDIT_SEAL_MAX)
+		return STORE_ECONFLICT;
+	if ((st = store_stmt(s, SQL_SEAL_REPLACE)) == NULL)
+		return STORE_EIO;
+	sqlite3_bind_blob(st, 1, blob, (int)blob_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	sqlite3_bind_text(st, 3, auditor_id, -1, SQLITE_STATIC);
+	return store_step_one(s, st);
 }
 
 static const char SQL_SEAL_GET[] =

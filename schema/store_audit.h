@@ -67,6 +67,14 @@ int store_audit_reason_seal_put(struct store *s, uint64_t seq,
     const char *auditor_id, const uint8_t *blob, size_t blob_len);
 /* Read that copy into out (out_max bytes). STORE_ENOTFOUND if there is
  * none (erased, or sealed before the auditor was enrolled). */
+/* The seqs of every reason auditor_id holds a sealed copy of, in *seqs
+ * (malloc'd, *n of them; the caller frees it). */
+int store_audit_reason_seal_seqs(struct store *s, const char *auditor_id,
+    uint64_t **seqs, size_t *n);
+/* Replace auditor_id's sealed copy of the reason of entry seq (a re-seal
+ * to their new key pair). STORE_ENOTFOUND if they held none. */
+int store_audit_reason_seal_replace(struct store *s, uint64_t seq,
+    const char *auditor_id, const uint8_t *blob, size_t blob_len);
 int store_audit_reason_seal_get(struct store *s, uint64_t seq,
     const char *auditor_id, uint8_t *out, size_t out_max, size_t *out_len);
 

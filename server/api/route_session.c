@@ -27,6 +27,7 @@
 #include "crypto/userkey.h"
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
+#include "server/audit/audit_reason.h"
 #include "server/http/jsonin.h"
 #include "server/core/access.h"
 #include "server/core/casefile.h"
@@ -400,6 +401,12 @@ password_route(struct req *r)
 	rc = casefile_rekey_user(r->db, &old, r->after.enrol_pk);
 	if (rc != CASEFILE_OK) {
 		access_fail(r, rc);
+		goto done;
+	}
+	/* an auditor's sealed break-glass reasons follow the key pair */
+	if (u.role == ROLE_AUDITOR && audit_reason_rekey(r->db, u.id, u.pk,
+	    sk, r->after.enrol_pk) != 0) {
+		req_unavailable(r);
 		goto done;
 	}
 	if ((u.enrolled ?

@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/hash.h"
@@ -132,6 +133,43 @@ audit_reason_open(struct store *s, uint64_t seq, const char *auditor_id,
 	rc = 0;
 done:
 	secmem_wipe(msg, sizeof(msg));
+	return rc;
+}
+
+int
+audit_reason_rekey(struct store *s, const char *auditor_id,
+    const uint8_t old_pk[32], const uint8_t old_sk[32],
+    const uint8_t new_pk[32])
+{
+	uint8_t blob[SEAL_MSG_BLOB_MAX];
+	uint8_t msg[AUDIT_REASON_SALT_BYTES + AUDIT_REASON_MAX_BYTES];
+	uint64_t *seqs = NULL;
+	size_t n = 0, len, blob_len;
+	char seqs_s[24];
+	int rc = -1, o;
+
+	if (store_audit_reason_seal_seqs(s, auditor_id, &seqs, &n) != STORE_OK)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		o = store_audit_reason_seal_get(s, seqs[i], auditor_id, blob,
+		    sizeof(blob), &blob_len);
+		if (o != STORE_OK)
+			goto done;
+		snprintf(seqs_s, sizeof(seqs_s), "%" PRIu64, seqs[i]);
+		if (seal_msg_open(msg, sizeof(msg), &len, SEAL_KIND_REASON,
+		    seqs_s, auditor_id, old_pk, old_sk, blob, blob_len) != 0)
+			continue;	/* never readable by this key pair */
+		if (seal_msg(blob, sizeof(blob), &blob_len, SEAL_KIND_REASON,
+		    seqs_s, auditor_id, msg, len, new_pk) != 0 ||
+		    store_audit_reason_seal_replace(s, seqs[i], auditor_id,
+		    blob, blob_len) != STORE_OK)
+			goto done;
+		secmem_wipe(msg, sizeof(msg));
+	}
+	rc = 0;
+done:
+	secmem_wipe(msg, sizeof(msg));
+	free(seqs);
 	return rc;
 }
 

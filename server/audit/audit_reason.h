@@ -51,6 +51,17 @@ int audit_reason_open(struct store *s, uint64_t seq, const char *auditor_id,
     __attribute__((warn_unused_result));
 
 /*
+ * An auditor's new key pair (every password change makes one): re-seal
+ * each reason auditor_id holds a copy of, opened with the old key pair,
+ * to new_pk. Inside the password change's write transaction, so the
+ * copies move with the key pair or not at all. A copy that does not open
+ * with the old key pair (it never could) is left as it is. 0 or -1.
+ */
+int audit_reason_rekey(struct store *s, const char *auditor_id,
+    const uint8_t old_pk[32], const uint8_t old_sk[32],
+    const uint8_t new_pk[32]) __attribute__((warn_unused_result));
+
+/*
  * Seal every reason still in plain text (written before schema 0006) to
  * the current recipients and drop the plain text, in one write
  * transaction that this opens and commits. With no recipient nothing is

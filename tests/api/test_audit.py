@@ -1206,6 +1206,42 @@ def test_zz_shutdown_is_clean():
         S = None
 
 
+def test_auditor_keeps_reasons_across_a_password_change():
+    """Every password change makes a new key pair; the auditor's sealed
+    copies are re-sealed to it in the same transaction, so the reason
+    still opens after the change, and the stored copy is a new blob.
+    Fails without the re-seal: the auditor reads reason_sealed."""
+    s = Server()
+    try:
+        admin = s.admin()
+        name = "au-rekey-" + secrets.token_hex(3)
+        au, au_id = al.auditor(s, admin, name=name)
+        cid = break_glass_case(s, admin, "rekey")
+        marker = "REKEYED-REASON-" + secrets.token_hex(6)
+        r = s.get("/cases/" + cid, token=s.coord(),
+                  headers={"X-Access-Reason": marker})
+        assert r.status == 200, r
+        e = [e for e in al.all_entries(s, au, case_id=cid,
+                                       action="case.read")][-1]
+        assert e["reason"] == marker, e
+        q = ("SELECT hex(sealed) FROM audit_reason_seals WHERE seq = %d "
+             "AND auditor_id = '%s'" % (e["seq"], au_id))
+        before = dbpeek(s, "query", q)
+        new = "fresh-" + secrets.token_hex(12)
+        r = s.request("PUT", "/me/password",
+                      {"old_password": al.password(s, name),
+                       "new_password": new}, token=au)
+        assert r.status == 204, r
+        au = s.login(name, new)
+        e2 = [x for x in al.all_entries(s, au, case_id=cid, action="case.read")
+              if x["seq"] == e["seq"]][0]
+        assert e2.get("reason") == marker, e2
+        assert dbpeek(s, "query", q) != before
+        assert s.stop() == 0
+    finally:
+        s.cleanup()
+
+
 if __name__ == "__main__":
     run([test_every_path_is_recorded, test_init_entries_and_printed_key,
          test_audit_routes_are_for_auditors_only, test_listing_filters_and_paging,
@@ -1213,6 +1249,7 @@ if __name__ == "__main__":
          test_break_glass_reason_shown_then_erased,
          test_grants_name_the_grantee, test_only_caseworkers_can_be_assigned,
          test_break_glass_reason_is_sealed_to_auditors,
+         test_auditor_keeps_reasons_across_a_password_change,
          test_break_glass_needs_an_enrolled_auditor,
          test_plain_reasons_are_sealed_at_start,
          test_export_verifies_and_tampering_is_caught,
