@@ -16,9 +16,10 @@
  * confirmation (POST /session/confirm, below; server/core/access.c).
  *
  * Every password change makes a new key pair and re-seals the user's
- * case and evacuation wraps and org grant to it, so an old copy of the
- * sealed key (a backup) and the old password (coerced, or leaked) open
- * nothing current.
+ * case and evacuation wraps, org grant and (an auditor's) sealed reasons
+ * to it, so an old copy of the sealed key (a backup) and the old password
+ * (coerced, or leaked) open no grant made since. The keys those grants
+ * protect are not rotated: see docs/threat-model.md.
  */
 #include <string.h>
 
