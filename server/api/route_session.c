@@ -465,7 +465,8 @@ session_confirm_route(struct req *r)
 		goto done;
 	}
 	throttle_success(u.username, r->client_ip);
-	session_confirm(r->sess, 1);
+	/* live only once session.confirm is durable (router.c) */
+	r->after.confirm = 1;
 	req_no_content(r);
 done:
 	secmem_wipe(&u, sizeof(u));

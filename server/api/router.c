@@ -290,6 +290,15 @@ anonymous_failure(const struct req *r, const struct audit_event *ev)
 	return 1;
 }
 
+/* What a request may do only once its audit entry is durable and its
+ * answer stands: a password confirmation opens the org key's window. */
+static void
+after_audit(struct req *r)
+{
+	if (r->after.confirm && r->status < 300 && r->sess != NULL)
+		session_confirm(r->sess, 1);
+}
+
 /* The audit step. See the comment at the top of the file. */
 static void
 audit_and_commit(struct req *r)
@@ -345,6 +354,8 @@ audit_and_commit(struct req *r)
 		}
 		if (audit_batch_commit(&ev) != 0)
 			req_unavailable(r);
+		else
+			after_audit(r);
 		return;
 	}
 	if (r->db == NULL)
@@ -380,6 +391,7 @@ audit_and_commit(struct req *r)
 	if (r->after.enrol && ok && r->sess != NULL)
 		session_set_keypair(r->sess, r->sess_key, r->after.enrol_pk,
 		    r->after.enrol_sk);
+	after_audit(r);
 	return;
 fail:
 	(void)store_write_end(r->db, 0);
@@ -407,6 +419,8 @@ router_audited(struct req *r, int rc)
 {
 	if (rc != 0)
 		req_unavailable(r);	/* nothing of the answer leaves */
+	else
+		after_audit(r);
 }
 
 enum router_where

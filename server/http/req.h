@@ -81,6 +81,8 @@ struct req_after {
 						 * one) */
 	uint8_t			 enrol_pk[32];
 	uint8_t			 enrol_sk[32];	/* wiped with sess_key */
+	int			 confirm;	/* a password confirmation: live
+						 * once its entry is durable */
 };
 
 struct req {

@@ -284,6 +284,8 @@ def test_org_key_needs_a_fresh_confirmation():
         admin = s.admin()
         cw, cwpw = s.create_user(admin, "cw-x", "caseworker")
         other, _ = s.create_user(admin, "cw-y", "caseworker")
+        # an enrolled auditor, to seal break-glass reasons to
+        s.create_user(admin, "aud-x", "auditor")
         cwt = s.login("cw-x", cwpw)
         r = s.post("/cases", {"risk": "low", "region": "x",
                               "person": {"name": "n"}}, token=cwt)
