@@ -206,6 +206,8 @@ describe('with the default idle timeout', () => {
     await assertInert(page);
     assertClean(env, page);
 
+    // an enrolled auditor, for break-glass reasons to be sealed to
+    const auditor = await env.createUser('aud-x', 'auditor');
     // coordinator: list, break-glass reason, evacuation details
     const pc = await openApp(env);
     await login(pc, 'coord', env.coordPassword, { reauth: true });
@@ -238,8 +240,8 @@ describe('with the default idle timeout', () => {
     await waitText(page, 'Contacts on the way');
     await assertInert(page);
 
-    // auditor: the reason on the entry
-    const auditor = await env.createUser('aud-x', 'auditor');
+    // auditor: the reason on the entry (sealed to the auditor, who exists
+    // before the break-glass read)
     const pa = await openApp(env);
     await login(pa, auditor.username, auditor.password);
     await fill(pa, 'Case id', c.id);
