@@ -7,9 +7,9 @@
  * reasons. Every call is itself audited by the dispatcher (audit.read,
  * audit.export, audit.reason_erase) through the route table below.
  *
- * Proofs are computed from stored leaf hashes (crypto/merkle.h), read in
- * one sequential pass, so a proof on a tree of n entries reads about n
- * leaf hashes; sizes are capped at the durable size of the log.
+ * Proofs are computed from the stored tlog tiles (schema/store_tiles.h):
+ * a proof on a tree of n entries reads O(log n) tiles and hashes at most
+ * 127 nodes per sibling; sizes are capped at the durable size of the log.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -23,6 +23,7 @@
 #include "crypto/encode.h"
 #include "crypto/merkle.h"
 #include "schema/store_audit.h"
+#include "schema/store_tiles.h"
 #include "server/audit/audit.h"
 #include "server/audit/audit_export.h"
 #include "server/http/jsonin.h"
@@ -285,15 +286,6 @@ audit_public_key_route(struct req *r)
 
 /* --- proofs ----------------------------------------------------------------------- */
 
-static int
-get_leaf(void *arg, uint64_t index, uint8_t out[MERKLE_HASH_BYTES])
-{
-	uint64_t found;
-
-	return store_audit_leaf_at(arg, index, out, &found) == STORE_OK ?
-	    0 : -1;
-}
-
 static json_t *
 hashes_json(const uint8_t *proof, size_t len)
 {
@@ -333,7 +325,7 @@ audit_inclusion_route(struct req *r)
 {
 	static const char *const allowed[] = { "seq", "size", NULL };
 	uint8_t proof[MERKLE_PROOF_MAX_BYTES];
-	struct store_audit_leaves cur;
+	struct store_tiles_reader *rd;
 	struct one_entry one;
 	char *note;
 	uint64_t seq, size, durable, cp_size = 0;
@@ -364,10 +356,14 @@ audit_inclusion_route(struct req *r)
 		req_unavailable(r);
 		return;
 	}
-	store_audit_leaves_init(&cur, r->db, 0);
-	rc = merkle_inclusion_proof(proof, sizeof(proof), &len, seq, size,
-	    get_leaf, &cur);
-	store_audit_leaves_done(&cur);
+	if ((rd = malloc(sizeof(*rd))) == NULL) {
+		req_internal(r);
+		return;
+	}
+	store_tiles_reader_init(rd, r->db, size);
+	rc = merkle_inclusion_proof_nodes(proof, sizeof(proof), &len, seq,
+	    size, store_tiles_node, rd);
+	free(rd);
 	if (rc != 0 || (hashes = hashes_json(proof, len)) == NULL) {
 		req_unavailable(r);
 		return;
@@ -382,7 +378,7 @@ audit_consistency_route(struct req *r)
 {
 	static const char *const allowed[] = { "from", "to", NULL };
 	uint8_t proof[MERKLE_PROOF_MAX_BYTES];
-	struct store_audit_leaves cur;
+	struct store_tiles_reader *rd;
 	uint64_t from, to;
 	size_t len = 0;
 	json_t *hashes;
@@ -395,10 +391,14 @@ audit_consistency_route(struct req *r)
 		out_of_range(r);
 		return;
 	}
-	store_audit_leaves_init(&cur, r->db, 0);
-	rc = merkle_consistency_proof(proof, sizeof(proof), &len, from, to,
-	    get_leaf, &cur);
-	store_audit_leaves_done(&cur);
+	if ((rd = malloc(sizeof(*rd))) == NULL) {
+		req_internal(r);
+		return;
+	}
+	store_tiles_reader_init(rd, r->db, to);
+	rc = merkle_consistency_proof_nodes(proof, sizeof(proof), &len, from,
+	    to, store_tiles_node, rd);
+	free(rd);
 	if (rc != 0 || (hashes = hashes_json(proof, len)) == NULL) {
 		req_unavailable(r);
 		return;

@@ -20,6 +20,7 @@
 #include "crypto/hash.h"
 #include "crypto/secmem.h"
 #include "schema/store_audit.h"
+#include "schema/store_tiles.h"
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
 #include "server/audit/audit_int.h"
@@ -276,6 +277,9 @@ audit_append_seq(struct store *s, const struct audit_event *ev,
 		.entry = enc, .entry_len = enc_len, .leaf = leaf,
 	};
 	if (store_audit_insert(s, &row) != STORE_OK)
+		goto out;
+	/* the tiles this entry completes, in the same transaction */
+	if (store_tiles_append(s, e.seq, leaf) != STORE_OK)
 		goto out;
 	if (e.has_reason && store_audit_reason_insert(s, e.seq, salt,
 	    ev->reason, ev->reason_len) != STORE_OK)
