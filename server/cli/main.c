@@ -54,6 +54,7 @@ usage(FILE *f)
 	    "       corridor retention run DIR [--passphrase-file F] [--days N]\n"
 	    "                      [--now RFC3339]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
+	    "       corridor audit verify --tiles DIR --checkpoint F --public-key F\n"
 	    "       corridor audit rotate-key DIR [--passphrase-file F]\n"
 	    "       corridor --help | --version\n");
 }
