@@ -137,6 +137,71 @@ merkle_subtree_root(uint8_t out[H], merkle_get_leaf_fn get_leaf, void *arg,
 }
 
 /*
+ * A source of subtree roots MTH(D[start:start+n]) for the two proof walks
+ * below: from leaves (the reference, O(n)) or from stored nodes (tiles,
+ * O(log n)). The walks are written once and take either.
+ */
+struct root_src {
+	int	(*root)(const struct root_src *src, uint8_t out[H],
+		    uint64_t start, uint64_t n);
+	merkle_get_leaf_fn	 get_leaf;
+	merkle_get_node_fn	 get_node;
+	void			*arg;
+};
+
+static int
+root_from_leaves(const struct root_src *src, uint8_t out[H], uint64_t start,
+    uint64_t n)
+{
+	return merkle_subtree_root(out, src->get_leaf, src->arg, start, n);
+}
+
+/* MTH(D[start:start+n]) from perfect-subtree nodes: a power-of-two run
+ * aligned on its size is one node; any other run splits as the RFC does
+ * (at the largest power of two below n; a misaligned power of two n at
+ * n / 2, which is the same split). Depth at most 64. */
+static int
+nodes_root(merkle_get_node_fn get_node, void *arg, uint8_t out[H],
+    uint64_t start, uint64_t n)
+{
+	uint8_t l[H], r[H];
+	uint64_t k;
+
+	if ((n & (n - 1)) == 0) {
+		unsigned h = (unsigned)__builtin_ctzll(n);
+
+		if ((start & (n - 1)) == 0)
+			return get_node(arg, h, start >> h, out);
+		k = n / 2;
+	} else {
+		k = split_point(n);
+	}
+	if (nodes_root(get_node, arg, l, start, k) != 0 ||
+	    nodes_root(get_node, arg, r, start + k, n - k) != 0)
+		return -1;
+	merkle_node_hash(out, l, r);
+	return 0;
+}
+
+static int
+root_from_nodes(const struct root_src *src, uint8_t out[H], uint64_t start,
+    uint64_t n)
+{
+	if (n == 0 || n > MERKLE_MAX_SIZE || start > MERKLE_MAX_SIZE - n)
+		return -1;
+	return nodes_root(src->get_node, src->arg, out, start, n);
+}
+
+int
+merkle_subtree_root_nodes(uint8_t out[H], merkle_get_node_fn get_node,
+    void *arg, uint64_t start, uint64_t n)
+{
+	struct root_src src = { root_from_nodes, NULL, get_node, arg };
+
+	return root_from_nodes(&src, out, start, n);
+}
+
+/*
  * Both proofs are defined recursively with the sibling appended after the
  * sub-proof, so walking from the root down produces them last hash first.
  * Collect top-down into tmp, then emit reversed.
@@ -160,16 +225,16 @@ emit_reversed(uint8_t *proof, size_t proof_max, size_t *proof_len,
  * that holds m.
  */
 static int
-descend(uint8_t out[H], merkle_get_leaf_fn get_leaf, void *arg, uint64_t k,
-    int left, uint64_t *lo, uint64_t *n, uint64_t *m)
+descend(uint8_t out[H], const struct root_src *src, uint64_t k, int left,
+    uint64_t *lo, uint64_t *n, uint64_t *m)
 {
 	if (left) {
-		if (merkle_subtree_root(out, get_leaf, arg, *lo + k, *n - k) != 0)
+		if (src->root(src, out, *lo + k, *n - k) != 0)
 			return -1;
 		*n = k;
 		return 0;
 	}
-	if (merkle_subtree_root(out, get_leaf, arg, *lo, k) != 0)
+	if (src->root(src, out, *lo, k) != 0)
 		return -1;
 	*lo += k;
 	*m -= k;
@@ -177,9 +242,9 @@ descend(uint8_t out[H], merkle_get_leaf_fn get_leaf, void *arg, uint64_t k,
 	return 0;
 }
 
-int
-merkle_inclusion_proof(uint8_t *proof, size_t proof_max, size_t *proof_len,
-    uint64_t index, uint64_t size, merkle_get_leaf_fn get_leaf, void *arg)
+static int
+inclusion_walk(uint8_t *proof, size_t proof_max, size_t *proof_len,
+    uint64_t index, uint64_t size, const struct root_src *src)
 {
 	uint8_t tmp[MERKLE_PROOF_MAX_HASHES][H];
 	uint64_t lo = 0, n = size, m = index, k;
@@ -193,17 +258,16 @@ merkle_inclusion_proof(uint8_t *proof, size_t proof_max, size_t *proof_len,
 		if (count == MERKLE_PROOF_MAX_HASHES)
 			return -1;	/* unreachable for n < 2^63 */
 		k = split_point(n);
-		if (descend(tmp[count], get_leaf, arg, k, m < k, &lo, &n,
-		    &m) != 0)
+		if (descend(tmp[count], src, k, m < k, &lo, &n, &m) != 0)
 			return -1;
 		count++;
 	}
 	return emit_reversed(proof, proof_max, proof_len, tmp, count);
 }
 
-int
-merkle_consistency_proof(uint8_t *proof, size_t proof_max, size_t *proof_len,
-    uint64_t first, uint64_t second, merkle_get_leaf_fn get_leaf, void *arg)
+static int
+consistency_walk(uint8_t *proof, size_t proof_max, size_t *proof_len,
+    uint64_t first, uint64_t second, const struct root_src *src)
 {
 	uint8_t tmp[MERKLE_PROOF_MAX_HASHES][H];
 	uint64_t lo = 0, n = second, m = first, k;
@@ -225,8 +289,7 @@ merkle_consistency_proof(uint8_t *proof, size_t proof_max, size_t *proof_len,
 			return -1;	/* unreachable for n < 2^63 */
 		if (m == n) {
 			if (!whole) {
-				if (merkle_subtree_root(tmp[count], get_leaf,
-				    arg, lo, n) != 0)
+				if (src->root(src, tmp[count], lo, n) != 0)
 					return -1;
 				count++;
 			}
@@ -235,12 +298,51 @@ merkle_consistency_proof(uint8_t *proof, size_t proof_max, size_t *proof_len,
 		k = split_point(n);
 		if (m > k)
 			whole = 0;
-		if (descend(tmp[count], get_leaf, arg, k, m <= k, &lo, &n,
-		    &m) != 0)
+		if (descend(tmp[count], src, k, m <= k, &lo, &n, &m) != 0)
 			return -1;
 		count++;
 	}
 	return emit_reversed(proof, proof_max, proof_len, tmp, count);
+}
+
+int
+merkle_inclusion_proof(uint8_t *proof, size_t proof_max, size_t *proof_len,
+    uint64_t index, uint64_t size, merkle_get_leaf_fn get_leaf, void *arg)
+{
+	struct root_src src = { root_from_leaves, get_leaf, NULL, arg };
+
+	return inclusion_walk(proof, proof_max, proof_len, index, size, &src);
+}
+
+int
+merkle_consistency_proof(uint8_t *proof, size_t proof_max, size_t *proof_len,
+    uint64_t first, uint64_t second, merkle_get_leaf_fn get_leaf, void *arg)
+{
+	struct root_src src = { root_from_leaves, get_leaf, NULL, arg };
+
+	return consistency_walk(proof, proof_max, proof_len, first, second,
+	    &src);
+}
+
+int
+merkle_inclusion_proof_nodes(uint8_t *proof, size_t proof_max,
+    size_t *proof_len, uint64_t index, uint64_t size,
+    merkle_get_node_fn get_node, void *arg)
+{
+	struct root_src src = { root_from_nodes, NULL, get_node, arg };
+
+	return inclusion_walk(proof, proof_max, proof_len, index, size, &src);
+}
+
+int
+merkle_consistency_proof_nodes(uint8_t *proof, size_t proof_max,
+    size_t *proof_len, uint64_t first, uint64_t second,
+    merkle_get_node_fn get_node, void *arg)
+{
+	struct root_src src = { root_from_nodes, NULL, get_node, arg };
+
+	return consistency_walk(proof, proof_max, proof_len, first, second,
+	    &src);
 }
 
 /* --- proof verification -------------------------------------------------- */

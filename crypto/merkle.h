@@ -124,6 +124,34 @@ int merkle_consistency_proof(uint8_t *proof, size_t proof_max,
     merkle_get_leaf_fn get_leaf, void *arg) MERKLE_WUR;
 
 /*
+ * Source of perfect-subtree roots for proofs read from stored nodes (the
+ * tlog tiles): write the root of the 2^height leaves starting at leaf
+ * index * 2^height into out and return 0, or return -1 (the proof call
+ * then fails with -1). Only nodes inside the proof's tree are asked for.
+ */
+typedef int (*merkle_get_node_fn)(void *arg, unsigned height, uint64_t index,
+    uint8_t out[MERKLE_HASH_BYTES]);
+
+/* MTH(D[start:start+n]), n >= 1, from at most 2 log2(n) nodes. 0 or -1. */
+int merkle_subtree_root_nodes(uint8_t out[MERKLE_HASH_BYTES],
+    merkle_get_node_fn get_node, void *arg, uint64_t start, uint64_t n)
+    MERKLE_WUR;
+
+/*
+ * The same proofs as merkle_inclusion_proof and merkle_consistency_proof,
+ * byte for byte, with each sibling built from O(log n) stored nodes
+ * instead of its leaves: O(log^2 n) node reads at most, O(log n) in
+ * practice since proof siblings are mostly perfect subtrees. The leaf
+ * versions above stay as the reference the tests compare against.
+ */
+int merkle_inclusion_proof_nodes(uint8_t *proof, size_t proof_max,
+    size_t *proof_len, uint64_t index, uint64_t size,
+    merkle_get_node_fn get_node, void *arg) MERKLE_WUR;
+int merkle_consistency_proof_nodes(uint8_t *proof, size_t proof_max,
+    size_t *proof_len, uint64_t first, uint64_t second,
+    merkle_get_node_fn get_node, void *arg) MERKLE_WUR;
+
+/*
  * Verify that leaf_hash sits at index in the tree of size whose root is
  * root, per RFC 9162 section 2.1.3.2. Rejects index >= size, a proof length
  * that is not exactly the path length for (index, size), and a proof that

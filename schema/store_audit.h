@@ -118,8 +118,8 @@ int store_audit_each_rotation(struct store *s,
     void *arg);
 
 /*
- * A cursor over stored leaf hashes, for rebuilding the tree at start-up and
- * for proofs. Reads sequentially while the indexes asked for are
+ * A cursor over stored leaf hashes, for writing tiles, for the right edge
+ * of the tree at start-up, and for the reference proofs. Reads sequentially while the indexes asked for are
  * consecutive and seeks otherwise, so a whole-log scan is one pass over
  * the table. Not thread-safe; one per connection at a time.
  */

@@ -7,9 +7,12 @@
  * reasons. Every call is itself audited by the dispatcher (audit.read,
  * audit.export, audit.reason_erase) through the route table below.
  *
- * Proofs are computed from stored leaf hashes (crypto/merkle.h), read in
- * one sequential pass, so a proof on a tree of n entries reads about n
- * leaf hashes; sizes are capped at the durable size of the log.
+ * The tiles themselves are served in the tlog-tiles layout (audit.read,
+ * like the proofs), so an auditor's tool can check the log incrementally.
+ *
+ * Proofs are computed from the stored tlog tiles (schema/store_tiles.h):
+ * a proof on a tree of n entries reads O(log n) tiles and hashes at most
+ * 127 nodes per sibling; sizes are capped at the durable size of the log.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -24,7 +27,9 @@
 #include "crypto/hash.h"
 #include "crypto/merkle.h"
 #include "crypto/secmem.h"
+#include "crypto/tile.h"
 #include "schema/store_audit.h"
+#include "schema/store_tiles.h"
 #include "server/audit/audit.h"
 #include "server/audit/audit_export.h"
 #include "server/audit/audit_reason.h"
@@ -342,15 +347,6 @@ audit_public_key_route(struct req *r)
 
 /* --- proofs ----------------------------------------------------------------------- */
 
-static int
-get_leaf(void *arg, uint64_t index, uint8_t out[MERKLE_HASH_BYTES])
-{
-	uint64_t found;
-
-	return store_audit_leaf_at(arg, index, out, &found) == STORE_OK ?
-	    0 : -1;
-}
-
 static json_t *
 hashes_json(const uint8_t *proof, size_t len)
 {
@@ -390,7 +386,7 @@ audit_inclusion_route(struct req *r)
 {
 	static const char *const allowed[] = { "seq", "size", NULL };
 	uint8_t proof[MERKLE_PROOF_MAX_BYTES];
-	struct store_audit_leaves cur;
+	struct store_tiles_reader *rd;
 	struct one_entry one;
 	char *note;
 	uint64_t seq, size, durable, cp_size = 0;
@@ -421,10 +417,14 @@ audit_inclusion_route(struct req *r)
 		req_unavailable(r);
 		return;
 	}
-	store_audit_leaves_init(&cur, r->db, 0);
-	rc = merkle_inclusion_proof(proof, sizeof(proof), &len, seq, size,
-	    get_leaf, &cur);
-	store_audit_leaves_done(&cur);
+	if ((rd = malloc(sizeof(*rd))) == NULL) {
+		req_internal(r);
+		return;
+	}
+	store_tiles_reader_init(rd, r->db, size);
+	rc = merkle_inclusion_proof_nodes(proof, sizeof(proof), &len, seq,
+	    size, store_tiles_node, rd);
+	free(rd);
 	if (rc != 0 || (hashes = hashes_json(proof, len)) == NULL) {
 		req_unavailable(r);
 		return;
@@ -439,7 +439,7 @@ audit_consistency_route(struct req *r)
 {
 	static const char *const allowed[] = { "from", "to", NULL };
 	uint8_t proof[MERKLE_PROOF_MAX_BYTES];
-	struct store_audit_leaves cur;
+	struct store_tiles_reader *rd;
 	uint64_t from, to;
 	size_t len = 0;
 	json_t *hashes;
@@ -452,16 +452,108 @@ audit_consistency_route(struct req *r)
 		out_of_range(r);
 		return;
 	}
-	store_audit_leaves_init(&cur, r->db, 0);
-	rc = merkle_consistency_proof(proof, sizeof(proof), &len, from, to,
-	    get_leaf, &cur);
-	store_audit_leaves_done(&cur);
+	if ((rd = malloc(sizeof(*rd))) == NULL) {
+		req_internal(r);
+		return;
+	}
+	store_tiles_reader_init(rd, r->db, to);
+	rc = merkle_consistency_proof_nodes(proof, sizeof(proof), &len, from,
+	    to, store_tiles_node, rd);
+	free(rd);
 	if (rc != 0 || (hashes = hashes_json(proof, len)) == NULL) {
 		req_unavailable(r);
 		return;
 	}
 	req_json(r, 200, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from,
 	    "to", (json_int_t)to, "hashes", hashes));
+}
+
+/* --- tiles ------------------------------------------------------------------------- */
+
+/* An entry bundle: each entry as 2-byte big-endian length and bytes. */
+struct bundle {
+	uint8_t		*buf;
+	size_t		 len, cap;
+	uint64_t	 next;		/* the seq expected next */
+};
+
+static int
+bundle_add(void *arg, const struct store_audit_item *it)
+{
+	struct bundle *b = arg;
+
+	if (it->seq != b->next || it->entry_len > 0xffff ||
+	    b->cap - b->len < 2 + it->entry_len)
+		return -1;
+	b->buf[b->len++] = (uint8_t)(it->entry_len >> 8);
+	b->buf[b->len++] = (uint8_t)it->entry_len;
+	memcpy(b->buf + b->len, it->entry, it->entry_len);
+	b->len += it->entry_len;
+	b->next++;
+	return 0;
+}
+
+/*
+ * GET /audit/tile/<L>/<N>[.p/<W>] and /audit/tile/entries/<N>[.p/<W>]
+ * (docs/audit.md, "Tiles"), for the tree of the durable size: a tile
+ * exists when it has hashes at that size; a partial one may be asked for
+ * at any width up to its width there (a prefix of every later one), a
+ * full one only once it is full. Malformed paths are 400, well-formed ones
+ * that name no tile of the tree 404.
+ */
+static void
+audit_tile_route(struct req *r)
+{
+	const char *p = r->path + strlen("/audit/");
+	struct tile_id t;
+	struct bundle b;
+	uint64_t durable = audit_durable_size();
+	unsigned have;
+	uint8_t *buf;
+	int rc;
+
+	if (tile_path_parse(&t, p, strlen(p)) != 0) {
+		req_problem(r, 400, "invalid-tile-path", "The path is not a "
+		    "tlog-tiles tile or entry bundle path.");
+		return;
+	}
+	have = t.level < STORE_TILES_LEVELS ?
+	    tile_width_at(t.level, t.index, durable) : 0;
+	if (have == 0 || t.width > have) {
+		req_problem(r, 404, "not-found", "The log has no such tile.");
+		return;
+	}
+	if (!t.entries) {
+		if ((buf = malloc((size_t)t.width * MERKLE_HASH_BYTES)) ==
+		    NULL) {
+			req_internal(r);
+			return;
+		}
+		rc = store_tiles_read(r->db, t.level, t.index, t.width, buf);
+		if (rc != STORE_OK) {
+			free(buf);
+			req_unavailable(r);
+			return;
+		}
+		req_raw(r, 200, "application/octet-stream", (char *)buf,
+		    (size_t)t.width * MERKLE_HASH_BYTES);
+		return;
+	}
+	memset(&b, 0, sizeof(b));
+	b.cap = (size_t)t.width * (2 + AUDIT_ENTRY_MAX);
+	b.next = t.index * TILE_WIDTH;
+	if ((b.buf = malloc(b.cap)) == NULL) {
+		req_internal(r);
+		return;
+	}
+	if (store_audit_entries(r->db, b.next, b.next + t.width, t.width,
+	    bundle_add, &b) != STORE_OK || b.next != t.index * TILE_WIDTH +
+	    t.width) {
+		free(b.buf);
+		req_unavailable(r);
+		return;
+	}
+	req_raw(r, 200, "application/octet-stream", (char *)b.buf, b.len);
 }
 
 /* --- export ------------------------------------------------------------------------ */
@@ -743,6 +835,8 @@ const struct route route_audit_table[] = {
 	  AUDIT_AUDIT_READ, AUDIT_OBJ_AUDIT, audit_inclusion_route },
 	{ M_GET, "/audit/proof/consistency", R_AUDITOR, ROUTE_QUERY,
 	  AUDIT_AUDIT_READ, AUDIT_OBJ_AUDIT, audit_consistency_route },
+	{ M_GET, "/audit/tile/*", R_AUDITOR, 0, AUDIT_AUDIT_READ,
+	  AUDIT_OBJ_AUDIT, audit_tile_route },
 	{ M_GET, "/audit/export", R_AUDITOR, 0, AUDIT_AUDIT_EXPORT,
 	  AUDIT_OBJ_AUDIT, audit_export_route },
 	{ M_POST, "/audit/reasons/erase", R_ADMIN, ROUTE_BODY,

@@ -107,6 +107,12 @@ match(const char *pattern, const char *path, struct req *r)
 	int bad = 0;
 
 	while (*p != '\0' && *s != '\0') {
+		/* a trailing "*" takes the rest of the path, which the
+		 * handler parses itself (the tlog tile paths) */
+		if (p[0] == '*' && p[1] == '\0') {
+			r->nparams = n;
+			return 1;
+		}
 		if (*p == '{') {
 			const char *pe = strchr(p, '}');
 			size_t len = strcspn(s, "/");

@@ -20,6 +20,7 @@
 #include "crypto/hash.h"
 #include "crypto/secmem.h"
 #include "schema/store_audit.h"
+#include "schema/store_tiles.h"
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
 #include "server/audit/audit_int.h"
@@ -277,6 +278,9 @@ audit_append_seq(struct store *s, const struct audit_event *ev,
 		.entry = enc, .entry_len = enc_len, .leaf = leaf,
 	};
 	if (store_audit_insert(s, &row) != STORE_OK)
+		goto out;
+	/* the tiles this entry completes, in the same transaction */
+	if (store_tiles_append(s, e.seq, leaf) != STORE_OK)
 		goto out;
 	/* the text is sealed to the auditors, never stored in plain */
 	if (e.has_reason && audit_reason_seal(s, e.seq, salt, ev->reason,

@@ -20,9 +20,12 @@
  * it covers; so it can only survive a crash if those entries did, and it
  * is never served before its commit is durable (see audit_commit).
  *
- * Start-up (audit_open) rebuilds the frontier from the stored leaf hashes
- * in one scan and refuses to go on if the log is not contiguous, if it is
- * shorter than, or disagrees with, the latest stored checkpoint or the
+ * Every append also writes, in its transaction, the tlog tiles it
+ * completes (schema/store_tiles.h). Start-up (audit_open) rebuilds the
+ * frontier from the tiles at the log's right edge, O(log n) reads, and
+ * refuses to go on if the tiles do not line up with the log, if the edge
+ * is not contiguous, if the log is shorter than, or its tiles disagree
+ * with, the latest stored checkpoint or the
  * checkpoint file kept next to the database, or if the signing key is not
  * the one the log's key rotations lead to. docs/audit.md, "Storage".
  */

@@ -3,10 +3,10 @@
  * audit_open: the audit log's start-up checks (docs/audit.md, section
  * 11.4). Reads the origin and the chain of rotated keys, verifies the
  * latest stored checkpoint and the checkpoint file against the keys that
- * may sign their sizes, and rebuilds the frontier from the stored leaf
- * hashes in one sequential scan of the covering index, checking that the
- * seqs are contiguous and that the roots at both checkpoints' sizes are
- * the signed ones. A log that passes is handed to audit.c
+ * may sign their sizes, and rebuilds the frontier from the tiles at the
+ * log's right edge (O(log n) tile reads, no re-hashing of the log),
+ * checking that the tiles line up with the log and that the roots at both
+ * checkpoints' sizes, recomputed from tiles, are the signed ones. A log that passes is handed to audit.c
  * (audit_install); one that does not is refused with one line.
  */
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include "crypto/secmem.h"
 #include "crypto/token.h"
 #include "schema/store_audit.h"
+#include "schema/store_tiles.h"
 #include "server/audit/audit.h"
 #include "server/audit/audit_int.h"
 
@@ -170,61 +171,137 @@ struct check_point {
 	int		 done;
 };
 
-/* Rebuild the frontier into *f from the stored leaves, checking contiguity
- * and the roots at every check point's size. 0, or -1 with err. */
+/* The stored tiles must be exactly those of a log of size entries: at
+ * every level, the full tiles up to the right edge and the partial one
+ * there (level 0's partial is the leaf hashes, not a row). */
+static int
+tiles_line_up(struct store *s, uint64_t size, char *err, size_t err_len)
+{
+	for (unsigned t = 0; t < STORE_TILES_LEVELS; t++) {
+		uint64_t hashes = size >> (t * TILE_HEIGHT);
+		uint64_t idx = hashes / TILE_WIDTH;
+		unsigned w = (unsigned)(hashes % TILE_WIDTH), got = 0, full = 0;
+
+		if (store_tiles_row_width(s, t, idx, &got) != STORE_OK ||
+		    (idx > 0 && store_tiles_row_width(s, t, idx - 1, &full) !=
+		    STORE_OK)) {
+			errf(err, err_len, "cannot read the audit tiles");
+			return -1;
+		}
+		if ((idx > 0 && full != TILE_WIDTH) ||
+		    got != (t == 0 ? 0 : w)) {
+			errf(err, err_len, "the audit tiles do not match the "
+			    "%llu entries of the log (level %u)",
+			    (unsigned long long)size, t);
+			return -1;
+		}
+		if (hashes == 0)
+			break;
+	}
+	return 0;
+}
+
+/* The entries after the last full tile (level 0's partial tile) must be
+ * contiguous and end at size - 1; the full tiles below were checked as
+ * they were written. */
+static int
+edge_contiguous(struct store *s, uint64_t size, char *err, size_t err_len)
+{
+	struct store_audit_leaves cur;
+	uint8_t leaf[MERKLE_HASH_BYTES];
+	uint64_t found;
+	int rc = 0, sr;
+
+	store_audit_leaves_init(&cur, s, 0);
+	for (uint64_t i = size / TILE_WIDTH * TILE_WIDTH; i < size; i++) {
+		sr = store_audit_leaf_at(&cur, i, leaf, &found);
+		if (sr == STORE_OK)
+			continue;
+		if (sr == STORE_ECORRUPT && found != i)
+			errf(err, err_len, "the audit log is not contiguous: "
+			    "seq %llu is missing", (unsigned long long)i);
+		else
+			errf(err, err_len, "the audit log is damaged at seq "
+			    "%llu", (unsigned long long)i);
+		rc = -1;
+		break;
+	}
+	store_audit_leaves_done(&cur);
+	return rc;
+}
+
+/*
+ * Rebuild the frontier into *f from the tiles at the log's right edge and
+ * check the roots at every check point's size, reading O(log n) tiles:
+ * nothing below the edge is re-hashed. (Every full tile was checked
+ * against its 256 contiguous entries when it was written, and triggers
+ * keep rows from changing; an export or tile verification checks all.)
+ * 0, or -1 with err.
+ */
 static int
 rebuild(struct store *s, struct merkle_frontier *f, struct check_point *cps,
     size_t ncps, char *err, size_t err_len)
 {
-	struct store_audit_leaves cur;
-	uint8_t leaf[MERKLE_HASH_BYTES], root[MERKLE_HASH_BYTES];
-	uint64_t found;
-	int rc = -1, sr;
+	struct store_tiles_reader *rd;
+	uint8_t root[MERKLE_HASH_BYTES];
+	uint64_t size;
+	int rc = -1;
 
 	merkle_frontier_init(f);
-	store_audit_leaves_init(&cur, s, 0);
-	for (;;) {
-		for (size_t i = 0; i < ncps; i++) {
-			if (cps[i].done || cps[i].size != f->size)
-				continue;
-			merkle_frontier_root(f, root);
-			if (memcmp(root, cps[i].root, sizeof(root)) != 0) {
-				errf(err, err_len, "the audit log does not "
-				    "match %s (size %llu): entries below it "
-				    "were altered, removed or inserted",
-				    cps[i].what, (unsigned long long)f->size);
-				goto out;
-			}
-			cps[i].done = 1;
-		}
-		sr = store_audit_leaf_at(&cur, f->size, leaf, &found);
-		if (sr == STORE_ENOTFOUND)
-			break;
-		if (sr == STORE_ECORRUPT && found != f->size) {
-			errf(err, err_len, "the audit log is not contiguous: "
-			    "seq %llu is missing", (unsigned long long)f->size);
-			goto out;
-		}
-		if (sr != STORE_OK) {
-			errf(err, err_len, "the audit log is damaged at seq "
-			    "%llu", (unsigned long long)f->size);
-			goto out;
-		}
-		if (merkle_frontier_append(f, leaf) != 0)
-			goto out;
+	if ((rd = malloc(sizeof(*rd))) == NULL) {
+		errf(err, err_len, "out of memory");
+		return -1;
 	}
+	if (store_tiles_log_size(s, &size) != STORE_OK) {
+		errf(err, err_len, "cannot read the audit log");
+		goto out;
+	}
+	if (tiles_line_up(s, size, err, err_len) != 0 ||
+	    edge_contiguous(s, size, err, err_len) != 0)
+		goto out;
+	/* the frontier: one perfect subtree per set bit of size, node
+	 * (i, (size >> i) - 1) */
+	store_tiles_reader_init(rd, s, size);
+	for (unsigned i = 0; i < MERKLE_FRONTIER_SLOTS - 1; i++) {
+		if (!((size >> i) & 1))
+			continue;
+		if (store_tiles_node(rd, i, (size >> i) - 1, f->node[i]) != 0) {
+			errf(err, err_len, "the audit log's right edge is "
+			    "damaged or not contiguous");
+			goto out;
+		}
+	}
+	f->size = size;
 	for (size_t i = 0; i < ncps; i++) {
-		if (!cps[i].done) {
+		if (cps[i].size > size) {
 			errf(err, err_len, "the audit log has %llu entries "
 			    "but %s covers %llu: the log was rolled back or "
-			    "truncated", (unsigned long long)f->size,
+			    "truncated", (unsigned long long)size,
 			    cps[i].what, (unsigned long long)cps[i].size);
 			goto out;
 		}
+		store_tiles_reader_init(rd, s, cps[i].size);
+		if (cps[i].size == 0)
+			merkle_empty_root(root);
+		else if (merkle_subtree_root_nodes(root, store_tiles_node, rd,
+		    0, cps[i].size) != 0) {
+			errf(err, err_len, "cannot read the audit tiles below "
+			    "%s (size %llu)", cps[i].what,
+			    (unsigned long long)cps[i].size);
+			goto out;
+		}
+		if (memcmp(root, cps[i].root, sizeof(root)) != 0) {
+			errf(err, err_len, "the audit log does not "
+			    "match %s (size %llu): entries below it "
+			    "were altered, removed or inserted",
+			    cps[i].what, (unsigned long long)cps[i].size);
+			goto out;
+		}
+		cps[i].done = 1;
 	}
 	rc = 0;
 out:
-	store_audit_leaves_done(&cur);
+	free(rd);
 	return rc;
 }
 
@@ -380,7 +457,7 @@ audit_open(struct store *s, const uint8_t sk[NOTE_SK_BYTES],
 		}
 	}
 
-	/* one pass over the leaves */
+	/* the frontier from the tiles */
 	if (rebuild(s, &st->tree, cps, ncps, err, err_len) != 0)
 		goto out;
 	if (st->tree.size > 0 && store_audit_time(s, st->tree.size - 1,

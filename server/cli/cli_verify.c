@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * cli_verify: `corridor audit verify EXPORT --public-key F [--checkpoint
- * F]...`, the offline check an auditor runs on a machine of their own. It
- * reads the key and checkpoint files and hands the export to the
- * verifier library (server/audit/audit_verify.c), which does the work;
- * this file only reads files and prints the one-line report.
+ * F]...`, the offline check an auditor runs on a machine of their own, and
+ * `corridor audit verify --tiles DIR --checkpoint F --public-key F`, the
+ * same for a directory of fetched tlog tiles. It reads the key and
+ * checkpoint files and hands the export or the directory to the verifier
+ * library (server/audit/audit_verify.c, audit_tiles_verify.c), which does
+ * the work; this file only reads files and prints the one-line report.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,11 +16,13 @@
 #include <string.h>
 
 #include "crypto/secmem.h"
+#include "server/audit/audit_tiles_verify.h"
 #include "server/audit/audit_verify.h"
 #include "server/cli/cli.h"
 
 #define USAGE "usage: corridor audit verify EXPORT --public-key F " \
-	"[--checkpoint F]..."
+	"[--checkpoint F]...\n" \
+	"       corridor audit verify --tiles DIR --checkpoint F --public-key F"
 
 /* Longest public key file: the key text, "\n", and one byte to detect
  * anything longer. */
@@ -79,12 +83,48 @@ load_pubkey(struct note_vkey *vk, const char *path)
 	return 0;
 }
 
+/* --tiles DIR --checkpoint F: 0 verified, 1 not. */
+static int
+verify_tiles(const char *key_path, const char *dir, const char *cp_path)
+{
+	struct audit_tiles_result res;
+	struct note_vkey pinned;
+	const char *why = NULL;
+	char *note;
+	size_t len = 0;
+	int status = 1;
+
+	if (load_pubkey(&pinned, key_path) != 0)
+		return 1;
+	if ((note = malloc(NOTE_MAX_BYTES)) == NULL) {
+		fprintf(stderr, "audit verify: out of memory\n");
+		return 1;
+	}
+	if (read_small_file(cp_path, note, NOTE_MAX_BYTES, &len, &why) != 0) {
+		fprintf(stderr, "audit verify: cannot read checkpoint %s: %s\n",
+		    cp_path, why);
+		goto out;
+	}
+	if (audit_verify_tiles(&pinned, dir, note, len, &res) != 0) {
+		fprintf(stderr, "audit verify: FAILED: %s\n", res.reason);
+		goto out;
+	}
+	printf("audit verify: OK: the tiles of %llu entries (%llu files) "
+	    "prove checkpoint %s\n", (unsigned long long)res.size,
+	    (unsigned long long)res.tiles, cp_path);
+	status = fflush(stdout) == 0 ? 0 : 1;
+out:
+	free(note);
+	return status;
+}
+
 int
 cli_audit_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "public-key",	required_argument,	NULL, 'k' },
 		{ "checkpoint",	required_argument,	NULL, 'c' },
+		{ "tiles",	required_argument,	NULL, 't' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,6 +132,7 @@ cli_audit_verify(int argc, char **argv)
 	struct audit_verify_result res;
 	struct note_vkey pinned;
 	const char *key_path = NULL, *export_path, *why = NULL;
+	const char *tiles_dir = NULL;
 	char **held_paths = NULL, *notes = NULL;
 	char line[AUDIT_VERIFY_LINE_BYTES];
 	size_t n_held = 0;
@@ -121,6 +162,9 @@ cli_audit_verify(int argc, char **argv)
 			}
 			held_paths[n_held++] = optarg;
 			break;
+		case 't':
+			tiles_dir = optarg;
+			break;
 		case 'h':
 			printf("%s\n", USAGE);
 			status = 0;
@@ -130,6 +174,15 @@ cli_audit_verify(int argc, char **argv)
 			status = 2;
 			goto out;
 		}
+	}
+	if (tiles_dir != NULL) {
+		if (key_path == NULL || n_held != 1 || argc != optind) {
+			fprintf(stderr, "%s\n", USAGE);
+			status = 2;
+			goto out;
+		}
+		status = verify_tiles(key_path, tiles_dir, held_paths[0]);
+		goto out;
 	}
 	if (key_path == NULL || argc - optind != 1) {
 		fprintf(stderr, "%s\n", USAGE);

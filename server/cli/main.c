@@ -59,6 +59,7 @@ usage(FILE *f)
 	    "       corridor retention run DIR [--passphrase-file F] [--days N]\n"
 	    "                      [--signing-passphrase-file F] [--now RFC3339]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
+	    "       corridor audit verify --tiles DIR --checkpoint F --public-key F\n"
 	    "       corridor audit rotate-key DIR [--passphrase-file F]\n"
 	    "                      [--signing-passphrase-file F]\n"
 	    "                      [--new-signing-passphrase-file F]\n"

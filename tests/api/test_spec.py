@@ -42,7 +42,9 @@ def route_rows():
 
 
 def server_routes():
-    return {(r["method"], re.sub(r"\{[a-z_]+\}", "{}", r["pattern"]))
+    # a trailing "*" (the tile paths, parsed by their handler) is one
+    # parameter spanning segments: the spec's {tile_path}
+    return {(r["method"], re.sub(r"\{[a-z_]+\}|\*$", "{}", r["pattern"]))
             for r in route_rows()}
 
 

@@ -14,6 +14,8 @@ with --grants, prints them one per line as an auditor reads them.
 
     audit_verify.py EXPORT PUBKEY [HELD...]     verify one export
     audit_verify.py --grants EXPORT PUBKEY [HELD...]
+    audit_verify.py --tiles DIR CHECKPOINT PUBKEY
+                                                verify fetched tiles (section 13)
     audit_verify.py --selftest CORPUS_DIR       the checks meson runs
 """
 import base64
@@ -347,6 +349,85 @@ def open_checkpoint_unverified(note):
     return int(parts[1]), b64(parts[2], 32)
 
 
+def tile_path(level, n, width):
+    """Section 13.2."""
+    groups = []
+    while True:
+        groups.append(n % 1000)
+        n //= 1000
+        if n == 0:
+            break
+    groups.reverse()
+    p = "/".join(("x%03d" if i < len(groups) - 1 else "%03d") % g
+                 for i, g in enumerate(groups))
+    head = "tile/entries/" if level is None else "tile/%d/" % level
+    return head + p + (".p/%d" % width if width < 256 else "")
+
+
+def tree_root(hashes):
+    f = Frontier()
+    for h in hashes:
+        f.append(h)
+    return f.root()
+
+
+def verify_tiles(d, note, vkey):
+    """Section 13.4; returns (size, files read)."""
+    name, pk = parse_vkey(vkey)
+    n, root = open_checkpoint(note, name, pk)
+    files = 0
+
+    def read(rel):
+        nonlocal files
+        files += 1
+        try:
+            with open(d + "/" + rel, "rb") as f:
+                return f.read()
+        except OSError as e:
+            raise Bad("%s: missing" % rel) from e
+
+    level0, below, level = [], None, 0
+    while n >> (8 * level):
+        h = n >> (8 * level)
+        here = []
+        for t in range((h + 255) // 256):
+            w = 256 if t < h // 256 else h % 256
+            data = read(tile_path(level, t, w))
+            if len(data) != 32 * w:
+                raise Bad("%s: %d bytes" % (tile_path(level, t, w), len(data)))
+            hs = [data[32 * i:32 * i + 32] for i in range(w)]
+            if level == 0:
+                b, off, got = read(tile_path(None, t, w)), 0, []
+                while off < len(b):
+                    if off + 2 > len(b):
+                        raise Bad("bundle %d cut" % t)
+                    k = struct.unpack(">H", b[off:off + 2])[0]
+                    e = b[off + 2:off + 2 + k]
+                    if len(e) != k:
+                        raise Bad("bundle %d cut" % t)
+                    got.append(e)
+                    off += 2 + k
+                if len(got) != w:
+                    raise Bad("bundle %d: %d entries, want %d" % (t, len(got), w))
+                for i, e in enumerate(got):
+                    if decode_entry(e)[0] != 256 * t + i:
+                        raise Bad("bundle %d: seq" % t)
+                    if hashlib.sha256(b"\x00" + e).digest() != hs[i]:
+                        raise Bad("bundle %d: entry %d does not hash to the tile" % (t, i))
+                level0 += hs
+            else:
+                for i, x in enumerate(hs):
+                    if x != below[256 * t + i]:
+                        raise Bad("%s: hash %d" % (tile_path(level, t, w), i))
+            here += hs
+        # the roots of this level's full tiles are the next level's hashes
+        below = [tree_root(here[256 * j:256 * j + 256]) for j in range(len(here) // 256)]
+        level += 1
+    if len(level0) != n or tree_root(level0) != root:
+        raise Bad("the root from the tiles is not the checkpoint's")
+    return n, files
+
+
 def selftest(corpus):
     """What meson runs: the committed exports and the documented vectors."""
     vkey = open(corpus + "/checkpoint/vkey.txt").read().rstrip("\n")
@@ -459,6 +540,16 @@ def selftest(corpus):
 def main(argv):
     if len(argv) == 3 and argv[1] == "--selftest":
         return selftest(argv[2])
+    if len(argv) == 5 and argv[1] == "--tiles":
+        vkey = open(argv[4]).read()
+        vkey = vkey[:-1] if vkey.endswith("\n") else vkey
+        try:
+            n, files = verify_tiles(argv[2], open(argv[3], "rb").read(), vkey)
+        except Bad as e:
+            print("FAILED:", e, file=sys.stderr)
+            return 1
+        print("OK, tiles of %d entries, %d files" % (n, files))
+        return 0
     grants = None
     if len(argv) > 1 and argv[1] == "--grants":
         grants, argv = [], argv[1:]

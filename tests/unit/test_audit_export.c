@@ -1293,7 +1293,8 @@ test_cli(void)
 		const char *noarg[] = { exp, "--public-key" };
 
 		check(run_cli(out, err, sizeof(out), NULL, none, 0) == 2);
-		check(one_line(err, "usage: corridor audit verify"));
+		/* the usage: its two forms (an export, fetched tiles) */
+		check(strncmp(err, "usage: corridor audit verify", 28) == 0);
 		check(run_cli(out, err, sizeof(out), NULL, nokey, 1) == 2);
 		check(run_cli(out, err, sizeof(out), NULL, two, 4) == 2);
 		check(run_cli(out, err, sizeof(out), NULL, unknown, 4) == 2);
@@ -1303,7 +1304,7 @@ test_cli(void)
 		const char *help[] = { "--help" };
 
 		check(run_cli(out, err, sizeof(out), NULL, help, 1) == 0);
-		check(one_line(out, "usage: corridor audit verify"));
+		check(strncmp(out, "usage: corridor audit verify", 28) == 0);
 	}
 	/* operational errors: exit 1 */
 	{

@@ -9,7 +9,8 @@
  * erased only in the documented way. Start-up refuses, with one line, a
  * log with a gap, a rewritten leaf, a log shorter than its stored
  * checkpoint or than the checkpoint file (an older database put back), a
- * foreign key, a missing origin, and a key the log did not rotate to.
+ * foreign key, a missing origin, a key the log did not rotate to, and
+ * tiles that do not line up with the log or reproduce the checkpoint.
  * Proofs served from stored leaves verify against the in-memory root.
  *
  *   test_audit_log                     the tests
@@ -27,6 +28,7 @@
 #include "crypto/secmem.h"
 #include "schema/store.h"
 #include "schema/store_audit.h"
+#include "schema/store_tiles.h"
 #include "schema/store_user.h"
 #include "crypto/userkey.h"
 #include "server/audit/audit.h"
@@ -489,6 +491,42 @@ test_startup_checks(void)
 	    "back");
 	unlink(old);
 
+	/* tiles: a log of 600 (two full level-0 tiles, a level-1 partial of
+	 * width 2) opens from its tiles; a rewritten level-1 hash below the
+	 * checkpoint, a missing full tile and a partial of the wrong width
+	 * are each refused */
+	{
+		char err[256];
+
+		s = fresh();
+		check(open_log(s, sk1, err, sizeof(err)) == 0);
+		append_n(s, 600, 0);
+		check(audit_checkpoint(s, 0) == 0);
+		audit_close();
+		store_close(s);
+		expect_opens(sk1);
+		check(store_open(&s, db_path, key, 0) == STORE_OK);
+		check(exec(s, "DROP TRIGGER audit_tiles_only_grow;"
+		    " UPDATE audit_tiles SET data = randomblob(64)"
+		    " WHERE level = 1 AND idx = 0") == SQLITE_OK);
+		store_close(s);
+		expect_refused(sk1, "does not match its latest stored "
+		    "checkpoint");
+		check(store_open(&s, db_path, key, 0) == STORE_OK);
+		check(exec(s, "UPDATE audit_tiles SET data = substr(data, 1, 32)"
+		    " WHERE level = 1 AND idx = 0") == SQLITE_OK);
+		store_close(s);
+		expect_refused(sk1, "the audit tiles do not match the 600 "
+		    "entries of the log (level 1)");
+		check(store_open(&s, db_path, key, 0) == STORE_OK);
+		check(exec(s, "DROP TRIGGER audit_tiles_no_delete;"
+		    " DELETE FROM audit_tiles WHERE level = 0 AND idx = 1")
+		    == SQLITE_OK);
+		store_close(s);
+		expect_refused(sk1, "the audit tiles do not match the 600 "
+		    "entries of the log (level 0)");
+	}
+
 	/* no origin: not a log this build made */
 	s = log_20();
 	check(exec(s, "DELETE FROM meta WHERE k = 'audit_origin'") ==
@@ -585,8 +623,8 @@ test_proofs_from_stored_leaves(void)
 	store_close(s);
 }
 
-/* Not a test: build a log of n entries (rows written directly, 10000 per
- * transaction), then time audit_open on it, twice. */
+/* Not a test: build a log of n entries (rows and their tiles written
+ * directly, 10000 per transaction), then time audit_open on it, twice. */
 static int
 startup_bench(uint64_t n)
 {
@@ -620,6 +658,7 @@ startup_bench(uint64_t n)
 		    .outcome = e.outcome, .request_id = e.request_id,
 		    .entry = enc, .entry_len = len, .leaf = leaf,
 		}) == STORE_OK);
+		check(store_tiles_append(s, e.seq, leaf) == STORE_OK);
 		if (i % 10000 == 9999 || i + 1 == n)
 			check(store_write_end(s, 1) == STORE_OK);
 	}
