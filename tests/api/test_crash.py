@@ -57,7 +57,10 @@ def test_kill_restart_cycles():
                        for k in range(3)]
             for t in threads:
                 t.start()
-            time.sleep(rnd.uniform(0.05, 0.8))
+            # long enough for a POST /users (Argon2id MODERATE, ~0.6 s of
+            # a core) to be acknowledged now and then, short enough to
+            # catch others in flight
+            time.sleep(rnd.uniform(0.05, 2.5))
             s.proc.send_signal(signal.SIGKILL)
             s.proc.wait()
             stop.set()
