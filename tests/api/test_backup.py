@@ -74,11 +74,12 @@ def populated():
         users[name] = s.create_user(admin, name, role)
     cw = "%s-caseworker" % MARK
     tok = s.login(cw, users[cw][1])
+    new = "fresh-" + os.urandom(12).hex()   # not like the username
     r = s.request("PUT", "/me/password",
                   {"old_password": users[cw][1],
-                   "new_password": MARK + "-new-password"}, token=tok)
+                   "new_password": new}, token=tok)
     assert r.status == 204, r
-    users[cw] = (users[cw][0], MARK + "-new-password")
+    users[cw] = (users[cw][0], new)
     gone = "%s-auditor" % MARK
     assert s.post("/users/%s/revoke" % users[gone][0],
                   token=admin).status == 200
@@ -378,7 +379,8 @@ def test_prune_days():
         # the kept ones still restore
         r = corridor("restore", os.path.join(work, recent),
                      os.path.join(work, "restored"), "--passphrase-file",
-                     s.passfile)
+                     s.passfile, "--signing-key",
+                     os.path.join(s.dir, "audit-key"))
         assert r.returncode == 0, r.stderr
         shutil.rmtree(os.path.join(work, "restored"))
         # an old timer-named directory with a stranger in it is kept whole

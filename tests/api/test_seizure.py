@@ -379,6 +379,8 @@ def test_password_change_makes_a_new_key_pair():
     try:
         admin = s.admin()
         cw, cwpw = s.create_user(admin, "cw-k", "caseworker")
+        # an enrolled auditor, to seal break-glass reasons to
+        s.create_user(admin, "aud-k", "auditor")
         cwt = s.login("cw-k", cwpw)
         r = s.post("/cases", {"risk": "low", "region": "x",
                               "person": {"name": NAME}, "notes": NOTE},
