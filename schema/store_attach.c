@@ -87,66 +87,54 @@ store_attach_chunk_put(struct store *s, const char *id, int64_t seq,
 	return store_step_done(st);
 }
 
+struct chunk_out {
+	uint8_t	*buf;
+	size_t	 max, *len;
+};
+
+static int
+row_to_chunk(sqlite3_stmt *st, void *arg)
+{
+	struct chunk_out *o = arg;
+	int rc = store_copy_blob(st, 0, o->buf, o->max, o->len);
+
+	return rc == STORE_OK && *o->len == 0 ? STORE_ECORRUPT : rc;
+}
+
 int
 store_attach_chunk_get(struct store *s, const char *id, int64_t seq,
     uint8_t *buf, size_t buf_max, size_t *data_len)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_CHUNK_GET);
-	const void *p;
-	int rc, n;
+	struct chunk_out o = { buf, buf_max, data_len };
 
 	*data_len = 0;
 	if (st == NULL)
 		return STORE_EIO;
 	store_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, seq);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		p = sqlite3_column_blob(st, 0);
-		n = sqlite3_column_bytes(st, 0);
-		if (p == NULL || n <= 0 || (size_t)n > buf_max)
-			rc = STORE_ECORRUPT;
-		else {
-			memcpy(buf, p, (size_t)n);
-			*data_len = (size_t)n;
-			rc = STORE_OK;
-		}
-	} else if (rc == SQLITE_DONE) {
-		rc = STORE_ENOTFOUND;
-	} else {
-		rc = store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	return store_one_row(st, row_to_chunk, &o);
+}
+
+static int
+row_to_count(sqlite3_stmt *st, void *arg)
+{
+	*(int64_t *)arg = sqlite3_column_int64(st, 0);
+	return STORE_OK;
 }
 
 int
 store_attach_count(struct store *s, const char *case_id, int64_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_ATT_COUNT);
-	int rc;
-
 	*n = 0;
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, case_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*n = sqlite3_column_int64(st, 0);
-		rc = STORE_OK;
-	} else {
-		rc = store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(st);
-	return rc;
+	return store_get_one(s, SQL_ATT_COUNT, case_id, NULL, row_to_count, n);
 }
 
 /* Borrow one row of an ATT_COLS statement; -1 if it is damaged. */
 static int
 row_of(sqlite3_stmt *st, struct attach_row *a)
 {
-	const void *h;
-	int n;
+	size_t n = 0;
 
 	memset(a, 0, sizeof(*a));
 	store_copy_text(a->id, sizeof(a->id), sqlite3_column_text(st, 0));
@@ -160,11 +148,9 @@ row_of(sqlite3_stmt *st, struct attach_row *a)
 	a->key_version = (uint32_t)sqlite3_column_int64(st, 6);
 	a->key_wrap = sqlite3_column_blob(st, 7);
 	a->key_wrap_len = (size_t)sqlite3_column_bytes(st, 7);
-	h = sqlite3_column_blob(st, 8);
-	n = sqlite3_column_bytes(st, 8);
-	if (h == NULL || n != (int)sizeof(a->header))
+	if (store_copy_blob(st, 8, a->header, sizeof(a->header), &n) !=
+	    STORE_OK || n != sizeof(a->header))
 		return -1;
-	memcpy(a->header, h, sizeof(a->header));
 	a->filename = sqlite3_column_blob(st, 9);
 	a->filename_len = (size_t)sqlite3_column_bytes(st, 9);
 	a->media_type = sqlite3_column_blob(st, 10);
@@ -175,28 +161,22 @@ row_of(sqlite3_stmt *st, struct attach_row *a)
 	return 0;
 }
 
-static int
-each(sqlite3_stmt *st, int want_one,
-    int (*cb)(void *, const struct attach_row *), void *arg)
-{
-	struct attach_row a;
-	int rc, seen = 0;
+struct each_arg {
+	int	(*cb)(void *, const struct attach_row *);
+	void	*arg;
+	int	 seen;
+};
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		seen = 1;
-		if (row_of(st, &a) != 0) {
-			rc = STORE_ECORRUPT;
-			break;
-		}
-		if (cb(arg, &a) != 0) {
-			rc = STORE_ENOMEM;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return want_one && !seen ? STORE_ENOTFOUND : STORE_OK;
-	return rc < 0 ? rc : store_err_from_sqlite(rc);
+static int
+row_each(sqlite3_stmt *st, void *arg)
+{
+	struct each_arg *e = arg;
+	struct attach_row a;
+
+	e->seen = 1;
+	if (row_of(st, &a) != 0)
+		return STORE_ECORRUPT;
+	return e->cb(e->arg, &a) != 0 ? STORE_ENOMEM : STORE_OK;
 }
 
 int
@@ -204,11 +184,12 @@ store_attach_each(struct store *s, const char *case_id,
     int (*cb)(void *, const struct attach_row *), void *arg)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_ATT_EACH);
+	struct each_arg e = { cb, arg, 0 };
 
 	if (st == NULL)
 		return STORE_EIO;
 	store_bind_text(st, 1, case_id);
-	return each(st, 0, cb, arg);
+	return store_each_row(st, row_each, &e);
 }
 
 int
@@ -216,12 +197,15 @@ store_attach_get(struct store *s, const char *case_id, const char *id,
     int (*cb)(void *, const struct attach_row *), void *arg)
 {
 	sqlite3_stmt *st = store_stmt(s, SQL_ATT_GET);
+	struct each_arg e = { cb, arg, 0 };
+	int rc;
 
 	if (st == NULL)
 		return STORE_EIO;
 	store_bind_text(st, 1, case_id);
 	store_bind_text(st, 2, id);
-	return each(st, 1, cb, arg);
+	rc = store_each_row(st, row_each, &e);
+	return rc == STORE_OK && !e.seen ? STORE_ENOTFOUND : rc;
 }
 
 int
@@ -241,22 +225,11 @@ store_attach_set_wrap(struct store *s, const char *id, uint32_t key_version,
 int
 store_attach_delete(struct store *s, const char *case_id, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_ATT_DELETE);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, case_id);
-	store_bind_text(st, 2, id);
-	return store_step_one(s, st);
+	return store_run_one(s, SQL_ATT_DELETE, case_id, id);
 }
 
 int
 store_attach_delete_case(struct store *s, const char *case_id)
 {
-	sqlite3_stmt *st = store_stmt(s, SQL_ATT_DELETE_CASE);
-
-	if (st == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, case_id);
-	return store_step_done(st);
+	return store_run_ids(s, SQL_ATT_DELETE_CASE, case_id, NULL);
 }

@@ -54,30 +54,14 @@ spool_new(const char *dir)
 	return sp;
 }
 
+/* Write (writing != 0) or read all len bytes; a short read is -1. */
 static int
-write_all(int fd, const uint8_t *p, size_t len)
+io_all(int fd, uint8_t *p, size_t len, int writing)
 {
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
-read_all(int fd, uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = read(fd, p, len);
+		n = writing ? write(fd, p, len) : read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -102,7 +86,7 @@ flush(struct spool *sp, int final)
 	sp->rec[1] = (uint8_t)(n >> 16);
 	sp->rec[2] = (uint8_t)(n >> 8);
 	sp->rec[3] = (uint8_t)n;
-	return write_all(sp->fd, sp->rec, 4 + n);
+	return io_all(sp->fd, sp->rec, 4 + n, 1);
 }
 
 int
@@ -155,12 +139,12 @@ spool_read(struct spool *sp, uint8_t *buf, size_t max)
 		return -1;
 	if (sp->done)
 		return 0;
-	if (read_all(sp->fd, sp->rec, 4) != 0)
+	if (io_all(sp->fd, sp->rec, 4, 0) != 0)
 		return -1;
 	len = ((size_t)sp->rec[0] << 24) | ((size_t)sp->rec[1] << 16) |
 	    ((size_t)sp->rec[2] << 8) | sp->rec[3];
 	if (len < STREAM_ABYTES || len > REC_MAX ||
-	    read_all(sp->fd, sp->rec + 4, len) != 0)
+	    io_all(sp->fd, sp->rec + 4, len, 0) != 0)
 		return -1;
 	if (stream_pull(&sp->st, buf, max, &n, sp->rec + 4, len, spool_ad,
 	    sizeof(spool_ad) - 1, &final) != 0)
