@@ -274,8 +274,8 @@
 #define MAX_CONCURRENT_UPLOADS		4u
 
 /* Downloads streaming at once. Each holds a pooled database connection
- * and its read snapshot until the body is sent (like MAX_AUDIT_EXPORTS),
- * so the pool has this many more connections. */
+ * until the body is sent (like MAX_AUDIT_EXPORTS), so the pool has this
+ * many more connections. */
 #define MAX_ATTACHMENT_DOWNLOADS	4u
 
 /* Whole-request deadline of an upload, instead of REQUEST_DEADLINE_S:

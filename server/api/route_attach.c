@@ -13,8 +13,8 @@
  *           chunk into rows of the request's write transaction, which
  *           commits with the audit entry or not at all.
  *   GET     the list: id, filename, media type, size, time, author.
- *   GET     one download, streamed chunk by chunk from a read snapshot
- *           after its case.attachment.read entry is durable.
+ *   GET     one download, streamed chunk by chunk after its
+ *           case.attachment.read entry is durable.
  *   DELETE  crypto-shred: the key wrap and every chunk are deleted (pages
  *           zeroed by secure_delete, the WAL checkpointed after).
  */
@@ -386,7 +386,8 @@ static pthread_mutex_t downloads_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned downloads_running;
 
 struct dl_stream {
-	struct store		*db;	/* pooled, holds the read snapshot */
+	struct store		*db;	/* pooled; a snapshot only while the
+					 * row is read */
 	int			 snapshot;
 	int			 have_reader;
 	struct attach_reader	 rd;
@@ -491,14 +492,20 @@ attach_read_route(struct req *r)
 		req_internal(r);
 		goto fail;
 	}
-	/* the row and every chunk from one snapshot: a delete or a rotation
-	 * that commits meanwhile does not tear the download */
+	/* The row in a snapshot of its own; the chunks are then read one
+	 * autocommit statement each, so a slow client holds no snapshot that
+	 * would stall the WAL checkpoint (and with it a shred's erasure).
+	 * That is safe because chunks never change once committed: a delete
+	 * that commits meanwhile makes the next read fail, and the download
+	 * is cut, never spliced (attach_read checks order, FINAL and size). */
 	if (store_read_begin(d->db) != STORE_OK) {
 		req_unavailable(r);
 		goto fail;
 	}
 	d->snapshot = 1;
 	rc = attach_open(d->db, &a.c, a.key, r->params[1], &info, &d->rd);
+	store_read_end(d->db);
+	d->snapshot = 0;
 	if (rc == ATTACH_ENOTFOUND) {
 		req_problem(r, 404, "not-found", "No such attachment.");
 		goto fail;

@@ -103,8 +103,10 @@ int attach_open(struct store *s, const struct case_row *c,
 
 /* The next chunk's plaintext into out (out_max >= ATTACHMENT_CHUNK_BYTES):
  * *n > 0, or *n = 0 at the end (after the FINAL chunk, with the size
- * checked). s may be another connection than attach_open's, reading the
- * same snapshot. */
+ * checked). s may be another connection than attach_open's, and each
+ * call may see a later commit: chunks never change once written, so a
+ * chunk deleted meanwhile fails the read (CASEFILE_EINTEGRITY), never
+ * splices another file in. */
 int attach_read(struct attach_reader *rd, struct store *s, uint8_t *out,
     size_t out_max, size_t *n) __attribute__((warn_unused_result));
 void attach_reader_free(struct attach_reader *rd);
