@@ -531,6 +531,37 @@ def test_max_size_memory_bounded():
         grew, MAX_BYTES >> 20)
 
 
+def test_delete_during_download_cuts_it():
+    """A download reads each chunk in its own short read; an attachment
+    deleted meanwhile cuts the body short, never completes it."""
+    s = srv()
+    cid = new_case(s, T["cw-a"])
+    body = b"Z" * (20 * 1024 * 1024)
+    aid = upload(s, cid, body, name="long.txt").json()["id"]
+    c = s.conn()
+    c.request("GET", "/api/v1/cases/%s/attachments/%s" % (cid, aid),
+              headers={"Authorization": "Bearer " + T["cw-a"]})
+    resp = c.getresponse()
+    assert resp.status == 200
+    assert resp.getheader("Content-Length") == str(len(body))
+    got = len(resp.read(CHUNK))
+    r = s.request("DELETE", "/cases/%s/attachments/%s" % (cid, aid),
+                  token=T["cw-a"])
+    assert r.status == 204, r
+    try:
+        while True:
+            b = resp.read(256 * 1024)
+            if not b:
+                break
+            got += len(b)
+    except (http.client.IncompleteRead, ConnectionResetError) as e:
+        got += len(getattr(e, "partial", b"") or b"")
+    c.close()
+    assert got < len(body), "a deleted attachment was sent whole"
+    assert chunk_rows(s, aid) == 0
+    assert s.healthy()
+
+
 def test_backup_restore_keeps_attachments():
     s = Server()
     work = tempfile.mkdtemp(prefix="corridor-attach-")
@@ -586,5 +617,5 @@ if __name__ == "__main__":
          test_abandoned_and_truncated_uploads, test_over_the_cap,
          test_who_may, test_delete_is_crypto_shred,
          test_rotation_rewraps_keys_only, test_case_shred_and_tamper,
-         test_max_size_memory_bounded,
+         test_max_size_memory_bounded, test_delete_during_download_cuts_it,
          test_backup_restore_keeps_attachments, test_clean_shutdown])
