@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * store_attach: attachments of a case and their encrypted chunks
- * (schema/0006_attachments.sql). Blobs are ciphertext; nothing here sees
+ * (schema/0007_attachments.sql). Blobs are ciphertext; nothing here sees
  * a key. Functions return a store_err unless said otherwise.
  */
 #ifndef CORRIDOR_STORE_ATTACH_H
