@@ -581,8 +581,9 @@ def test_backup_restore_keeps_attachments():
         assert s.stop() == 0
         target = os.path.join(work, "restored")
         r = subprocess.run([BIN, "restore", out, target, "--passphrase-file",
-                            s.passfile], capture_output=True, text=True,
-                           timeout=120)
+                            s.passfile, "--signing-key",
+                            os.path.join(s.dir, "audit-key")],
+                           capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
         restored = Server(datadir=target, init=False, passphrase=s.passphrase)
         tok = restored.login("cw-bk", pw)
