@@ -16,6 +16,7 @@
 #include "crypto/seal.h"
 #include "crypto/sha256.h"
 #include "crypto/skey.h"
+#include "crypto/stream.h"
 #include "crypto/token.h"
 #include "crypto/userkey.h"
 
@@ -30,6 +31,11 @@ SAME(FIELD_OVERHEAD, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
 SAME(SKEY_KEY_BYTES, crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 SAME(SKEY_BOX_BYTES, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
     SKEY_SECRET_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+
+/* stream: secretstream XChaCha20-Poly1305 */
+SAME(STREAM_KEY_BYTES, crypto_secretstream_xchacha20poly1305_KEYBYTES);
+SAME(STREAM_HEADER_BYTES, crypto_secretstream_xchacha20poly1305_HEADERBYTES);
+SAME(STREAM_ABYTES, crypto_secretstream_xchacha20poly1305_ABYTES);
 
 /* hashes: SHA-256 everywhere a tree or a commitment is made */
 SAME(AUDIT_REASON_HASH_BYTES, crypto_hash_sha256_BYTES);

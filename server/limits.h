@@ -243,6 +243,46 @@
 #define DISK_RESERVE_BYTES		(256ull * 1024u * 1024u)
 #define MAX_DISK_RESERVE_MIB		(1024u * 1024u)	/* 1 TiB */
 
+/* --- Attachments (docs/cases.md) ------------------------------------------ */
+
+/* Largest attachment, in bytes of the uploaded body: a passport scan, a
+ * ticket or a phone photo is 0.2 to 8 MiB; 25 MiB also fits a multi-page
+ * PDF of scans. Counted as the body streams in; 413 the moment it is
+ * crossed. */
+#define MAX_ATTACHMENT_BYTES		(25u * 1024u * 1024u)
+
+/* Attachments per case. A listing unwraps every attachment key and
+ * decrypts two fields each, and a K_case rotation re-wraps them all in
+ * one write transaction; 200 documents is far beyond a real case, and
+ * 200 x 25 MiB bounds one case's share of the disk at 5 GiB. */
+#define MAX_ATTACHMENTS_PER_CASE	200u
+
+/* Plaintext bytes per encrypted chunk (one database row, one
+ * crypto_secretstream message). Memory per transfer is about two chunks,
+ * whatever the file's size; 64 KiB rows keep SQLite's overflow chains
+ * short and match HTTP_STREAM_BLOCK_BYTES. */
+#define ATTACHMENT_CHUNK_BYTES		(64u * 1024u)
+
+/* Longest filename, in bytes of UTF-8 after percent-decoding X-Filename:
+ * the common file-system limit (NAME_MAX). */
+#define MAX_FILENAME_BYTES		255u
+
+/* Uploads receiving at once. Each holds an encrypted spool file of up to
+ * MAX_ATTACHMENT_BYTES in the data directory and about 130 KiB of memory
+ * until it is stored, so this bounds both; past it, 503 with Retry-After
+ * before the body is read. */
+#define MAX_CONCURRENT_UPLOADS		4u
+
+/* Downloads streaming at once. Each holds a pooled database connection
+ * until the body is sent (like MAX_AUDIT_EXPORTS), so the pool has this
+ * many more connections. */
+#define MAX_ATTACHMENT_DOWNLOADS	4u
+
+/* Whole-request deadline of an upload, instead of REQUEST_DEADLINE_S:
+ * 25 MiB over a slow Tor circuit (~50 KiB/s) takes about 9 minutes. The
+ * slow-drip risk is bounded by MAX_CONCURRENT_UPLOADS instead. */
+#define ATTACHMENT_DEADLINE_S		600u
+
 /* Ids (ID_BYTES, ID_CHARS) are sized in crypto/token.h, the layer that
  * makes them. */
 

@@ -30,6 +30,11 @@
 					 * the worker, its audit entry is
 					 * left to the committer; a write
 					 * sends it to a dispatch thread */
+#define ROUTE_UPLOAD	(1u << 5)	/* a raw body up to
+					 * MAX_ATTACHMENT_BYTES, streamed into
+					 * an encrypted spool as it arrives
+					 * (http.c, spool.h): r->upload; the
+					 * handler checks its Content-Type */
 
 struct route {
 	int		 method;
@@ -49,5 +54,6 @@ extern const struct route route_case_table[];
 extern const struct route route_contact_table[];
 extern const struct route route_evac_table[];
 extern const struct route route_audit_table[];
+extern const struct route route_attach_table[];
 
 #endif

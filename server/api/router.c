@@ -48,6 +48,7 @@ static const struct route *const tables[] = {
 	route_contact_table,
 	route_evac_table,
 	route_audit_table,
+	route_attach_table,
 };
 
 static const char *const method_names[] = {
@@ -454,6 +455,22 @@ router_where(const char *method, const char *url)
 }
 
 int
+router_upload(const char *method, const char *url)
+{
+	const struct route *row;
+	struct req scratch;
+	int m;
+
+	if (strncmp(url, "/api/v1/", 8) != 0 || !path_ok(url + 7))
+		return 0;
+	m = router_method(method);
+	for (row = router_next(NULL); row != NULL; row = router_next(row))
+		if (row->method == m && match(row->pattern, url + 7, &scratch) > 0)
+			return (row->flags & ROUTE_UPLOAD) != 0;
+	return 0;
+}
+
+int
 router_lookup(struct req *r, const char *method, const char *url)
 {
 	const struct route *row, *path_hit = NULL;
@@ -591,7 +608,7 @@ dispatch(struct req *r, const char *method, const char *url)
 			req_bad_body(r);
 			goto audit;
 		}
-	} else if (r->body_len > 0) {
+	} else if (r->body_len > 0 && !(row->flags & ROUTE_UPLOAD)) {
 		req_problem(r, 400, "unexpected-body",
 		    "This resource does not take a request body.");
 		goto audit;

@@ -52,6 +52,10 @@ enum router_where {
 };
 enum router_where router_where(const char *method, const char *url);
 
+/* 1 if (method, url) is a ROUTE_UPLOAD route: http.c streams its body
+ * into a spool instead of memory. */
+int router_upload(const char *method, const char *url);
+
 /* Release what dispatch acquired (session, db, json, response). */
 void router_finish(struct req *r);
 

@@ -39,6 +39,10 @@ static const char *const action_names[AUDIT_ACTION_MAX + 1] = {
 	[AUDIT_AUDIT_KEY_ROTATE] = "audit.key_rotate",
 	[AUDIT_ANON_SUMMARY] = "anonymous.summary",
 	[AUDIT_SESSION_CONFIRM] = "session.confirm",
+	[AUDIT_ATTACHMENT_CREATE] = "case.attachment.create",
+	[AUDIT_ATTACHMENT_LIST] = "case.attachment.list",
+	[AUDIT_ATTACHMENT_READ] = "case.attachment.read",
+	[AUDIT_ATTACHMENT_DELETE] = "case.attachment.delete",
 };
 
 static const char *const outcome_names[] = {

@@ -79,8 +79,12 @@ enum audit_action {
 	AUDIT_ANON_SUMMARY = 27,	/* counts of anonymous failures */
 	AUDIT_SESSION_CONFIRM = 28,	/* a coordinator re-confirmed their
 					 * password (or failed to) */
+	AUDIT_ATTACHMENT_CREATE = 29,
+	AUDIT_ATTACHMENT_LIST = 30,
+	AUDIT_ATTACHMENT_READ = 31,
+	AUDIT_ATTACHMENT_DELETE = 32,
 };
-#define AUDIT_ACTION_MAX	28u
+#define AUDIT_ACTION_MAX	32u
 
 enum audit_object {
 	AUDIT_OBJ_NONE = 0,

@@ -282,11 +282,12 @@ cli_serve(int argc, char **argv)
 	s = NULL;
 	/* a connection for every thread that can hold one at once: the
 	 * workers (inline routes), the dispatch threads (every other
-	 * route), one per streaming export, the checkpointer, the retention
-	 * sweep and one spare; the audit batch's writer connection comes on
-	 * top */
+	 * route), one per streaming export and attachment download, the
+	 * checkpointer, the retention sweep and one spare; the audit
+	 * batch's writer connection comes on top */
 	if ((kr = store_pool_open(d.db_path, d.ks->db_key, HTTP_WORKER_THREADS +
-	    HTTP_DISPATCH_THREADS + 3 + MAX_AUDIT_EXPORTS)) != STORE_OK) {
+	    HTTP_DISPATCH_THREADS + 3 + MAX_AUDIT_EXPORTS +
+	    MAX_ATTACHMENT_DOWNLOADS)) != STORE_OK) {
 		cli_error("%s", store_strerror(kr));
 		goto done_audit;
 	}
@@ -335,6 +336,7 @@ cli_serve(int argc, char **argv)
 	hc.tls_cert_pem = cert;
 	hc.tls_key_pem = key;
 	hc.quiet = o.quiet;
+	hc.spool_dir = d.dir;
 	if (http_start(&hc, &port) != 0) {
 		if (cert != NULL)
 			cli_error("cannot serve HTTPS on %s:%u: the address is in "

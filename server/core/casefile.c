@@ -14,6 +14,8 @@
 #include "schema/store_assign.h"
 #include "schema/store_key.h"
 #include "schema/store_contact.h"
+#include "schema/store_attach.h"
+#include "server/core/attach.h"
 #include "server/core/casefile.h"
 #include "server/core/codename.h"
 #include "server/limits.h"
@@ -325,6 +327,9 @@ casefile_case_rotate(struct store *s, struct case_row *c,
 		    CASEFILE_T_CASES, c->id, CASEFILE_F_NOTES);
 	if (rc == CASEFILE_OK)
 		rc = rotate_contacts(s, c->id, old_key, ov, k, nv);
+	/* attachment keys are re-wrapped; their chunks stay as they are */
+	if (rc == CASEFILE_OK)
+		rc = attach_case_rewrap(s, c->id, old_key, ov, k, nv);
 	if (rc != CASEFILE_OK)
 		goto done;
 	rc = from_store(store_case_set_rotated(s, c->id, nv, p_ct, p_len, n_ct,
@@ -372,6 +377,10 @@ casefile_case_shred(struct store *s, const struct case_row *c)
 	rc = from_store(store_key_delete_all(s, STORE_KEY_CASE, c->id));
 	if (rc == CASEFILE_OK)
 		rc = from_store(store_contact_delete_case(s, c->id));
+	/* attachments: their key wraps and chunks (the wraps are under
+	 * K_case, gone already; the rows go too) */
+	if (rc == CASEFILE_OK)
+		rc = from_store(store_attach_delete_case(s, c->id));
 	if (rc == CASEFILE_OK)
 		rc = from_store(store_case_shred(s, c->id));
 	return rc;

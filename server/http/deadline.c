@@ -24,6 +24,8 @@ struct track {
 	enum track_state state;
 	int		 later;		/* a keep-alive request, not the first */
 	int		 cut;		/* shutdown already done */
+	unsigned	 request_s;	/* this request's deadline, if not
+					 * REQUEST_DEADLINE_S (an upload) */
 	struct timespec	 since;		/* start of the current state's clock */
 	struct track	*prev, *next;
 };
@@ -53,7 +55,8 @@ allowed_s(const struct track *t)
 		return t->later ? (double)CONN_IDLE_TIMEOUT_S :
 		    (double)REQUEST_DEADLINE_S;
 	case T_REQUEST:
-		return (double)REQUEST_DEADLINE_S;
+		return (double)(t->request_s ? t->request_s :
+		    REQUEST_DEADLINE_S);
 	case T_BUSY:
 		break;
 	}
@@ -205,6 +208,18 @@ deadline_headers_done(struct MHD_Connection *c, struct timespec *start)
 }
 
 void
+deadline_allow(struct MHD_Connection *c, unsigned seconds)
+{
+	struct track *t = track_of(c);
+
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&D.mu);
+	t->request_s = seconds;
+	pthread_mutex_unlock(&D.mu);
+}
+
+void
 deadline_body_done(struct MHD_Connection *c)
 {
 	set_state(c, T_BUSY, 0, NULL);
@@ -219,6 +234,7 @@ deadline_request_done(struct MHD_Connection *c)
 		return;
 	pthread_mutex_lock(&D.mu);
 	t->later = 1;
+	t->request_s = 0;
 	pthread_mutex_unlock(&D.mu);
 	set_state(c, T_WAITING, 1, NULL);
 }

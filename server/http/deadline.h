@@ -49,6 +49,10 @@ void *deadline_request_line(void *cls, const char *uri,
  * request's deadline began (the clock is CLOCK_MONOTONIC). */
 void deadline_headers_done(struct MHD_Connection *c, struct timespec *start);
 
+/* This request may take seconds from its start instead of
+ * REQUEST_DEADLINE_S (an upload: ATTACHMENT_DEADLINE_S). Until the
+ * request ends. */
+void deadline_allow(struct MHD_Connection *c, unsigned seconds);
 /* The body is complete: the request is the server's to answer. */
 void deadline_body_done(struct MHD_Connection *c);
 

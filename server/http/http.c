@@ -20,6 +20,16 @@
  * "Connection: close", and only then stops the daemon. MHD_stop_daemon on
  * its own would close connections whose response is still unsent.
  *
+ * Uploads (ROUTE_UPLOAD rows: attachments) are the one body not held in
+ * memory: up to MAX_ATTACHMENT_BYTES, counted as they arrive (413 the
+ * moment the cap is crossed), under ATTACHMENT_DEADLINE_S, written into
+ * an encrypted unnamed spool file (spool.h) that the route reads once the
+ * request is complete. A body is spooled only for a live session token
+ * and an allowed media type, at most MAX_CONCURRENT_UPLOADS at once;
+ * otherwise it is counted and dropped, and the router answers (401, 415)
+ * and audits as for any request. An abandoned upload's spool vanishes
+ * with its connection.
+ *
  * Requests that may block -- every audited route waits for a durable
  * commit, and logins wait for Argon2 (which runs on the low-priority
  * threads of server/kdfpool.c) -- do not run on the libmicrohttpd
@@ -41,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,7 +65,9 @@
 #include "server/http/http.h"
 #include "server/limits.h"
 #include "server/http/problem.h"
+#include "server/http/spool.h"
 #include "server/http/static.h"
+#include "server/core/session.h"
 #include "server/api/router.h"
 #include "server/log/log.h"
 
@@ -70,6 +83,10 @@ struct conn_state {
 	size_t		 body_len;
 	size_t		 body_cap;
 	int		 reject;	/* answered early: read no more */
+	int		 upload;	/* a ROUTE_UPLOAD body (spool.h) */
+	int		 upload_slot;	/* holds one of uploads_ */
+	struct spool	*spool;		/* NULL: the body is dropped */
+	uint64_t	 upload_len;
 	enum cs_phase	 phase;
 	struct req	 r;		/* the request, once complete */
 	const char	*method;	/* libmicrohttpd's, valid until completed */
@@ -98,6 +115,9 @@ static int quiet_;
  * connection gone), and whether shutdown has begun. */
 static atomic_uint in_flight_;
 static atomic_int draining_;
+/* Uploads spooling now (MAX_CONCURRENT_UPLOADS), and where they spool. */
+static atomic_uint uploads_;
+static const char *spool_dir_;
 
 /* The dispatch queue and its threads. */
 static struct {
@@ -311,7 +331,8 @@ queue_req(struct req *r)
 		struct req_stream *st = r->resp_stream;
 
 		r->resp_stream = NULL;	/* libmicrohttpd owns it now */
-		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+		resp = MHD_create_response_from_callback(r->resp_stream_len ?
+		    r->resp_stream_len - 1 : MHD_SIZE_UNKNOWN,
 		    HTTP_STREAM_BLOCK_BYTES, stream_read, st, stream_free);
 		if (resp == NULL)
 			req_stream_drop(st);
@@ -336,6 +357,9 @@ queue_req(struct req *r)
 	if (resp == NULL)
 		goto fail;
 	add_common_headers(resp, r->resp_immutable);
+	if (r->resp_disposition[0] != '\0')
+		MHD_add_response_header(resp, "Content-Disposition",
+		    r->resp_disposition);
 	if (r->retry_after_s > 0) {
 		snprintf(ra, sizeof(ra), "%u", r->retry_after_s);
 		MHD_add_response_header(resp, "Retry-After", ra);
@@ -431,6 +455,7 @@ request_init(struct conn_state *cs, struct MHD_Connection *c)
 	r->conn = c;
 	r->body = cs->body;
 	r->body_len = cs->body_len;
+	r->upload = cs->spool;
 	token_new_id(r->request_id);
 	client_ip(c, r->client_ip, sizeof(r->client_ip));
 }
@@ -488,6 +513,68 @@ worker_run(struct conn_state *cs, struct MHD_Connection *c,
 	return 0;
 }
 
+/* The whole-request deadline of cs. */
+static double
+deadline_s(const struct conn_state *cs)
+{
+	return cs->upload ? (double)ATTACHMENT_DEADLINE_S :
+	    (double)REQUEST_DEADLINE_S;
+}
+
+/* The media types an upload may have (docs/cases.md): what the route
+ * stores. Parameters (charset) are allowed after ';'. */
+static int
+upload_type_ok(const char *ct)
+{
+	static const char *const ok[] = { "image/jpeg", "image/png",
+	    "application/pdf", "text/plain", NULL };
+	size_t n;
+
+	if (ct == NULL)
+		return 0;
+	for (size_t i = 0; ok[i] != NULL; i++) {
+		n = strlen(ok[i]);
+		if (strncasecmp(ct, ok[i], n) == 0 &&
+		    (ct[n] == '\0' || ct[n] == ';'))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * An upload's headers are in: decide whether its body is kept. It is
+ * spooled only for a live session and an allowed media type; the router
+ * still authorises the request in full once the body is in. 0 to read
+ * the body, or -1 when the upload slots are full (the caller answers
+ * 503 before the body is sent).
+ */
+static int
+upload_admit(struct conn_state *cs, struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Authorization");
+	struct session *sess;
+	uint8_t ks[SKEY_KEY_BYTES];
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 ||
+	    !upload_type_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Content-Type")))
+		return 0;	/* dropped; the router answers */
+	sess = session_lookup(h + 7, strlen(h + 7), ks);
+	secmem_wipe(ks, sizeof(ks));
+	if (sess == NULL)
+		return 0;
+	session_release(sess);
+	if (atomic_fetch_add(&uploads_, 1) >= MAX_CONCURRENT_UPLOADS) {
+		atomic_fetch_sub(&uploads_, 1);
+		return -1;
+	}
+	cs->upload_slot = 1;
+	if (spool_dir_ == NULL || (cs->spool = spool_new(spool_dir_)) == NULL)
+		return -1;
+	return 0;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -517,12 +604,19 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			    "Send one Content-Length, or chunked encoding, "
 			    "not both.", 0);
 		}
+		cs->upload = router_upload(method, url);
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    "Content-Length");
 		if (cl != NULL && (strlen(cl) > 10 ||
-		    strtoull(cl, NULL, 10) > MAX_BODY_BYTES))
+		    strtoull(cl, NULL, 10) > (cs->upload ?
+		    MAX_ATTACHMENT_BYTES : MAX_BODY_BYTES)))
 			return queue_problem(c, 413, "body-too-large",
 			    "The request body is larger than allowed.", 0);
+		if (cs->upload)
+			deadline_allow(c, ATTACHMENT_DEADLINE_S);
+		if (cs->upload && upload_admit(cs, c) != 0)
+			return queue_problem(c, 503, "busy",
+			    "Too many uploads at once; retry.", 5);
 		return MHD_YES;
 	}
 
@@ -532,13 +626,34 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_data_size = 0;
 		if (cs->reject)
 			return MHD_NO;	/* answered already; stop reading */
-		if (elapsed_s(&cs->start) > REQUEST_DEADLINE_S) {
+		if (elapsed_s(&cs->start) > deadline_s(cs)) {
 			/* slow drip. libmicrohttpd 0.9.75 refuses a response
 			 * before the body ends, so the queue fails and the
 			 * connection is closed; a later version answers 408. */
 			cs->reject = 408;
 			return queue_problem(c, 408, "request-timeout",
 			    "The request took too long to arrive.", 0);
+		}
+		if (cs->upload) {
+			/* counted whether kept or dropped */
+			if (n > MAX_ATTACHMENT_BYTES - cs->upload_len) {
+				cs->reject = 413;
+				spool_free(cs->spool);
+				cs->spool = NULL;
+				return queue_problem(c, 413, "body-too-large",
+				    "The request body is larger than allowed.",
+				    0);
+			}
+			cs->upload_len += n;
+			if (cs->spool != NULL && spool_write(cs->spool,
+			    (const uint8_t *)upload_data, n) != 0) {
+				cs->reject = 503;
+				spool_free(cs->spool);
+				cs->spool = NULL;
+				return queue_problem(c, 503, "unavailable",
+				    "The upload could not be held; retry.", 5);
+			}
+			return MHD_YES;
 		}
 		if (n > MAX_BODY_BYTES - cs->body_len) {
 			/* chunked past the cap: as above, 413 where the
@@ -579,10 +694,16 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;		/* invariant: not called while suspended */
 
 	/* the whole request is here */
-	if (elapsed_s(&cs->start) > REQUEST_DEADLINE_S)
+	if (elapsed_s(&cs->start) > deadline_s(cs))
 		return queue_problem(c, 408, "request-timeout",
 		    "The request took too long to arrive.", 0);
 	deadline_body_done(c);
+	if (cs->spool != NULL && spool_seal(cs->spool) != 0) {
+		spool_free(cs->spool);
+		cs->spool = NULL;
+		return queue_problem(c, 503, "unavailable",
+		    "The upload could not be held; retry.", 5);
+	}
 	r = &cs->r;
 	request_init(cs, c);
 	if (static_claims(url)) {
@@ -708,6 +829,9 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (cs->phase == CS_DONE)
 		router_finish(&cs->r);	/* answered, never sent */
 	secmem_buf_free(cs->body);	/* wipes: may hold passwords */
+	spool_free(cs->spool);		/* an abandoned upload vanishes */
+	if (cs->upload_slot)
+		atomic_fetch_sub(&uploads_, 1);
 	free(cs);
 	*con_cls = NULL;
 	atomic_fetch_sub(&in_flight_, 1);
@@ -726,6 +850,8 @@ http_start(const struct http_config *cfg, uint16_t *bound_port)
 	if (inet_pton(AF_INET, cfg->host, &sa.sin_addr) != 1)
 		return -1;
 	quiet_ = cfg->quiet;
+	spool_dir_ = cfg->spool_dir;
+	atomic_store(&uploads_, 0);
 	/* before the daemon: its workers hand requests to these threads */
 	if (audit_batch_start() != 0)
 		return -1;

@@ -15,6 +15,8 @@ struct http_config {
 	const char	*tls_cert_pem;	/* NULL: plain HTTP */
 	const char	*tls_key_pem;
 	int		 quiet;		/* no request log lines */
+	const char	*spool_dir;	/* uploads' unnamed spool files (the
+					 * data directory); NULL: no uploads */
 };
 
 /* Start the daemon. 0 or -1. On success *bound_port is the actual port

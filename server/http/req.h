@@ -21,7 +21,13 @@
 #include "server/limits.h"
 
 struct session;
+struct spool;
 struct MHD_Connection;
+
+/* Longest Content-Disposition value an answer may carry: "attachment;
+ * filename=" plus an ASCII fallback and a percent-encoded UTF-8 filename
+ * (3 x MAX_FILENAME_BYTES), with room. */
+#define REQ_DISPOSITION_BYTES	1152u
 
 /*
  * A streamed body, for answers too large to build in memory (the audit
@@ -92,6 +98,9 @@ struct req {
 	struct MHD_Connection	*conn;
 	const uint8_t		*body;
 	size_t			 body_len;
+	struct spool		*upload;	/* a ROUTE_UPLOAD body, sealed and
+						 * ready to read (http.c owns it);
+						 * NULL if it was not kept */
 	json_t			*json;		/* parsed body, or NULL */
 	char			 params[REQ_MAX_PARAMS][ID_CHARS + 1];
 	unsigned		 nparams;
@@ -125,6 +134,10 @@ struct req {
 	size_t			 resp_raw_len;
 	const char		*resp_type;	/* content type for resp_raw */
 	struct req_stream	*resp_stream;	/* or a streamed body (owned) */
+	uint64_t		 resp_stream_len; /* its length if known, + 1
+						 * (0: unknown, sent chunked) */
+	char			 resp_disposition[REQ_DISPOSITION_BYTES];
+						/* Content-Disposition, or "" */
 	const unsigned char	*resp_static;	/* or bytes that live for ever
 						 * (the UI's files; not owned) */
 	size_t			 resp_static_len;

@@ -83,10 +83,18 @@ def parse_expect(v):
     return int(st), slug or None
 
 
+def action_names():
+    """AUDIT_<X> -> its name, from the code table in audit_entry.c."""
+    src = open(os.path.join(HERE, "..", "..", "server", "audit",
+                            "audit_entry.c")).read()
+    return dict(re.findall(r'\[AUDIT_([A-Z_]+)\] = "([a-z_.]+)"', src))
+
+
 def audit_action(c_name):
-    """AUDIT_CASE_READ's name part "CASE_READ" -> "case.read"."""
+    """AUDIT_CASE_READ's name part "CASE_READ" -> "case.read" (the name
+    audit_entry.c gives it)."""
     head, _, tail = c_name.lower().partition("_")
-    return head + "." + tail
+    return action_names().get(c_name, head + "." + tail)
 
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -207,9 +215,25 @@ class World:
                 # a new password must pass the strength rule and differ
                 # from the old one (server/core/password.h)
                 fx[p] = "pw-" + secrets.token_hex(10)
+            elif p == "attachment":
+                pass    # below: it belongs to the cell's {case}
             else:
                 raise AssertionError("matrix: unknown placeholder {%s}" % p)
+        if "attachment" in fx or "attachment" in placeholders(row):
+            if fresh or "attachment" not in self.shared:
+                aid = self.new_attachment(fx["case"])
+                if not fresh:
+                    self.shared["attachment"] = aid
+            fx["attachment"] = aid if fresh else self.shared["attachment"]
         return fx
+
+    def new_attachment(self, cid):
+        r = self.s.request("POST", "/cases/%s/attachments" % cid,
+                           raw=b"MATRIX-ATTACHMENT", content_type="text/plain",
+                           headers={"X-Filename": "matrix.txt"},
+                           token=self.token("cw-assigned"))
+        assert r.status == 201, r
+        return r.json()["id"]
 
 
 def expected_object(slug, fx, path_template, principal, world):
@@ -275,10 +299,15 @@ def test_matrix_cells():
                 tok = w.token(user, fresh=row.get("fresh_token", False)) \
                     if user else None
                 headers = {"X-Access-Reason": REASON} \
-                    if principal == "coordinator_reason" else None
+                    if principal == "coordinator_reason" else {}
+                headers.update(row.get("headers", {}))
+                # "raw": a body sent as is, with its "content_type"
+                raw = row["raw"].encode() if "raw" in row else None
                 r = s.request(method, fill(row["path"], fx),
                               body=fill(row.get("body"), fx), token=tok,
-                              headers=headers)
+                              headers=headers or None, raw=raw,
+                              content_type=row.get("content_type",
+                                                   "application/json"))
                 where = "%s as %s" % (row["route"], principal)
                 if "me_new_password" in fx and r.status == 204:
                     w.users[user] = (w.users[user][0], fx["me_new_password"])

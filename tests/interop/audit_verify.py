@@ -27,7 +27,7 @@ import sys
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-ACTIONS, ROLES, OBJECTS, OUTCOMES = range(1, 29), range(0, 5), range(0, 7), range(1, 4)
+ACTIONS, ROLES, OBJECTS, OUTCOMES = range(1, 33), range(0, 5), range(0, 7), range(1, 4)
 SUMMARY = 27                    # anonymous.summary, section 2.7
 WHITE = {0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000} | set(range(0x2000, 0x200B))
 

@@ -269,6 +269,11 @@ test_names(void)
 		n = audit_action_name(i + 1);
 		check(n != NULL && strcmp(n, api[i]) == 0);
 	}
+	/* the attachments (issue 15) */
+	check(audit_action_code("case.attachment.create", 22) == 29);
+	check(audit_action_code("case.attachment.list", 20) == 30);
+	check(audit_action_code("case.attachment.read", 20) == 31);
+	check(audit_action_code("case.attachment.delete", 22) == 32);
 	check(audit_action_name(0) == NULL);
 	check(audit_action_name(AUDIT_ACTION_MAX + 1) == NULL);
 	check(audit_action_name(65535) == NULL);
