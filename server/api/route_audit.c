@@ -257,12 +257,14 @@ list_one(void *arg, const struct store_audit_item *it)
 static int
 query_time(struct req *r, const char *name, int *has, int64_t *ms)
 {
-	const char *v = req_query(r, name);
+	const char *v;
 	int64_t sec;
+	int rc;
 
 	*has = 0;
-	if (v == NULL)
-		return 0;
+	/* the text check refuses a NUL that would cut the value short */
+	if ((rc = req_query_text(r, name, MAX_TIME_QUERY_BYTES, &v)) <= 0)
+		return rc;
 	if (rfc3339_parse(v, &sec) != 0) {
 		req_problem(r, 400, "invalid-query", "since and until are "
 		    "RFC 3339 times, such as 2026-01-31T12:00:00Z.");
