@@ -552,7 +552,8 @@ store_audit_leaves_done(struct store_audit_leaves *c)
 
 /* One statement per driving index, whose equality comes first so the
  * index yields matching rows in seq order; the other filters are applied
- * to those rows. ?1 after, ?2 actor, ?3 case, ?4 action, ?5 limit. */
+ * to those rows. ?1 after, ?2 actor, ?3 case, ?4 action, ?5 limit,
+ * ?6 since, ?7 until (milliseconds). */
 #define LIST_COLS \
     "SELECT l.seq, l.entry, r.reason, r.erased_at IS NOT NULL" \
     " FROM audit_log AS l "
@@ -561,7 +562,9 @@ store_audit_leaves_done(struct store_audit_leaves *c)
 #define LIST_AND \
     " l.seq > ?1 AND (?2 IS NULL OR l.actor_id = ?2)" \
     " AND (?3 IS NULL OR (l.object_type = 2 AND l.object_id = ?3))" \
-    " AND (?4 IS NULL OR l.action = ?4) ORDER BY l.seq LIMIT ?5"
+    " AND (?4 IS NULL OR l.action = ?4)" \
+    " AND (?6 IS NULL OR l.time_ms >= ?6) AND (?7 IS NULL OR l.time_ms < ?7)" \
+    " ORDER BY l.seq LIMIT ?5"
 #define LIST_REST	" WHERE" LIST_AND
 
 static const char SQL_LIST_SEQ[] = LIST_COLS LIST_JOIN LIST_REST;
@@ -626,6 +629,14 @@ store_audit_list(struct store *s, const struct store_audit_filter *f,
 	if (f->action != 0)
 		sqlite3_bind_int(st, 4, f->action);
 	sqlite3_bind_int(st, 5, (int)f->limit);
+	if (f->has_since)
+		sqlite3_bind_int64(st, 6, f->since_ms);
+	else
+		sqlite3_bind_null(st, 6);
+	if (f->has_until)
+		sqlite3_bind_int64(st, 7, f->until_ms);
+	else
+		sqlite3_bind_null(st, 7);
 	return store_each_row(st, walk_item, &w);
 }
 

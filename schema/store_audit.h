@@ -154,13 +154,19 @@ struct store_audit_item {
 };
 
 /* GET /audit: entries with seq > after (after < 0: from 0) matching every
- * given filter (NULL / 0: any), in seq order, at most limit. */
+ * given filter (NULL / 0: any), in seq order, at most limit. since_ms and
+ * until_ms bound the entry's time, since inclusive, until exclusive, each
+ * only when its has_ flag is set. */
 struct store_audit_filter {
 	int64_t		 after;
 	const char	*actor_id;
 	const char	*case_id;
 	int		 action;
 	unsigned	 limit;
+	int		 has_since;
+	int		 has_until;
+	int64_t		 since_ms;
+	int64_t		 until_ms;
 };
 
 /* cb returns 0 to go on. */

@@ -281,17 +281,24 @@ store_case_due(struct store *s, int64_t cutoff, unsigned limit,
  * O(limit log n) whatever the page number: all cases walk the primary-key
  * index of cases; a caseworker's walk the (user_id, case_id) primary key of
  * assignments (CROSS JOIN pins that order). The assignees come from the
- * assignments_by_case index.
+ * assignments_by_case index. The filters are fixed text with NULL
+ * binds for "any", so each listing stays one static statement:
+ * ?1 after, ?2 limit, ?3 status, ?4 risk, ?5 region, ?6 user.
  */
+#define CASE_LIST_FILTER \
+    " AND (?3 IS NULL OR c.status = ?3) AND (?4 IS NULL OR c.risk = ?4)" \
+    " AND (?5 IS NULL OR c.region = ?5)"
 static const char SQL_CASE_LIST_ALL[] =
     "SELECT " CASE_COLS ", (SELECT group_concat(b.user_id) FROM assignments b"
     " WHERE b.case_id = c.id)"
-    " FROM cases c WHERE c.id > ? ORDER BY c.id LIMIT ?";
+    " FROM cases c WHERE c.id > ?1" CASE_LIST_FILTER
+    " ORDER BY c.id LIMIT ?2";
 static const char SQL_CASE_LIST_USER[] =
     "SELECT " CASE_COLS ", (SELECT group_concat(b.user_id) FROM assignments b"
     " WHERE b.case_id = c.id)"
     " FROM assignments a CROSS JOIN cases c ON c.id = a.case_id"
-    " WHERE a.user_id = ? AND a.case_id > ? ORDER BY a.case_id LIMIT ?";
+    " WHERE a.user_id = ?6 AND a.case_id > ?1" CASE_LIST_FILTER
+    " ORDER BY a.case_id LIMIT ?2";
 
 const char *
 store_case_list_sql(int for_user)
@@ -320,18 +327,23 @@ walk_case(sqlite3_stmt *st, void *arg)
 
 int
 store_case_list(struct store *s, const char *user_id, const char *after,
-    unsigned limit, int (*cb)(void *, const struct case_row *, const char *),
-    void *arg)
+    const struct case_filter *f, unsigned limit,
+    int (*cb)(void *, const struct case_row *, const char *), void *arg)
 {
+	static const struct case_filter none = { NULL, NULL, NULL };
 	sqlite3_stmt *st = store_stmt(s, store_case_list_sql(user_id != NULL));
 	struct case_walk w = { cb, arg };
-	int i = 1;
 
 	if (st == NULL)
 		return STORE_EIO;
+	if (f == NULL)
+		f = &none;
+	store_bind_text(st, 1, after ? after : "");
+	sqlite3_bind_int(st, 2, (int)limit);
+	store_bind_text(st, 3, f->status);
+	store_bind_text(st, 4, f->risk);
+	store_bind_text(st, 5, f->region);
 	if (user_id != NULL)
-		store_bind_text(st, i++, user_id);
-	store_bind_text(st, i++, after ? after : "");
-	sqlite3_bind_int(st, i, (int)limit);
+		store_bind_text(st, 6, user_id);
 	return store_each_row(st, walk_case, &w);
 }

@@ -115,16 +115,26 @@ int store_case_due(struct store *s, int64_t cutoff, unsigned limit,
 /* The SQL text behind store_case_due, for the query-plan test. */
 const char *store_case_due_sql(void);
 
+/* Filters of a case listing, each NULL for any: a status and a risk by
+ * name (case_status_names, case_risk_names), a region by exact match. */
+struct case_filter {
+	const char	*status;
+	const char	*risk;
+	const char	*region;
+};
+
 /*
  * One page of cases in id order, strictly after `after` ("" for the first
- * page), at most limit rows: all cases (user_id NULL) or those assigned to
- * user_id. cb gets each row and its assignees as a comma-separated list of
- * user ids ("" for none); it returns 0 to go on. Both listings walk an
- * index in order (no sort, no OFFSET), see store_case_list_sql.
+ * page), at most limit rows matching f (NULL: no filter): all cases
+ * (user_id NULL) or those assigned to user_id. cb gets each row and its
+ * assignees as a comma-separated list of user ids ("" for none); it
+ * returns 0 to go on. Both listings walk an index in order (no sort, no
+ * OFFSET), see store_case_list_sql; a filter is applied to the rows the
+ * walk meets, so a page with a rare filter may read many rows.
  */
 int store_case_list(struct store *s, const char *user_id, const char *after,
-    unsigned limit, int (*cb)(void *arg, const struct case_row *c,
-    const char *assignees), void *arg);
+    const struct case_filter *f, unsigned limit, int (*cb)(void *arg,
+    const struct case_row *c, const char *assignees), void *arg);
 
 /* The SQL text behind store_case_list, for the query-plan test. */
 const char *store_case_list_sql(int for_user);

@@ -197,6 +197,9 @@
 #define MAX_REASON_BYTES		512u		/* X-Access-Reason */
 #define MAX_PAGE_LIMIT			500u
 #define DEFAULT_PAGE_LIMIT		100u
+/* GET /audit ?since= and ?until=: an RFC 3339 time is 20 bytes, 35 with
+ * a nanosecond fraction and an offset; anything longer is not a time. */
+#define MAX_TIME_QUERY_BYTES		40u
 
 /* Contact entries per case. A listing decrypts and sorts every entry of
  * the case (their time is encrypted, see docs/cases.md) and a key rotation

@@ -252,11 +252,34 @@ list_one(void *arg, const struct store_audit_item *it)
 	return json_array_append_new(c->arr, o) != 0;
 }
 
+/* An RFC 3339 time parameter, to the second (a fraction is dropped), as
+ * Unix milliseconds. 0 (absent: *has = 0), or -1 after answering 400. */
+static int
+query_time(struct req *r, const char *name, int *has, int64_t *ms)
+{
+	const char *v;
+	int64_t sec;
+	int rc;
+
+	*has = 0;
+	/* the text check refuses a NUL that would cut the value short */
+	if ((rc = req_query_text(r, name, MAX_TIME_QUERY_BYTES, &v)) <= 0)
+		return rc;
+	if (rfc3339_parse(v, &sec) != 0) {
+		req_problem(r, 400, "invalid-query", "since and until are "
+		    "RFC 3339 times, such as 2026-01-31T12:00:00Z.");
+		return -1;
+	}
+	*has = 1;
+	*ms = sec * 1000;
+	return 0;
+}
+
 static void
 audit_list_route(struct req *r)
 {
 	static const char *const allowed[] = { "after", "limit", "case_id",
-	    "actor_id", "action", NULL };
+	    "actor_id", "action", "since", "until", NULL };
 	struct store_audit_filter f;
 	struct list_ctx c = { r, NULL, 0, 0 };
 	const char *action;
@@ -289,6 +312,9 @@ audit_list_route(struct req *r)
 		}
 		f.action = code;
 	}
+	if (query_time(r, "since", &f.has_since, &f.since_ms) != 0 ||
+	    query_time(r, "until", &f.has_until, &f.until_ms) != 0)
+		return;
 	if ((c.arr = json_array()) == NULL) {
 		req_internal(r);
 		return;

@@ -291,13 +291,20 @@ list_one(void *arg, const struct case_row *c, const char *assignees)
 static void
 case_list_route(struct req *r)
 {
+	static const char *const allowed[] = { "limit", "after", "status",
+	    "risk", "region", NULL };
 	struct list_ctx l;
+	struct case_filter f;
 	const char *after;
 	unsigned limit;
 	int rc;
 
 	memset(&l, 0, sizeof(l));
-	if (req_page(r, DEFAULT_PAGE_LIMIT, &limit, &after) != 0)
+	if (req_page_filtered(r, allowed, DEFAULT_PAGE_LIMIT, &limit,
+	    &after) != 0 ||
+	    req_query_enum(r, "status", case_status_names, &f.status) < 0 ||
+	    req_query_enum(r, "risk", case_risk_names, &f.risk) < 0 ||
+	    req_query_text(r, "region", MAX_REGION_BYTES, &f.region) < 0)
 		return;
 	if ((l.arr = json_array()) == NULL) {
 		req_internal(r);
@@ -305,7 +312,7 @@ case_list_route(struct req *r)
 	}
 	/* caseworkers list their own cases; coordinators every case */
 	rc = store_case_list(r->db, r->role == ROLE_COORDINATOR ? NULL :
-	    r->actor_id, after, limit, list_one, &l);
+	    r->actor_id, after, &f, limit, list_one, &l);
 	if (rc != STORE_OK) {
 		json_decref(l.arr);
 		req_unavailable(r);

@@ -115,6 +115,25 @@ member(const json_t *obj, const char *key, int required, json_t **out,
 	return JSONIN_OK;
 }
 
+/* s of n bytes, already valid UTF-8: min..max bytes, no embedded NUL,
+ * and unless allow_ctl no control characters. */
+static int
+text_ok(const char *s, size_t n, size_t min, size_t max, int allow_ctl)
+{
+	if (n < min || n > max || strlen(s) != n)	/* no embedded NUL */
+		return 0;
+	if (!allow_ctl) {
+		/* C0, DEL, and C1 (U+0080..U+009F: C2 80..C2 9F in UTF-8,
+		 * which jansson has validated), as X-Access-Reason does */
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
+			    ((unsigned char)s[i] == 0xc2 && i + 1 < n &&
+			    (unsigned char)s[i + 1] < 0xa0))
+				return 0;
+	}
+	return 1;
+}
+
 int
 jsonin_string(const json_t *obj, const char *key, int required, size_t min,
     size_t max, int allow_ctl, const char **out, int *present)
@@ -130,19 +149,23 @@ jsonin_string(const json_t *obj, const char *key, int required, size_t min,
 		return JSONIN_ESHAPE;
 	s = json_string_value(v);
 	n = json_string_length(v);
-	if (n < min || n > max || strlen(s) != n)	/* no embedded NUL */
+	if (!text_ok(s, n, min, max, allow_ctl))
 		return JSONIN_ESHAPE;
-	if (!allow_ctl) {
-		/* C0, DEL, and C1 (U+0080..U+009F: C2 80..C2 9F in UTF-8,
-		 * which jansson has validated), as X-Access-Reason does */
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
-			    ((unsigned char)s[i] == 0xc2 && i + 1 < n &&
-			    (unsigned char)s[i + 1] < 0xa0))
-				return JSONIN_ESHAPE;
-	}
 	*out = s;
 	return JSONIN_OK;
+}
+
+int
+jsonin_text(const char *s, size_t n, size_t min, size_t max)
+{
+	json_t *v;
+	int ok;
+
+	if (n > max || (v = json_stringn(s, n)) == NULL)	/* UTF-8 */
+		return 0;
+	ok = text_ok(s, n, min, max, 0);
+	json_decref(v);
+	return ok;
 }
 
 int

@@ -42,6 +42,10 @@ int jsonin_string(const json_t *obj, const char *key, int required,
     size_t min, size_t max, int allow_ctl, const char **out, int *present);
 int jsonin_int(const json_t *obj, const char *key, int required,
     int64_t min, int64_t max, int64_t *out, int *present);
+/* Would s, n bytes from elsewhere (a query parameter), pass
+ * jsonin_string with min, max and no control characters: valid UTF-8,
+ * no NUL? 1 or 0. */
+int jsonin_text(const char *s, size_t n, size_t min, size_t max);
 /* One of a NULL-terminated set of strings; *out is its index. */
 int jsonin_enum(const json_t *obj, const char *key, int required,
     const char *const *values, int *out, int *present);

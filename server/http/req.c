@@ -287,6 +287,14 @@ req_page(struct req *r, unsigned def_limit, unsigned *limit,
     const char **after)
 {
 	static const char *const allowed[] = { "limit", "after", NULL };
+
+	return req_page_filtered(r, allowed, def_limit, limit, after);
+}
+
+int
+req_page_filtered(struct req *r, const char *const *allowed,
+    unsigned def_limit, unsigned *limit, const char **after)
+{
 	uint64_t v;
 
 	if (req_query_only(r, allowed) != 0 ||
@@ -307,4 +315,43 @@ req_page(struct req *r, unsigned def_limit, unsigned *limit,
 		return -1;
 	}
 	return 0;
+}
+
+int
+req_query_text(struct req *r, const char *name, size_t max,
+    const char **out)
+{
+	const char *s = NULL;
+	size_t n = 0;
+
+	*out = NULL;
+	if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND,
+	    name, strlen(name), &s, &n) != MHD_YES || s == NULL)
+		return 0;
+	if (!jsonin_text(s, n, 1, max)) {
+		req_problem(r, 400, "invalid-query", "A query parameter is not "
+		    "text of the allowed length without control characters.");
+		return -1;
+	}
+	*out = s;
+	return 1;
+}
+
+int
+req_query_enum(struct req *r, const char *name, const char *const *names,
+    const char **out)
+{
+	const char *s = req_query(r, name);
+
+	*out = NULL;
+	if (s == NULL)
+		return 0;
+	for (; *names != NULL; names++)
+		if (strcmp(s, *names) == 0) {
+			*out = *names;
+			return 1;
+		}
+	req_problem(r, 400, "invalid-query",
+	    "A query parameter is not one of its allowed names.");
+	return -1;
 }

@@ -249,6 +249,24 @@ int req_query_only(struct req *r, const char *const *allowed)
  */
 int req_page(struct req *r, unsigned def_limit, unsigned *limit,
     const char **after) __attribute__((warn_unused_result));
+/* req_page for a listing that also takes filters: allowed lists every
+ * parameter, "limit" and "after" included. */
+int req_page_filtered(struct req *r, const char *const *allowed,
+    unsigned def_limit, unsigned *limit, const char **after)
+    __attribute__((warn_unused_result));
+
+/*
+ * A text query parameter: 1..max bytes of UTF-8 without NUL or control
+ * characters (what jsonin_string asks of a JSON member). 1 present (*out
+ * set), 0 absent (*out NULL), -1 after answering 400 invalid-query.
+ */
+int req_query_text(struct req *r, const char *name, size_t max,
+    const char **out) __attribute__((warn_unused_result));
+/* A query parameter that must be one of the NULL-terminated names; *out
+ * is the matching entry of names. Returns as req_query_text. */
+int req_query_enum(struct req *r, const char *name,
+    const char *const *names, const char **out)
+    __attribute__((warn_unused_result));
 
 
 #endif

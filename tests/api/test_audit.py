@@ -27,6 +27,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Server, problem, run  # noqa: E402
 import auditlib as al  # noqa: E402
+from urllib.parse import quote  # noqa: E402
 
 S = None
 AUDIT_ROUTES = [
@@ -271,6 +272,73 @@ def test_listing_filters_and_paging():
     for bad in ["limit=0", "limit=501", "limit=x", "after=-1", "after=01",
                 "action=case.nope", "actor_id=short", "case_id=" + "!" * 22,
                 "colour=red", "after=99999999999999999999"]:
+        problem(s.get("/audit?" + bad, token=au), 400, "invalid-query")
+    assert s.healthy()
+
+
+def entry_ms(e):
+    """An entry's "time" (RFC 3339 UTC with milliseconds) as Unix ms."""
+    import calendar
+    day, rest = e["time"].rstrip("Z").split("T")
+    hms, ms = rest.split(".")
+    t = time.strptime(day + "T" + hms, "%Y-%m-%dT%H:%M:%S")
+    return calendar.timegm(t) * 1000 + int(ms)
+
+
+def rfc3339(sec, offset_min=0, frac=""):
+    """Unix seconds as RFC 3339 in a given zone offset."""
+    t = time.gmtime(sec + offset_min * 60)
+    zone = "Z" if offset_min == 0 else "%s%02d:%02d" % (
+        "+" if offset_min > 0 else "-", abs(offset_min) // 60,
+        abs(offset_min) % 60)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", t) + frac + zone
+
+
+def test_listing_by_time():
+    s = srv()
+    admin = s.admin()
+    au, au_id = al.auditor(s, admin)
+    time.sleep(1.1)		# entries on both sides of a second boundary
+    s.get("/audit?limit=1", token=au)
+    everything = al.all_entries(s, au)
+    times = {e["seq"]: entry_ms(e) for e in everything}
+    cut = max(times.values()) // 1000	# a second some entries precede
+    seqs = lambda es: [e["seq"] for e in es]	# noqa: E731
+    want_since = [q for q in sorted(times) if times[q] >= cut * 1000]
+    want_until = [q for q in sorted(times) if times[q] < cut * 1000]
+    assert want_since and want_until
+    # since inclusive, until exclusive; a zone offset names the same
+    # instant; a fraction is dropped (to the second)
+    for z in (0, 180, -330):
+        got = seqs(al.all_entries(s, au, since=quote(rfc3339(cut, z))))
+        assert [q for q in got if q in times] == want_since
+        assert seqs(al.all_entries(s, au, until=quote(rfc3339(cut, z)))) \
+            == want_until
+    assert seqs(al.all_entries(s, au, until=rfc3339(cut, 0, ".999"))) == \
+        want_until
+    # a window, and the window combined with other filters
+    lo = min(times.values()) // 1000
+    got = seqs(al.all_entries(s, au, since=rfc3339(lo), until=rfc3339(cut)))
+    assert got == want_until
+    reads = al.all_entries(s, au, since=rfc3339(lo), until=rfc3339(cut),
+                           action="audit.read", actor_id=au_id)
+    assert all(e["action"] == "audit.read" and e["actor_id"] == au_id and
+               entry_ms(e) < cut * 1000 for e in reads)
+    assert seqs(reads) == [e["seq"] for e in everything
+                           if e["action"] == "audit.read" and
+                           e["actor_id"] == au_id and
+                           times[e["seq"]] < cut * 1000]
+    # an empty window is empty, not an error
+    assert al.all_entries(s, au, since=rfc3339(cut), until=rfc3339(lo)) == []
+    assert al.all_entries(s, au, since=rfc3339(cut + 3600)) == []
+    # paging inside a window
+    r = s.get("/audit?limit=2&until=" + rfc3339(cut), token=au).json()
+    assert seqs(r["entries"]) == want_until[:2]
+    for bad in ("since=", "since=yesterday", "since=2026-01-01",
+                "since=2026-13-01T00:00:00Z", "until=2026-01-01T00:00:00",
+                "until=1969-12-31T23:59:59Z", "since=2026-01-01T25:00:00Z",
+                "since=1700000000", "until=2026-01-01T00:00:60Z",
+                "since=2026-01-01T00:00:00Z%00"):
         problem(s.get("/audit?" + bad, token=au), 400, "invalid-query")
     assert s.healthy()
 
@@ -1245,6 +1313,7 @@ def test_auditor_keeps_reasons_across_a_password_change():
 if __name__ == "__main__":
     run([test_every_path_is_recorded, test_init_entries_and_printed_key,
          test_audit_routes_are_for_auditors_only, test_listing_filters_and_paging,
+         test_listing_by_time,
          test_checkpoint_key_and_proofs, test_reason_erase_route,
          test_break_glass_reason_shown_then_erased,
          test_grants_name_the_grantee, test_only_caseworkers_can_be_assigned,

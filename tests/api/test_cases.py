@@ -394,6 +394,98 @@ def test_paging():
     assert s.healthy()
 
 
+def list_ids(s, tok, query, limit=2):
+    """Every case id a filtered listing gives, page by page; each page is
+    at most limit long, in id order, and its rows are returned."""
+    rows, after = [], ""
+    while True:
+        r = s.get("/cases?limit=%d&%s%s" % (limit, query,
+                  "&after=" + after if after else ""), token=tok)
+        assert r.status == 200, r
+        page = r.json()
+        assert len(page["cases"]) <= limit
+        rows += page["cases"]
+        after = page["next"]
+        if not after:
+            break
+    ids = [x["id"] for x in rows]
+    assert ids == sorted(ids) and len(ids) == len(set(ids))
+    return rows
+
+
+def test_list_filters():
+    s = srv()
+    a, b, coord = T["cw-a"], T["cw-b"], T["coord"]
+    reg = "Filter-" + os.urandom(4).hex()
+    mine = {}
+    for risk, status in (("high", "intake"), ("high", "verified"),
+                         ("low", "verified"), ("low", "intake"),
+                         ("high", "verified"), ("critical", "closed")):
+        cid = new_case(s, a, risk=risk, region=reg)["id"]
+        if status != "intake":
+            assert patch(s, "/cases/" + cid, {"status": status}, a).status \
+                == 200
+        mine[cid] = (risk, status)
+    theirs = new_case(s, b, risk="high", region=reg)["id"]
+    patch(s, "/cases/" + theirs, {"status": "verified"}, b)
+    other = new_case(s, a, risk="high", region=reg + "x")["id"]
+
+    def ids(tok, q):
+        return {x["id"] for x in list_ids(s, tok, q)}
+
+    # region alone: exact match, across pages of 2
+    assert ids(a, "region=" + reg) == set(mine)
+    assert ids(coord, "region=" + reg) == set(mine) | {theirs}
+    assert ids(b, "region=" + reg) == {theirs}
+    assert other not in ids(coord, "region=" + reg)
+    assert ids(a, "region=" + reg[:-1]) == set()
+    # each filter, and combinations, on the caseworker's and coordinator's
+    for risk in ("high", "low", "critical", "medium"):
+        want = {c for c, v in mine.items() if v[0] == risk}
+        assert ids(a, "region=%s&risk=%s" % (reg, risk)) == want
+    for status in ("intake", "verified", "closed", "relocated"):
+        want = {c for c, v in mine.items() if v[1] == status}
+        assert ids(a, "region=%s&status=%s" % (reg, status)) == want
+    want = {c for c, v in mine.items() if v == ("high", "verified")}
+    assert len(want) == 2
+    q = "status=verified&risk=high&region=" + reg
+    assert ids(a, q) == want
+    assert ids(coord, q) == want | {theirs}
+    assert ids(b, q) == {theirs}
+    # a filter alone returns matching rows only, and never another
+    # caseworker's case
+    rows = list_ids(s, a, "status=verified", limit=3)
+    assert rows and all(x["status"] == "verified" for x in rows)
+    assert theirs not in {x["id"] for x in rows}
+    assert want <= {x["id"] for x in rows}
+    rows = list_ids(s, b, "risk=high")
+    assert {x["id"] for x in rows} >= {theirs}
+    assert not set(mine) & {x["id"] for x in rows}
+    assert all(x["risk"] == "high" for x in rows)
+    # paging with a filter: pages of 1 over 2 matches, next set on each
+    p1 = s.get("/cases?limit=1&" + q, token=a).json()
+    assert len(p1["cases"]) == 1 and p1["next"] == p1["cases"][0]["id"]
+    p2 = s.get("/cases?limit=1&after=%s&%s" % (p1["next"], q),
+               token=a).json()
+    assert [x["id"] for x in p1["cases"] + p2["cases"]] == sorted(want)
+    # a UTF-8 region, percent-encoded
+    ureg = "Ингушетия-" + os.urandom(3).hex()
+    u = new_case(s, a, region=ureg)["id"]
+    from urllib.parse import quote
+    assert ids(a, "region=" + quote(ureg)) == {u}
+    # bad values: 400 invalid-query, and the server keeps serving
+    for bad in ("status=open", "status=", "status=Verified", "risk=HIGH",
+                "risk=", "risk=0", "region=", "region=" + "r" * 65,
+                "region=a%01b", "region=a%00b", "region=a%7Fb",
+                "region=%C2%85", "region=%C3%28", "region=%FF",
+                "regions=x", "status=intake&foo=1"):
+        problem(s.get("/cases?" + bad, token=a), 400, "invalid-query")
+        problem(s.get("/cases?" + bad, token=coord), 400, "invalid-query")
+    # the longest region is accepted
+    assert s.get("/cases?region=" + "r" * 64, token=a).status == 200
+    assert s.healthy()
+
+
 # --- contacts ---------------------------------------------------------------------
 
 
@@ -960,7 +1052,7 @@ if __name__ == "__main__":
          test_lists_are_summaries_only, test_caseworker_isolation,
          test_break_glass_needs_a_reason,
          test_auditors_and_admins_see_no_content, test_patch_fields,
-         test_bad_input_writes_nothing, test_paging,
+         test_bad_input_writes_nothing, test_paging, test_list_filters,
          test_contacts_in_time_order, test_contact_bad_input,
          test_assign_and_unassign_rotates, test_assign_validation,
          test_revocation_rotates_every_affected_case, test_shred,

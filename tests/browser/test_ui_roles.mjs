@@ -94,6 +94,18 @@ test('coordinator: summary without content; assigns a second caseworker who then
   await login(page, 'coord', env.coordPassword, { reauth: true });
   assert.equal(await heading(page), 'All cases');
   await waitText(page, c.codename);
+  // the filters go to the server, and a filter that matches nothing says so
+  await fill(page, 'Region', 'Region-Nowhere');
+  await press(page, 'Apply filters');
+  await waitText(page, 'No case matches the filters.');
+  assert.ok(!(await bodyText(page)).includes(c.codename));
+  assert.ok(page.requests.some((u) => u.includes('/api/v1/cases?') && u.includes('region=Region-Nowhere')), page.requests.join(' '));
+  await fill(page, 'Region', 'Region-Beta');
+  await fill(page, 'Risk', 'high');
+  await press(page, 'Apply filters');
+  await waitText(page, c.codename);
+  const regions = await page.$$eval('tbody tr td:nth-of-type(3)', (tds) => tds.map((td) => td.innerText));
+  assert.ok(regions.length && regions.every((r) => r === 'Region-Beta'), regions.join('|'));
   await press(page, c.codename, 'link');
   await waitText(page, 'This case is not assigned to you');
   let text = await bodyText(page);

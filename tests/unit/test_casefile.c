@@ -777,7 +777,7 @@ test_paging_100k(struct who *a)
 
 		memcpy(after, p.last, sizeof(after));
 		p.n = 0;
-		check(store_case_list(S, NULL, after, 500, on_row, &p) ==
+		check(store_case_list(S, NULL, after, NULL, 500, on_row, &p) ==
 		    STORE_OK);
 		if (pages == 0)
 			memcpy(first, p.last, sizeof(first));
@@ -796,7 +796,7 @@ test_paging_100k(struct who *a)
 
 		memcpy(after, p.last, sizeof(after));
 		p.n = 0;
-		check(store_case_list(S, a->u.id, after, 500, on_row, &p) ==
+		check(store_case_list(S, a->u.id, after, NULL, 500, on_row, &p) ==
 		    STORE_OK);
 		mine += p.n;
 	} while (p.n == 500);

@@ -7,7 +7,7 @@ import { h, replace } from '../dom.js';
 import { t, formatNumber } from '../i18n.js';
 import { api } from '../api.js';
 import { state } from '../state.js';
-import { form, pageHeading, notice, tag, timeEl, link } from '../ui.js';
+import { form, pageHeading, notice, tag, timeEl, link, problemText } from '../ui.js';
 import {
   STATUSES, RISKS, PERSON_FIELDS, options, objectFields, objectFromValues, MAX_REGION_BYTES,
 } from './common.js';
@@ -35,6 +35,7 @@ export function caseListScreen(params, ctx) {
   let next = null;
   const trail = [];       // the `after` of each earlier page
   let after = null;
+  let msg = null;         // why the last filtered load failed
   const filters = { status: '', risk: '', region: '' };
   const last = state.lastContact; // id -> time | null (kept for the session: each read is audited)
   const failed = new Set();
@@ -49,8 +50,13 @@ export function caseListScreen(params, ctx) {
   }
 
   async function loadPage() {
-    const q = after ? `?limit=${PAGE}&after=${encodeURIComponent(after)}` : `?limit=${PAGE}`;
-    const page = await api('GET', `/cases${q}`);
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    if (after) q.set('after', after);
+    // the server filters (exact status, risk and region) and pages what
+    // matches
+    for (const k of ['status', 'risk']) if (filters[k]) q.set(k, filters[k]);
+    if (filters.region.trim()) q.set('region', filters.region.trim());
+    const page = await api('GET', `/cases?${q}`);
     cases = page.cases;
     next = page.next;
     for (const c of cases) state.summaries.set(c.id, c);
@@ -70,22 +76,17 @@ export function caseListScreen(params, ctx) {
     for (let i = 0; i < LAST_CONTACT_PARALLEL; i += 1) worker();
   }
 
-  function visible() {
-    const region = filters.region.trim().toLowerCase();
-    return cases.filter((c) => (!filters.status || c.status === filters.status)
-      && (!filters.risk || c.risk === filters.risk)
-      && (!region || c.region.toLowerCase().includes(region)));
-  }
-
   function filterForm() {
     return h('form', {
       class: 'filters', role: 'search', 'aria-label': t('cases.filters'),
-      onsubmit: (ev) => {
+      onsubmit: async (ev) => {
         ev.preventDefault();
         const f = ev.target;
         filters.status = f.elements.status.value;
         filters.risk = f.elements.risk.value;
         filters.region = f.elements.region.value;
+        after = null; trail.length = 0; msg = null;  // new filters: first page
+        try { await loadPage(); } catch (e) { cases = []; next = null; msg = problemText(e); }
         ctx.redraw();
       },
     },
@@ -131,15 +132,15 @@ export function caseListScreen(params, ctx) {
   return {
     async load() { await loadPage(); },
     view() {
-      const rows = visible();
-      const filtered = coordinator && (filters.status || filters.risk || filters.region);
+      const rows = cases;
+      const filtered = coordinator && (filters.status || filters.risk || filters.region.trim());
       return h('div', null,
         pageHeading(coordinator ? 'cases.all_title' : 'cases.my_title'),
         h('p', null, h('a', { href: '#/cases/new', class: 'btn btn-secondary' }, t('cases.new'))),
         coordinator ? h('p', { class: 'hint' }, t('cases.summary_only')) : null,
         coordinator ? filterForm() : null,
-        filtered ? h('p', { class: 'hint', role: 'status' }, t('cases.filter_page_only', { shown: rows.length, total: cases.length })) : null,
-        rows.length ? table(rows) : h('p', null, t(cases.length ? 'cases.none_match' : 'cases.none')),
+        msg ? notice('error', msg) : null,
+        rows.length ? table(rows) : h('p', null, t(filtered ? 'cases.none_match' : 'cases.none')),
         !trail.length && !next ? null : h('nav', { class: 'pager', 'aria-label': t('cases.pages') },
           trail.length ? h('button', {
             type: 'button', class: 'btn btn-secondary',
