@@ -59,7 +59,7 @@ def listing(d):
 def with_user():
     """A stopped server whose data holds one extra account."""
     s = Server()
-    pw = MARK + "-password"
+    pw = Server.random_password("pw-")     # nothing like the username
     s.create_user(s.admin(), MARK + "-cw", "caseworker", pw)
     assert s.stop() == 0
     return s, pw
