@@ -179,7 +179,7 @@ def test_separate_signing_passphrase():
         write_secret(sp, "signing-" + os.urandom(6).hex())
         write_secret(sp2, "signing2-" + os.urandom(6).hex())
         apw = os.path.join(work, "apw")
-        write_secret(apw, "admin-password-" + os.urandom(4).hex())
+        write_secret(apw, Server.random_password("init-"))
         d = os.path.join(work, "data")
         r = corridor("init", d, "--passphrase-file", op,
                      "--signing-passphrase-file", sp,
