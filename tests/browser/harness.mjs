@@ -92,7 +92,7 @@ function run(args, timeoutMs = 60000) {
 // four of them can spell a piece of a test username (most hold hex ids),
 // which the strength rule would refuse; 20 of 34 letters are ~100 bits.
 const PW_LETTERS = 'ghjkmnpqrstuvwxyzGHJKMNPQRSTUVWXYZ';
-function randomPassword(prefix) {
+export function randomPassword(prefix) {
   const b = crypto.randomBytes(20);
   let s = prefix;
   for (const x of b) s += PW_LETTERS[x % PW_LETTERS.length];

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { startCorridor, BIN } from './harness.mjs';
+import { startCorridor, BIN, randomPassword } from './harness.mjs';
 import {
   openApp, login, fill, press, waitText, goHash, bodyText, assertClean, heading,
 } from './ui.mjs';
@@ -231,14 +231,15 @@ test('admin: creates a user, who must choose a password at first login', async (
   await page2.evaluate(() => { location.hash = '#/cases'; });
   await page2.waitForFunction(() => location.hash === '#/welcome');
   await fill(page2, 'The password you were given', first);
-  await fill(page2, 'New password', 'a-new-password-of-mine');
-  await fill(page2, 'New password again', 'a-new-password-of-mine');
+  const chosen = randomPassword('own-');
+  await fill(page2, 'New password', chosen);
+  await fill(page2, 'New password again', chosen);
   await press(page2, 'Set my password');
   await waitText(page2, 'My cases');
   await waitText(page2, 'Your password is set.');
   assertClean(env, page2);
   // the new password is the one that works now
-  await env.logout(await env.login('newcomer1', 'a-new-password-of-mine'));
+  await env.logout(await env.login('newcomer1', chosen));
 });
 
 test('coordinator confirms a pending coordinator; admin revokes an account, with the dialogs saying what happens', async () => {

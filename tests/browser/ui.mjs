@@ -18,26 +18,49 @@ export async function openApp(env, { lang = 'en' } = {}) {
   return page;
 }
 
+/**
+ * Run act on the element the selector finds. A screen that draws itself
+ * twice (first from what it knows, then again once its data arrives) can
+ * replace the element between the lookup and the action; puppeteer then
+ * says "detached". Look it up again, as a person would look again.
+ */
+async function onElement(page, selector, act) {
+  for (let tries = 0; ; tries += 1) {
+    const el = await page.waitForSelector(selector, { timeout: 10000 });
+    try {
+      return await act(el);
+    } catch (e) {
+      if (tries >= 4 || !/detached|not attached|Execution context was destroyed/i.test(String(e.message))) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await el.dispose().catch(() => {});
+    }
+  }
+}
+
 /** Fill the field whose label is name. */
 export async function fill(page, name, value) {
-  const el = await page.waitForSelector(`::-p-aria(${name})`, { timeout: 10000 });
-  const tag = await el.evaluate((e) => e.tagName);
-  const type = await el.evaluate((e) => e.type);
-  if (tag === 'SELECT' || type === 'datetime-local' || type === 'number') {
-    await el.evaluate((e, v) => { e.value = v; e.dispatchEvent(new Event('change', { bubbles: true })); }, value);
-  } else {
-    await el.click({ clickCount: 3 });
-    await el.evaluate((e) => { e.value = ''; });
-    await el.type(value);
-  }
-  await el.dispose();
+  await onElement(page, `::-p-aria(${name})`, async (el) => {
+    const tag = await el.evaluate((e) => e.tagName);
+    const type = await el.evaluate((e) => e.type);
+    if (tag === 'SELECT' || type === 'datetime-local' || type === 'number') {
+      const ok = await el.evaluate((e, v) => {
+        e.value = v; e.dispatchEvent(new Event('change', { bubbles: true })); return e.isConnected;
+      }, value);
+      if (!ok) throw new Error('detached: the field was redrawn');
+    } else {
+      await el.click({ clickCount: 3 });
+      await el.evaluate((e) => { e.value = ''; });
+      await el.type(value);
+      const now = await el.evaluate((e) => (e.isConnected ? e.value : null));
+      if (now !== value) throw new Error('detached: the field was redrawn while typing');
+    }
+  });
 }
 
 /** Click the button (or link) named name. */
 export async function press(page, name, role = 'button') {
-  const el = await page.waitForSelector(`::-p-aria([name="${name}"][role="${role}"])`, { timeout: 10000 });
-  await el.click();
-  await el.dispose();
+  await onElement(page, `::-p-aria([name="${name}"][role="${role}"])`, (el) => el.click());
 }
 
 /** Wait until the main area is drawn (no "Loading…") and holds text. */
