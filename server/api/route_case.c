@@ -200,15 +200,8 @@ route_case_input_free(struct case_input *in)
 int
 route_case_assign_body_parse(const json_t *obj, struct assign_input *in)
 {
-	static const char *const allowed[] = { "user_id", NULL };
-
-	in->user_id = NULL;
-	if (jsonin_only(obj, allowed) != JSONIN_OK ||
-	    jsonin_string(obj, "user_id", 1, ID_CHARS, ID_CHARS, 0,
-	    &in->user_id, NULL) != JSONIN_OK || !jsonin_is_id(in->user_id)) {
-		in->user_id = NULL;
+	if (jsonin_id_body(obj, "user_id", &in->user_id) != JSONIN_OK)
 		return BODY_EINVALID;
-	}
 	return BODY_OK;
 }
 
