@@ -63,6 +63,18 @@ store_audit_reason_insert(struct store *s, uint64_t seq,
 	return store_step_done(st);
 }
 
+/* Run sql, which returns no rows, with seq (<= INT64_MAX) bound to ?1. */
+static int
+run_seq(struct store *s, const char *sql, uint64_t seq)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+
+	if (st == NULL)
+		return STORE_EIO;
+	sqlite3_bind_int64(st, 1, (int64_t)seq);
+	return store_step_done(st);
+}
+
 static int
 row_to_int(sqlite3_stmt *st, void *out)
 {
@@ -105,10 +117,7 @@ store_audit_reason_erase(struct store *s, uint64_t seq, int64_t now_ms,
 		return rc;
 	/* every sealed copy goes with it (the trigger allows it now that
 	 * the row is erased); secure_delete zeroes the freed cells */
-	if ((st = store_stmt(s, SQL_SEAL_DELETE)) == NULL)
-		return STORE_EIO;
-	sqlite3_bind_int64(st, 1, (int64_t)seq);
-	return store_step_done(st);
+	return run_seq(s, SQL_SEAL_DELETE, seq);
 }
 
 static const char SQL_REASON_INSERT_SEALED[] =
@@ -117,14 +126,9 @@ static const char SQL_REASON_INSERT_SEALED[] =
 int
 store_audit_reason_insert_sealed(struct store *s, uint64_t seq)
 {
-	sqlite3_stmt *st;
-
 	if (seq > (uint64_t)INT64_MAX)
 		return STORE_ECONFLICT;
-	if ((st = store_stmt(s, SQL_REASON_INSERT_SEALED)) == NULL)
-		return STORE_EIO;
-	sqlite3_bind_int64(st, 1, (int64_t)seq);
-	return store_step_done(st);
+	return run_seq(s, SQL_REASON_INSERT_SEALED, seq);
 }
 
 static const char SQL_SEAL_PUT[] =
@@ -305,12 +309,7 @@ static const char SQL_REASON_MARK_SEALED[] =
 int
 store_audit_reason_mark_sealed(struct store *s, uint64_t seq)
 {
-	sqlite3_stmt *st;
-
-	if ((st = store_stmt(s, SQL_REASON_MARK_SEALED)) == NULL)
-		return STORE_EIO;
-	sqlite3_bind_int64(st, 1, (int64_t)(seq & INT64_MAX));
-	return store_step_done(st);
+	return run_seq(s, SQL_REASON_MARK_SEALED, seq & INT64_MAX);
 }
 
 static const char SQL_CP_INSERT[] =

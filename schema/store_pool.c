@@ -23,6 +23,7 @@
 #include "schema/store.h"
 #include "schema/store_int.h"
 #include "server/log/log.h"
+#include "server/log/worker.h"
 
 /* --- the process write lock ----------------------------------------------
  *
@@ -580,12 +581,7 @@ ckpt_main(void *arg)
 static void
 ckpt_stop(void)
 {
-	pthread_mutex_lock(&ck.mu);
-	ck.stop = 1;
-	pthread_cond_signal(&ck.cv);
-	pthread_mutex_unlock(&ck.mu);
-	if (ck.running)
-		pthread_join(ck.thread, NULL);
+	worker_stop(&ck.mu, &ck.cv, &ck.stop, &ck.thread, ck.running ? 1 : 0);
 	ck.running = 0;
 	ck.stop = 0;
 	ck.want = 0;

@@ -19,7 +19,6 @@
  *           zeroed by secure_delete, the WAL checkpointed after).
  */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,8 +381,8 @@ done:
 /* --- GET /cases/{id}/attachments/{aid} -------------------------------------- */
 
 /* Downloads streaming now; at most MAX_ATTACHMENT_DOWNLOADS (limits.h). */
-static pthread_mutex_t downloads_mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned downloads_running;
+static struct req_streams downloads =
+    REQ_STREAMS_INIT(MAX_ATTACHMENT_DOWNLOADS);
 
 struct dl_stream {
 	struct store		*db;	/* pooled; a snapshot only while the
@@ -445,9 +444,7 @@ dl_free(void *arg)
 		store_pool_release(d->db);
 	}
 	free(d);
-	pthread_mutex_lock(&downloads_mu);
-	downloads_running--;
-	pthread_mutex_unlock(&downloads_mu);
+	req_streams_give(&downloads);
 }
 
 static void
@@ -457,23 +454,14 @@ attach_read_route(struct req *r)
 	struct attach_info info;
 	struct dl_stream *d;
 	struct req_stream st;
-	int busy, rc;
+	int rc;
 
 	memset(&info, 0, sizeof(info));
-	pthread_mutex_lock(&downloads_mu);
-	busy = downloads_running >= MAX_ATTACHMENT_DOWNLOADS;
-	if (!busy)
-		downloads_running++;
-	pthread_mutex_unlock(&downloads_mu);
-	if (busy) {
-		req_problem(r, 503, "busy", "Too many downloads at once; retry.");
-		r->retry_after_s = 5;
+	if (req_streams_take(r, &downloads,
+	    "Too many downloads at once; retry.") != 0)
 		return;
-	}
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		pthread_mutex_lock(&downloads_mu);
-		downloads_running--;
-		pthread_mutex_unlock(&downloads_mu);
+		req_streams_give(&downloads);
 		req_internal(r);
 		return;
 	}

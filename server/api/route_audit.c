@@ -15,7 +15,6 @@
  * 127 nodes per sibling; sizes are capped at the durable size of the log.
  */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,8 +584,7 @@ audit_tile_route(struct req *r)
 /* --- export ------------------------------------------------------------------------ */
 
 /* Exports streaming now; at most MAX_AUDIT_EXPORTS (limits.h). */
-static pthread_mutex_t exports_mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned exports_running;
+static struct req_streams exports = REQ_STREAMS_INIT(MAX_AUDIT_EXPORTS);
 
 /* Entries read per batch while streaming. */
 #define EXPORT_BATCH	256u
@@ -750,9 +748,7 @@ export_free(void *arg)
 	}
 	free(es->buf);
 	free(es);
-	pthread_mutex_lock(&exports_mu);
-	exports_running--;
-	pthread_mutex_unlock(&exports_mu);
+	req_streams_give(&exports);
 }
 
 static void
@@ -762,22 +758,12 @@ audit_export_route(struct req *r)
 	struct req_stream st;
 	struct note_vkey vk;
 	uint64_t n;
-	int busy;
 
-	pthread_mutex_lock(&exports_mu);
-	busy = exports_running >= MAX_AUDIT_EXPORTS;
-	if (!busy)
-		exports_running++;
-	pthread_mutex_unlock(&exports_mu);
-	if (busy) {
-		req_problem(r, 503, "busy", "Too many exports at once; retry.");
-		r->retry_after_s = 5;
+	if (req_streams_take(r, &exports, "Too many exports at once; retry.")
+	    != 0)
 		return;
-	}
 	if ((es = calloc(1, sizeof(*es))) == NULL) {
-		pthread_mutex_lock(&exports_mu);
-		exports_running--;
-		pthread_mutex_unlock(&exports_mu);
+		req_streams_give(&exports);
 		req_internal(r);
 		return;
 	}

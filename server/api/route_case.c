@@ -200,15 +200,8 @@ route_case_input_free(struct case_input *in)
 int
 route_case_assign_body_parse(const json_t *obj, struct assign_input *in)
 {
-	static const char *const allowed[] = { "user_id", NULL };
-
-	in->user_id = NULL;
-	if (jsonin_only(obj, allowed) != JSONIN_OK ||
-	    jsonin_string(obj, "user_id", 1, ID_CHARS, ID_CHARS, 0,
-	    &in->user_id, NULL) != JSONIN_OK || !jsonin_is_id(in->user_id)) {
-		in->user_id = NULL;
+	if (jsonin_id_body(obj, "user_id", &in->user_id) != JSONIN_OK)
 		return BODY_EINVALID;
-	}
 	return BODY_OK;
 }
 
@@ -412,6 +405,22 @@ done:
 
 /* --- assignments ------------------------------------------------------------------------ */
 
+/*
+ * After c's key was rotated or shredded (rc, a casefile_err): the old key
+ * leaves the session caches, and c's caseworkers may no longer hold its
+ * evacuation's key. 0, or -1 after answering.
+ */
+static int
+holders_changed(struct req *r, const struct case_row *c, int rc)
+{
+	if (rc != CASEFILE_OK) {
+		access_fail(r, rc);
+		return -1;
+	}
+	session_key_forget(c->id);
+	return access_evac_sync(r, c->evacuation_id, 0, NULL);
+}
+
 static void
 assign_route(struct req *r)
 {
@@ -496,12 +505,7 @@ unassign_route(struct req *r)
 	 * whoever remains, in this one transaction */
 	rc = casefile_case_rotate(r->db, &a.c, a.key, newk);
 	secmem_wipe(newk, sizeof(newk));
-	if (rc != CASEFILE_OK) {
-		access_fail(r, rc);
-		goto done;
-	}
-	session_key_forget(a.c.id);
-	if (access_evac_sync(r, a.c.evacuation_id, 0, NULL) != 0)
+	if (holders_changed(r, &a.c, rc) != 0)
 		goto done;
 	req_no_content(r);
 done:
@@ -519,13 +523,7 @@ shred_route(struct req *r)
 	if (access_case_open(r, r->params[0], ACCESS_WRITE, &a) != 0)
 		return;
 	rc = casefile_case_shred(r->db, &a.c);
-	if (rc != CASEFILE_OK) {
-		access_fail(r, rc);
-		goto done;
-	}
-	session_key_forget(a.c.id);
-	/* its caseworkers may no longer hold the evacuation's key */
-	if (access_evac_sync(r, a.c.evacuation_id, 0, NULL) != 0)
+	if (holders_changed(r, &a.c, rc) != 0)
 		goto done;
 	/* secure_delete zeroes the freed pages in the database file; old
 	 * copies of them in the WAL go once the dispatcher has committed */

@@ -122,15 +122,8 @@ route_evac_input_free(struct evac_input *in)
 int
 route_evac_case_body_parse(const json_t *obj, struct evac_case_input *in)
 {
-	static const char *const allowed[] = { "case_id", NULL };
-
-	in->case_id = NULL;
-	if (jsonin_only(obj, allowed) != JSONIN_OK ||
-	    jsonin_string(obj, "case_id", 1, ID_CHARS, ID_CHARS, 0,
-	    &in->case_id, NULL) != JSONIN_OK || !jsonin_is_id(in->case_id)) {
-		in->case_id = NULL;
+	if (jsonin_id_body(obj, "case_id", &in->case_id) != JSONIN_OK)
 		return BODY_EINVALID;
-	}
 	return BODY_OK;
 }
 

@@ -26,6 +26,7 @@
 #include "server/audit/audit_int.h"
 #include "server/log/log.h"
 #include "server/audit/audit_reason.h"
+#include "server/log/worker.h"
 
 struct staged_leaf {
 	uint8_t		leaf[MERKLE_HASH_BYTES];
@@ -664,16 +665,11 @@ checkpointer(void *arg)
 int
 audit_checkpointer_start(uint64_t every, unsigned interval_s)
 {
-	pthread_condattr_t ca;
-
 	if (interval_s == 0 || A.running)
 		return -1;
-	if (pthread_condattr_init(&ca) != 0)
-		return -1;
 	/* the interval is measured on the monotonic clock */
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&A.cv, &ca);
-	pthread_condattr_destroy(&ca);
+	if (worker_cond_monotonic(&A.cv) != 0)
+		return -1;
 	pthread_mutex_lock(&A.mu);
 	A.every = every;
 	A.interval_s = interval_s;
@@ -694,15 +690,9 @@ audit_checkpointer_start(uint64_t every, unsigned interval_s)
 void
 audit_checkpointer_stop(void)
 {
-	pthread_mutex_lock(&A.mu);
-	if (!A.running) {
-		pthread_mutex_unlock(&A.mu);
+	if (!A.running)		/* only start and stop write it */
 		return;
-	}
-	A.stop = 1;
-	pthread_cond_signal(&A.cv);
-	pthread_mutex_unlock(&A.mu);
-	pthread_join(A.thread, NULL);
+	worker_stop(&A.mu, &A.cv, &A.stop, &A.thread, 1);
 	pthread_mutex_lock(&A.mu);
 	A.running = 0;
 	pthread_mutex_unlock(&A.mu);

@@ -41,6 +41,7 @@
 #include "server/audit/audit.h"
 #include "server/audit/audit_anon.h"
 #include "server/audit/audit_batch.h"
+#include "server/log/worker.h"
 
 /* Entries per transaction: within what audit_append may stage. */
 #define AUDIT_BATCH_MAX	(AUDIT_PENDING_MAX / 2)
@@ -233,15 +234,8 @@ audit_batch_start(void)
 void
 audit_batch_stop(void)
 {
-	int running;
-
-	pthread_mutex_lock(&q.mu);
-	running = q.running;
-	q.stop = 1;
-	pthread_cond_signal(&q.cv);
-	pthread_mutex_unlock(&q.mu);
-	if (running)
-		pthread_join(q.thread, NULL);
+	/* q.running: only start and stop write it */
+	worker_stop(&q.mu, &q.cv, &q.stop, &q.thread, q.running ? 1 : 0);
 	pthread_mutex_lock(&q.mu);
 	q.running = 0;
 	pthread_mutex_unlock(&q.mu);

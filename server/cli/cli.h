@@ -38,6 +38,45 @@ int cli_audit_verify(int argc, char **argv);
 /* Internal: one password judged in a child of the server (cli_pwcheck.c). */
 int cli_pwcheck(int argc, char **argv);
 
+/* What a command's option takes (struct cli_opt). */
+enum cli_arg {
+	CLI_TEXT,	/* a value, kept as is: *(const char **)out (a path) */
+	CLI_FLAG,	/* no value: *(int *)out = 1 */
+	CLI_UINT,	/* decimal digits, min to max: *(unsigned long *)out */
+	CLI_PARSE,	/* a value that parse(value, out) takes, 0 or -1 */
+};
+
+/* One --name option of a command. */
+struct cli_opt {
+	const char	*name;		/* without the leading "--" */
+	enum cli_arg	 arg;
+	void		*out;
+	unsigned long	 min, max;	/* CLI_UINT */
+	int		(*parse)(const char *value, void *out);	/* CLI_PARSE */
+};
+
+/* Table rows, by kind of value. */
+#define CLI_OPT_TEXT(name, out)	{ (name), CLI_TEXT, (out), 0, 0, NULL }
+#define CLI_OPT_FLAG(name, out)	{ (name), CLI_FLAG, (out), 0, 0, NULL }
+#define CLI_OPT_UINT(name, out, min, max) \
+	{ (name), CLI_UINT, (out), (min), (max), NULL }
+#define CLI_OPT_PARSE(name, fn, out)	{ (name), CLI_PARSE, (out), 0, 0, (fn) }
+#define CLI_NOPTS(opts)	(sizeof(opts) / sizeof((opts)[0]))
+
+#define CLI_MAX_OPTS	16	/* options of one command */
+
+/*
+ * Parse argv (argv[0] is the command) against the n_opts options of opts,
+ * in any order, a later one overriding an earlier one, and exactly
+ * n_operands operands, which land in operands[] (pointers into argv).
+ * getopt's own messages stay off: they would echo argv, which may hold a
+ * mistyped secret. 0, or -1 for a usage error (the caller prints its
+ * usage line).
+ */
+int cli_parse(int argc, char **argv, const struct cli_opt *opts,
+    size_t n_opts, const char **operands, int n_operands)
+    __attribute__((warn_unused_result));
+
 /* Join dir and name into out; 0, or -1 if it does not fit. */
 int cli_path(char *out, size_t out_len, const char *dir, const char *name);
 

@@ -24,7 +24,6 @@
  * memory while the log already names it.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,12 +63,6 @@ print_key(const char *what)
 int
 cli_audit_rotate_key(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "signing-passphrase-file", required_argument, NULL, 'P' },
-		{ "new-signing-passphrase-file", required_argument, NULL, 'N' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct datadir d = { .lock = -1 };
 	struct keys_secret *ks, *next = NULL;
 	struct store *s;
@@ -79,25 +72,17 @@ cli_audit_rotate_key(int argc, char **argv)
 	char err[256], *np = NULL;
 	uint8_t pk[NOTE_PK_BYTES];
 	size_t pass_len, np_len = 0;
-	int ch, rc = 1, kr, pending;
+	int rc = 1, kr, pending;
+	const struct cli_opt opts[] = {
+		CLI_OPT_TEXT("passphrase-file", &passfile),
+		CLI_OPT_TEXT("signing-passphrase-file", &signfile),
+		CLI_OPT_TEXT("new-signing-passphrase-file", &newfile),
+	};
 
-	opterr = 0;	/* getopt's messages would echo a mistyped secret */
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p': passfile = optarg; break;
-		case 'P': signfile = optarg; break;
-		case 'N': newfile = optarg; break;
-		default:
-			cli_error(ROTATE_USAGE);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
+	if (cli_parse(argc, argv, opts, CLI_NOPTS(opts), &dir, 1) != 0) {
 		cli_error(ROTATE_USAGE);
 		return EXIT_USAGE;
 	}
-	dir = argv[optind];
 	if (cli_path(rot_path, sizeof(rot_path), dir, DATADIR_SIGN_ROTATE)
 	    != 0 || cli_path(keys_path, sizeof(keys_path), dir, DATADIR_SIGN)
 	    != 0) {

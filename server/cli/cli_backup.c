@@ -33,7 +33,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,7 +56,7 @@ struct backup_opts {
 	const char	*from;
 	const char	*to;
 	const char	*passphrase_file;
-	unsigned	 prune_days;	/* 0: no pruning */
+	unsigned long	 prune_days;	/* 0: no pruning */
 	/* restore only */
 	const char	*signing_key;		/* the previous audit-key */
 	const char	*signing_passphrase_file;	/* opens it */
@@ -67,49 +66,25 @@ struct backup_opts {
 static int
 parse(int argc, char **argv, struct backup_opts *o, int restore)
 {
-	static const struct option longopts[] = {
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "prune-days", required_argument, NULL, 'D' },
-		{ "signing-key", required_argument, NULL, 'k' },
-		{ "signing-passphrase-file", required_argument, NULL, 'P' },
-		{ "new-signing-passphrase-file", required_argument, NULL, 'N' },
-		{ NULL, 0, NULL, 0 },
+	/* backup takes the first two, restore the last four */
+	const struct cli_opt opts[] = {
+		CLI_OPT_UINT("prune-days", &o->prune_days, 1,
+		    BACKUP_PRUNE_MAX_DAYS),
+		CLI_OPT_TEXT("passphrase-file", &o->passphrase_file),
+		CLI_OPT_TEXT("signing-key", &o->signing_key),
+		CLI_OPT_TEXT("signing-passphrase-file",
+		    &o->signing_passphrase_file),
+		CLI_OPT_TEXT("new-signing-passphrase-file",
+		    &o->new_signing_passphrase_file),
 	};
-	unsigned long v;
-	char *end;
-	int ch;
+	const char *dirs[2];
 
 	memset(o, 0, sizeof(*o));
-	/* getopt's own messages echo argv, which may hold a mistyped secret */
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p': o->passphrase_file = optarg; break;
-		case 'D':	/* 1 .. BACKUP_PRUNE_MAX_DAYS */
-			if (restore)
-				return -1;
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '0' ||
-			    optarg[0] > '9' || v == 0 ||
-			    v > BACKUP_PRUNE_MAX_DAYS)
-				return -1;
-			o->prune_days = (unsigned)v;
-			break;
-		case 'k': if (!restore) return -1;
-			o->signing_key = optarg; break;
-		case 'P': if (!restore) return -1;
-			o->signing_passphrase_file = optarg; break;
-		case 'N': if (!restore) return -1;
-			o->new_signing_passphrase_file = optarg; break;
-		default: return -1;
-		}
-	}
-	if (optind != argc - 2)
+	if (cli_parse(argc, argv, restore ? opts + 1 : opts, restore ? 4 : 2,
+	    dirs, 2) != 0)
 		return -1;
-	o->from = argv[optind];
-	o->to = argv[optind + 1];
+	o->from = dirs[0];
+	o->to = dirs[1];
 	return 0;
 }
 
@@ -344,7 +319,7 @@ cli_backup(int argc, char **argv)
 	    "key, verified)\n", o.from, o.to);
 	rc = 0;
 	/* only after a good backup: never leave fewer than before */
-	if (o.prune_days > 0 && prune(o.to, o.prune_days) != 0)
+	if (o.prune_days > 0 && prune(o.to, (unsigned)o.prune_days) != 0)
 		rc = 1;
 done:
 	datadir_close(&d);

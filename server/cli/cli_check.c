@@ -6,7 +6,6 @@
  * HMAC. Safe while the server runs (WAL readers do not block). Prints "ok"
  * and exits 0, or one line and exits 1.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,30 +19,21 @@
 int
 cli_check(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *passfile = NULL;
 	struct keys_secret *ks = NULL;
 	struct store *s = NULL;
 	sqlite3_stmt *st = NULL;
 	char db_path[4096], keys_path[4096], err[128], *pass = NULL;
 	size_t pass_len = 0;
-	int ch, rc = 1, kr, ok = 0;
+	const char *dir;
+	int rc = 1, kr, ok = 0;
+	const struct cli_opt opts[] = {
+		CLI_OPT_TEXT("passphrase-file", &passfile),
+	};
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch != 'p') {
-			cli_error("usage: corridor check DIR [--passphrase-file F]");
-			return EXIT_USAGE;
-		}
-		passfile = optarg;
-	}
-	if (optind != argc - 1 ||
-	    cli_path(db_path, sizeof(db_path), argv[optind], DATADIR_DB) != 0 ||
-	    cli_path(keys_path, sizeof(keys_path), argv[optind],
-	    DATADIR_KEYS) != 0) {
+	if (cli_parse(argc, argv, opts, CLI_NOPTS(opts), &dir, 1) != 0 ||
+	    cli_path(db_path, sizeof(db_path), dir, DATADIR_DB) != 0 ||
+	    cli_path(keys_path, sizeof(keys_path), dir, DATADIR_KEYS) != 0) {
 		cli_error("usage: corridor check DIR [--passphrase-file F]");
 		return EXIT_USAGE;
 	}

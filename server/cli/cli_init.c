@@ -11,7 +11,6 @@
  * the verifier key that auditors pin (docs/audit.md, section 9).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,35 +42,19 @@ struct init_opts {
 static int
 parse(int argc, char **argv, struct init_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "signing-passphrase-file", required_argument, NULL, 'P' },
-		{ "admin", required_argument, NULL, 'a' },
-		{ "admin-password-file", required_argument, NULL, 'A' },
-		{ "coordinator", required_argument, NULL, 'c' },
-		{ "coordinator-password-file", required_argument, NULL, 'C' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_opt opts[] = {
+		CLI_OPT_TEXT("passphrase-file", &o->passphrase_file),
+		CLI_OPT_TEXT("signing-passphrase-file",
+		    &o->signing_passphrase_file),
+		CLI_OPT_TEXT("admin", &o->admin),
+		CLI_OPT_TEXT("admin-password-file", &o->admin_pw_file),
+		CLI_OPT_TEXT("coordinator", &o->coord),
+		CLI_OPT_TEXT("coordinator-password-file", &o->coord_pw_file),
 	};
-	int ch;
 
 	memset(o, 0, sizeof(*o));
-	/* getopt's own messages echo argv, which may hold a mistyped secret */
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p': o->passphrase_file = optarg; break;
-		case 'P': o->signing_passphrase_file = optarg; break;
-		case 'a': o->admin = optarg; break;
-		case 'A': o->admin_pw_file = optarg; break;
-		case 'c': o->coord = optarg; break;
-		case 'C': o->coord_pw_file = optarg; break;
-		default: return -1;
-		}
-	}
-	if (optind != argc - 1)
+	if (cli_parse(argc, argv, opts, CLI_NOPTS(opts), &o->dir, 1) != 0)
 		return -1;
-	o->dir = argv[optind];
 	if (o->admin == NULL)
 		o->admin = "admin";
 	if (o->coord == NULL)

@@ -27,8 +27,6 @@
  * passphrase, rekey) keeps that one and removes the other
  * (datadir_open_keys).
  */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,32 +49,14 @@ struct keys_opts {
 static int
 parse(int argc, char **argv, struct keys_opts *o, int with_new)
 {
-	static const struct option longopts[] = {
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "new-passphrase-file", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_opt opts[] = {
+		CLI_OPT_TEXT("passphrase-file", &o->passphrase_file),
+		CLI_OPT_TEXT("new-passphrase-file", &o->new_passphrase_file),
 	};
-	int ch;
 
 	memset(o, 0, sizeof(*o));
-	/* getopt's own messages echo argv, which may hold a mistyped secret */
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p': o->passphrase_file = optarg; break;
-		case 'n':
-			if (!with_new)
-				return -1;
-			o->new_passphrase_file = optarg;
-			break;
-		default: return -1;
-		}
-	}
-	if (optind != argc - 1)
-		return -1;
-	o->dir = argv[optind];
-	return 0;
+	/* rekey takes no new passphrase */
+	return cli_parse(argc, argv, opts, with_new ? 2 : 1, &o->dir, 1);
 }
 
 /*

@@ -14,8 +14,6 @@
  * "retention-asof-<run id>", so an auditor sees that the policy was
  * applied early. The server has no such option.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,59 +37,40 @@ struct retention_opts {
 	const char	*dir;
 	const char	*passphrase_file;
 	const char	*signing_passphrase_file;	/* NULL: the same */
-	uint32_t	 days;
+	unsigned long	 days;
 	int		 have_now;
 	int64_t		 now;
 };
 
+/* --now: an RFC 3339 time into o. */
+static int
+parse_now(const char *value, void *out)
+{
+	struct retention_opts *o = out;
+
+	if (rfc3339_parse(value, &o->now) != 0)
+		return -1;
+	o->have_now = 1;
+	return 0;
+}
+
 static int
 parse(int argc, char **argv, struct retention_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "signing-passphrase-file", required_argument, NULL, 'P' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "now", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_opt opts[] = {
+		CLI_OPT_TEXT("passphrase-file", &o->passphrase_file),
+		CLI_OPT_TEXT("signing-passphrase-file",
+		    &o->signing_passphrase_file),
+		CLI_OPT_UINT("days", &o->days, 1, RETENTION_MAX_DAYS),
+		CLI_OPT_PARSE("now", parse_now, o),
 	};
-	unsigned long v;
-	char *end;
-	int ch;
 
 	memset(o, 0, sizeof(*o));
 	o->days = RETENTION_DEFAULT_DAYS;
 	/* argv[0] is "retention": the verb comes first */
 	if (argc < 2 || strcmp(argv[1], "run") != 0)
 		return -1;
-	argc--;
-	argv++;
-	/* getopt's own messages echo argv, which may hold a mistyped secret */
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p': o->passphrase_file = optarg; break;
-		case 'P': o->signing_passphrase_file = optarg; break;
-		case 'd':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '1' ||
-			    optarg[0] > '9' || v > RETENTION_MAX_DAYS)
-				return -1;
-			o->days = (uint32_t)v;
-			break;
-		case 'n':
-			if (rfc3339_parse(optarg, &o->now) != 0)
-				return -1;
-			o->have_now = 1;
-			break;
-		default: return -1;
-		}
-	}
-	if (optind != argc - 1)
-		return -1;
-	o->dir = argv[optind];
-	return 0;
+	return cli_parse(argc - 1, argv + 1, opts, CLI_NOPTS(opts), &o->dir, 1);
 }
 
 int
@@ -123,7 +102,7 @@ cli_retention(int argc, char **argv)
 	secmem_wipe(d.ks->db_key, sizeof(d.ks->db_key));
 
 	memset(&run, 0, sizeof(run));
-	run.days = o.days;
+	run.days = (uint32_t)o.days;	/* <= RETENTION_MAX_DAYS */
 	run.now = o.have_now ? o.now : store_now();
 	run.as_of = o.have_now;
 	kr = retention_sweep(s, &run, &rep);

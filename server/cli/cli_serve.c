@@ -20,7 +20,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,17 +53,19 @@ struct serve_opts {
 	const char	*tls_cert;
 	const char	*tls_key;
 	int		 insecure_http;
-	unsigned	 session_idle_s;
+	unsigned long	 session_idle_s;
 	int		 quiet;
-	uint64_t	 cp_every;	/* entries between checkpoints */
-	unsigned	 cp_interval_s;
-	uint32_t	 retention_days;	/* 0: off */
-	uint64_t	 disk_reserve;	/* bytes */
+	unsigned long	 cp_every;	/* entries between checkpoints */
+	unsigned long	 cp_interval_s;
+	unsigned long	 retention_days;	/* 0: off */
+	unsigned long	 disk_reserve_mib;
 };
 
+/* --listen IPV4:PORT into o->host and o->port. */
 static int
-parse_listen(const char *s, struct serve_opts *o)
+parse_listen(const char *s, void *out)
 {
+	struct serve_opts *o = out;
 	const char *colon = strrchr(s, ':');
 	struct in_addr a;
 	char *end;
@@ -89,24 +90,27 @@ parse_listen(const char *s, struct serve_opts *o)
 static int
 parse(int argc, char **argv, struct serve_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "signing-passphrase-file", required_argument, NULL, 'P' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "tls-cert", required_argument, NULL, 'c' },
-		{ "tls-key", required_argument, NULL, 'k' },
-		{ "insecure-http", no_argument, NULL, 'I' },
-		{ "session-idle", required_argument, NULL, 's' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "checkpoint-every", required_argument, NULL, 'E' },
-		{ "checkpoint-interval", required_argument, NULL, 'T' },
-		{ "retention-days", required_argument, NULL, 'r' },
-		{ "disk-reserve-mib", required_argument, NULL, 'D' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_opt opts[] = {
+		CLI_OPT_TEXT("passphrase-file", &o->passphrase_file),
+		CLI_OPT_TEXT("signing-passphrase-file",
+		    &o->signing_passphrase_file),
+		CLI_OPT_PARSE("listen", parse_listen, o),
+		CLI_OPT_TEXT("tls-cert", &o->tls_cert),
+		CLI_OPT_TEXT("tls-key", &o->tls_key),
+		CLI_OPT_FLAG("insecure-http", &o->insecure_http),
+		CLI_OPT_UINT("session-idle", &o->session_idle_s, 1,
+		    SESSION_IDLE_S),
+		CLI_OPT_FLAG("quiet", &o->quiet),
+		/* 1 .. 10^9 entries */
+		CLI_OPT_UINT("checkpoint-every", &o->cp_every, 1, 1000000000ul),
+		/* 1 s .. 1 day */
+		CLI_OPT_UINT("checkpoint-interval", &o->cp_interval_s, 1,
+		    86400ul),
+		CLI_OPT_UINT("retention-days", &o->retention_days, 0,
+		    RETENTION_MAX_DAYS),
+		CLI_OPT_UINT("disk-reserve-mib", &o->disk_reserve_mib, 0,
+		    MAX_DISK_RESERVE_MIB),
 	};
-	unsigned long v;
-	char *end;
-	int ch;
 
 	memset(o, 0, sizeof(*o));
 	snprintf(o->host, sizeof(o->host), "127.0.0.1");
@@ -115,65 +119,10 @@ parse(int argc, char **argv, struct serve_opts *o)
 	o->cp_every = AUDIT_CHECKPOINT_EVERY;
 	o->cp_interval_s = AUDIT_CHECKPOINT_INTERVAL_S;
 	o->retention_days = RETENTION_DEFAULT_DAYS;
-	o->disk_reserve = DISK_RESERVE_BYTES;
-	/* getopt's own messages echo argv, which may hold a mistyped secret */
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'p': o->passphrase_file = optarg; break;
-		case 'P': o->signing_passphrase_file = optarg; break;
-		case 'l':
-			if (parse_listen(optarg, o) != 0)
-				return -1;
-			break;
-		case 'c': o->tls_cert = optarg; break;
-		case 'k': o->tls_key = optarg; break;
-		case 'I': o->insecure_http = 1; break;
-		case 's':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || v == 0 || v > SESSION_IDLE_S)
-				return -1;
-			o->session_idle_s = (unsigned)v;
-			break;
-		case 'q': o->quiet = 1; break;
-		case 'E':	/* 1 .. 10^9 entries */
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || v == 0 || v > 1000000000ul)
-				return -1;
-			o->cp_every = v;
-			break;
-		case 'T':	/* 1 s .. 1 day */
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || v == 0 || v > 86400ul)
-				return -1;
-			o->cp_interval_s = (unsigned)v;
-			break;
-		case 'r':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '0' ||
-			    optarg[0] > '9' || v > RETENTION_MAX_DAYS)
-				return -1;
-			o->retention_days = (uint32_t)v;
-			break;
-		case 'D':	/* 0 .. MAX_DISK_RESERVE_MIB */
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '0' ||
-			    optarg[0] > '9' || v > MAX_DISK_RESERVE_MIB)
-				return -1;
-			o->disk_reserve = (uint64_t)v * 1024u * 1024u;
-			break;
-		default: return -1;
-		}
-	}
-	if (optind != argc - 1 || (o->tls_cert == NULL) != (o->tls_key == NULL))
+	o->disk_reserve_mib = DISK_RESERVE_BYTES / (1024u * 1024u);
+	if (cli_parse(argc, argv, opts, CLI_NOPTS(opts), &o->dir, 1) != 0 ||
+	    (o->tls_cert == NULL) != (o->tls_key == NULL))
 		return -1;
-	o->dir = argv[optind];
 	return 0;
 }
 
@@ -296,11 +245,12 @@ cli_serve(int argc, char **argv)
 	if (cli_lock_memory() != 0)
 		log_line(LOG_WARN, "cannot lock memory (raise LimitMEMLOCK to "
 		    "infinity): decrypted case content may reach swap");
-	if (diskspace_init(o.dir, o.disk_reserve) != 0) {
+	if (diskspace_init(o.dir,
+	    (uint64_t)o.disk_reserve_mib * 1024u * 1024u) != 0) {
 		cli_error("cannot read the free space of the data directory");
 		goto done_pool;
 	}
-	if (session_init(o.session_idle_s) != 0 || throttle_init() != 0) {
+	if (session_init((unsigned)o.session_idle_s) != 0 || throttle_init() != 0) {
 		cli_error("cannot allocate locked memory for sessions");
 		goto done_pool;
 	}
@@ -318,7 +268,8 @@ cli_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (audit_checkpointer_start(o.cp_every, o.cp_interval_s) != 0) {
+	if (audit_checkpointer_start(o.cp_every,
+	    (unsigned)o.cp_interval_s) != 0) {
 		cli_error("cannot start the audit checkpointer");
 		goto done_sessions;
 	}
@@ -353,7 +304,8 @@ cli_serve(int argc, char **argv)
 	log_line(LOG_INFO, "listening on %s://%s:%u",
 	    cert ? "https" : "http", o.host, (unsigned)port);
 	/* after the listening line: a long first sweep must not hide it */
-	if (retention_start(o.retention_days, RETENTION_SWEEP_S) != 0) {
+	if (retention_start((uint32_t)o.retention_days,
+	    RETENTION_SWEEP_S) != 0) {
 		cli_error("cannot start the retention sweeper");
 		http_stop();
 		goto done_sessions;

@@ -249,29 +249,155 @@ object_key(struct req *r, int kind, const char *id, uint32_t version,
 	return 0;
 }
 
-/* K_case: an assignee's own wrap, else (a coordinator) the org wrap. */
+/*
+ * One kind of object the routes reach through access: how to load it, who
+ * holds its key and how to rotate it. access_case_open and access_evac_open
+ * are the same decision over this table.
+ */
+struct access_kind {
+	int	audit_obj;	/* AUDIT_OBJ_* of the audit entry */
+	int	key_kind;	/* STORE_KEY_* of its wraps */
+	int	needs_reason;	/* content reached through the org wrap is
+				 * break-glass (cases) */
+	/* Fetch row id (STORE_*; STORE_ENOTFOUND if none). */
+	int	(*load)(struct store *s, const char *id, void *row);
+	/* *holder = 1 if the caller holds a wrap of its key (STORE_*). */
+	int	(*holds)(struct req *r, const char *id, int *holder);
+	/* Rotate it now (in the write transaction): *rotated = 1 and the
+	 * new key in newk when the key changed (CASEFILE_*). */
+	int	(*rotate)(struct store *s, void *row, const uint8_t *key,
+		    uint8_t newk[CASEFILE_KEY_BYTES], int *rotated);
+};
+
+/* An access_case or access_evac, seen through its parts. */
+struct access_obj {
+	void		*row;		/* struct case_row or struct evac_row */
+	const uint32_t	*version;	/* the row's key version */
+	const int	*pending;	/* the row's rotate_pending */
+	const int	*shredded;	/* the row's shredded, NULL: never */
+	int		*holder;	/* the caller holds a wrap of the key */
+	int		*break_glass;	/* content read through the org key */
+	int		*have_key;
+	uint8_t		*key;		/* CASEFILE_KEY_BYTES */
+};
+
 static int
-case_key(struct req *r, struct access_case *a)
+case_load(struct store *s, const char *id, void *row)
 {
-	if (object_key(r, STORE_KEY_CASE, a->c.id, a->c.key_version,
-	    !a->assigned, a->key) != 0)
-		return -1;
-	a->have_key = 1;
-	return 0;
+	return store_case_get(s, id, row);
 }
 
-int
-access_case_open(struct req *r, const char *id, unsigned flags,
-    struct access_case *a)
+/* Every role's assignment counts (only caseworkers are ever assigned). */
+static int
+case_holds(struct req *r, const char *id, int *holder)
 {
-	uint8_t newk[CASEFILE_KEY_BYTES];
+	return store_assign_exists(r->db, id, r->actor_id, holder);
+}
+
+static int
+case_rotate(struct store *s, void *row, const uint8_t *key,
+    uint8_t newk[CASEFILE_KEY_BYTES], int *rotated)
+{
+	*rotated = 1;
+	return casefile_case_rotate(s, row, key, newk);
+}
+
+static int
+evac_load(struct store *s, const char *id, void *row)
+{
+	return store_evac_get(s, id, row);
+}
+
+/* A caseworker holds K_evac through a live member case; a coordinator
+ * never holds it (theirs comes through the org wrap). */
+static int
+evac_holds(struct req *r, const char *id, int *holder)
+{
+	if (r->role != ROLE_CASEWORKER) {
+		*holder = 0;
+		return STORE_OK;
+	}
+	return store_evac_is_member(r->db, id, r->actor_id, holder);
+}
+
+static int
+evac_rotate(struct store *s, void *row, const uint8_t *key,
+    uint8_t newk[CASEFILE_KEY_BYTES], int *rotated)
+{
+	return casefile_evac_sync(s, row, key, 1, newk, rotated);
+}
+
+static const struct access_kind kind_case = {
+	AUDIT_OBJ_CASE, STORE_KEY_CASE, 1,
+	case_load, case_holds, case_rotate,
+};
+
+static const struct access_kind kind_evac = {
+	AUDIT_OBJ_EVACUATION, STORE_KEY_EVAC, 0,
+	evac_load, evac_holds, evac_rotate,
+};
+
+/*
+ * A coordinator reaching into the content of a case not theirs: the
+ * X-Access-Reason header, and an auditor to seal it to. 0 (the reason is
+ * set for the audit entry), or -1 after answering.
+ */
+static int
+break_glass(struct req *r)
+{
 	const char *reason = NULL;
 	size_t reason_len = 0;
 	int64_t recipients = 0;
-	int rc, restarted = 0;
+	int rc;
 
-	memset(a, 0, sizeof(*a));
-	req_audit_object(r, AUDIT_OBJ_CASE, id);
+	rc = reason_get(r, &reason, &reason_len);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		req_deny(r, 403, "reason-required",
+		    "Reading this case's content needs an "
+		    "X-Access-Reason header; the reason is audited.");
+		return -1;
+	}
+	/* the reason is sealed to the auditors: with none enrolled
+	 * nobody could ever read it, so the read is refused */
+	if (audit_reason_recipients(r->db, &recipients) != STORE_OK) {
+		req_unavailable(r);
+		return -1;
+	}
+	if (recipients == 0) {
+		req_deny(r, 409, "no-auditor", "A break-glass read "
+		    "needs at least one enrolled auditor to seal the "
+		    "reason to; ask an admin to create one.");
+		return -1;
+	}
+	r->audit_reason = reason;
+	r->audit_reason_len = reason_len;
+	return 0;
+}
+
+/* Wipe the key and end a read snapshot. */
+static void
+obj_close(struct req *r, uint8_t *key, int *have_key)
+{
+	secmem_wipe(key, CASEFILE_KEY_BYTES);
+	*have_key = 0;
+	store_read_end(r->db);
+}
+
+/*
+ * Load object id of kind k for r's caller and decide (see access.h). The
+ * key comes from the caller's own wrap when they hold one, else from the
+ * org wrap. 0, or -1 after answering and closing o.
+ */
+static int
+obj_open(struct req *r, const struct access_kind *k, const char *id,
+    unsigned flags, struct access_obj *o)
+{
+	uint8_t newk[CASEFILE_KEY_BYTES];
+	int rc, rotated = 0, restarted = 0;
+
+	req_audit_object(r, k->audit_obj, id);
 	if (r->role != ROLE_CASEWORKER && r->role != ROLE_COORDINATOR) {
 		/* invariant: the role masks keep everyone else out */
 		req_deny(r, 403, "forbidden", "Your role may not do this.");
@@ -280,63 +406,41 @@ access_case_open(struct req *r, const char *id, unsigned flags,
 again:
 	if (begin(r, flags) != 0)
 		goto fail;
-	rc = store_case_get(r->db, id, &a->c);
+	rc = k->load(r->db, id, o->row);
 	if (rc == STORE_ENOTFOUND) {
 		req_not_found(r);
 		goto fail;
 	}
-	if (rc != STORE_OK ||
-	    store_assign_exists(r->db, id, r->actor_id, &a->assigned)
-	    != STORE_OK) {
+	if (rc != STORE_OK || k->holds(r, id, o->holder) != STORE_OK) {
 		req_unavailable(r);
 		goto fail;
 	}
-	if (r->role == ROLE_CASEWORKER && !a->assigned) {
+	if (r->role == ROLE_CASEWORKER && !*o->holder) {
 		req_not_found(r);	/* they may not know it exists */
 		goto fail;
 	}
-	if ((flags & ACCESS_ASSIGNED) && !a->assigned) {
+	if ((flags & ACCESS_ASSIGNED) && !*o->holder) {
 		req_deny(r, 403, "not-assigned",
 		    "Only someone assigned to this case may do this.");
 		goto fail;
 	}
-	if (a->c.shredded) {
+	if (o->shredded != NULL && *o->shredded) {
 		req_deny(r, 410, "shredded",
 		    "This case was shredded: its keys and content are gone.");
 		goto fail;
 	}
-	if ((flags & ACCESS_CONTENT) && !a->assigned) {
-		/* a coordinator reaching into a case not theirs */
-		rc = reason_get(r, &reason, &reason_len);
-		if (rc < 0)
+	if (k->needs_reason && (flags & ACCESS_CONTENT) && !*o->holder) {
+		if (break_glass(r) != 0)
 			goto fail;
-		if (rc == 0) {
-			req_deny(r, 403, "reason-required",
-			    "Reading this case's content needs an "
-			    "X-Access-Reason header; the reason is audited.");
-			goto fail;
-		}
-		/* the reason is sealed to the auditors: with none enrolled
-		 * nobody could ever read it, so the read is refused */
-		if (audit_reason_recipients(r->db, &recipients) != STORE_OK) {
-			req_unavailable(r);
-			goto fail;
-		}
-		if (recipients == 0) {
-			req_deny(r, 409, "no-auditor", "A break-glass read "
-			    "needs at least one enrolled auditor to seal the "
-			    "reason to; ask an admin to create one.");
-			goto fail;
-		}
-		a->break_glass = 1;
-		r->audit_reason = reason;
-		r->audit_reason_len = reason_len;
+		*o->break_glass = 1;
 	}
 	if (!(flags & (ACCESS_CONTENT | ACCESS_MANAGE)))
 		return 0;
-	if (case_key(r, a) != 0)
+	if (object_key(r, k->key_kind, id, *o->version, !*o->holder, o->key)
+	    != 0)
 		goto fail;
-	if (!a->c.rotate_pending)
+	*o->have_key = 1;
+	if (!*o->pending)
 		return 0;
 
 	/* a holder was removed while nobody could open the key: rotate now,
@@ -346,122 +450,63 @@ again:
 			req_internal(r);
 			goto fail;
 		}
-		secmem_wipe(a->key, sizeof(a->key));
-		a->have_key = 0;
+		secmem_wipe(o->key, CASEFILE_KEY_BYTES);
+		*o->have_key = 0;
 		store_read_end(r->db);
 		flags |= ACCESS_WRITE;
 		goto again;
 	}
-	rc = casefile_case_rotate(r->db, &a->c, a->key, newk);
+	rc = k->rotate(r->db, o->row, o->key, newk, &rotated);
 	if (rc != CASEFILE_OK) {
 		access_fail(r, rc);
 		goto fail;
 	}
-	session_key_forget(a->c.id);
-	memcpy(a->key, newk, sizeof(newk));
+	if (rotated) {
+		session_key_forget(id);
+		memcpy(o->key, newk, sizeof(newk));
+	}
 	secmem_wipe(newk, sizeof(newk));
 	return 0;
 fail:
 	secmem_wipe(newk, sizeof(newk));
-	access_case_close(r, a);
+	obj_close(r, o->key, o->have_key);
 	return -1;
+}
+
+int
+access_case_open(struct req *r, const char *id, unsigned flags,
+    struct access_case *a)
+{
+	struct access_obj o = { &a->c, &a->c.key_version, &a->c.rotate_pending,
+	    &a->c.shredded, &a->assigned, &a->break_glass, &a->have_key,
+	    a->key };
+
+	memset(a, 0, sizeof(*a));
+	return obj_open(r, &kind_case, id, flags, &o);
 }
 
 void
 access_case_close(struct req *r, struct access_case *a)
 {
-	secmem_wipe(a->key, sizeof(a->key));
-	a->have_key = 0;
-	store_read_end(r->db);
-}
-
-/* K_evac: a caseworker's own wrap, else (a coordinator) the org wrap. */
-static int
-evac_key(struct req *r, struct access_evac *a)
-{
-	if (object_key(r, STORE_KEY_EVAC, a->e.id, a->e.key_version,
-	    r->role == ROLE_COORDINATOR, a->key) != 0)
-		return -1;
-	a->have_key = 1;
-	return 0;
+	obj_close(r, a->key, &a->have_key);
 }
 
 int
 access_evac_open(struct req *r, const char *id, unsigned flags,
     struct access_evac *a)
 {
-	uint8_t newk[CASEFILE_KEY_BYTES];
-	int rc, member = 0, rotated = 0, restarted = 0;
+	int holder = 0, no_break_glass = 0;
+	struct access_obj o = { &a->e, &a->e.key_version, &a->e.rotate_pending,
+	    NULL, &holder, &no_break_glass, &a->have_key, a->key };
 
 	memset(a, 0, sizeof(*a));
-	req_audit_object(r, AUDIT_OBJ_EVACUATION, id);
-	if (r->role != ROLE_CASEWORKER && r->role != ROLE_COORDINATOR) {
-		req_deny(r, 403, "forbidden", "Your role may not do this.");
-		return -1;
-	}
-again:
-	if (begin(r, flags) != 0)
-		goto fail;
-	rc = store_evac_get(r->db, id, &a->e);
-	if (rc == STORE_ENOTFOUND) {
-		req_not_found(r);
-		goto fail;
-	}
-	if (rc != STORE_OK) {
-		req_unavailable(r);
-		goto fail;
-	}
-	if (r->role == ROLE_CASEWORKER) {
-		if (store_evac_is_member(r->db, id, r->actor_id, &member)
-		    != STORE_OK) {
-			req_unavailable(r);
-			goto fail;
-		}
-		if (!member) {
-			req_not_found(r);
-			goto fail;
-		}
-	}
-	if (!(flags & (ACCESS_CONTENT | ACCESS_MANAGE)))
-		return 0;
-	if (evac_key(r, a) != 0)
-		goto fail;
-	if (!a->e.rotate_pending)
-		return 0;
-	if (!store_in_write(r->db)) {
-		if (restarted++) {
-			req_internal(r);
-			goto fail;
-		}
-		secmem_wipe(a->key, sizeof(a->key));
-		a->have_key = 0;
-		store_read_end(r->db);
-		flags |= ACCESS_WRITE;
-		goto again;
-	}
-	rc = casefile_evac_sync(r->db, &a->e, a->key, 1, newk, &rotated);
-	if (rc != CASEFILE_OK) {
-		access_fail(r, rc);
-		goto fail;
-	}
-	if (rotated) {
-		session_key_forget(a->e.id);
-		memcpy(a->key, newk, sizeof(newk));
-	}
-	secmem_wipe(newk, sizeof(newk));
-	return 0;
-fail:
-	secmem_wipe(newk, sizeof(newk));
-	access_evac_close(r, a);
-	return -1;
+	return obj_open(r, &kind_evac, id, flags, &o);
 }
 
 void
 access_evac_close(struct req *r, struct access_evac *a)
 {
-	secmem_wipe(a->key, sizeof(a->key));
-	a->have_key = 0;
-	store_read_end(r->db);
+	obj_close(r, a->key, &a->have_key);
 }
 
 int

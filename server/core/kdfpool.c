@@ -34,6 +34,7 @@
 #include "server/core/kdfpool.h"
 #include "server/limits.h"
 #include "server/log/log.h"
+#include "server/log/worker.h"
 
 /* A job lives on the stack of the caller of kdfpool_run. */
 struct job {
@@ -113,12 +114,9 @@ static void
 stop_threads(void)
 {
 	pthread_mutex_lock(&P.mu);
-	P.accepting = 0;
-	P.stop = 1;
-	pthread_cond_broadcast(&P.work);
+	P.accepting = 0;	/* from now on kdfpool_run runs fn itself */
 	pthread_mutex_unlock(&P.mu);
-	for (unsigned i = 0; i < P.n; i++)
-		pthread_join(P.threads[i], NULL);
+	worker_stop(&P.mu, &P.work, &P.stop, P.threads, P.n);
 	P.n = 0;
 	P.stop = 0;
 }

@@ -21,6 +21,7 @@
 #include "server/core/retention.h"
 #include "server/core/session.h"
 #include "server/log/log.h"
+#include "server/log/worker.h"
 
 #define DAY_S	86400
 /* Cases one sweep may pass over (failed, or listed but not due on a
@@ -259,23 +260,13 @@ sweeper(void *arg)
 int
 retention_start(uint32_t days, unsigned interval_s)
 {
-	pthread_condattr_t ca;
-	int rc;
-
 	if (days == 0)
 		return 0;
 	if (days > RETENTION_MAX_DAYS || interval_s == 0 || R.running)
 		return -1;
 	/* the wait between sweeps must not jump with the wall clock */
-	if (pthread_condattr_init(&ca) != 0)
-		return -1;
-	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if (rc == 0) {
-		pthread_cond_destroy(&R.cv);
-		rc = pthread_cond_init(&R.cv, &ca);
-	}
-	pthread_condattr_destroy(&ca);
-	if (rc != 0)
+	pthread_cond_destroy(&R.cv);
+	if (worker_cond_monotonic(&R.cv) != 0)
 		return -1;
 	R.days = days;
 	R.interval_s = interval_s;
@@ -293,11 +284,7 @@ retention_stop(void)
 	if (!R.running)
 		return;
 	atomic_store(&stop_flag, 1);
-	pthread_mutex_lock(&R.mu);
-	R.stop = 1;
-	pthread_cond_signal(&R.cv);
-	pthread_mutex_unlock(&R.mu);
-	pthread_join(R.th, NULL);
+	worker_stop(&R.mu, &R.cv, &R.stop, &R.th, 1);
 	R.running = 0;
 	/* the flag is for the thread's sweep only: later direct sweeps run */
 	atomic_store(&stop_flag, 0);

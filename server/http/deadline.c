@@ -12,6 +12,7 @@
 
 #include "server/http/deadline.h"
 #include "server/limits.h"
+#include "server/log/worker.h"
 
 enum track_state {
 	T_WAITING = 0,	/* no request line yet */
@@ -109,11 +110,7 @@ deadline_stop(void)
 {
 	if (!D.running)
 		return;
-	pthread_mutex_lock(&D.mu);
-	D.stop = 1;
-	pthread_cond_signal(&D.cv);
-	pthread_mutex_unlock(&D.mu);
-	pthread_join(D.thread, NULL);
+	worker_stop(&D.mu, &D.cv, &D.stop, &D.thread, 1);
 	D.running = 0;
 }
 

@@ -70,6 +70,7 @@
 #include "server/core/session.h"
 #include "server/api/router.h"
 #include "server/log/log.h"
+#include "server/log/worker.h"
 
 enum cs_phase {
 	CS_READING = 0,		/* headers and body arriving */
@@ -806,12 +807,7 @@ dispatch_start(void)
 static void
 dispatch_stop(void)
 {
-	pthread_mutex_lock(&dq.mu);
-	dq.stop = 1;
-	pthread_cond_broadcast(&dq.cv);
-	pthread_mutex_unlock(&dq.mu);
-	for (unsigned i = 0; i < dq.n; i++)
-		pthread_join(dq.threads[i], NULL);
+	worker_stop(&dq.mu, &dq.cv, &dq.stop, dq.threads, dq.n);
 	dq.n = 0;
 }
 

@@ -249,6 +249,27 @@ jsonin_wipe_free(char *p, size_t len)
 }
 
 int
+jsonin_id_body(const json_t *obj, const char *key, const char **out)
+{
+	const char *const allowed[] = { key, NULL };
+	int rc;
+
+	*out = NULL;
+	if ((rc = jsonin_only(obj, allowed)) != JSONIN_OK ||
+	    (rc = jsonin_string(obj, key, 1, ID_CHARS, ID_CHARS, 0, out,
+	    NULL)) != JSONIN_OK)
+		goto bad;
+	if (!jsonin_is_id(*out)) {
+		rc = JSONIN_ESHAPE;
+		goto bad;
+	}
+	return JSONIN_OK;
+bad:
+	*out = NULL;
+	return rc;
+}
+
+int
 jsonin_is_id(const char *s)
 {
 	size_t i;

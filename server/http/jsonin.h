@@ -63,6 +63,10 @@ int jsonin_freeform(const json_t *obj, const char *key, int required,
 /* Wipe and free a jsonin_freeform buffer; len is its *out_len. */
 void jsonin_wipe_free(char *p, size_t len);
 
+/* obj is exactly { key: <an opaque id> } (a body naming one user or
+ * case): *out points into obj, or is NULL on error. */
+int jsonin_id_body(const json_t *obj, const char *key, const char **out);
+
 /* Is s a well-formed opaque id (22 base64url chars)? */
 int jsonin_is_id(const char *s);
 

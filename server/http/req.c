@@ -96,6 +96,32 @@ req_stream_drop(struct req_stream *st)
 	free(st);
 }
 
+int
+req_streams_take(struct req *r, struct req_streams *s, const char *detail)
+{
+	int busy;
+
+	pthread_mutex_lock(&s->mu);
+	busy = s->running >= s->max;
+	if (!busy)
+		s->running++;
+	pthread_mutex_unlock(&s->mu);
+	if (busy) {
+		req_problem(r, 503, "busy", detail);
+		r->retry_after_s = 5;
+		return -1;
+	}
+	return 0;
+}
+
+void
+req_streams_give(struct req_streams *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->running--;
+	pthread_mutex_unlock(&s->mu);
+}
+
 void
 req_problem(struct req *r, int status, const char *type, const char *detail)
 {

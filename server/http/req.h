@@ -8,6 +8,7 @@
 #ifndef CORRIDOR_REQ_H
 #define CORRIDOR_REQ_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -43,6 +44,18 @@ struct req_stream {
 	void	(*free)(void *arg);
 	void	 *arg;
 };
+
+/*
+ * A cap on the streamed bodies of one kind running at once (downloads,
+ * exports): each holds a pooled connection for as long as the client
+ * reads. Initialise with REQ_STREAMS_INIT(max).
+ */
+struct req_streams {
+	pthread_mutex_t	mu;
+	unsigned	running;
+	unsigned	max;
+};
+#define REQ_STREAMS_INIT(max)	{ PTHREAD_MUTEX_INITIALIZER, 0, (max) }
 
 enum req_method {
 	M_GET = 1, M_POST, M_PUT, M_PATCH, M_DELETE,
@@ -189,6 +202,13 @@ void req_stream(struct req *r, int status, const char *type,
     const struct req_stream *st);
 /* Drop a stream (runs its free); NULL is fine. For http.c and router.c. */
 void req_stream_drop(struct req_stream *st);
+
+/* Take a place among s: 0, or -1 after answering 503 busy with detail
+ * (a fixed sentence) and Retry-After 5. */
+int req_streams_take(struct req *r, struct req_streams *s,
+    const char *detail) __attribute__((warn_unused_result));
+/* Give back a place taken with req_streams_take. */
+void req_streams_give(struct req_streams *s);
 
 /*
  * Answer with a problem. type is a slug ("not-found"), detail a fixed

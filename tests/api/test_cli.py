@@ -26,6 +26,12 @@ def test_help_version_usage():
     assert corridor("serve").returncode == 2
     assert corridor("serve", "d", "--listen", "nonsense").returncode == 2
     assert corridor("serve", "d", "--session-idle", "100000").returncode == 2
+    # numbers are digits only, a sign or a blank is refused (cli_parse)
+    assert corridor("serve", "d", "--session-idle", "+5").returncode == 2
+    assert corridor("serve", "d", "--checkpoint-every", " 5").returncode == 2
+    # getopt's own message would echo argv, which may hold a secret
+    r = corridor("check", "d", "--no-such-option=hunter2")
+    assert r.returncode == 2 and "hunter2" not in r.stderr, r.stderr
     assert corridor("init").returncode == 2
 
 
