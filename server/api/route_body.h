@@ -100,6 +100,9 @@ int route_user_body_parse(const json_t *obj, struct user_input *in)
 struct login_input {
 	const char	*username;	/* 1..MAX_USERNAME_BYTES */
 	const char	*password;	/* 1..MAX_PASSWORD_BYTES */
+	const char	*client;	/* optional client label, NULL or
+					 * 1..MAX_CLIENT_LABEL_BYTES, no
+					 * control characters */
 };
 int route_session_body_parse(const json_t *obj, struct login_input *in)
     __attribute__((warn_unused_result));

@@ -26,11 +26,13 @@
 #include "crypto/secmem.h"
 #include "crypto/seal.h"
 #include "crypto/userkey.h"
+#include "schema/store_account.h"
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
 #include "server/audit/audit_reason.h"
 #include "server/http/jsonin.h"
 #include "server/core/access.h"
+#include "server/core/account.h"
 #include "server/core/casefile.h"
 #include "server/core/kdfpool.h"
 #include "server/api/route.h"
@@ -82,8 +84,10 @@ struct login_kdf {
 	size_t		 pw_len;
 	const uint8_t	*sealed;
 	size_t		 sealed_len;
+	const uint8_t	*duress;	/* the duress verifier, or NULL */
 	uint8_t		*sk;		/* OUT, 32 bytes */
 	int		 opened;	/* OUT */
+	int		 duress_hit;	/* OUT: the duress password */
 	uint8_t		*resealed;	/* OUT, USERKEY_BLOB_BYTES: the key
 					 * sealed again at today's Argon2
 					 * limits, if the blob had weaker */
@@ -96,12 +100,21 @@ login_kdf_run(void *arg)
 	struct login_kdf *k = arg;
 
 	k->upgraded = 0;
+	k->duress_hit = 0;
 	if (k->user_id != NULL) {
-		k->opened = userkey_open(k->sk, k->user_id, k->pw, k->pw_len,
-		    k->sealed, k->sealed_len) == 0;
+		/* one Argon2 run answers both passwords, the same steps
+		 * whichever was given (crypto/userkey.h) */
+		int res = userkey_login(k->sk, k->user_id, k->pw, k->pw_len,
+		    k->sealed, k->sealed_len, k->duress);
+
+		k->opened = res == USERKEY_LOGIN_OPEN;
+		k->duress_hit = res == USERKEY_LOGIN_DURESS;
 		/* a blob from before MODERATE: migrate it now that the
-		 * password is here (a second Argon2 run, once) */
-		if (k->opened && userkey_is_weak(k->sealed, k->sealed_len))
+		 * password is here (a second Argon2 run, once). Not with a
+		 * duress password, whose verifier is bound to the blob's
+		 * salt (PUT /me/duress re-seals a weak blob first) */
+		if (k->opened && k->duress == NULL &&
+		    userkey_is_weak(k->sealed, k->sealed_len))
 			k->upgraded = userkey_seal(k->resealed, k->user_id,
 			    k->pw, k->pw_len, k->sk) == 0;
 	} else {
@@ -178,14 +191,17 @@ password_kdf_run(void *arg)
 int
 route_session_body_parse(const json_t *obj, struct login_input *in)
 {
-	static const char *const allowed[] = { "username", "password", NULL };
+	static const char *const allowed[] = { "username", "password",
+	    "client", NULL };
 
 	memset(in, 0, sizeof(*in));
 	if (jsonin_only(obj, allowed) != JSONIN_OK ||
 	    jsonin_string(obj, "username", 1, 1, MAX_USERNAME_BYTES, 0,
 	    &in->username, NULL) != JSONIN_OK ||
 	    jsonin_string(obj, "password", 1, 1, MAX_PASSWORD_BYTES, 1,
-	    &in->password, NULL) != JSONIN_OK) {
+	    &in->password, NULL) != JSONIN_OK ||
+	    jsonin_string(obj, "client", 0, 1, MAX_CLIENT_LABEL_BYTES, 0,
+	    &in->client, NULL) != JSONIN_OK) {
 		memset(in, 0, sizeof(*in));
 		return BODY_EINVALID;
 	}
@@ -226,6 +242,39 @@ route_session_confirm_body_parse(const json_t *obj, struct confirm_input *in)
 	return BODY_OK;
 }
 
+/* --- the duress branch of a login ------------------------------------------ */
+
+/*
+ * The duress password was given for u (active): in the login's write
+ * transaction, erase u's sealed key, open the coordinators' alert and
+ * write account.duress beside the login's own session.create; then end
+ * every session of u. sk gets a throwaway key for the decoy session. The
+ * answer stays the normal login's (201 and a token): nothing in it, its
+ * shape or its cost tells the two apart. The Argon2 work was the same one
+ * run (login_kdf_run); what is added here is one small transaction,
+ * against the normal login's batched audit commit, both one fsync. 0, or
+ * -1 after answering 503.
+ */
+static int
+login_duress(struct req *r, const struct user_row *u, uint8_t sk[32])
+{
+	uint8_t pk[32];
+
+	memcpy(r->actor_id, u->id, sizeof(r->actor_id));
+	r->role = u->role;
+	if (req_write_begin(r) != 0)
+		return -1;
+	if (account_erase(r, u, "duress") != 0 ||
+	    account_audit_also(r, AUDIT_ACCOUNT_DURESS, u->id) != 0)
+		return -1;
+	/* ended now; if the commit then fails they stay ended, which errs
+	 * on the safe side (as a revocation does) */
+	session_end_user(u->id, NULL);
+	userkey_generate(pk, sk);
+	secmem_wipe(pk, sizeof(pk));
+	return 0;
+}
+
 /* --- routes ------------------------------------------------------------------ */
 
 static void
@@ -233,13 +282,15 @@ session_create_route(struct req *r)
 {
 	struct login_input in;
 	struct login_kdf kdf;
+	struct session_opts opts;
 	const char *username, *password;
 	uint8_t sk[32], resealed[USERKEY_BLOB_BYTES];
+	uint8_t duress[STORE_DURESS_BYTES];
 	char token[TOKEN_B64_CHARS + 1], exp[21];
 	struct user_row u;
 	unsigned retry;
 	int64_t expires;
-	int rc, have_user, opened;
+	int rc, have_user, opened, have_duress = 0, decoy = 0;
 
 	if (route_session_body_parse(r->json, &in) != BODY_OK) {
 		r->audit_action = AUDIT_SESSION_FAIL;
@@ -261,7 +312,13 @@ session_create_route(struct req *r)
 		return;
 	}
 	have_user = rc == STORE_OK;
+	if (have_user && store_account_duress_get(r->db, u.id, duress,
+	    &have_duress) != STORE_OK) {
+		req_unavailable(r);
+		goto done;
+	}
 	memset(&kdf, 0, sizeof(kdf));
+	kdf.duress = have_duress ? duress : NULL;
 	kdf.user_id = have_user ? u.id : NULL;
 	kdf.pw = password;
 	kdf.pw_len = strlen(password);
@@ -278,6 +335,13 @@ session_create_route(struct req *r)
 	opened = kdf.opened;
 	if (have_user)
 		req_audit_object(r, AUDIT_OBJ_USER, u.id);
+	if (kdf.duress_hit && (u.status == USER_ACTIVE ||
+	    u.status == USER_PENDING)) {
+		if (login_duress(r, &u, sk) != 0)
+			goto done;
+		opened = 1;
+		decoy = 1;
+	}
 	if (!opened || (u.status != USER_ACTIVE && u.status != USER_PENDING)) {
 		throttle_fail(username, r->client_ip);
 		login_failed(r);
@@ -292,7 +356,10 @@ session_create_route(struct req *r)
 			goto done;
 		}
 	}
-	if (session_create(&u, sk, token, sizeof(token), &expires) != 0) {
+	opts.decoy = decoy;
+	opts.label = in.client;
+	if (session_create_opts(&u, sk, &opts, token, sizeof(token),
+	    &expires) != 0) {
 		req_problem(r, 503, "too-many-sessions",
 		    "The server has too many live sessions; retry later.");
 		r->retry_after_s = 5;
@@ -309,6 +376,7 @@ session_create_route(struct req *r)
 done:
 	secmem_wipe(sk, sizeof(sk));
 	secmem_wipe(resealed, sizeof(resealed));
+	secmem_wipe(duress, sizeof(duress));
 	secmem_wipe(token, sizeof(token));
 	secmem_wipe(&u, sizeof(u));
 }
@@ -325,14 +393,22 @@ static void
 me_route(struct req *r)
 {
 	struct user_row u;
+	json_t *o;
 
 	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
 		req_unavailable(r);
 		return;
 	}
-	req_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u.id,
+	o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u.id,
 	    "username", u.username, "role", role_name(u.role),
-	    "status", user_status_name(u.status), "enrolled", u.enrolled));
+	    "status", user_status_name(u.status), "enrolled", u.enrolled);
+	if (o == NULL || route_account_me_fields(r, &u, o) != 0) {
+		json_decref(o);
+		if (r->status == 0)
+			req_unavailable(r);
+		return;
+	}
+	req_json(r, 200, o);
 }
 
 static void
@@ -351,6 +427,8 @@ password_route(struct req *r)
 		req_bad_body(r);
 		return;
 	}
+	if (route_account_decoy_busy(r, in.old_password))
+		return;
 	oldpw = in.old_password;
 	newpw = in.new_password;
 	if (caller_may_try(r, &u) != 0)

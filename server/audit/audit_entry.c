@@ -43,6 +43,14 @@ static const char *const action_names[AUDIT_ACTION_MAX + 1] = {
 	[AUDIT_ATTACHMENT_LIST] = "case.attachment.list",
 	[AUDIT_ATTACHMENT_READ] = "case.attachment.read",
 	[AUDIT_ATTACHMENT_DELETE] = "case.attachment.delete",
+	[AUDIT_ACCOUNT_DURESS] = "account.duress",
+	[AUDIT_ACCOUNT_PANIC] = "account.panic",
+	[AUDIT_USER_DURESS] = "user.duress",
+	[AUDIT_USER_RESET] = "user.reset",
+	[AUDIT_USER_RESEAL] = "user.reseal",
+	[AUDIT_SESSION_REVOKE] = "session.revoke",
+	[AUDIT_USER_LOGINS] = "user.logins",
+	[AUDIT_ALERT_LIST] = "alert.list",
 };
 
 static const char *const outcome_names[] = {

@@ -83,8 +83,20 @@ enum audit_action {
 	AUDIT_ATTACHMENT_LIST = 30,
 	AUDIT_ATTACHMENT_READ = 31,
 	AUDIT_ATTACHMENT_DELETE = 32,
+	/* 33..38: other branches. Accounts under coercion (issue 14): */
+	AUDIT_ACCOUNT_DURESS = 39,	/* a duress login (its session.create
+					 * is logged as well) */
+	AUDIT_ACCOUNT_PANIC = 40,	/* key erased, sessions ended: self,
+					 * or another account with a reason */
+	AUDIT_USER_DURESS = 41,		/* set or clear the duress password */
+	AUDIT_USER_RESET = 42,		/* recovery: a new first password */
+	AUDIT_USER_RESEAL = 43,		/* case keys sealed to a re-enrolled
+					 * account through the org key */
+	AUDIT_SESSION_REVOKE = 44,	/* one of one's own sessions ended */
+	AUDIT_USER_LOGINS = 45,		/* one's own login history read */
+	AUDIT_ALERT_LIST = 46,		/* coordinators read the alerts */
 };
-#define AUDIT_ACTION_MAX	32u
+#define AUDIT_ACTION_MAX	46u
 
 enum audit_object {
 	AUDIT_OBJ_NONE = 0,
