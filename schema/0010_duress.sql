@@ -14,12 +14,15 @@ CREATE TABLE account_duress (
 	created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- An account whose sealed secret key was erased (panic or a duress login):
--- users.sk_sealed then holds random bytes after its salt, which no
--- password opens. Only a reset (re-enrolment) deletes the row.
+-- An account whose key pair may hold no wrap of a case or evacuation key
+-- (server/core/casefile.c skips it): its sealed secret key was erased
+-- (panic, a duress login: users.sk_sealed then holds random bytes after
+-- its salt, which no password opens), or it was reset and its key pair
+-- is sealed under a first password someone else chose. A reset turns the
+-- first two into 'reset'; the account's own enrolment deletes that.
 CREATE TABLE account_erased (
 	user_id    TEXT PRIMARY KEY REFERENCES users(id),
-	kind       TEXT NOT NULL CHECK (kind IN ('duress', 'panic')),
+	kind       TEXT NOT NULL CHECK (kind IN ('duress', 'panic', 'reset')),
 	created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 

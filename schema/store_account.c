@@ -94,18 +94,28 @@ store_account_erased(struct store *s, const char *user_id, int *yes)
 	return store_exists(s, SQL_ERASED_GET, user_id, NULL, yes);
 }
 
-static const char SQL_ERASED_DEL[] =
-    "DELETE FROM account_erased WHERE user_id = ?";
 static const char SQL_ALERT_RESOLVE[] =
     "UPDATE account_alerts SET resolved_at = strftime('%s', 'now')"
     " WHERE user_id = ? AND resolved_at IS NULL";
+
+static const char SQL_ERASED_RESET[] =
+    "INSERT OR REPLACE INTO account_erased (user_id, kind, created_at)"
+    " VALUES (?, 'reset', strftime('%s', 'now'))";
+static const char SQL_ERASED_ENROLLED[] =
+    "DELETE FROM account_erased WHERE user_id = ? AND kind = 'reset'";
+
+int
+store_account_enrolled(struct store *s, const char *user_id)
+{
+	return store_run_ids(s, SQL_ERASED_ENROLLED, user_id, NULL);
+}
 
 int
 store_account_reset(struct store *s, const char *user_id)
 {
 	int rc;
 
-	rc = store_run_ids(s, SQL_ERASED_DEL, user_id, NULL);
+	rc = store_run_ids(s, SQL_ERASED_RESET, user_id, NULL);
 	if (rc == STORE_OK)
 		rc = store_run_ids(s, SQL_DURESS_DEL, user_id, NULL);
 	if (rc == STORE_OK)

@@ -27,12 +27,16 @@ int store_account_duress_set(struct store *s, const char *user_id,
  * kind stays) and opens an alert with a fresh id. */
 int store_account_erased_put(struct store *s, const char *user_id,
     const char *kind);
-/* *yes = 1 if user_id's key is erased. */
+/* *yes = 1 if user_id's key pair may hold no wrap (erased, or reset and
+ * not enrolled again). */
 int store_account_erased(struct store *s, const char *user_id, int *yes);
 
-/* A reset: the erased mark and the duress verifier go, and every open
- * alert of user_id is resolved. */
+/* A reset: the mark becomes 'reset' (no wraps until the account enrols
+ * again), the duress verifier goes, and every open alert of user_id is
+ * resolved. */
 int store_account_reset(struct store *s, const char *user_id);
+/* The account enrolled (a key pair of its own): a 'reset' mark goes. */
+int store_account_enrolled(struct store *s, const char *user_id);
 
 struct store_alert {
 	char	 id[22 + 1];

@@ -491,7 +491,7 @@ password_route(struct req *r)
 	if ((u.enrolled ?
 	    store_user_rekey(r->db, u.id, r->after.enrol_pk, blob) :
 	    store_user_enrol(r->db, u.id, r->after.enrol_pk, blob)) !=
-	    STORE_OK) {
+	    STORE_OK || account_password_changed(r, u.id) != 0) {
 		req_unavailable(r);
 		goto done;
 	}

@@ -96,6 +96,13 @@ done:
 	return ret;
 }
 
+int
+account_password_changed(struct req *r, const char *user_id)
+{
+	return store_account_enrolled(r->db, user_id) == STORE_OK &&
+	    store_account_duress_set(r->db, user_id, NULL) == STORE_OK ? 0 : -1;
+}
+
 /* The waiting (user, case) pairs, collected before any write. */
 struct waiting_list {
 	struct store_waiting	*w;

@@ -49,6 +49,15 @@ int account_reset(struct req *r, const struct user_row *u,
     __attribute__((warn_unused_result));
 
 /*
+ * A password change stored a new key pair for user_id (in r's write
+ * transaction): a reset account has enrolled again (its cases now wait
+ * for re-sealing), and the duress verifier, bound to the old blob's salt,
+ * goes. 0 or -1 (the caller answers 503).
+ */
+int account_password_changed(struct req *r, const char *user_id)
+    __attribute__((warn_unused_result));
+
+/*
  * Seal the current keys of the cases user_id (NULL: every account) is
  * assigned to but holds no wrap of, through the org key (a confirmed
  * coordinator's request, within its confirmation window), and their

@@ -179,22 +179,21 @@ casefile_key_wrap(struct store *s, int kind, const char *object_id,
 		if ((rc = store_org_pk_get(s, pk)) != STORE_OK)
 			return from_store(rc);
 	} else {
-		int erased = 0, enrolled;
+		int erased = 0;
 
 		if ((rc = store_user_by_id(s, recipient_id, &u)) != STORE_OK)
 			return from_store(rc);
 		memcpy(pk, u.pk, sizeof(pk));
-		enrolled = u.enrolled;
 		secmem_wipe(&u, sizeof(u));
 		if ((rc = store_account_erased(s, recipient_id, &erased)) !=
 		    STORE_OK)
 			return from_store(rc);
-		/* A key pair made under a first password someone else chose
-		 * (a reset account) or one whose secret half is erased (panic,
-		 * duress) gets no wrap: the assignment stays, waiting for a
+		/* A key pair whose secret half is erased (panic, duress), or
+		 * one made at a reset under a first password someone else
+		 * chose, gets no wrap: the assignment stays, waiting for a
 		 * coordinator to re-seal once the account has enrolled again
-		 * (server/api/route_account.c). */
-		if (!enrolled || erased)
+		 * (server/core/account.c). */
+		if (erased)
 			return CASEFILE_OK;
 	}
 	if (seal_key(blob, sizeof(blob), &blob_len, kind_name(kind), object_id,

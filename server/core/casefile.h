@@ -163,9 +163,8 @@ int casefile_evac_sync(struct store *s, struct evac_row *e,
 
 /*
  * A reset (recovery, issue 14): as casefile_revoke_user, but the
- * assignments stay. The rotation wraps no key to user_id, whose account is
- * unenrolled by then (casefile_key_wrap skips unenrolled and erased
- * accounts); a coordinator re-seals the current keys to them once they
+ * assignments stay. The rotation wraps no key to user_id, whose account
+ * is marked reset by then (casefile_key_wrap skips it); a coordinator re-seals the current keys to them once they
  * have enrolled with a key pair of their own.
  */
 int casefile_reset_user(struct store *s, const char *user_id,
