@@ -127,8 +127,10 @@ export function endSessionNow() {
 }
 
 /** Login: returns {session, idleSeconds} using the server's own clock. */
-export async function login(username, password) {
-  const res = await api('POST', '/session', { body: { username, password }, anonymous: true, as: 'response' });
+export async function login(username, password, client) {
+  const body = { username, password };
+  if (client) body.client = client; // the user's own label for this device, shown in their session list
+  const res = await api('POST', '/session', { body, anonymous: true, as: 'response' });
   const session = await res.json();
   let idle = null;
   const date = Date.parse(res.headers.get('Date') || '');

@@ -8,6 +8,8 @@ import { caseFileScreen } from './screens/casefile.js';
 import { boardScreen, newEvacuationScreen, evacuationScreen } from './screens/evacuations.js';
 import { auditScreen, verifyScreen } from './screens/audit.js';
 import { usersScreen, newUserScreen } from './screens/users.js';
+import { securityScreen } from './screens/security.js';
+import { alertsScreen } from './screens/alerts.js';
 
 const ID = /^[A-Za-z0-9_-]{22}$/;
 
@@ -20,7 +22,9 @@ function withId(prefix) {
 
 const common = [
   { key: 'password', match: exact('password'), screen: passwordScreen },
+  { key: 'security', href: '#/security', nav: 'security', label: 'nav.security', match: exact('security'), screen: securityScreen },
 ];
+const alerts = { key: 'alerts', href: '#/alerts', nav: 'alerts', label: 'nav.alerts', match: exact('alerts'), screen: alertsScreen };
 
 const byRole = {
   caseworker: [
@@ -37,6 +41,7 @@ const byRole = {
     { key: 'case', match: withId('cases'), screen: caseFileScreen },
     { key: 'evac-new', match: exact('evacuations', 'new'), screen: newEvacuationScreen },
     { key: 'evac', match: withId('evacuations'), screen: evacuationScreen },
+    alerts,
   ],
   auditor: [
     { key: 'audit', href: '#/audit', nav: 'audit', label: 'nav.audit', home: true, match: exact('audit'), screen: auditScreen },
@@ -45,6 +50,7 @@ const byRole = {
   admin: [
     { key: 'users', href: '#/users', nav: 'users', label: 'nav.users', home: true, match: exact('users'), screen: usersScreen },
     { key: 'user-new', match: exact('users', 'new'), screen: newUserScreen },
+    alerts,
   ],
 };
 
@@ -55,7 +61,7 @@ export function routesFor(user) {
   }
   const list = byRole[user.role] || [];
   if (user.role === 'coordinator' && user.status === 'pending') {
-    return [{ key: 'pending', href: '#/pending', home: true, match: exact('pending'), screen: pendingScreen }, ...common];
+    return [{ key: 'pending', href: '#/pending', home: true, match: exact('pending'), screen: pendingScreen }, common[0]];
   }
   return [...list, ...common];
 }

@@ -18,13 +18,15 @@ export function loginScreen(ctx, msgKey) {
           fields: [
             { name: 'username', label: 'login.username', autocomplete: 'username', required: true },
             { name: 'password', label: 'login.password', type: 'password', autocomplete: 'current-password', required: true },
+            { name: 'client', label: 'login.client', hint: 'login.client_hint', autocomplete: 'off',
+              validate: (v) => (new TextEncoder().encode(v.trim()).length > 48 ? 'login.client_too_long' : null) },
           ],
           submit: 'login.submit',
           fieldFor: (e) => (e.status === 401 ? 'password' : null),
           async onSubmit(v) {
             let r;
             try {
-              r = await login(v.username.trim(), v.password);
+              r = await login(v.username.trim(), v.password, v.client.trim() || null);
             } catch (e) {
               if (e instanceof ApiError && e.status === 401) throw new ApiError(401, 'login-failed', null);
               throw e;
