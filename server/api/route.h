@@ -72,4 +72,11 @@ int route_account_me_fields(struct req *r, const struct user_row *u,
     json_t *o) __attribute__((warn_unused_result));
 int route_account_decoy_busy(struct req *r, const char *pw);
 
+/* route_user.c's account JSON ({id, username, role, status, enrolled};
+ * a new reference) and lookup (user id into u, or answer 404 or 503;
+ * 0 or -1), shared with route_account.c. */
+json_t *route_user_json(const struct user_row *u);
+int route_user_load(struct req *r, const char *id, struct user_row *u)
+    __attribute__((warn_unused_result));
+
 #endif

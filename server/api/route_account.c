@@ -31,26 +31,6 @@
 #include "server/http/rfc3339.h"
 #include "server/api/route.h"
 
-static json_t *
-account_json(const struct user_row *u)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u->id,
-	    "username", u->username, "role", role_name(u->role),
-	    "status", user_status_name(u->status), "enrolled", u->enrolled);
-}
-
-static int
-load_user(struct req *r, const char *id, struct user_row *u)
-{
-	int rc = store_user_by_id(r->db, id, u);
-
-	if (rc == STORE_ENOTFOUND)
-		req_not_found(r);
-	else if (rc != STORE_OK)
-		req_unavailable(r);
-	return rc == STORE_OK ? 0 : -1;
-}
-
 /* --- the Argon2 work ---------------------------------------------------- */
 
 /* Burn a login's work on pw (a decoy's stand-in for a real check). */
@@ -254,7 +234,7 @@ me_panic_route(struct req *r)
 	struct user_row u;
 
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
-	if (req_write_begin(r) != 0 || load_user(r, r->actor_id, &u) != 0)
+	if (req_write_begin(r) != 0 || route_user_load(r, r->actor_id, &u) != 0)
 		return;
 	if (account_erase(r, &u, "panic") == 0) {
 		/* this session too: it ends now, the answer still leaves */
@@ -304,7 +284,7 @@ user_panic_route(struct req *r)
 		    "X-Access-Reason header; the reason is audited.");
 		return;
 	}
-	if (req_write_begin(r) != 0 || load_user(r, id, &u) != 0)
+	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0)
 		return;
 	if (may_act_on(r, &u) != 0)
 		goto done;
@@ -313,7 +293,7 @@ user_panic_route(struct req *r)
 	r->audit_reason = reason;
 	r->audit_reason_len = reason_len;
 	session_end_user(u.id, NULL);
-	req_json(r, 200, account_json(&u));
+	req_json(r, 200, route_user_json(&u));
 done:
 	secmem_wipe(&u, sizeof(u));
 }
@@ -344,7 +324,7 @@ me_duress_put_route(struct req *r)
 	}
 	if (route_account_decoy_busy(r, pw))
 		return;
-	if (load_user(r, r->actor_id, &u) != 0)
+	if (route_user_load(r, r->actor_id, &u) != 0)
 		return;
 	if (throttle_check(u.username, r->client_ip, &retry) != 0) {
 		req_deny(r, 429, "throttled",
@@ -453,7 +433,7 @@ user_reset_route(struct req *r)
 		req_bad_body(r);
 		return;
 	}
-	if (load_user(r, id, &u) != 0 || may_act_on(r, &u) != 0)
+	if (route_user_load(r, id, &u) != 0 || may_act_on(r, &u) != 0)
 		goto done;
 	if (u.status == USER_REVOKED) {
 		req_problem(r, 409, "revoked",
@@ -491,9 +471,9 @@ user_reset_route(struct req *r)
 	if (req_write_begin(r) != 0 || account_reset(r, &u, pk, blob) != 0)
 		goto done;
 	session_end_user(u.id, NULL);
-	if (load_user(r, id, &u) != 0)
+	if (route_user_load(r, id, &u) != 0)
 		goto done;
-	req_json(r, 200, account_json(&u));
+	req_json(r, 200, route_user_json(&u));
 done:
 	secmem_wipe(blob, sizeof(blob));
 	secmem_wipe(&u, sizeof(u));
@@ -507,7 +487,7 @@ user_reseal_route(struct req *r)
 	unsigned n = 0;
 
 	req_audit_object(r, AUDIT_OBJ_USER, id);
-	if (req_write_begin(r) != 0 || load_user(r, id, &u) != 0)
+	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0)
 		return;
 	secmem_wipe(&u, sizeof(u));
 	if (account_reseal(r, id, &n) != 0)

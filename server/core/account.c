@@ -17,6 +17,7 @@
 #include "server/core/account.h"
 #include "server/core/casefile.h"
 #include "server/core/session.h"
+#include "server/core/users.h"
 #include "server/limits.h"
 
 int
@@ -62,38 +63,21 @@ int
 account_reset(struct req *r, const struct user_row *u,
     const uint8_t pk[USERKEY_PK_BYTES], const uint8_t blob[USERKEY_BLOB_BYTES])
 {
-	struct store_ids touched = { NULL, 0, 0 };
-	struct casefile_holder org, *orgp = NULL;
-	int status = u->status, rc, ret = -1;
+	int status = u->status;
 
 	/* a coordinator's grant of the org key was sealed to the old key
 	 * pair: they are pending again until a coordinator confirms them */
 	if (u->role == ROLE_COORDINATOR)
 		status = USER_PENDING;
-	if (r->role == ROLE_COORDINATOR) {
-		if (access_org_holder(r, &org) != 0)
-			return -1;
-		orgp = &org;
-	}
-	/* the user row first: the rotation below must already see an
-	 * unenrolled account, so it wraps nothing to the new key pair */
+	/* the user row first: the rotation below must already see the
+	 * account marked reset, so it wraps nothing to the new key pair */
 	if (store_user_reset(r->db, u->id, pk, blob, status) != STORE_OK ||
 	    store_org_grant_delete(r->db, u->id) != STORE_OK ||
 	    store_account_reset(r->db, u->id) != STORE_OK) {
 		req_unavailable(r);
-		goto done;
+		return -1;
 	}
-	rc = casefile_reset_user(r->db, u->id, orgp, &touched);
-	if (rc != CASEFILE_OK) {
-		access_fail(r, rc);
-		goto done;
-	}
-	for (size_t i = 0; i < touched.n; i++)
-		session_key_forget(touched.id[i]);
-	ret = 0;
-done:
-	store_ids_free(&touched);
-	return ret;
+	return users_reset_grants(r, u->id);
 }
 
 int
