@@ -66,6 +66,20 @@ export function usersScreen(params, ctx) {
         }),
       }, t('users.confirm', { name: u.username })));
     }
+    if (u.id !== me.id && u.status !== 'revoked') {
+      out.push(h('button', {
+        type: 'button', class: 'btn btn-danger btn-small',
+        onclick: () => run(async () => {
+          msg = null;
+          const ok = await confirmDialog('users.revoke_title', h('div', null,
+            h('p', null, t('users.revoke_body1', { name: u.username })),
+            h('p', { class: 'strong' }, t('users.revoke_body2'))), 'users.revoke_button', { danger: true, vars: { name: u.username } });
+          if (!ok) return;
+          replaceUser(await api('POST', `/users/${encodeURIComponent(u.id)}/revoke`));
+          msg = { kind: 'success', text: t('users.revoked', { name: u.username }) };
+        }),
+      }, t('users.revoke', { name: u.username })));
+    }
     const mayAct = u.id !== me.id && u.status !== 'revoked' && (me.role === 'admin' ||
       (me.role === 'coordinator' && me.status === 'active' && u.role !== 'admin' && !(u.role === 'coordinator' && u.status === 'active')));
     if (mayAct) {
@@ -100,20 +114,6 @@ export function usersScreen(params, ctx) {
           msg = { kind: 'success', text: t('users.panic_done', { name: u.username }) };
         }),
       }, t('users.panic', { name: u.username })));
-    }
-    if (u.id !== me.id && u.status !== 'revoked') {
-      out.push(h('button', {
-        type: 'button', class: 'btn btn-danger btn-small',
-        onclick: () => run(async () => {
-          msg = null;
-          const ok = await confirmDialog('users.revoke_title', h('div', null,
-            h('p', null, t('users.revoke_body1', { name: u.username })),
-            h('p', { class: 'strong' }, t('users.revoke_body2'))), 'users.revoke_button', { danger: true, vars: { name: u.username } });
-          if (!ok) return;
-          replaceUser(await api('POST', `/users/${encodeURIComponent(u.id)}/revoke`));
-          msg = { kind: 'success', text: t('users.revoked', { name: u.username }) };
-        }),
-      }, t('users.revoke', { name: u.username })));
     }
     return out;
   }
