@@ -184,6 +184,25 @@
  * request that needs the org key answers 403 reauth-required. */
 #define REAUTH_WINDOW_S			(5u * 60u)
 
+/* --- Two-factor login (TOTP, RFC 6238) ------------------------------------ */
+
+/* Longest second-factor code accepted in a body: a 6-digit TOTP code, or a
+ * recovery code of 16 base32 characters typed with separators ("abcd-efgh
+ * ijkl-mnop" is 19 bytes); anything past 64 bytes is not a code. */
+#define MAX_TWOFACTOR_CODE_BYTES	64u
+
+/* Clock skew tolerated, in 30 s steps either way (issue 14): a code of the
+ * previous, current or next step is accepted, once. */
+#define TOTP_SKEW_STEPS			1
+
+/* Recovery codes made at enrolment, each single-use (issue 14). */
+#define RECOVERY_CODES			10u
+
+/* Longest otpauth:// URI: the fixed parts (about 100 bytes), a username of
+ * MAX_USERNAME_BYTES and the 32-character secret, with room to spare. It
+ * sizes the QR code too (libqrencode, level M: version 10 at most). */
+#define MAX_OTPAUTH_URI_BYTES		256u
+
 /* --- Cases ---------------------------------------------------------------- */
 
 #define MAX_NOTES_BYTES			(64u * 1024u)

@@ -100,6 +100,9 @@ int route_user_body_parse(const json_t *obj, struct user_input *in)
 struct login_input {
 	const char	*username;	/* 1..MAX_USERNAME_BYTES */
 	const char	*password;	/* 1..MAX_PASSWORD_BYTES */
+	const char	*code;		/* NULL, or a well-formed second
+					 * factor: 6 digits or a recovery
+					 * code (twofactor_code_wellformed) */
 };
 int route_session_body_parse(const json_t *obj, struct login_input *in)
     __attribute__((warn_unused_result));
@@ -118,5 +121,9 @@ struct confirm_input {
 };
 int route_session_confirm_body_parse(const json_t *obj,
     struct confirm_input *in) __attribute__((warn_unused_result));
+
+/* POST /me/totp/confirm: {"code"}, exactly 6 digits. */
+int route_twofactor_confirm_body_parse(const json_t *obj, const char **code)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -35,6 +35,8 @@
 #include "server/core/kdfpool.h"
 #include "server/api/route.h"
 #include "server/api/route_body.h"
+#include "server/api/route_twofactor.h"
+#include "server/core/twofactor.h"
 #include "server/core/session.h"
 #include "server/core/throttle.h"
 #include "server/http/rfc3339.h"
@@ -178,14 +180,18 @@ password_kdf_run(void *arg)
 int
 route_session_body_parse(const json_t *obj, struct login_input *in)
 {
-	static const char *const allowed[] = { "username", "password", NULL };
+	static const char *const allowed[] = { "username", "password", "code",
+	    NULL };
 
 	memset(in, 0, sizeof(*in));
 	if (jsonin_only(obj, allowed) != JSONIN_OK ||
 	    jsonin_string(obj, "username", 1, 1, MAX_USERNAME_BYTES, 0,
 	    &in->username, NULL) != JSONIN_OK ||
 	    jsonin_string(obj, "password", 1, 1, MAX_PASSWORD_BYTES, 1,
-	    &in->password, NULL) != JSONIN_OK) {
+	    &in->password, NULL) != JSONIN_OK ||
+	    jsonin_string(obj, "code", 0, 1, MAX_TWOFACTOR_CODE_BYTES, 0,
+	    &in->code, NULL) != JSONIN_OK ||
+	    (in->code != NULL && !twofactor_code_wellformed(in->code))) {
 		memset(in, 0, sizeof(*in));
 		return BODY_EINVALID;
 	}
@@ -239,7 +245,7 @@ session_create_route(struct req *r)
 	struct user_row u;
 	unsigned retry;
 	int64_t expires;
-	int rc, have_user, opened;
+	int rc, have_user, opened, twofactor = 0;
 
 	if (route_session_body_parse(r->json, &in) != BODY_OK) {
 		r->audit_action = AUDIT_SESSION_FAIL;
@@ -283,6 +289,15 @@ session_create_route(struct req *r)
 		login_failed(r);
 		goto done;
 	}
+	/* the second factor, if the account has one: the same 401 */
+	rc = route_twofactor_login_step(r, u.id, in.code, &twofactor);
+	if (rc == -1) {
+		throttle_fail(username, r->client_ip);
+		login_failed(r);
+		goto done;
+	}
+	if (rc != 0)
+		goto done;
 	if (kdf.upgraded) {
 		/* stored with the login's audit entry, in one transaction */
 		if (req_write_begin(r) != 0)
@@ -298,6 +313,8 @@ session_create_route(struct req *r)
 		r->retry_after_s = 5;
 		goto done;
 	}
+	if (twofactor)
+		session_set_twofactor_user(u.id);
 	throttle_success(username, r->client_ip);
 	memcpy(r->actor_id, u.id, sizeof(r->actor_id));
 	r->role = u.role;
@@ -325,14 +342,21 @@ static void
 me_route(struct req *r)
 {
 	struct user_row u;
+	json_t *me;
 
 	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
 		req_unavailable(r);
 		return;
 	}
-	req_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u.id,
+	me = json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u.id,
 	    "username", u.username, "role", role_name(u.role),
-	    "status", user_status_name(u.status), "enrolled", u.enrolled));
+	    "status", user_status_name(u.status), "enrolled", u.enrolled);
+	if (me == NULL || route_twofactor_me(r, me) != 0) {
+		json_decref(me);
+		req_unavailable(r);
+		return;
+	}
+	req_json(r, 200, me);
 }
 
 static void
@@ -475,11 +499,13 @@ done:
 const struct route route_session_table[] = {
 	{ M_POST, "/session", R_ANON, ROUTE_BODY, AUDIT_SESSION_CREATE,
 	  AUDIT_OBJ_USER, session_create_route },
-	{ M_DELETE, "/session", R_ANY_USER, ROUTE_PENDING, AUDIT_SESSION_END,
+	{ M_DELETE, "/session", R_ANY_USER,
+	  ROUTE_PENDING | ROUTE_TWOFACTOR_SETUP, AUDIT_SESSION_END,
 	  AUDIT_OBJ_SESSION, session_delete_route },
-	{ M_GET, "/me", R_ANY_USER, ROUTE_PENDING, AUDIT_NONE, AUDIT_OBJ_USER,
-	  me_route },
-	{ M_PUT, "/me/password", R_ANY_USER, ROUTE_BODY | ROUTE_PENDING,
+	{ M_GET, "/me", R_ANY_USER, ROUTE_PENDING | ROUTE_TWOFACTOR_SETUP,
+	  AUDIT_NONE, AUDIT_OBJ_USER, me_route },
+	{ M_PUT, "/me/password", R_ANY_USER,
+	  ROUTE_BODY | ROUTE_PENDING | ROUTE_TWOFACTOR_SETUP,
 	  AUDIT_USER_PASSWORD, AUDIT_OBJ_USER, password_route },
 	{ M_POST, "/session/confirm", R_COORD, ROUTE_BODY,
 	  AUDIT_SESSION_CONFIRM, AUDIT_OBJ_USER, session_confirm_route },

@@ -43,6 +43,9 @@ static const char *const action_names[AUDIT_ACTION_MAX + 1] = {
 	[AUDIT_ATTACHMENT_LIST] = "case.attachment.list",
 	[AUDIT_ATTACHMENT_READ] = "case.attachment.read",
 	[AUDIT_ATTACHMENT_DELETE] = "case.attachment.delete",
+	[AUDIT_TOTP_BEGIN] = "user.totp.begin",
+	[AUDIT_TOTP_ENROL] = "user.totp.enrol",
+	[AUDIT_TWOFACTOR_POLICY] = "policy.two_factor",
 };
 
 static const char *const outcome_names[] = {

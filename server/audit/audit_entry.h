@@ -83,8 +83,14 @@ enum audit_action {
 	AUDIT_ATTACHMENT_LIST = 30,
 	AUDIT_ATTACHMENT_READ = 31,
 	AUDIT_ATTACHMENT_DELETE = 32,
+	AUDIT_TOTP_BEGIN = 33,		/* a TOTP enrolment began (a new
+					 * secret, not yet proven) */
+	AUDIT_TOTP_ENROL = 34,		/* a code proved it; recovery codes
+					 * made (denied: a wrong code) */
+	AUDIT_TWOFACTOR_POLICY = 35,	/* a coordinator set whether every
+					 * account needs two-factor login */
 };
-#define AUDIT_ACTION_MAX	32u
+#define AUDIT_ACTION_MAX	35u
 
 enum audit_object {
 	AUDIT_OBJ_NONE = 0,

@@ -41,6 +41,7 @@
 #include "server/cli/secret.h"
 #include "server/core/password.h"
 #include "server/core/session.h"
+#include "server/core/twofactor.h"
 #include "server/core/throttle.h"
 #include "server/log/log.h"
 
@@ -227,6 +228,11 @@ cli_serve(int argc, char **argv)
 		    "audit checkpoint");
 		goto done_audit;
 	}
+	/* the two-factor keys, made on the first start (twofactor.h) */
+	if (twofactor_init(s) != 0) {
+		cli_error("cannot load or create the two-factor keys");
+		goto done_audit;
+	}
 	store_close(s);
 	s = NULL;
 	/* a connection for every thread that can hold one at once: the
@@ -348,6 +354,7 @@ done_sessions:
 done_pool:
 	store_pool_close();
 done_audit:
+	twofactor_shutdown();
 	audit_close();
 done:
 	store_close(s);

@@ -102,6 +102,10 @@ struct req_after {
 	uint8_t			 enrol_sk[32];	/* wiped with sess_key */
 	int			 confirm;	/* a password confirmation: live
 						 * once its entry is durable */
+	int			 twofactor_user; /* an enrolment completed:
+						 * mark the user's sessions */
+	int			 twofactor_policy; /* 1 off, 2 on: the
+						 * cached policy follows */
 };
 
 struct req {
