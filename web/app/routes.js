@@ -8,6 +8,7 @@ import { caseFileScreen } from './screens/casefile.js';
 import { boardScreen, newEvacuationScreen, evacuationScreen } from './screens/evacuations.js';
 import { auditScreen, verifyScreen } from './screens/audit.js';
 import { usersScreen, newUserScreen } from './screens/users.js';
+import { twoFactorScreen, needsTwoFactor } from './screens/twofactor.js';
 
 const ID = /^[A-Za-z0-9_-]{22}$/;
 
@@ -20,6 +21,7 @@ function withId(prefix) {
 
 const common = [
   { key: 'password', match: exact('password'), screen: passwordScreen },
+  { key: 'twofactor', match: exact('two-factor'), screen: twoFactorScreen },
 ];
 
 const byRole = {
@@ -48,7 +50,7 @@ const byRole = {
   ],
 };
 
-/** The routes a user has. An account not yet enrolled has only the welcome screen. */
+/** The routes a user has. An account not yet enrolled has only the welcome screen; one the two-factor policy holds, only its enrolment. */
 export function routesFor(user) {
   if (!user.enrolled) {
     return [{ key: 'welcome', href: '#/welcome', home: true, match: exact('welcome'), screen: welcomeScreen }];
@@ -56,6 +58,12 @@ export function routesFor(user) {
   const list = byRole[user.role] || [];
   if (user.role === 'coordinator' && user.status === 'pending') {
     return [{ key: 'pending', href: '#/pending', home: true, match: exact('pending'), screen: pendingScreen }, ...common];
+  }
+  // the policy requires two-factor login and this account has none: only
+  // setting it up (and changing the password) until a code is proven
+  if (needsTwoFactor(user)) {
+    return [{ key: 'twofactor', href: '#/two-factor', home: true, match: exact('two-factor'), screen: twoFactorScreen },
+      { key: 'password', match: exact('password'), screen: passwordScreen }];
   }
   return [...list, ...common];
 }
