@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 
 import { startCorridor } from './harness.mjs';
 import {
-  openApp, login, fill, press, waitText, goHash, bodyText, assertClean, assertInert, XSS_IMG,
+  openApp, login, fill, press, waitText, goHash, bodyText, assertClean, assertInert, labelOf, XSS_IMG,
 } from './ui.mjs';
 
 let env;
@@ -56,10 +56,6 @@ function totp(secret, step) {
 }
 
 const nowStep = () => Math.floor(Date.now() / 1000 / 30);
-
-async function labelOf(page, sel) {
-  return page.$eval(sel, (e) => document.querySelector(`label[for="${e.id}"]`).textContent);
-}
 
 /**
  * Log in through the form with a second-factor code; returns the status

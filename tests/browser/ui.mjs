@@ -121,7 +121,8 @@ export async function login(page, username, password, { expect, reauth } = {}) {
   }
 }
 
-async function labelOf(page, sel) {
+/** The text of the label of the field sel finds. */
+export async function labelOf(page, sel) {
   return page.$eval(sel, (e) => document.querySelector(`label[for="${e.id}"]`).textContent);
 }
 

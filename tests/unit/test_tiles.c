@@ -418,13 +418,15 @@ rows_digest(struct store *s, uint8_t out[H])
 /* Put s back at the schema before the tiles: what a database made by the
  * previous release holds. */
 /* Back to the schema before 0008 (tiles): drop what 0008 and every later
- * migration made (0009's attachment tables), and their version rows; the
+ * migration made (0009's attachment tables, 0010's two-factor tables),
+ * and their version rows; the
  * migration then runs 0008 with its C step on the existing log. */
 static void
 back_to_previous_schema(struct store *s)
 {
 	check(sqlite3_exec(store_db(s), "DROP TABLE audit_tiles;"
 	    " DROP TABLE attachment_chunks; DROP TABLE attachments;"
+	    " DROP TABLE totp; DROP TABLE recovery_codes;"
 	    " DELETE FROM schema_version WHERE version >= 8",
 	    NULL, NULL, NULL) == SQLITE_OK);
 }
