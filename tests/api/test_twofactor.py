@@ -168,18 +168,21 @@ def test_login_needs_code_and_refuses_replay():
     assert login_raw(s, name, pw, codes[0]).status == 201
     # the enrolment's own code (its step) cannot log in: already used
     problem(login_raw(s, name, pw, totp(secret, step)), 401, "login-failed")
-    # one step ahead: inside the skew, and newer than the last used
-    r = login_raw(s, name, pw, totp(secret, step + 1))
+    # one step ahead of now (computed at sending: a slow login, under a
+    # sanitizer, may have let the clock move since the enrolment): inside
+    # the skew, and newer than the last used
+    good = now_step() + 1
+    r = login_raw(s, name, pw, totp(secret, good))
     assert r.status == 201, r
     tok2 = r.json()["token"]
     assert s.get("/me", token=tok2).json()["two_factor"]["enabled"] is True
-    # replayed: refused, and so is any older step
-    problem(login_raw(s, name, pw, totp(secret, step + 1)), 401,
+    # replayed: refused, and so is the step before it
+    problem(login_raw(s, name, pw, totp(secret, good)), 401, "login-failed")
+    problem(login_raw(s, name, pw, totp(secret, good - 1)), 401,
             "login-failed")
-    problem(login_raw(s, name, pw, totp(secret, step - 1)), 401,
-            "login-failed")
-    # two steps ahead is outside the skew
-    problem(login_raw(s, name, pw, totp(secret, now_step() + 2)), 401,
+    # far ahead is outside the skew (+4: even a login that takes a
+    # minute and a half to be checked stays outside +-1)
+    problem(login_raw(s, name, pw, totp(secret, now_step() + 4)), 401,
             "login-failed")
 
 
@@ -295,7 +298,7 @@ def test_policy_forces_enrolment():
         problem(s.get("/cases", token=tok), 403, "two-factor-required")
         problem(s.post("/cases", {"risk": "high"}, token=tok), 403,
                 "two-factor-required")
-        secret, _, step = enrol(s, tok)
+        secret, _, _ = enrol(s, tok)
         assert s.get("/cases", token=tok).status == 200
         # ... and every session of that user is free again
         assert s.get("/cases", token=cw).status == 200
@@ -330,7 +333,7 @@ def test_policy_forces_enrolment():
     # a clean exit (no leak under ASan, the keys wiped)
     assert s.stop() == 0
     s.start()
-    r = login_raw(s, name, pw, totp(secret, step + 1))
+    r = login_raw(s, name, pw, totp(secret, now_step() + 1))
     assert r.status == 201, r
     assert s.get("/me", token=r.json()["token"]).json()["two_factor"] == {
         "enabled": True, "required": True, "recovery_codes_left": 10}
