@@ -17,6 +17,10 @@ import time
 import traceback
 
 BIN = os.environ.get("CORRIDOR_BIN", "build/server/corridor")
+# Seconds a request may wait for its answer. Long runs on a loaded machine
+# (the 200-cycle crash mode, where every restart means fresh Argon2id
+# logins) may raise it; a timeout is never a pass.
+HTTP_TIMEOUT_S = float(os.environ.get("CORRIDOR_HTTP_TIMEOUT", "30"))
 
 ADMIN_PW = "entry-key-" + "x" * 8
 COORD_PW = "field-key-" + "y" * 8
@@ -160,8 +164,9 @@ class Server:
         if self.scheme == "https":
             ctx = ssl.create_default_context(cafile=self.cafile)
             return http.client.HTTPSConnection("127.0.0.1", self.port,
-                                               timeout=30, context=ctx)
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                                               timeout=HTTP_TIMEOUT_S, context=ctx)
+        return http.client.HTTPConnection("127.0.0.1", self.port,
+                                          timeout=HTTP_TIMEOUT_S)
 
     def request(self, method, path, body=None, token=None, headers=None,
                 raw=None, content_type="application/json"):
