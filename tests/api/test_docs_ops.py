@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, run  # noqa: E402
+from harness import BIN, run, skip  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 OPS = os.path.join(ROOT, "docs", "operations.md")
@@ -190,7 +190,7 @@ def test_man_page_matches_binary():
 def test_man_page_renders_without_warnings():
     groff = shutil.which("groff")
     if groff is None:
-        print("skip: groff not installed")
+        skip("test_man_page_renders_without_warnings", "groff not installed")
         return
     r = subprocess.run([groff, "-mandoc", "-ww", "-z", MAN],
                        capture_output=True, text=True, timeout=60)

@@ -22,7 +22,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Server, run, write_secret  # noqa: E402
+from harness import BIN, Server, run, skip, write_secret  # noqa: E402
 import auditlib as al  # noqa: E402
 
 MARK = "marker-kq3"
@@ -383,8 +383,8 @@ def test_other_users_directory_refused():
     """Run as root on the service user's directory, a key change would
     leave files the service cannot read: every command refuses instead."""
     if os.geteuid() != 0:
-        print("skip test_other_users_directory_refused: needs root to "
-              "hand a directory to another user", flush=True)
+        skip("test_other_users_directory_refused",
+             "needs root to hand a directory to another user")
         return
     s, _ = with_user()
     work = tempfile.mkdtemp(prefix="corridor-keys-")
