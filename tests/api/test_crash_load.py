@@ -245,7 +245,12 @@ def test_kill_restart_cycles():
     try:
         admin = s.admin()
         _, cw_pw = s.create_user(admin, "cw-load", "caseworker")
+        # one user write timed first: on a loaded machine a POST /users
+        # (Argon2id) can take seconds, and kill windows shorter than one
+        # would never see a user acknowledged
+        t0 = time.monotonic()
         other_id, other_pw = s.create_user(admin, "cw-other", "caseworker")
+        window = max(1.0, 3 * (time.monotonic() - t0))
         al.auditor(s, admin, name="au-load")
         held = []
         def logins():
@@ -270,7 +275,7 @@ def test_kill_restart_cycles():
             ]
             for t in threads:
                 t.start()
-            time.sleep(rnd.uniform(0.1, 1.0))
+            time.sleep(rnd.uniform(0.1, window))
             s.proc.send_signal(signal.SIGKILL)
             s.proc.wait()
             stop.set()
