@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * cli_witness: `corridor witness init DIR --name NAME` and `corridor
+ * witness serve DIR --log-key F [--log-key F]... [--listen HOST:PORT]`,
+ * the C2SP tlog-witness a partner organisation runs for the corridor
+ * logs it follows (server/core/witness.h holds the checks and the state).
+ *
+ * The HTTP side is one libmicrohttpd daemon with a single internal
+ * polling thread: one endpoint, POST /add-checkpoint, a body capped at
+ * COSIG_REQUEST_MAX_BYTES as it arrives (413 beyond), and every other
+ * method or path refused. The witness holds no database and no passphrase;
+ * its key file is its only secret (docs/operations.md, "Running a
+ * witness").
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "crypto/cosig.h"
+#include "crypto/note.h"
+#include "server/cli/cli.h"
+#include "server/core/witness.h"
+#include "server/limits.h"
+#include "server/log/log.h"
+
+struct conn {
+	char	*buf;
+	size_t	 len;
+	int	 too_big;
+	int	 bad_route;
+};
+
+static int
+read_vkey_file(const char *path, struct note_vkey *vk)
+{
+	char line[NOTE_VKEY_MAX_BYTES + 2];
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(line, 1, sizeof(line) - 1, f);
+	fclose(f);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	return note_vkey_parse(vk, line, n) == NOTE_OK ? 0 : -1;
+}
+
+static enum MHD_Result
+answer(struct MHD_Connection *c, unsigned status, const char *ctype,
+    const char *body, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", ctype);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *data,
+    size_t *data_len, void **ctx)
+{
+	struct witness *w = cls;
+	struct conn *k = *ctx;
+	char out[WITNESS_RESPONSE_MAX_BYTES];
+	const char *ctype = "text/plain; charset=utf-8";
+	size_t out_len = 0;
+	int status;
+
+	(void)version;
+	if (k == NULL) {
+		if ((k = calloc(1, sizeof(*k))) == NULL)
+			return MHD_NO;
+		k->bad_route = strcmp(url, "/add-checkpoint") != 0 ||
+		    strcmp(method, "POST") != 0;
+		*ctx = k;
+		return MHD_YES;
+	}
+	if (*data_len > 0) {
+		if (!k->too_big && !k->bad_route) {
+			if (*data_len > COSIG_REQUEST_MAX_BYTES - k->len) {
+				k->too_big = 1;
+			} else {
+				char *nb = realloc(k->buf, k->len + *data_len);
+
+				if (nb == NULL)
+					return MHD_NO;
+				k->buf = nb;
+				memcpy(k->buf + k->len, data, *data_len);
+				k->len += *data_len;
+			}
+		}
+		*data_len = 0;
+		return MHD_YES;
+	}
+	if (k->bad_route)
+		return answer(c, strcmp(url, "/add-checkpoint") == 0 ? 405 :
+		    404, ctype, "not found\n", 10);
+	if (k->too_big)
+		return answer(c, 413, ctype, "request too large\n", 18);
+	status = witness_add_checkpoint(w, k->buf ? k->buf : "", k->len, out,
+	    sizeof(out), &out_len, &ctype);
+	return answer(c, (unsigned)status, ctype, out, out_len);
+}
+
+static void
+on_done(void *cls, struct MHD_Connection *c, void **ctx,
+    enum MHD_RequestTerminationCode code)
+{
+	struct conn *k = *ctx;
+
+	(void)cls;
+	(void)c;
+	(void)code;
+	if (k != NULL) {
+		free(k->buf);
+		free(k);
+	}
+	*ctx = NULL;
+}
+
+static int
+witness_init_cmd(int argc, char **argv)
+{
+	char vkey[NOTE_VKEY_MAX_BYTES];
+	const char *name = NULL, *dir = NULL;
+
+	/* argv[0] is "init" */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+			name = argv[++i];
+		else if (argv[i][0] != '-' && dir == NULL)
+			dir = argv[i];
+		else
+			dir = name = NULL, i = argc;
+	}
+	if (dir == NULL || name == NULL) {
+		cli_error("usage: corridor witness init DIR --name NAME");
+		return EXIT_USAGE;
+	}
+	if (!note_name_valid(name, strlen(name))) {
+		cli_error("the witness name must be 1-255 bytes of UTF-8 with "
+		    "no space and no '+' (e.g. witness.example.org/w1)");
+		return EXIT_USAGE;
+	}
+	if (witness_init_dir(dir, name, vkey, sizeof(vkey)) != 0) {
+		cli_error("cannot create the witness in %s (it must not hold "
+		    "a witness already)", dir);
+		return 1;
+	}
+	printf("%s\n", vkey);
+	return 0;
+}
+
+static int
+witness_serve_cmd(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "log-key", required_argument, NULL, 'k' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct note_vkey logs[WITNESS_MAX_LOG_KEYS];
+	struct sockaddr_in sa;
+	const union MHD_DaemonInfo *info;
+	struct MHD_Daemon *d = NULL;
+	struct witness *w = NULL;
+	struct note_vkey self;
+	char host[64] = "127.0.0.1", vkey[NOTE_VKEY_MAX_BYTES];
+	unsigned long port = 8090;
+	size_t nlogs = 0;
+	sigset_t sigs;
+	int ch, sig;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			if (nlogs == WITNESS_MAX_LOG_KEYS ||
+			    read_vkey_file(optarg, &logs[nlogs]) != 0) {
+				cli_error("--log-key takes a file holding the "
+				    "log's verifier key line (audit.pub), at "
+				    "most %u times", WITNESS_MAX_LOG_KEYS);
+				return EXIT_USAGE;
+			}
+			nlogs++;
+			break;
+		case 'l': {
+			const char *colon = strrchr(optarg, ':');
+			char *end;
+
+			if (colon == NULL || (size_t)(colon - optarg) >=
+			    sizeof(host))
+				goto usage;
+			memcpy(host, optarg, (size_t)(colon - optarg));
+			host[colon - optarg] = '\0';
+			errno = 0;
+			port = strtoul(colon + 1, &end, 10);
+			if (errno || *end || colon[1] == '\0' || port > 65535)
+				goto usage;
+			break;
+		}
+		case 'q':
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc - 1 || nlogs == 0)
+		goto usage;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		goto usage;
+	if ((w = witness_open(argv[optind], logs, nlogs)) == NULL) {
+		cli_error("cannot open the witness in %s (its key, its "
+		    "witness.pub, or a state file is missing or damaged)",
+		    argv[optind]);
+		return 1;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* one polling thread: requests run one at a time */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+	    on_request, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)WITNESS_MAX_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)WITNESS_CONNECTION_TIMEOUT_S,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
+	if (d == NULL) {
+		cli_error("cannot listen on %s:%lu", host, port);
+		witness_close(w);
+		return 1;
+	}
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	witness_vkey(w, &self);
+	if (note_vkey_format(vkey, sizeof(vkey), &self) != NOTE_OK)
+		vkey[0] = '\0';
+	log_line(LOG_INFO, "witness %s following %zu log key(s)", vkey, nlogs);
+	log_line(LOG_INFO, "listening on http://%s:%u", host,
+	    info ? (unsigned)info->port : (unsigned)port);
+	do
+		sig = sigwaitinfo(&sigs, NULL);
+	while (sig != SIGINT && sig != SIGTERM);
+	log_line(LOG_INFO, "shutting down");
+	MHD_stop_daemon(d);
+	witness_close(w);
+	return 0;
+usage:
+	cli_error("usage: corridor witness serve DIR --log-key F "
+	    "[--log-key F]... [--listen HOST:PORT]");
+	return EXIT_USAGE;
+}
+
+int
+cli_witness(int argc, char **argv)
+{
+	/* argv[0] is "witness" */
+	if (argc >= 2 && strcmp(argv[1], "init") == 0)
+		return witness_init_cmd(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "serve") == 0)
+		return witness_serve_cmd(argc - 1, argv + 1);
+	cli_error("usage: corridor witness init DIR --name NAME | corridor "
+	    "witness serve DIR --log-key F... [--listen HOST:PORT]");
+	return EXIT_USAGE;
+}
