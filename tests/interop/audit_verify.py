@@ -506,6 +506,23 @@ def selftest(corpus):
         if got != root:
             print("FAIL %s: got %s, want %s" % (fname, got, root))
             failures += 1
+    # the cosignature of docs/audit.md section 14.4: it counts once for its
+    # witness, not for another, and not on another body
+    cp = ("corridor.example/audit/fuzz\n1\n"
+          "YVPMwQM2ZR3MOfVWeiZjfW5rHxaEO28RUQaoupjo3SU=\n\n"
+          "\u2014 corridor.example/audit/fuzz CYhMyzRmXtZGG5ctp4CWG8R2np6dYDkLykJcp"
+          "Ok03BzwMsKG2Po1Z5yP0DV8HO9alWARlAYz7WB0Ozv0e8pObgI9pwA=\n")
+    cosig = ("\u2014 witness.example/w1 3xwKNQAAAABlU/EATBp0S8/OQBBXnwSKXbp+KxTG4"
+             "x+GUkv/Af/XWfeLUOLUrLkIlY2fBsaig/UlKc7Ew0Q+cv9fFN8aaJ7YlCH8Dg==\n")
+    w1 = parse_witness_vkey("witness.example/w1+df1c0a35+"
+                            "BIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU")
+    other = (cp + cosig).replace("\n1\n", "\n2\n").encode()
+    if count_cosignatures((cp + cosig).encode(), [w1]) != (1, 0) or \
+            count_cosignatures((cp + cosig + cosig).encode(), [w1]) != (1, 0) or \
+            count_cosignatures(other, [w1]) != (0, 1) or \
+            count_cosignatures((cp + cosig).encode(), []) != (0, 0):
+        print("FAIL cosignature vector")
+        failures += 1
     # truncation: a held checkpoint beyond the export
     held = open(corpus + "/checkpoint/size-1000.txt", "rb").read()
     try:
