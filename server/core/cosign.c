@@ -3,7 +3,8 @@
  * cosign: the witness client threads of `corridor serve` and the
  * cosignatures they publish (cosign.h). Each thread wakes every second
  * (or at once when stopped), compares the latest checkpoint with the one
- * its witness last cosigned, and if they differ runs one exchange:
+ * its witness last cosigned, and if they differ, and every entry the
+ * checkpoint covers is durable (audit_durable_size), runs one exchange:
  *
  *   old = the size the witness holds (0 until it tells us, by a 409)
  *   POST <prefix>/add-checkpoint  "old <old>\n" proof... "\n" note
@@ -294,9 +295,12 @@ run(void *arg)
 		pthread_mutex_unlock(&mu);
 		if (atomic_load(&stopping))
 			break;
+		/* only a checkpoint whose entries are on disk: a witness
+		 * holding one a crash could take back would later see this
+		 * log as rolled back */
 		if (audit_latest_checkpoint(note, NOTE_MAX_BYTES, &note_len,
-		    &size) != 0 || note_checkpoint_parse(&cp, note, note_len) !=
-		    NOTE_OK)
+		    &size) != 0 || size > audit_durable_size() ||
+		    note_checkpoint_parse(&cp, note, note_len) != NOTE_OK)
 			continue;
 		pthread_mutex_lock(&mu);
 		behind = !w->have_cosig || w->cosig_size != cp.size ||

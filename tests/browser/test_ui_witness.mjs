@@ -59,6 +59,7 @@ before(async () => {
   // the same server again, now sending its checkpoints to the witness
   await env.stopServer();
   env.origin = null;
+  env.log = '';   // serve() reads the port from the latest log
   await env.serve(['--witness', `${witness.url},${path.join(wdir, 'witness.pub')}`,
     '--checkpoint-every', '3', '--checkpoint-interval', '1']);
 });
