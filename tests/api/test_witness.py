@@ -128,8 +128,16 @@ def world():
     return w
 
 
+def clean_exit(rc, log):
+    """A clean exit: status 0, and no sanitizer report (the sanitizer
+    build aborts on a leak; UBSan only prints)."""
+    assert rc == 0, (rc, log[-2000:])
+    assert "runtime error" not in log and "Sanitizer" not in log, log[-2000:]
+
+
 def restart(s, witnesses):
-    s.stop()
+    if s.proc is not None:
+        clean_exit(s.stop(), s.stderr())
     s.extra_args = ["--checkpoint-every", "5", "--checkpoint-interval", "1"]
     for x in witnesses:
         s.extra_args += ["--witness", x.arg()]
@@ -346,7 +354,7 @@ def test_witness_refusals():
     # and it still serves, and still holds the same size
     st, ctype, body = x.post(b"old 0\n\n" + note)
     assert (st, body) == (409, b"%d\n" % held), (st, body)
-    x.stop()
+    clean_exit(x.stop(), x.stderr())
 
 
 def test_crash_between_receiving_and_persisting():
@@ -405,7 +413,7 @@ def test_crash_between_receiving_and_persisting():
     # no temporary file is left behind to be taken for state
     assert not [f for f in os.listdir(os.path.join(x.dir, "state"))
                 if f.endswith(".tmp")]
-    x.stop()
+    clean_exit(x.stop(), x.stderr())
 
 
 def _try(x, req):
@@ -427,7 +435,7 @@ def test_rollback_and_fork_refused_and_split_view():
     au = s.login(w.au_name, al.password(s, w.au_name))
     grow(s, au, 3)
     wait_cosigned(s, au, 1)
-    s.stop()
+    clean_exit(s.stop(), s.stderr())
     snap = os.path.join(w.tmp, "snap")
     shutil.copytree(s.dir, snap, symlinks=True)
     # the original goes on, and w1 cosigns it at size b
@@ -444,7 +452,7 @@ def test_rollback_and_fork_refused_and_split_view():
             break
         time.sleep(0.2)
     size_a = int(note_a.split(b"\n")[1])
-    s.stop()
+    clean_exit(s.stop(), s.stderr())
     # the old copy comes back (rollback), with w1 and a fresh w2
     fork = Server(extra_args=["--checkpoint-every", "5",
                               "--checkpoint-interval", "1",
@@ -484,6 +492,7 @@ def test_rollback_and_fork_refused_and_split_view():
             b"\n\n") + 2] + [ln for ln in note_b[note_b.rindex(b"\n\n") + 2:]
                              .split(b"\n") if ln][0] + b"\n")
         assert (st, body) == (409, b"%d\n" % size_a), (st, body)
+        clean_exit(fork.stop(), fork.stderr())
     finally:
         fork.cleanup()
     keys = [w.w1.pub, w.w2.pub]
@@ -510,7 +519,8 @@ def teardown():
     if W is None:
         return
     for x in (W.w1, W.w2):
-        x.stop()
+        if x.proc is not None:
+            clean_exit(x.stop(), x.stderr())
     W.s.cleanup()
     shutil.rmtree(W.tmp, ignore_errors=True)
 
