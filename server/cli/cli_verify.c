@@ -74,49 +74,38 @@ out:
 	return ret;
 }
 
+/* A verifier key file: a log key (alg NOTE_ALG_ED25519) or a witness
+ * key (NOTE_ALG_COSIG_V1). 0, or -1 with a line on stderr. */
 static int
-load_pubkey(struct note_vkey *vk, const char *path)
+load_vkey(struct note_vkey *vk, const char *path, uint8_t alg)
 {
+	const char *what = alg == NOTE_ALG_ED25519 ? "public key" :
+	    "witness key";
 	char buf[PUBKEY_FILE_MAX];
 	const char *why = NULL;
 	size_t len = 0;
 
 	if (read_small_file(path, buf, sizeof(buf), &len, &why) != 0) {
-		fprintf(stderr, "audit verify: cannot read public key %s: %s\n",
+		fprintf(stderr, "audit verify: cannot read %s %s: %s\n", what,
 		    path, why);
 		return -1;
 	}
 	/* One trailing newline is allowed, as any editor adds it. */
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
-	if (note_vkey_parse(vk, buf, len) != NOTE_OK) {
-		fprintf(stderr, "audit verify: %s is not a verifier key "
-		    "(name+keyid+base64)\n", path);
+	if (note_vkey_parse_alg(vk, buf, len, alg) != NOTE_OK) {
+		fprintf(stderr, "audit verify: %s is not a %s "
+		    "(name+keyid+base64%s)\n", path, what,
+		    alg == NOTE_ALG_ED25519 ? "" : " of 0x04 and the key");
 		return -1;
 	}
 	return 0;
 }
 
 static int
-load_witness_key(struct note_vkey *vk, const char *path)
+load_pubkey(struct note_vkey *vk, const char *path)
 {
-	char buf[PUBKEY_FILE_MAX];
-	const char *why = NULL;
-	size_t len = 0;
-
-	if (read_small_file(path, buf, sizeof(buf), &len, &why) != 0) {
-		fprintf(stderr, "audit verify: cannot read witness key %s: "
-		    "%s\n", path, why);
-		return -1;
-	}
-	if (len > 0 && buf[len - 1] == '\n')
-		len--;
-	if (note_vkey_parse_alg(vk, buf, len, NOTE_ALG_COSIG_V1) != NOTE_OK) {
-		fprintf(stderr, "audit verify: %s is not a witness key "
-		    "(name+keyid+base64 of 0x04 and the key)\n", path);
-		return -1;
-	}
-	return 0;
+	return load_vkey(vk, path, NOTE_ALG_ED25519);
 }
 
 /*
@@ -274,7 +263,7 @@ cli_audit_verify(int argc, char **argv)
 				status = 2;
 				goto out;
 			}
-			if (load_witness_key(&wk[nwk], optarg) != 0)
+			if (load_vkey(&wk[nwk], optarg, NOTE_ALG_COSIG_V1) != 0)
 				goto out;
 			for (size_t i = 0; i < nwk; i++)
 				if (note_vkey_equal(&wk[i], &wk[nwk])) {

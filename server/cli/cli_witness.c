@@ -26,6 +26,7 @@
 #include "crypto/cosig.h"
 #include "crypto/note.h"
 #include "server/cli/cli.h"
+#include "server/core/cosign.h"
 #include "server/core/witness.h"
 #include "server/limits.h"
 #include "server/log/log.h"
@@ -36,22 +37,6 @@ struct conn {
 	int	 too_big;
 	int	 bad_route;
 };
-
-static int
-read_vkey_file(const char *path, struct note_vkey *vk)
-{
-	char line[NOTE_VKEY_MAX_BYTES + 2];
-	size_t n;
-	FILE *f;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	n = fread(line, 1, sizeof(line) - 1, f);
-	fclose(f);
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	return note_vkey_parse(vk, line, n) == NOTE_OK ? 0 : -1;
-}
 
 static enum MHD_Result
 answer(struct MHD_Connection *c, unsigned status, const char *ctype,
@@ -195,7 +180,8 @@ witness_serve_cmd(int argc, char **argv)
 		switch (ch) {
 		case 'k':
 			if (nlogs == WITNESS_MAX_LOG_KEYS ||
-			    read_vkey_file(optarg, &logs[nlogs]) != 0) {
+			    cosign_read_vkey(&logs[nlogs], optarg,
+			    NOTE_ALG_ED25519) != 0) {
 				cli_error("--log-key takes a file holding the "
 				    "log's verifier key line (audit.pub), at "
 				    "most %u times", WITNESS_MAX_LOG_KEYS);

@@ -59,12 +59,27 @@ static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static atomic_int stopping;
 
 int
+cosign_read_vkey(struct note_vkey *vk, const char *path, uint8_t alg)
+{
+	char line[NOTE_VKEY_MAX_BYTES + 2];
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(line, 1, sizeof(line) - 1, f);
+	fclose(f);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	return note_vkey_parse_alg(vk, line, n, alg) == NOTE_OK ? 0 : -1;
+}
+
+int
 cosign_parse_arg(struct cosign_witness *w, const char *arg)
 {
 	const char *comma = strrchr(arg, ',');
-	char path[1024], line[NOTE_VKEY_MAX_BYTES + 2];
-	size_t ul, n;
-	FILE *f;
+	char path[1024];
+	size_t ul;
 
 	memset(w, 0, sizeof(*w));
 	if (comma == NULL || (ul = (size_t)(comma - arg)) == 0 ||
@@ -75,15 +90,7 @@ cosign_parse_arg(struct cosign_witness *w, const char *arg)
 	snprintf(path, sizeof(path), "%s", comma + 1);
 	if (httpc_url_parse(&w->u, w->url) != 0)
 		return -1;
-	if ((f = fopen(path, "re")) == NULL)
-		return -1;
-	n = fread(line, 1, sizeof(line) - 1, f);
-	fclose(f);
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	if (note_vkey_parse_alg(&w->vk, line, n, NOTE_ALG_COSIG_V1) != NOTE_OK)
-		return -1;
-	return 0;
+	return cosign_read_vkey(&w->vk, path, NOTE_ALG_COSIG_V1);
 }
 
 /* Set the state shown to auditors (under mu). */

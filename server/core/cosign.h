@@ -38,6 +38,11 @@ struct cosign_witness {
 	struct note_vkey	vk;	/* NOTE_ALG_COSIG_V1 */
 };
 
+/* Read a verifier key line (one trailing newline allowed) of type alg
+ * from path: NOTE_ALG_COSIG_V1 for a witness.pub, NOTE_ALG_ED25519 for a
+ * log's audit key. 0 or -1. */
+int cosign_read_vkey(struct note_vkey *vk, const char *path, uint8_t alg);
+
 /* Parse "URL,KEYFILE": the witness's http:// submission prefix and a file
  * holding its verifier key line (witness.pub). 0 or -1. */
 int cosign_parse_arg(struct cosign_witness *w, const char *arg);

@@ -61,32 +61,25 @@ def valid_name(name):
     return all(ord(c) >= 0x20 and c != " " and ord(c) not in WHITE for c in name)
 
 
-def key_id(name, pk):
-    return hashlib.sha256(name.encode() + b"\n\x01" + pk).digest()[:4]
+def key_id(name, pk, alg=1):
+    """Section 4.3 (alg 0x01, a log key); section 14.1 (0x04, a witness)."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + pk).digest()[:4]
 
 
-def parse_vkey(text):
+def parse_vkey(text, alg=1):
     name, _, rest = text.partition("+")
     hexid, _, k64 = rest.partition("+")
     key = b64(k64, 33)
-    if not valid_name(name) or len(hexid) != 8 or len(key) != 33 or key[0] != 1:
+    if not valid_name(name) or len(hexid) != 8 or len(key) != 33 or key[0] != alg:
         raise Bad("verifier key")
-    if bytes.fromhex(hexid) != key_id(name, key[1:]):
+    if bytes.fromhex(hexid) != key_id(name, key[1:], alg):
         raise Bad("key id")
     return name, key[1:]
 
 
 def parse_witness_vkey(text):
     """Section 14.1: a witness key, type byte 0x04."""
-    name, _, rest = text.partition("+")
-    hexid, _, k64 = rest.partition("+")
-    key = b64(k64, 33)
-    if not valid_name(name) or len(hexid) != 8 or len(key) != 33 or key[0] != 4:
-        raise Bad("witness key")
-    if bytes.fromhex(hexid) != hashlib.sha256(name.encode() + b"\n\x04" +
-                                              key[1:]).digest()[:4]:
-        raise Bad("witness key id")
-    return name, key[1:]
+    return parse_vkey(text, 4)
 
 
 def count_cosignatures(note, witnesses):
@@ -99,8 +92,7 @@ def count_cosignatures(note, witnesses):
         sname, _, sb64 = line[2:].partition(" ")
         raw = b64(sb64, 8192)
         for i, (name, pk) in enumerate(witnesses):
-            kid = hashlib.sha256(name.encode() + b"\n\x04" + pk).digest()[:4]
-            if sname != name or raw[:4] != kid:
+            if sname != name or raw[:4] != key_id(name, pk, 4):
                 continue
             ts = struct.unpack(">Q", raw[4:12])[0] if len(raw) == 76 else -1
             msg = b"cosignature/v1\ntime %d\n" % ts + body
