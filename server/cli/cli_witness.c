@@ -14,7 +14,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,17 +124,13 @@ witness_init_cmd(int argc, char **argv)
 {
 	char vkey[NOTE_VKEY_MAX_BYTES];
 	const char *name = NULL, *dir = NULL;
+	const struct cli_opt opts[] = {
+		CLI_OPT_TEXT("name", &name),
+	};
 
 	/* argv[0] is "init" */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
-			name = argv[++i];
-		else if (argv[i][0] != '-' && dir == NULL)
-			dir = argv[i];
-		else
-			dir = name = NULL, i = argc;
-	}
-	if (dir == NULL || name == NULL) {
+	if (cli_parse(argc, argv, opts, CLI_NOPTS(opts), &dir, 1) != 0 ||
+	    name == NULL) {
 		cli_error("usage: corridor witness init DIR --name NAME");
 		return EXIT_USAGE;
 	}
@@ -153,74 +148,83 @@ witness_init_cmd(int argc, char **argv)
 	return 0;
 }
 
+struct serve_args {
+	struct note_vkey	logs[WITNESS_MAX_LOG_KEYS];
+	size_t			nlogs;
+	char			host[64];
+	unsigned long		port;
+};
+
+/* --log-key F, repeatable: the verifier key line of a log to follow. */
+static int
+parse_log_key(const char *path, void *out)
+{
+	struct serve_args *a = out;
+
+	if (a->nlogs == WITNESS_MAX_LOG_KEYS ||
+	    cosign_read_vkey(&a->logs[a->nlogs], path, NOTE_ALG_ED25519) != 0) {
+		cli_error("--log-key takes a file holding the log's verifier "
+		    "key line (audit.pub), at most %u times",
+		    WITNESS_MAX_LOG_KEYS);
+		return -1;
+	}
+	a->nlogs++;
+	return 0;
+}
+
+/* --listen IPV4:PORT */
+static int
+parse_listen(const char *s, void *out)
+{
+	struct serve_args *a = out;
+	const char *colon = strrchr(s, ':');
+	char *end;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(a->host))
+		return -1;
+	memcpy(a->host, s, (size_t)(colon - s));
+	a->host[colon - s] = '\0';
+	errno = 0;
+	a->port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || colon[1] == '\0' || colon[1] < '0' ||
+	    colon[1] > '9' || a->port > 65535)
+		return -1;
+	return 0;
+}
+
 static int
 witness_serve_cmd(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "log-key", required_argument, NULL, 'k' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static struct note_vkey logs[WITNESS_MAX_LOG_KEYS];
+	static struct serve_args a;
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d = NULL;
 	struct witness *w = NULL;
 	struct note_vkey self;
-	char host[64] = "127.0.0.1", vkey[NOTE_VKEY_MAX_BYTES];
-	unsigned long port = 8090;
-	size_t nlogs = 0;
+	char vkey[NOTE_VKEY_MAX_BYTES];
+	const char *dir = NULL;
+	const struct cli_opt opts[] = {
+		CLI_OPT_PARSE("log-key", parse_log_key, &a),
+		CLI_OPT_PARSE("listen", parse_listen, &a),
+	};
 	sigset_t sigs;
-	int ch, sig;
+	int sig;
 
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'k':
-			if (nlogs == WITNESS_MAX_LOG_KEYS ||
-			    cosign_read_vkey(&logs[nlogs], optarg,
-			    NOTE_ALG_ED25519) != 0) {
-				cli_error("--log-key takes a file holding the "
-				    "log's verifier key line (audit.pub), at "
-				    "most %u times", WITNESS_MAX_LOG_KEYS);
-				return EXIT_USAGE;
-			}
-			nlogs++;
-			break;
-		case 'l': {
-			const char *colon = strrchr(optarg, ':');
-			char *end;
-
-			if (colon == NULL || (size_t)(colon - optarg) >=
-			    sizeof(host))
-				goto usage;
-			memcpy(host, optarg, (size_t)(colon - optarg));
-			host[colon - optarg] = '\0';
-			errno = 0;
-			port = strtoul(colon + 1, &end, 10);
-			if (errno || *end || colon[1] == '\0' || port > 65535)
-				goto usage;
-			break;
-		}
-		case 'q':
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (optind != argc - 1 || nlogs == 0)
+	memset(&a, 0, sizeof(a));
+	snprintf(a.host, sizeof(a.host), "127.0.0.1");
+	a.port = 8090;
+	/* argv[0] is "serve" */
+	if (cli_parse(argc, argv, opts, CLI_NOPTS(opts), &dir, 1) != 0 ||
+	    a.nlogs == 0)
 		goto usage;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+	sa.sin_port = htons((uint16_t)a.port);
+	if (inet_pton(AF_INET, a.host, &sa.sin_addr) != 1)
 		goto usage;
-	if ((w = witness_open(argv[optind], logs, nlogs)) == NULL) {
+	if ((w = witness_open(dir, a.logs, a.nlogs)) == NULL) {
 		cli_error("cannot open the witness in %s (its key, its "
-		    "witness.pub, or a state file is missing or damaged)",
-		    argv[optind]);
+		    "witness.pub, or a state file is missing or damaged)", dir);
 		return 1;
 	}
 	sigemptyset(&sigs);
@@ -236,7 +240,7 @@ witness_serve_cmd(int argc, char **argv)
 	    (unsigned int)WITNESS_CONNECTION_TIMEOUT_S,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
 	if (d == NULL) {
-		cli_error("cannot listen on %s:%lu", host, port);
+		cli_error("cannot listen on %s:%lu", a.host, a.port);
 		witness_close(w);
 		return 1;
 	}
@@ -244,9 +248,10 @@ witness_serve_cmd(int argc, char **argv)
 	witness_vkey(w, &self);
 	if (note_vkey_format(vkey, sizeof(vkey), &self) != NOTE_OK)
 		vkey[0] = '\0';
-	log_line(LOG_INFO, "witness %s following %zu log key(s)", vkey, nlogs);
-	log_line(LOG_INFO, "listening on http://%s:%u", host,
-	    info ? (unsigned)info->port : (unsigned)port);
+	log_line(LOG_INFO, "witness %s following %zu log key(s)", vkey,
+	    a.nlogs);
+	log_line(LOG_INFO, "listening on http://%s:%u", a.host,
+	    info ? (unsigned)info->port : (unsigned)a.port);
 	do
 		sig = sigwaitinfo(&sigs, NULL);
 	while (sig != SIGINT && sig != SIGTERM);
