@@ -30,7 +30,7 @@
 #include <jansson.h>
 
 #include "crypto/note.h"
-#include "server/core/httpc.h"
+#include "server/http/httpc.h"
 
 struct cosign_witness {
 	char			url[HTTPC_HOST_MAX_BYTES + HTTPC_PATH_MAX_BYTES + 16];

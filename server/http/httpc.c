@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/core/httpc.h"
+#include "server/http/httpc.h"
 #include "server/limits.h"
 
 #define HEAD_MAX_BYTES	4096u
