@@ -308,4 +308,40 @@
 /* Ids (ID_BYTES, ID_CHARS) are sized in crypto/token.h, the layer that
  * makes them. */
 
+/* --- witnesses (docs/audit.md section 14, docs/operations.md) ------------- */
+
+/* Longest witness directory path: room for "/state/<64 hex>.tmp" after it
+ * within PATH_MAX-sized buffers. */
+#define WITNESS_DIR_MAX_BYTES		1024u
+
+/* Log verifier keys one witness follows (--log-key, repeatable): a
+ * partner follows a handful of logs, each with one key, two during a
+ * rotation. The state is a fixed array of this many origins. */
+#define WITNESS_MAX_LOG_KEYS		64u
+
+/* Connections the witness serves at once, and its idle timeout in
+ * seconds: a log makes one request per checkpoint, so a few suffice;
+ * requests are handled one at a time anyway (witness.h). */
+#define WITNESS_MAX_CONNECTIONS		32u
+#define WITNESS_CONNECTION_TIMEOUT_S	10u
+
+/* The test hook's pause in seconds (witness.h): long enough for a test to
+ * see the marker file and kill the process. */
+#define WITNESS_TEST_STALL_S		30u
+
+/* Witnesses one server sends its checkpoints to (--witness, repeatable):
+ * one client thread each. */
+#define MAX_WITNESSES			8u
+
+/* The server's witness client: connect timeout and whole-exchange
+ * deadline in seconds (a witness behind Tor takes seconds; a dead one
+ * must not hold its thread long), the longest response it reads (a
+ * cosignature line, or a short error), and the retry back-off after a
+ * failure, doubling from 1 s to this cap. None of it blocks a request:
+ * the client runs in its own threads. */
+#define WITNESS_CONNECT_TIMEOUT_S	5u
+#define WITNESS_EXCHANGE_TIMEOUT_S	15u
+#define WITNESS_RESPONSE_READ_MAX_BYTES	4096u
+#define WITNESS_RETRY_MAX_S		60u
+
 #endif /* CORRIDOR_LIMITS_H */

@@ -7,6 +7,9 @@
  * reasons. Every call is itself audited by the dispatcher (audit.read,
  * audit.export, audit.reason_erase) through the route table below.
  *
+ * The checkpoint carries the cosignatures the witnesses gave it
+ * (server/core/cosign.h); /audit/witnesses shows their state and lag.
+ *
  * The tiles themselves are served in the tlog-tiles layout (audit.read,
  * like the proofs), so an auditor's tool can check the log incrementally.
  *
@@ -32,6 +35,7 @@
 #include "server/audit/audit.h"
 #include "server/audit/audit_export.h"
 #include "server/audit/audit_reason.h"
+#include "server/core/cosign.h"
 #include "server/core/session.h"
 #include "server/http/jsonin.h"
 #include "server/api/route.h"
@@ -349,7 +353,33 @@ audit_checkpoint_route(struct req *r)
 		req_unavailable(r);
 		return;
 	}
+	/* with the witnesses' cosignatures over exactly this checkpoint */
+	cosign_decorate(buf, NOTE_MAX_BYTES, &len);
 	req_raw(r, 200, "text/plain; charset=utf-8", buf, len);
+}
+
+/* The witnesses' state and lag behind the latest checkpoint. */
+static void
+audit_witnesses_route(struct req *r)
+{
+	char *buf;
+	size_t len = 0;
+	uint64_t size = 0;
+	json_t *arr;
+
+	if ((buf = malloc(NOTE_MAX_BYTES)) == NULL) {
+		req_internal(r);
+		return;
+	}
+	if (audit_latest_checkpoint(buf, NOTE_MAX_BYTES, &len, &size) != 0)
+		size = 0;
+	free(buf);
+	if ((arr = cosign_status_json(size)) == NULL) {
+		req_internal(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:I, s:o}", "checkpoint_size",
+	    (json_int_t)size, "witnesses", arr));
 }
 
 static void
@@ -841,6 +871,8 @@ const struct route route_audit_table[] = {
 	  AUDIT_OBJ_AUDIT, audit_list_route },
 	{ M_GET, "/audit/checkpoint", R_AUDITOR, 0, AUDIT_AUDIT_READ,
 	  AUDIT_OBJ_AUDIT, audit_checkpoint_route },
+	{ M_GET, "/audit/witnesses", R_AUDITOR, 0, AUDIT_AUDIT_READ,
+	  AUDIT_OBJ_AUDIT, audit_witnesses_route },
 	{ M_GET, "/audit/public-key", R_AUDITOR, 0, AUDIT_AUDIT_READ,
 	  AUDIT_OBJ_AUDIT, audit_public_key_route },
 	{ M_GET, "/audit/proof/inclusion", R_AUDITOR, ROUTE_QUERY,

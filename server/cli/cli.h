@@ -35,6 +35,9 @@ int cli_audit_rotate_key(int argc, char **argv);	/* after "audit" */
  * the report line to stdout (OK) or stderr (anything else). 0 verified,
  * 1 verification failed or an I/O error, 2 usage error. (cli_verify.c) */
 int cli_audit_verify(int argc, char **argv);
+/* After nothing: argv[0] is "witness", then "init" or "serve"
+ * (cli_witness.c). */
+int cli_witness(int argc, char **argv);
 /* Internal: one password judged in a child of the server (cli_pwcheck.c). */
 int cli_pwcheck(int argc, char **argv);
 

@@ -15,7 +15,8 @@
  * start-up, after the log passed its checks (server/audit.h), and is
  * wiped at exit; a checkpoint is signed at start-up, every
  * --checkpoint-every entries or --checkpoint-interval seconds, and at
- * shutdown.
+ * shutdown. With --witness URL,KEYFILE (repeatable), each new checkpoint
+ * goes to each witness from a background thread (server/core/cosign.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +35,7 @@
 #include "server/cli/cli.h"
 #include "server/cli/datadir.h"
 #include "server/http/http.h"
+#include "server/core/cosign.h"
 #include "server/core/kdfpool.h"
 #include "server/limits.h"
 #include "server/core/diskspace.h"
@@ -60,6 +62,8 @@ struct serve_opts {
 	unsigned long	 cp_interval_s;
 	unsigned long	 retention_days;	/* 0: off */
 	unsigned long	 disk_reserve_mib;
+	struct cosign_witness witnesses[MAX_WITNESSES];
+	size_t		 nwitnesses;
 };
 
 /* --listen IPV4:PORT into o->host and o->port. */
@@ -88,6 +92,22 @@ parse_listen(const char *s, void *out)
 	return 0;
 }
 
+/* --witness URL,KEYFILE, repeatable, into o->witnesses. */
+static int
+parse_witness(const char *s, void *out)
+{
+	struct serve_opts *o = out;
+
+	if (o->nwitnesses == MAX_WITNESSES ||
+	    cosign_parse_arg(&o->witnesses[o->nwitnesses], s) != 0) {
+		cli_error("--witness takes http://HOST[:PORT][/PREFIX],KEYFILE "
+		    "(a witness.pub line), at most %u times", MAX_WITNESSES);
+		return -1;
+	}
+	o->nwitnesses++;
+	return 0;
+}
+
 static int
 parse(int argc, char **argv, struct serve_opts *o)
 {
@@ -111,6 +131,7 @@ parse(int argc, char **argv, struct serve_opts *o)
 		    RETENTION_MAX_DAYS),
 		CLI_OPT_UINT("disk-reserve-mib", &o->disk_reserve_mib, 0,
 		    MAX_DISK_RESERVE_MIB),
+		CLI_OPT_PARSE("witness", parse_witness, o),
 	};
 
 	memset(o, 0, sizeof(*o));
@@ -193,7 +214,8 @@ cli_serve(int argc, char **argv)
 		    "[--signing-passphrase-file F] [--listen HOST:PORT] [--tls-cert F --tls-key F] "
 		    "[--insecure-http] [--session-idle SECONDS] [--quiet] "
 		    "[--checkpoint-every N] [--checkpoint-interval SECONDS] "
-		    "[--retention-days N] [--disk-reserve-mib N]");
+		    "[--retention-days N] [--disk-reserve-mib N] "
+		    "[--witness URL,KEYFILE]...");
 		return EXIT_USAGE;
 	}
 	if (!is_loopback(o.host) && o.tls_cert == NULL) {
@@ -238,10 +260,11 @@ cli_serve(int argc, char **argv)
 	/* a connection for every thread that can hold one at once: the
 	 * workers (inline routes), the dispatch threads (every other
 	 * route), one per streaming export and attachment download, the
-	 * checkpointer, the retention sweep and one spare; the audit
+	 * checkpointer, the retention sweep, the witness client (its
+	 * threads take one for a proof read, in turn) and one spare; the audit
 	 * batch's writer connection comes on top */
 	if ((kr = store_pool_open(d.db_path, d.ks->db_key, HTTP_WORKER_THREADS +
-	    HTTP_DISPATCH_THREADS + 3 + MAX_AUDIT_EXPORTS +
+	    HTTP_DISPATCH_THREADS + 4 + MAX_AUDIT_EXPORTS +
 	    MAX_ATTACHMENT_DOWNLOADS)) != STORE_OK) {
 		cli_error("%s", store_strerror(kr));
 		goto done_audit;
@@ -316,6 +339,16 @@ cli_serve(int argc, char **argv)
 		http_stop();
 		goto done_sessions;
 	}
+	/* the witness client: its own threads, never in a request's way */
+	if (cosign_start(o.witnesses, o.nwitnesses) != 0) {
+		cli_error("cannot start the witness client");
+		retention_stop();
+		http_stop();
+		goto done_sessions;
+	}
+	if (o.nwitnesses > 0)
+		log_line(LOG_INFO, "witnesses: %zu, checkpoints sent as they "
+		    "are signed", o.nwitnesses);
 	if (o.retention_days > 0)
 		log_line(LOG_INFO, "retention: closed cases are shredded "
 		    "%u days after closing (swept at start-up and every %u s)",
@@ -333,6 +366,7 @@ cli_serve(int argc, char **argv)
 		session_sweep();
 	}
 	log_line(LOG_INFO, "shutting down");
+	cosign_stop();
 	/* a sweep under way ends after the case in hand */
 	retention_stop();
 	http_stop();
