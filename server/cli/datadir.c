@@ -483,6 +483,39 @@ open_index_key(const char *dir, const char *sp, size_t sp_len,
 }
 
 int
+datadir_rewrap_index(const char *dir, const char *old, size_t old_len,
+    const char *new, size_t new_len, char *err, size_t err_len)
+{
+	char path[DATADIR_PATH_BYTES];
+	uint8_t *k;
+	int kr, rc = -1;
+
+	if (cli_path(path, sizeof(path), dir, DATADIR_INDEX_KEY) != 0) {
+		snprintf(err, err_len, "data directory path too long");
+		return -1;
+	}
+	if (access(path, F_OK) != 0)
+		return 0;
+	if ((k = secmem_alloc(KEYS_INDEX_KEY_BYTES)) == NULL) {
+		snprintf(err, err_len, "cannot allocate locked memory");
+		return -1;
+	}
+	if ((kr = keys_index_open(path, new, new_len, k)) == KEYS_OK)
+		rc = 0;
+	else if ((kr = keys_index_open(path, old, old_len, k)) != KEYS_OK ||
+	    (kr = keys_index_replace(path, new, new_len, k)) != KEYS_OK ||
+	    datadir_sync(dir) != 0)
+		snprintf(err, err_len, "%s could not follow the new signing "
+		    "passphrase (%s); remove it and run POST /cases/reindex "
+		    "after the next start (docs/operations.md)",
+		    DATADIR_INDEX_KEY, keys_strerror(kr));
+	else
+		rc = 0;
+	secmem_free(k);
+	return rc;
+}
+
+int
 datadir_unlock_signing(const char *dir, int lock_fd, const char *sign_file,
     const char *pass, size_t pass_len, struct keys_secret *ks,
     int *index_new, char *err, size_t err_len)

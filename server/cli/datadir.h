@@ -111,6 +111,16 @@ int datadir_unlock_signing(const char *dir, int lock_fd, const char *sign_file,
     int *index_new, char *err, size_t err_len)
     __attribute__((warn_unused_result));
 
+/*
+ * Bring dir's `index-key` under the signing passphrase new (after `audit
+ * rotate-key` gave audit-key a new one): nothing if the file is missing or
+ * opens under new already; else open it under old and replace it
+ * atomically. 0, or -1 with one line in err.
+ */
+int datadir_rewrap_index(const char *dir, const char *old, size_t old_len,
+    const char *new, size_t new_len, char *err, size_t err_len)
+    __attribute__((warn_unused_result));
+
 /* Close what datadir_open opened, wiping the keys and the passphrase.
  * Does not close the audit log (audit_close is the caller's). */
 void datadir_close(struct datadir *d);

@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Server, problem, run  # noqa: E402
+from harness import BIN, Server, problem, run  # noqa: E402
 
 DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")
 LOOKUP_BURST = 10           # server/limits.h; each account here spends
@@ -269,6 +269,31 @@ def test_new_index_key_and_reindex():
                for e in acts)
 
 
+def test_index_key_follows_a_new_signing_passphrase():
+    """audit rotate-key with a signing passphrase of its own: index-key
+    follows it, so the server starts with the new passphrase and keeps
+    every index row (a stale key would drop them all)."""
+    s = srv()
+    before = query(s, "SELECT count(*) FROM case_blind")[0][0]
+    assert before > 0
+    assert s.stop() == 0
+    newpass = os.path.join(s.tmp, "signing-passphrase")
+    with open(newpass, "w") as f:
+        f.write("sign-" + Server.random_password("x"))
+    os.chmod(newpass, 0o600)
+    r = subprocess.run([BIN, "audit", "rotate-key", s.dir, "--passphrase-file",
+                        s.passfile, "--new-signing-passphrase-file", newpass],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    s.extra_args = ["--signing-passphrase-file", newpass]
+    s.start()
+    assert "created index-key" not in s.stderr()
+    assert query(s, "SELECT count(*) FROM case_blind")[0][0] == before
+    T["coord"] = s.coord()
+    expect(lookup(s, {"phone": PHONE_A}, T["coord"]),
+           [T["case-a"]["codename"]])
+
+
 def test_altered_index_key_stops_the_server():
     s = srv()
     assert s.stop() == 0
@@ -309,4 +334,5 @@ if __name__ == "__main__":
          test_update_reindexes, test_shred_leaves_no_index,
          test_no_term_stored_logged_or_audited, test_bad_input,
          test_who_may_ask, test_rate_limit, test_new_index_key_and_reindex,
+         test_index_key_follows_a_new_signing_passphrase,
          test_altered_index_key_stops_the_server, test_clean_shutdown])
