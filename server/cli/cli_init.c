@@ -131,7 +131,7 @@ cli_init(int argc, char **argv)
 	struct store *s = NULL;
 	struct user_row admin, coord;
 	char db_path[4096], keys_path[4096], cp_path[4096], err[256];
-	char sign_path[4096], *spass = NULL;
+	char sign_path[4096], idx_path[4096], *spass = NULL;
 	char *pass = NULL, vkey[NOTE_VKEY_MAX_BYTES];
 	struct note_vkey vk;
 	uint8_t org_pk[32], org_sk[32], blob[SEAL_BLOB_MAX];
@@ -148,6 +148,8 @@ cli_init(int argc, char **argv)
 	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0 ||
 	    cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
 	    cli_path(sign_path, sizeof(sign_path), o.dir, DATADIR_SIGN) != 0 ||
+	    cli_path(idx_path, sizeof(idx_path), o.dir, DATADIR_INDEX_KEY)
+	    != 0 ||
 	    cli_path(cp_path, sizeof(cp_path), o.dir, DATADIR_AUDIT_CP) != 0) {
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
@@ -157,7 +159,8 @@ cli_init(int argc, char **argv)
 		return 1;
 	}
 	if (access(db_path, F_OK) == 0 || access(keys_path, F_OK) == 0 ||
-	    access(sign_path, F_OK) == 0 || access(cp_path, F_OK) == 0) {
+	    access(sign_path, F_OK) == 0 || access(idx_path, F_OK) == 0 ||
+	    access(cp_path, F_OK) == 0) {
 		cli_error("refusing: the data directory already holds a database");
 		return 1;
 	}

@@ -11,7 +11,8 @@
 //   lookup finds, renders as text and never runs;
 // - the lookup box answers match (codename, whom to ask) and no match,
 //   on the new-case screen and on a case; a new case whose phone number
-//   is known shows the server's warning on its case file.
+//   is known shows the server's warning on its case file; a coordinator's
+//   "Index older cases" runs the re-index.
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -171,3 +172,16 @@ test('lookup: match and no match on the new-case screen; a known phone warns on 
   assertClean(env, page);
   await page.close();
 });
+
+test('a coordinator indexes older cases from the lookup box', async () => {
+  const page = await openRecorded();
+  await login(page, 'coord', env.coordPassword, { reauth: true });
+  await goHash(page, '#/cases/new');
+  await waitText(page, 'Index older cases');
+  await press(page, 'Index older cases');
+  await waitText(page, 'cases were indexed');
+  assert.match(await bodyText(page), /0 cases were indexed/, 'every case was indexed already');
+  assertClean(env, page);
+  await page.close();
+});
+

@@ -363,7 +363,7 @@ export function caseFileScreen(params, ctx) {
         needReason ? null : (editing ? editView() : personView()),
         needReason ? null : contactsView(),
         needReason ? null : attach.view(),
-        lookupBox({ selfCodename: c.codename }).view(),
+        lookupBox({ selfCodename: c.codename, coordinator }).view(),
         evacView(),
         coordinator ? assignView() : null,
         coordinator ? dangerView() : null,

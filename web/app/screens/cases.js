@@ -161,7 +161,7 @@ export function newCaseScreen(params, ctx) {
       return h('div', { class: 'narrow' },
         pageHeading('newcase.title'),
         h('p', null, t('newcase.intro')),
-        lookupBox({ selfCodename: null }).view(),
+        lookupBox({ selfCodename: null, coordinator: state.user.role === 'coordinator' }).view(),
         h('h2', null, t('newcase.details')),
         form({
           autocomplete: 'off',

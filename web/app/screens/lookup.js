@@ -45,7 +45,38 @@ export function createWarnings(warnings) {
 }
 
 /**
- * The lookup box. opts: {selfCodename (the case open now, or null)}.
+ * A coordinator's "Index older cases": POST /cases/reindex until nothing
+ * remains (200 cases a call, through the org key; api.js asks for the
+ * password when the confirmation has lapsed).
+ */
+function reindexPart() {
+  const out = h('div', { 'aria-live': 'polite' });
+  const run = async (ev) => {
+    const btn = ev.currentTarget;
+    btn.disabled = true;
+    let total = 0;
+    try {
+      for (;;) {
+        const r = await api('POST', '/cases/reindex');
+        total += r.indexed;
+        if (r.remaining <= 0 || r.indexed === 0) break;
+      }
+      replace(out, notice('success', t('lookup.reindexed', { n: String(total) })));
+    } catch (e) {
+      replace(out, notice('error', problemText(e)));
+    } finally {
+      btn.disabled = false;
+    }
+  };
+  return h('div', { class: 'lookup-reindex' },
+    h('p', { class: 'hint' }, t('lookup.reindex_hint')),
+    h('button', { type: 'button', class: 'btn btn-secondary', onclick: run }, t('lookup.reindex')),
+    out);
+}
+
+/**
+ * The lookup box. opts: {selfCodename (the case open now, or null),
+ * coordinator (offer the re-index)}.
  * Returns {view()}. The answer is drawn into the box itself, not by a
  * redraw of the screen, so a half-filled new-case form keeps its values.
  */
@@ -96,7 +127,8 @@ export function lookupBox(opts) {
     return h('section', { 'aria-labelledby': 'sec-lookup', id: 'lookup', class: 'no-print' },
       h('h2', { id: 'sec-lookup' }, t('lookup.title')),
       resultEl,
-      f);
+      f,
+      opts.coordinator ? reindexPart() : null);
   }
 
   return { view };
