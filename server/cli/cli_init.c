@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * cli_init: `corridor init DIR`. Creates the two wrap files (a random K_db
+ * cli_init: `corridor init DIR`. Creates the three wrap files (a random K_db
  * under the operator passphrase in keys, the audit signing key in
- * audit-key under the signing passphrase, which is the operator's unless
+ * audit-key and the case lookup's blind-index key in index-key, both
+ * under the signing passphrase, which is the operator's unless
  * --signing-passphrase-file gives another), the SQLCipher database
  * with its schema, the org key pair, the first admin and the first,
  * confirmed, coordinator. Refuses a DIR that already holds a database.
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/blind.h"
 #include "crypto/keys.h"
 #include "crypto/seal.h"
 #include "crypto/secmem.h"
@@ -192,6 +194,17 @@ cli_init(int argc, char **argv)
 		unlink(keys_path);
 		goto done;
 	}
+	/* K_idx likewise: never under K_db, never in a backup */
+	blind_new_key(ks->index_key);
+	kr = keys_index_create(idx_path, spass != NULL ? spass : pass,
+	    spass != NULL ? spass_len : pass_len, ks->index_key);
+	secmem_wipe(ks->index_key, sizeof(ks->index_key));
+	if (kr != KEYS_OK) {
+		cli_error("%s: %s", DATADIR_INDEX_KEY, keys_strerror(kr));
+		unlink(keys_path);
+		unlink(sign_path);
+		goto done;
+	}
 	if ((kr = store_open(&s, db_path, ks->db_key, 1)) != STORE_OK ||
 	    (kr = store_migrate(s)) != STORE_OK) {
 		cli_error("%s", store_strerror(kr));
@@ -260,6 +273,7 @@ fail_files:
 	}
 	unlink(keys_path);
 	unlink(sign_path);
+	unlink(idx_path);
 done:
 	audit_close();
 	secmem_wipe(org_sk, sizeof(org_sk));
