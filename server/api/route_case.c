@@ -212,7 +212,7 @@ route_case_assign_body_parse(const json_t *obj, struct assign_input *in)
 
 /*
  * Index the person just written to case_id (inside the write
- * transaction). With warn (a new case), its phone numbers are first
+ * transaction). With warnings (a new case), its phone numbers are first
  * looked up among the other cases, and *warnings gets the answer the UI
  * shows beside the 201: a match, or that the check was skipped because
  * the account's lookups are spent (a creation is a lookup too, or the
