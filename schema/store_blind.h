@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * store_blind: the case_blind table, the blind indexes behind the case
- * lookup (schema/0010_blind_index.sql). Values are opaque 32-byte keyed
+ * lookup (schema/0011_blind_index.sql). Values are opaque 32-byte keyed
  * hashes made by crypto/blind.h; nothing here holds a key or a plaintext.
  * Functions return a store_err unless said otherwise.
  */
