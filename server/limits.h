@@ -305,6 +305,47 @@
  * slow-drip risk is bounded by MAX_CONCURRENT_UPLOADS instead. */
 #define ATTACHMENT_DEADLINE_S		600u
 
+/* --- Case lookup (docs/cases.md, "Have we seen this person before?") ---- */
+
+/* Longest phone number a lookup takes, in bytes as typed: E.164 is at most
+ * 15 digits, and spaces, dashes, brackets and a "+" or "00" fit twice
+ * over. */
+#define MAX_LOOKUP_PHONE_BYTES		64u
+
+/* Longest name a lookup takes, in bytes of UTF-8: a full Russian or
+ * Chechen name with patronymic is under 100 bytes of Cyrillic (2 bytes a
+ * letter); 256 leaves room and keeps the folded form (a Cyrillic letter
+ * can become 4 Latin ones) within LOOKUP_NAME_OUT_BYTES. */
+#define MAX_LOOKUP_NAME_BYTES		256u
+#define LOOKUP_NAME_OUT_BYTES		(4u * MAX_LOOKUP_NAME_BYTES + 1u)
+
+/* Phone numbers and names indexed per case: person.phone and
+ * person.name + person.aliases are split on "," ";" and new lines. Past
+ * the cap the rest is not indexed (never refused: the case is stored). */
+#define LOOKUP_PHONES_PER_CASE		8u
+#define LOOKUP_NAMES_PER_CASE		8u
+
+/* Matches one lookup answers with: a number shared by more cases than
+ * this is noise (a shelter's hotline), and the answer says "more". */
+#define LOOKUP_MAX_MATCHES		10u
+
+/* Lookups per account (server/core/lookuplimit.c): a burst of
+ * LOOKUP_BURST, then one every LOOKUP_REFILL_S seconds (60 an hour).
+ * A caseworker checks a handful of people a day; enumerating even one
+ * mobile prefix (10^7 numbers) at 60 an hour takes 19 years. A case
+ * created with a phone number spends one token too (its warning is a
+ * lookup). Past it: 429 with Retry-After. */
+#define LOOKUP_BURST			10u
+#define LOOKUP_REFILL_S			60u
+/* Accounts tracked at once; the least recently used full bucket makes
+ * room (a full bucket is what a newcomer gets anyway). */
+#define LOOKUP_LIMIT_SLOTS		1024u
+
+/* Cases one POST /cases/reindex indexes: each is an org-key unwrap and a
+ * decryption inside one write transaction, so the lock is held for
+ * well under a second; the answer says how many remain. */
+#define REINDEX_BATCH_CASES		200u
+
 /* Ids (ID_BYTES, ID_CHARS) are sized in crypto/token.h, the layer that
  * makes them. */
 

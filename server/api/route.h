@@ -59,5 +59,6 @@ extern const struct route route_evac_table[];
 extern const struct route route_audit_table[];
 extern const struct route route_attach_table[];
 extern const struct route route_twofactor_table[];
+extern const struct route route_lookup_table[];
 
 #endif

@@ -47,6 +47,16 @@ int route_case_body_parse(const json_t *obj, int mode, struct case_input *in)
     __attribute__((warn_unused_result));
 void route_case_input_free(struct case_input *in);
 
+/* POST /cases/lookup: exactly one of {"phone"} (1..MAX_LOOKUP_PHONE_BYTES)
+ * and {"name"} (1..MAX_LOOKUP_NAME_BYTES), no control characters. Whether
+ * the term normalises is the handler's question (422 invalid-term). */
+struct lookup_input {
+	const char	*phone;		/* or NULL */
+	const char	*name;		/* or NULL */
+};
+int route_lookup_body_parse(const json_t *obj, struct lookup_input *in)
+    __attribute__((warn_unused_result));
+
 /* POST /cases/{id}/assignments: {"user_id"}, a well-formed id. */
 struct assign_input {
 	const char	*user_id;

@@ -19,6 +19,9 @@
 #include "server/http/jsonin.h"
 #include "server/api/route.h"
 #include "server/api/route_body.h"
+#include "server/api/route_lookup.h"
+#include "server/core/blindidx.h"
+#include "server/core/lookuplimit.h"
 #include "server/core/session.h"
 #include "server/http/rfc3339.h"
 
@@ -205,6 +208,60 @@ route_case_assign_body_parse(const json_t *obj, struct assign_input *in)
 	return BODY_OK;
 }
 
+/* --- blind indexes (docs/cases.md, "Have we seen this person before?") ------ */
+
+/*
+ * Index the person just written to case_id (inside the write
+ * transaction). With warnings (a new case), its phone numbers are first
+ * looked up among the other cases, and *warnings gets the answer the UI
+ * shows beside the 201: a match, or that the check was skipped because
+ * the account's lookups are spent (a creation is a lookup too, or the
+ * API would be a way round the rate limit). 0, or -1 after answering.
+ */
+static int
+index_person(struct req *r, const char *case_id, const char *person,
+    size_t person_len, json_t **warnings)
+{
+	struct blindidx_terms t;
+	struct blindidx_hits hits;
+	unsigned retry;
+	json_t *w = NULL, *m;
+	int rc = -1;
+
+	if (blindidx_terms_person(person, person_len, &t) != BLINDIDX_OK) {
+		req_internal(r);
+		goto done;
+	}
+	if (warnings != NULL && t.phones > 0) {
+		if (lookuplimit_take(r->actor_id, &retry) != 0) {
+			w = json_pack("{s:s}", "type", "phone-not-checked");
+		} else {
+			if (blindidx_match(r->db, &t, BLIND_PHONE, case_id,
+			    &hits) != BLINDIDX_OK) {
+				req_unavailable(r);
+				goto done;
+			}
+			if (hits.n > 0 && (m = route_lookup_matches_json(&hits))
+			    != NULL)
+				w = json_pack("{s:s, s:o, s:b}", "type",
+				    "phone-match", "matches", m, "more",
+				    hits.more);
+		}
+		if (w != NULL && (*warnings = json_array()) != NULL)
+			json_array_append_new(*warnings, w);
+		else
+			json_decref(w);
+	}
+	if (blindidx_case_put(r->db, case_id, &t) != BLINDIDX_OK) {
+		req_unavailable(r);
+		goto done;
+	}
+	rc = 0;
+done:
+	secmem_wipe(&t, sizeof(t));
+	return rc;
+}
+
 /* --- POST /cases ---------------------------------------------------------------- */
 
 static void
@@ -215,7 +272,7 @@ case_create_route(struct req *r)
 	uint8_t key[CASEFILE_KEY_BYTES];
 	int rc;
 	struct access_case a;
-	json_t *o;
+	json_t *o, *warnings = NULL;
 
 	memset(&c, 0, sizeof(c));
 	memset(&a, 0, sizeof(a));
@@ -242,6 +299,8 @@ case_create_route(struct req *r)
 		goto done;
 	}
 	req_audit_object(r, AUDIT_OBJ_CASE, c.id);
+	if (index_person(r, c.id, in.person, in.person_len, &warnings) != 0)
+		goto done;
 	/* a new id: nothing can hold a stale key under it. A coordinator's
 	 * keys are never cached: they reach content only through the org
 	 * key, which needs a fresh password confirmation each time
@@ -252,9 +311,20 @@ case_create_route(struct req *r)
 	a.c = c;
 	memcpy(a.key, key, sizeof(key));
 	a.have_key = 1;
-	if ((o = full_json(r, &a)) != NULL)
+	if ((o = full_json(r, &a)) != NULL) {
+		/* set_new consumes warnings either way */
+		if (warnings != NULL &&
+		    json_object_set_new(o, "warnings", warnings) != 0) {
+			warnings = NULL;
+			json_decref(o);
+			req_internal(r);
+			goto done;
+		}
+		warnings = NULL;
 		req_json(r, 201, o);
+	}
 done:
+	json_decref(warnings);
 	secmem_wipe(key, sizeof(key));
 	secmem_wipe(a.key, sizeof(a.key));
 	route_case_input_free(&in);
@@ -386,8 +456,9 @@ case_update_route(struct req *r)
 			goto done;
 		}
 	}
-	if (in.has_person && store_field(r, &a, CASE_FIELD_PERSON, in.person,
-	    in.person_len) != 0)
+	if (in.has_person && (store_field(r, &a, CASE_FIELD_PERSON, in.person,
+	    in.person_len) != 0 || index_person(r, a.c.id, in.person,
+	    in.person_len, NULL) != 0))
 		goto done;
 	if (in.has_notes && store_field(r, &a, CASE_FIELD_NOTES, in.notes,
 	    strlen(in.notes)) != 0)

@@ -45,6 +45,7 @@ static const struct route *const tables[] = {
 	route_health_table,
 	route_session_table,
 	route_user_table,
+	route_lookup_table,	/* before /cases/{id}: literal paths */
 	route_case_table,
 	route_contact_table,
 	route_evac_table,

@@ -46,6 +46,8 @@ static const char *const action_names[AUDIT_ACTION_MAX + 1] = {
 	[AUDIT_TOTP_BEGIN] = "user.totp.begin",
 	[AUDIT_TOTP_ENROL] = "user.totp.enrol",
 	[AUDIT_TWOFACTOR_POLICY] = "policy.two_factor",
+	[AUDIT_CASE_LOOKUP] = "case.lookup",
+	[AUDIT_CASE_REINDEX] = "case.reindex",
 };
 
 static const char *const outcome_names[] = {

@@ -89,8 +89,11 @@ enum audit_action {
 					 * made (denied: a wrong code) */
 	AUDIT_TWOFACTOR_POLICY = 35,	/* a coordinator set whether every
 					 * account needs two-factor login */
+	/* 36..46: other branches' ranges */
+	AUDIT_CASE_LOOKUP = 47,		/* "seen this person?": no term */
+	AUDIT_CASE_REINDEX = 48,	/* blind indexes rebuilt via org key */
 };
-#define AUDIT_ACTION_MAX	35u
+#define AUDIT_ACTION_MAX	48u
 
 enum audit_object {
 	AUDIT_OBJ_NONE = 0,

@@ -16,6 +16,9 @@
 /* The audit signing key, under the signing passphrase: never in a backup
  * (docs/operations.md, "Who holds what"). */
 #define DATADIR_SIGN	"audit-key"
+/* The case lookup's blind-index key K_idx, under the signing passphrase
+ * like audit-key and, like it, never in a backup (docs/crypto.md). */
+#define DATADIR_INDEX_KEY	"index-key"
 /* The latest audit checkpoint this server signed, kept outside the
  * database so that putting an older database back is noticed at start-up
  * (docs/audit.md, "Storage"). */

@@ -32,6 +32,7 @@
 #include "crypto/secmem.h"
 #include "schema/store.h"
 #include "server/audit/audit.h"
+#include "server/core/blindidx.h"
 #include "server/cli/cli.h"
 #include "server/cli/datadir.h"
 #include "server/http/http.h"
@@ -239,7 +240,7 @@ cli_serve(int argc, char **argv)
 	 * log as found */
 	if ((rc = datadir_open_signed(&d, o.dir, o.passphrase_file,
 	    o.signing_passphrase_file, DATADIR_LOCK |
-	    DATADIR_AUDIT, "the data directory is in use by another corridor "
+	    DATADIR_AUDIT | DATADIR_INDEX, "the data directory is in use by another corridor "
 	    "process")) != 0)
 		goto done;
 	rc = 1;
@@ -253,6 +254,17 @@ cli_serve(int argc, char **argv)
 	/* the two-factor keys, made on the first start (twofactor.h) */
 	if (twofactor_init(s) != 0) {
 		cli_error("cannot load or create the two-factor keys");
+		goto done_audit;
+	}
+	/* K_idx into locked memory; index rows made under another K_idx
+	 * (a new index-key after a restore) can never match again: drop
+	 * them, so those cases count as unindexed (POST /cases/reindex) */
+	kr = blindidx_init(d.ks->index_key);
+	secmem_wipe(d.ks->index_key, sizeof(d.ks->index_key));
+	if (kr != 0 || store_write_begin(s) != STORE_OK ||
+	    blindidx_purge_stale(s) != BLINDIDX_OK ||
+	    store_write_end(s, 1) != STORE_OK) {
+		cli_error("cannot set up the case lookup's blind index");
 		goto done_audit;
 	}
 	store_close(s);
@@ -390,6 +402,7 @@ done_pool:
 done_audit:
 	twofactor_shutdown();
 	audit_close();
+	blindidx_shutdown();
 done:
 	store_close(s);
 	datadir_close(&d);

@@ -44,9 +44,10 @@ def sha(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-# a data directory at rest: the database, the wrap file, and the latest
-# signed audit checkpoint (docs/audit.md, section 11.1)
-DATA = ["audit-checkpoint", "audit-key", "corridor.db", "keys"]
+# a data directory at rest: the database, the wrap files (K_db, the audit
+# signing key, the lookup's index key) and the latest signed audit
+# checkpoint (docs/audit.md, section 11.1)
+DATA = ["audit-checkpoint", "audit-key", "corridor.db", "index-key", "keys"]
 KEYS_DB_FILE_BYTES = 116        # docs/crypto.md: K_db only
 KEYS_V1_FILE_BYTES = 180        # before the split: K_db and signing key
 DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")

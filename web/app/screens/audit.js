@@ -15,7 +15,8 @@ const ACTIONS = ['session.create', 'session.fail', 'session.end', 'user.create',
   'user.password', 'user.list', 'case.create', 'case.list', 'case.read', 'case.update', 'case.assign', 'case.unassign',
   'case.shred', 'contact.create', 'contact.list', 'evacuation.create', 'evacuation.list', 'evacuation.read',
   'evacuation.update', 'evacuation.add_case', 'audit.read', 'audit.export', 'audit.reason_erase', 'audit.key_rotate',
-  'session.confirm'];
+  'session.confirm', 'case.attachment.create', 'case.attachment.list', 'case.attachment.read',
+  'case.attachment.delete', 'case.lookup', 'case.reindex'];
 const ID = /^[A-Za-z0-9_-]{22}$/;
 // a witness's state (GET /audit/witnesses) and how it is shown
 const W_STATE = {
