@@ -7,14 +7,15 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/secmem.h"
 #include "server/http/jsonout.h"
 #include "server/limits.h"
 
-/* The first buffer: with the headers, one page (as http.c's dump). */
+/* The first buffer: with the headers, one page (as http.c's dump). The
+ * buffers are secmem_buf_alloc's, like every response body: out of core
+ * dumps, wiped on free, and reused without a system call. */
 #define JSONOUT_FIRST_BYTES	3968
 
 void
@@ -26,10 +27,7 @@ jsonout_init(struct jsonout *o)
 void
 jsonout_free(struct jsonout *o)
 {
-	if (o->buf != NULL) {
-		secmem_wipe(o->buf, o->cap);
-		free(o->buf);
-	}
+	secmem_buf_free(o->buf);	/* wipes */
 	o->buf = NULL;
 	o->len = o->cap = 0;
 }
@@ -52,16 +50,13 @@ reserve(struct jsonout *o, size_t n)
 	for (cap = o->cap ? o->cap : JSONOUT_FIRST_BYTES; cap < o->len + n;
 	    cap *= 2)
 		;
-	if ((nb = malloc(cap)) == NULL) {
+	if ((nb = secmem_buf_alloc(cap)) == NULL) {
 		o->err = 1;
 		return -1;
 	}
 	if (o->len > 0)
 		memcpy(nb, o->buf, o->len);
-	if (o->buf != NULL) {
-		secmem_wipe(o->buf, o->cap);
-		free(o->buf);
-	}
+	secmem_buf_free(o->buf);	/* wipes */
 	o->buf = nb;
 	o->cap = cap;
 	return 0;

@@ -7,8 +7,9 @@
  * every key and string), each wiped when freed, then a serialization pass
  * and a free pass on another thread. Profiled, that was most of a list's
  * CPU (issue 17). Here a row costs a few memcpy and no allocation: the
- * buffer grows by doubling, and every buffer given up (on growth, on
- * jsonout_free) is wiped first, since a list names cases and regions.
+ * buffer grows by doubling. Like every response body it is a
+ * secmem_buf_alloc buffer (MADV_DONTDUMP, wiped on free), since a list
+ * names cases and regions.
  *
  * The writer places the commas itself: call jsonout_key before each member
  * of an object, then exactly one value. Errors are sticky (allocation
@@ -26,7 +27,7 @@
 #define JSONOUT_MAX_DEPTH	8
 
 struct jsonout {
-	char		*buf;		/* malloc'd; wiped before every free */
+	char		*buf;		/* secmem_buf_alloc'd (wiped on free) */
 	size_t		 len;
 	size_t		 cap;
 	int		 err;		/* sticky */
@@ -58,9 +59,9 @@ void jsonout_bool(struct jsonout *o, int v);
 void jsonout_null(struct jsonout *o);
 
 /*
- * End the writing: on success *buf (malloc'd, len bytes, not
- * NUL-terminated) passes to the caller, who wipes it before free (req_raw
- * does), and 0 is returned. On any error, or if an object or array is
+ * End the writing: on success *buf (len bytes, not NUL-terminated)
+ * passes to the caller, who frees it with secmem_buf_free, and 0 is
+ * returned. On any error, or if an object or array is
  * still open, the buffer is wiped and freed, *buf is NULL and -1 is
  * returned.
  */

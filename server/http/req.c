@@ -16,13 +16,15 @@
 void
 req_raw_free(struct req *r)
 {
-	if (r->resp_raw != NULL) {
-		/* a list of cases or users, an audit page: names and regions */
+	if (r->resp_raw_secmem) {
+		secmem_buf_free(r->resp_raw);	/* wipes */
+	} else if (r->resp_raw != NULL) {
 		secmem_wipe(r->resp_raw, r->resp_raw_len);
 		free(r->resp_raw);
 	}
 	r->resp_raw = NULL;
 	r->resp_raw_len = 0;
+	r->resp_raw_secmem = 0;
 }
 
 static void
@@ -63,6 +65,7 @@ req_json_text(struct req *r, int status, struct jsonout *o)
 		return;
 	}
 	req_raw(r, status, "application/json", buf, len);
+	r->resp_raw_secmem = 1;
 }
 
 void

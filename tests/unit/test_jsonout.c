@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "crypto/secmem.h"
 #include "server/http/jsonout.h"
 #include "testutil.h"
 
@@ -28,7 +29,7 @@ same(struct jsonout *o, json_t *want, int line)
 	} else {
 		test_passes++;
 	}
-	free(buf);
+	secmem_buf_free(buf);
 	free(w);
 	json_decref(want);
 }
@@ -124,7 +125,7 @@ test_text(void)
 		fail("lossy text: %.*s", (int)len, buf ? buf : "");
 	else
 		test_passes++;
-	free(buf);
+	secmem_buf_free(buf);
 }
 
 /* Each of these must fail, and leave nothing behind. */
