@@ -698,8 +698,7 @@ router_finish(struct req *r)
 	r->json = NULL;
 	json_decref(r->resp);
 	r->resp = NULL;
-	free(r->resp_raw);
-	r->resp_raw = NULL;
+	req_raw_free(r);
 	req_stream_drop(r->resp_stream);
 	r->resp_stream = NULL;
 }
