@@ -116,7 +116,7 @@ export async function login(page, username, password, { expect, reauth } = {}) {
   await fill(page, await labelOf(page, 'input[autocomplete="current-password"]'), password);
   await page.click('form button[type="submit"]');
   if (expect !== null) {
-    await page.waitForFunction(() => document.querySelector('header nav') || location.hash === '#/welcome' || document.querySelector('.error-summary:not([hidden])'), { timeout: 20000 });
+    await page.waitForFunction(() => document.querySelector('header nav') || location.hash === '#/welcome' || document.querySelector('.error-summary:not([hidden])'), { timeout: 60000 });
     await page.waitForFunction(() => !document.querySelector('main .loading'), { timeout: 15000 });
   }
 }
