@@ -16,9 +16,11 @@
 
 static const uint8_t KEYS_MAGIC[8] = { 'C', 'R', 'D', 'R', 'K', 'E', 'Y', 'S' };
 static const uint8_t SIGN_MAGIC[8] = { 'C', 'R', 'D', 'R', 'S', 'I', 'G', 'N' };
+static const uint8_t INDEX_MAGIC[8] = { 'C', 'R', 'D', 'R', 'I', 'N', 'D', 'X' };
 #define KEYS_VERSION_COMBINED	1u	/* CRDRKEYS: K_db || signing key */
 #define KEYS_VERSION_DB		2u	/* CRDRKEYS: K_db only */
 #define SIGN_VERSION		1u	/* CRDRSIGN: signing key only */
+#define INDEX_VERSION		1u	/* CRDRINDX: blind-index key only */
 #define KEYS_PT_MAX	(KEYS_DB_KEY_BYTES + KEYS_AUDIT_SK_BYTES)
 
 /* Limits we accept from a file: at least MODERATE, at most SENSITIVE, so a
@@ -90,6 +92,11 @@ kind_layout(int kind, const uint8_t **magic, uint32_t *version,
 		*magic = SIGN_MAGIC;
 		*version = SIGN_VERSION;
 		*pt_len = KEYS_AUDIT_SK_BYTES;
+		break;
+	case KEYS_KIND_INDEX:
+		*magic = INDEX_MAGIC;
+		*version = INDEX_VERSION;
+		*pt_len = KEYS_INDEX_KEY_BYTES;
 		break;
 	case KEYS_KIND_COMBINED:
 		*magic = KEYS_MAGIC;
@@ -267,6 +274,8 @@ keys_wrap_parse(struct keys_wrap *w, const uint8_t *buf, size_t buf_len)
 	version = get_be32(buf + 8);
 	if (memcmp(buf, SIGN_MAGIC, 8) == 0 && version == SIGN_VERSION)
 		kind = KEYS_KIND_SIGN;
+	else if (memcmp(buf, INDEX_MAGIC, 8) == 0 && version == INDEX_VERSION)
+		kind = KEYS_KIND_INDEX;
 	else if (memcmp(buf, KEYS_MAGIC, 8) == 0 &&
 	    version == KEYS_VERSION_DB)
 		kind = KEYS_KIND_DB;
@@ -346,7 +355,7 @@ keys_wrap_open(const char *path, const char *pass, size_t pass_len,
 
 	sodium_memzero(ks, sizeof(*ks));
 	rc = open_any(path, pass, pass_len, pt, &kind);
-	if (rc == KEYS_OK && kind == KEYS_KIND_SIGN)
+	if (rc == KEYS_OK && kind != KEYS_KIND_DB && kind != KEYS_KIND_COMBINED)
 		rc = KEYS_EFORMAT;
 	if (rc == KEYS_OK) {
 		memcpy(ks->db_key, pt, KEYS_DB_KEY_BYTES);
@@ -362,22 +371,53 @@ keys_wrap_open(const char *path, const char *pass, size_t pass_len,
 	return rc;
 }
 
-int
-keys_sign_open(const char *path, const char *pass, size_t pass_len,
-    uint8_t sk[KEYS_AUDIT_SK_BYTES])
+/* Open a single-key file of kind `want` into out (len bytes). */
+static int
+open_single(const char *path, const char *pass, size_t pass_len, int want,
+    uint8_t *out, size_t len)
 {
 	uint8_t pt[KEYS_PT_MAX];
 	int kind = 0, rc;
 
 	rc = open_any(path, pass, pass_len, pt, &kind);
-	if (rc == KEYS_OK && kind != KEYS_KIND_SIGN)
+	if (rc == KEYS_OK && kind != want)
 		rc = KEYS_EFORMAT;
 	if (rc == KEYS_OK)
-		memcpy(sk, pt, KEYS_AUDIT_SK_BYTES);
+		memcpy(out, pt, len);
 	else
-		sodium_memzero(sk, KEYS_AUDIT_SK_BYTES);
+		sodium_memzero(out, len);
 	sodium_memzero(pt, sizeof(pt));
 	return rc;
+}
+
+int
+keys_sign_open(const char *path, const char *pass, size_t pass_len,
+    uint8_t sk[KEYS_AUDIT_SK_BYTES])
+{
+	return open_single(path, pass, pass_len, KEYS_KIND_SIGN, sk,
+	    KEYS_AUDIT_SK_BYTES);
+}
+
+int
+keys_index_create(const char *path, const char *pass, size_t pass_len,
+    const uint8_t key[KEYS_INDEX_KEY_BYTES])
+{
+	return create_kind(path, KEYS_KIND_INDEX, pass, pass_len, key);
+}
+
+int
+keys_index_replace(const char *path, const char *pass, size_t pass_len,
+    const uint8_t key[KEYS_INDEX_KEY_BYTES])
+{
+	return replace_kind(path, KEYS_KIND_INDEX, pass, pass_len, key);
+}
+
+int
+keys_index_open(const char *path, const char *pass, size_t pass_len,
+    uint8_t key[KEYS_INDEX_KEY_BYTES])
+{
+	return open_single(path, pass, pass_len, KEYS_KIND_INDEX, key,
+	    KEYS_INDEX_KEY_BYTES);
 }
 
 const char *

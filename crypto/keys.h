@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * keys: the wrap files of a data directory. The random database key K_db
- * (`keys`) and the audit Ed25519 signing key (`audit-key`) are each sealed
+ * (`keys`), the audit Ed25519 signing key (`audit-key`) and the case
+ * lookup's blind-index key (`index-key`) are each sealed
  * with XChaCha20-Poly1305 under KEK = Argon2id(passphrase, salt) at
  * MODERATE limits, in files of their own, so that a backup (which holds
  * only `keys`) cannot sign the log. Directories made before the split
@@ -17,6 +18,7 @@
 #define KEYS_DB_KEY_BYTES	32u
 #define KEYS_AUDIT_SK_BYTES	64u	/* Ed25519 seed || public key */
 #define KEYS_AUDIT_PK_BYTES	32u
+#define KEYS_INDEX_KEY_BYTES	32u	/* the blind-index key (crypto/blind.h) */
 #define KEYS_SALT_BYTES		16u
 #define KEYS_NONCE_BYTES	24u
 #define KEYS_TAG_BYTES		16u
@@ -31,6 +33,8 @@
 #define KEYS_V1_FILE_BYTES	(KEYS_HEADER_BYTES + KEYS_NONCE_BYTES + \
 				 KEYS_DB_KEY_BYTES + KEYS_AUDIT_SK_BYTES + \
 				 KEYS_TAG_BYTES)
+#define KEYS_INDEX_FILE_BYTES	(KEYS_HEADER_BYTES + KEYS_NONCE_BYTES + \
+				 KEYS_INDEX_KEY_BYTES + KEYS_TAG_BYTES)
 #define KEYS_FILE_MAX_BYTES	KEYS_V1_FILE_BYTES
 
 /* Long-lived secrets; callers keep this struct in secmem_alloc memory.
@@ -42,12 +46,15 @@ struct keys_secret {
 	uint8_t db_key[KEYS_DB_KEY_BYTES];
 	uint8_t audit_sk[KEYS_AUDIT_SK_BYTES];
 	uint8_t combined;
+	uint8_t index_key[KEYS_INDEX_KEY_BYTES];	/* `index-key`, when a
+							 * command asks for it */
 };
 
 enum keys_kind {
 	KEYS_KIND_DB = 1,	/* CRDRKEYS version 2: K_db */
 	KEYS_KIND_SIGN = 2,	/* CRDRSIGN version 1: the audit signing key */
 	KEYS_KIND_COMBINED = 3,	/* CRDRKEYS version 1: K_db || signing key */
+	KEYS_KIND_INDEX = 4,	/* CRDRINDX version 1: the blind-index key */
 };
 
 /* Parsed, still-sealed wrap file (no secrets). */
@@ -117,6 +124,21 @@ int keys_sign_replace(const char *path, const char *pass, size_t pass_len,
     const uint8_t sk[KEYS_AUDIT_SK_BYTES]) __attribute__((warn_unused_result));
 int keys_sign_open(const char *path, const char *pass, size_t pass_len,
     uint8_t sk[KEYS_AUDIT_SK_BYTES]) __attribute__((warn_unused_result));
+
+/*
+ * The blind-index key file (`index-key`): the 32-byte key of the case
+ * lookup's blind indexes (crypto/blind.h), under its own salt and the
+ * passphrase given (the signing passphrase, like `audit-key`), never
+ * under K_db, and left out of backups like `audit-key`. Create (O_EXCL),
+ * replace atomically, open; open wipes key on failure and refuses any
+ * other kind of file.
+ */
+int keys_index_create(const char *path, const char *pass, size_t pass_len,
+    const uint8_t key[KEYS_INDEX_KEY_BYTES]) __attribute__((warn_unused_result));
+int keys_index_replace(const char *path, const char *pass, size_t pass_len,
+    const uint8_t key[KEYS_INDEX_KEY_BYTES]) __attribute__((warn_unused_result));
+int keys_index_open(const char *path, const char *pass, size_t pass_len,
+    uint8_t key[KEYS_INDEX_KEY_BYTES]) __attribute__((warn_unused_result));
 
 const char *keys_strerror(int err);
 

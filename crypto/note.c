@@ -131,7 +131,14 @@ get_be32(const uint8_t *p)
 uint32_t
 note_key_id(const char *name, size_t name_len, const uint8_t pk[NOTE_PK_BYTES])
 {
-	static const uint8_t sep[2] = { 0x0a, NOTE_ALG_ED25519 };
+	return note_key_id_alg(name, name_len, NOTE_ALG_ED25519, pk);
+}
+
+uint32_t
+note_key_id_alg(const char *name, size_t name_len, uint8_t alg,
+    const uint8_t pk[NOTE_PK_BYTES])
+{
+	const uint8_t sep[2] = { 0x0a, alg };
 	crypto_hash_sha256_state st;
 	uint8_t h[crypto_hash_sha256_BYTES];
 
@@ -160,6 +167,13 @@ int
 note_vkey_init(struct note_vkey *vk, const char *name, size_t name_len,
     const uint8_t pk[NOTE_PK_BYTES])
 {
+	return note_vkey_init_alg(vk, name, name_len, NOTE_ALG_ED25519, pk);
+}
+
+int
+note_vkey_init_alg(struct note_vkey *vk, const char *name, size_t name_len,
+    uint8_t alg, const uint8_t pk[NOTE_PK_BYTES])
+{
 	memset(vk, 0, sizeof(*vk));
 	if (!note_name_valid(name, name_len))
 		return NOTE_EFORMAT;
@@ -167,7 +181,8 @@ note_vkey_init(struct note_vkey *vk, const char *name, size_t name_len,
 	vk->name[name_len] = '\0';
 	vk->name_len = name_len;
 	memcpy(vk->pk, pk, NOTE_PK_BYTES);
-	vk->key_id = note_key_id(name, name_len, pk);
+	vk->alg = alg;
+	vk->key_id = note_key_id_alg(name, name_len, alg, pk);
 	return NOTE_OK;
 }
 
@@ -178,7 +193,7 @@ note_vkey_format(char *out, size_t out_len, const struct note_vkey *vk)
 	char b64[ROOT_B64_CHARS + 1];	/* 33 bytes encode to 44 chars too */
 	int n;
 
-	key[0] = NOTE_ALG_ED25519;
+	key[0] = vk->alg;
 	memcpy(key + 1, vk->pk, NOTE_PK_BYTES);
 	if (encode_b64(b64, sizeof(b64), key, sizeof(key)) != 0)
 		return NOTE_ESPACE;
@@ -204,6 +219,13 @@ hex_digit(char c)
 int
 note_vkey_parse(struct note_vkey *vk, const char *s, size_t s_len)
 {
+	return note_vkey_parse_alg(vk, s, s_len, NOTE_ALG_ED25519);
+}
+
+int
+note_vkey_parse_alg(struct note_vkey *vk, const char *s, size_t s_len,
+    uint8_t alg)
+{
 	uint8_t key[1 + NOTE_PK_BYTES];
 	const char *plus, *hex, *b64;
 	size_t name_len, key_len, b64_len;
@@ -228,9 +250,9 @@ note_vkey_parse(struct note_vkey *vk, const char *s, size_t s_len)
 	b64 = hex + 9;
 	b64_len = s_len - name_len - 10;
 	if (decode_b64(key, sizeof(key), &key_len, b64, b64_len) != 0 ||
-	    key_len != sizeof(key) || key[0] != NOTE_ALG_ED25519)
+	    key_len != sizeof(key) || key[0] != alg)
 		return NOTE_EFORMAT;
-	if (note_vkey_init(vk, s, name_len, key + 1) != NOTE_OK)
+	if (note_vkey_init_alg(vk, s, name_len, alg, key + 1) != NOTE_OK)
 		return NOTE_EFORMAT;
 	if (vk->key_id != id) {
 		memset(vk, 0, sizeof(*vk));
@@ -244,7 +266,7 @@ note_vkey_equal(const struct note_vkey *a, const struct note_vkey *b)
 {
 	return a->name_len == b->name_len &&
 	    memcmp(a->name, b->name, a->name_len) == 0 &&
-	    a->key_id == b->key_id &&
+	    a->key_id == b->key_id && a->alg == b->alg &&
 	    memcmp(a->pk, b->pk, NOTE_PK_BYTES) == 0;
 }
 

@@ -34,6 +34,7 @@
 #define NOTE_KEY_ID_BYTES	4u
 #define NOTE_HASH_BYTES		32u	/* checkpoint root: SHA-256 */
 #define NOTE_ALG_ED25519	0x01u	/* signature type byte */
+#define NOTE_ALG_COSIG_V1	0x04u	/* tlog-cosignature Ed25519 type byte */
 
 /* Longest key name or origin we accept; fits a one-byte length. */
 #define NOTE_NAME_MAX_BYTES	255u
@@ -64,6 +65,7 @@ struct note_vkey {
 	char name[NOTE_NAME_MAX_BYTES + 1];	/* NUL-terminated */
 	size_t name_len;
 	uint32_t key_id;
+	uint8_t alg;		/* NOTE_ALG_ED25519 or NOTE_ALG_COSIG_V1 */
 	uint8_t pk[NOTE_PK_BYTES];
 };
 
@@ -82,6 +84,11 @@ int note_name_valid(const char *name, size_t name_len);
 uint32_t note_key_id(const char *name, size_t name_len,
     const uint8_t pk[NOTE_PK_BYTES]);
 
+/* The same with another type byte: NOTE_ALG_COSIG_V1 for a witness's
+ * cosigning key (c2sp.org/tlog-cosignature). */
+uint32_t note_key_id_alg(const char *name, size_t name_len, uint8_t alg,
+    const uint8_t pk[NOTE_PK_BYTES]);
+
 /* Fresh Ed25519 key pair, or one derived from a 32-byte seed (tests and
  * fuzz targets need fixed keys). sk is secret: wipe it after use. */
 void note_keypair(uint8_t pk[NOTE_PK_BYTES], uint8_t sk[NOTE_SK_BYTES]);
@@ -92,7 +99,11 @@ void note_keypair_from_seed(uint8_t pk[NOTE_PK_BYTES],
 int note_vkey_init(struct note_vkey *vk, const char *name, size_t name_len,
     const uint8_t pk[NOTE_PK_BYTES]) NOTE_WUR;
 
-/* Write vk as "<name>+<8 lowercase hex>+<base64(0x01 || pk)>" with a NUL
+/* The same for a key of type alg (a witness key: NOTE_ALG_COSIG_V1). */
+int note_vkey_init_alg(struct note_vkey *vk, const char *name,
+    size_t name_len, uint8_t alg, const uint8_t pk[NOTE_PK_BYTES]) NOTE_WUR;
+
+/* Write vk as "<name>+<8 lowercase hex>+<base64(vk->alg || pk)>" with a NUL
  * into out (out_len bytes; NOTE_VKEY_MAX_BYTES always suffices).
  * 0 or NOTE_ESPACE. */
 int note_vkey_format(char *out, size_t out_len, const struct note_vkey *vk)
@@ -102,6 +113,9 @@ int note_vkey_format(char *out, size_t out_len, const struct note_vkey *vk)
  * match the name and key. 0 or NOTE_EFORMAT. */
 int note_vkey_parse(struct note_vkey *vk, const char *s, size_t s_len)
     NOTE_WUR;
+/* The same for a key of type alg only (a witness key: NOTE_ALG_COSIG_V1). */
+int note_vkey_parse_alg(struct note_vkey *vk, const char *s, size_t s_len,
+    uint8_t alg) NOTE_WUR;
 
 /* 1 if a and b are the same name, key id and key, else 0. */
 int note_vkey_equal(const struct note_vkey *a, const struct note_vkey *b);

@@ -280,7 +280,12 @@ store_case_due(struct store *s, int64_t cutoff, unsigned limit,
  * Both listings page by case id through an index, so a page costs
  * O(limit log n) whatever the page number: all cases walk the primary-key
  * index of cases; a caseworker's walk the (user_id, case_id) primary key of
- * assignments (CROSS JOIN pins that order). The assignees come from the
+ * assignments (CROSS JOIN pins that order). Both read the case's columns
+ * from the covering index cases_list (schema/0012_case_list_index.sql),
+ * never from the table: ids are random and rows sit in insertion order, so
+ * the table would cost one page read (and decryption) per listed case;
+ * INDEXED BY pins it, since for an equality lookup the planner would
+ * otherwise take the primary key's index. The assignees come from the
  * assignments_by_case index. The filters are fixed text with NULL
  * binds for "any", so each listing stays one static statement:
  * ?1 after, ?2 limit, ?3 status, ?4 risk, ?5 region, ?6 user.
@@ -291,12 +296,13 @@ store_case_due(struct store *s, int64_t cutoff, unsigned limit,
 static const char SQL_CASE_LIST_ALL[] =
     "SELECT " CASE_COLS ", (SELECT group_concat(b.user_id) FROM assignments b"
     " WHERE b.case_id = c.id)"
-    " FROM cases c WHERE c.id > ?1" CASE_LIST_FILTER
+    " FROM cases c INDEXED BY cases_list WHERE c.id > ?1" CASE_LIST_FILTER
     " ORDER BY c.id LIMIT ?2";
 static const char SQL_CASE_LIST_USER[] =
     "SELECT " CASE_COLS ", (SELECT group_concat(b.user_id) FROM assignments b"
     " WHERE b.case_id = c.id)"
-    " FROM assignments a CROSS JOIN cases c ON c.id = a.case_id"
+    " FROM assignments a CROSS JOIN cases c INDEXED BY cases_list"
+    " ON c.id = a.case_id"
     " WHERE a.user_id = ?6 AND a.case_id > ?1" CASE_LIST_FILTER
     " ORDER BY a.case_id LIMIT ?2";
 

@@ -184,6 +184,25 @@
  * request that needs the org key answers 403 reauth-required. */
 #define REAUTH_WINDOW_S			(5u * 60u)
 
+/* --- Two-factor login (TOTP, RFC 6238) ------------------------------------ */
+
+/* Longest second-factor code accepted in a body: a 6-digit TOTP code, or a
+ * recovery code of 16 base32 characters typed with separators ("abcd-efgh
+ * ijkl-mnop" is 19 bytes); anything past 64 bytes is not a code. */
+#define MAX_TWOFACTOR_CODE_BYTES	64u
+
+/* Clock skew tolerated, in 30 s steps either way (issue 14): a code of the
+ * previous, current or next step is accepted, once. */
+#define TOTP_SKEW_STEPS			1
+
+/* Recovery codes made at enrolment, each single-use (issue 14). */
+#define RECOVERY_CODES			10u
+
+/* Longest otpauth:// URI: the fixed parts (about 100 bytes), a username of
+ * MAX_USERNAME_BYTES and the 32-character secret, with room to spare. It
+ * sizes the QR code too (libqrencode, level M: version 10 at most). */
+#define MAX_OTPAUTH_URI_BYTES		256u
+
 /* --- Cases ---------------------------------------------------------------- */
 
 #define MAX_NOTES_BYTES			(64u * 1024u)
@@ -286,6 +305,46 @@
  * slow-drip risk is bounded by MAX_CONCURRENT_UPLOADS instead. */
 #define ATTACHMENT_DEADLINE_S		600u
 
+/* --- Case lookup (docs/cases.md, "Have we seen this person before?") ---- */
+
+/* Longest phone number a lookup takes, in bytes as typed: E.164 is at most
+ * 15 digits, and spaces, dashes, brackets and a "+" or "00" fit twice
+ * over. */
+#define MAX_LOOKUP_PHONE_BYTES		64u
+
+/* Longest name a lookup takes, in bytes of UTF-8: a full Russian or
+ * Chechen name with patronymic is under 100 bytes of Cyrillic (2 bytes a
+ * letter); 256 leaves room and keeps the folded form (a Cyrillic letter
+ * can become 4 Latin ones) within LOOKUP_NAME_OUT_BYTES. */
+#define MAX_LOOKUP_NAME_BYTES		256u
+#define LOOKUP_NAME_OUT_BYTES		(4u * MAX_LOOKUP_NAME_BYTES + 1u)
+
+/* Phone numbers and names indexed per case: person.phone and
+ * person.name + person.aliases are split on "," ";" and new lines. Past
+ * the cap the rest is not indexed (never refused: the case is stored). */
+#define LOOKUP_PHONES_PER_CASE		8u
+#define LOOKUP_NAMES_PER_CASE		8u
+
+/* Matches one lookup answers with: a number shared by more cases than
+ * this is noise (a shelter's hotline), and the answer says "more". */
+#define LOOKUP_MAX_MATCHES		10u
+
+/* Lookups per account (server/core/lookuplimit.c): a burst of
+ * LOOKUP_BURST, then one every LOOKUP_REFILL_S seconds (60 an hour).
+ * A caseworker checks a handful of people a day; enumerating even one
+ * mobile prefix (10^7 numbers) at 60 an hour takes 19 years. A case
+ * created with a phone number spends one token too (its warning is a
+ * lookup). Past it: 429 with Retry-After. */
+#define LOOKUP_BURST			10u
+#define LOOKUP_REFILL_S			60u
+/* Accounts tracked at once; the least recently used full bucket makes
+ * room (a full bucket is what a newcomer gets anyway). */
+#define LOOKUP_LIMIT_SLOTS		1024u
+
+/* Cases one POST /cases/reindex indexes: each is an org-key unwrap and a
+ * decryption inside one write transaction, so the lock is held for
+ * well under a second; the answer says how many remain. */
+#define REINDEX_BATCH_CASES		200u
 /* Accounts under coercion (issue 14). */
 /* A session's client label ("laptop", "Firefox on the office PC"): the
  * only thing a session records about its client, shown in the user's own
@@ -303,5 +362,41 @@
 
 /* Ids (ID_BYTES, ID_CHARS) are sized in crypto/token.h, the layer that
  * makes them. */
+
+/* --- witnesses (docs/audit.md section 14, docs/operations.md) ------------- */
+
+/* Longest witness directory path: room for "/state/<64 hex>.tmp" after it
+ * within PATH_MAX-sized buffers. */
+#define WITNESS_DIR_MAX_BYTES		1024u
+
+/* Log verifier keys one witness follows (--log-key, repeatable): a
+ * partner follows a handful of logs, each with one key, two during a
+ * rotation. The state is a fixed array of this many origins. */
+#define WITNESS_MAX_LOG_KEYS		64u
+
+/* Connections the witness serves at once, and its idle timeout in
+ * seconds: a log makes one request per checkpoint, so a few suffice;
+ * requests are handled one at a time anyway (witness.h). */
+#define WITNESS_MAX_CONNECTIONS		32u
+#define WITNESS_CONNECTION_TIMEOUT_S	10u
+
+/* The test hook's pause in seconds (witness.h): long enough for a test to
+ * see the marker file and kill the process. */
+#define WITNESS_TEST_STALL_S		30u
+
+/* Witnesses one server sends its checkpoints to (--witness, repeatable):
+ * one client thread each. */
+#define MAX_WITNESSES			8u
+
+/* The server's witness client: connect timeout and whole-exchange
+ * deadline in seconds (a witness behind Tor takes seconds; a dead one
+ * must not hold its thread long), the longest response it reads (a
+ * cosignature line, or a short error), and the retry back-off after a
+ * failure, doubling from 1 s to this cap. None of it blocks a request:
+ * the client runs in its own threads. */
+#define WITNESS_CONNECT_TIMEOUT_S	5u
+#define WITNESS_EXCHANGE_TIMEOUT_S	15u
+#define WITNESS_RESPONSE_READ_MAX_BYTES	4096u
+#define WITNESS_RETRY_MAX_S		60u
 
 #endif /* CORRIDOR_LIMITS_H */

@@ -37,6 +37,9 @@ struct user_row;
 					 * an encrypted spool as it arrives
 					 * (http.c, spool.h): r->upload; the
 					 * handler checks its Content-Type */
+#define ROUTE_TWOFACTOR_SETUP (1u << 6)	/* open to a session that must
+					 * still set up two-factor login
+					 * (the policy requires it) */
 
 struct route {
 	int		 method;
@@ -57,6 +60,8 @@ extern const struct route route_contact_table[];
 extern const struct route route_evac_table[];
 extern const struct route route_audit_table[];
 extern const struct route route_attach_table[];
+extern const struct route route_twofactor_table[];
+extern const struct route route_lookup_table[];
 extern const struct route route_account_table[];
 
 /*

@@ -22,10 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "crypto/secmem.h"
 #include "schema/store_attach.h"
+#include "server/api/attach_header.h"
 #include "server/api/route.h"
 #include "server/audit/audit.h"
 #include "server/core/access.h"
@@ -34,164 +34,6 @@
 #include "server/http/rfc3339.h"
 #include "server/http/spool.h"
 #include "server/log/log.h"
-
-/* The allow-list: what a caseworker is sent (scans, photos, letters,
- * notes), in the form stored and served back. */
-static const struct {
-	const char	*type;
-	int		 strip;		/* enum strip_kind */
-} media_types[] = {
-	{ "image/jpeg", STRIP_JPEG },
-	{ "image/png", STRIP_PNG },
-	{ "application/pdf", STRIP_PASS },
-	{ "text/plain", STRIP_PASS },
-};
-
-/* The allowed media type of a Content-Type value (parameters after ';'
- * ignored), or -1. */
-static int
-media_type_of(const char *ct)
-{
-	size_t n;
-
-	if (ct == NULL)
-		return -1;
-	for (size_t i = 0; i < sizeof(media_types) / sizeof(media_types[0]);
-	    i++) {
-		n = strlen(media_types[i].type);
-		if (strncasecmp(ct, media_types[i].type, n) == 0 &&
-		    (ct[n] == '\0' || ct[n] == ';'))
-			return (int)i;
-	}
-	return -1;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF),
- * and no control characters. */
-static int
-utf8_text_ok(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-	uint32_t cp;
-	unsigned extra;
-
-	while (i < len) {
-		unsigned char b = s[i++];
-
-		if (b < 0x80) {
-			if (b < 0x20 || b == 0x7f)
-				return 0;
-			continue;
-		}
-		if (b >= 0xc2 && b <= 0xdf) {
-			extra = 1;
-			cp = b & 0x1f;
-		} else if (b >= 0xe0 && b <= 0xef) {
-			extra = 2;
-			cp = b & 0x0f;
-		} else if (b >= 0xf0 && b <= 0xf4) {
-			extra = 3;
-			cp = b & 0x07;
-		} else {
-			return 0;
-		}
-		if (len - i < extra)
-			return 0;
-		for (unsigned k = 0; k < extra; k++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i++] & 0x3f);
-		}
-		if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 &&
-		    cp <= 0xdfff))) || (extra == 3 && (cp < 0x10000 ||
-		    cp > 0x10ffff)) || (cp >= 0x80 && cp <= 0x9f))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Decode X-Filename (percent-encoded UTF-8; printable ASCII may stand for
- * itself) into out (MAX_FILENAME_BYTES + 1). The result is a name, never
- * a path: no '/', '\', NUL or control character, not "." or "..".
- * 0 or -1.
- */
-static int
-filename_decode(const char *h, char out[MAX_FILENAME_BYTES + 1])
-{
-	size_t n = 0;
-	int hi, lo;
-
-	if (h == NULL)
-		return -1;
-	while (*h != '\0') {
-		unsigned char c = (unsigned char)*h;
-
-		if (n == MAX_FILENAME_BYTES)
-			return -1;
-		if (c == '%') {
-			if ((hi = hexval(h[1])) < 0 || (lo = hexval(h[2])) < 0)
-				return -1;
-			c = (unsigned char)(hi << 4 | lo);
-			h += 3;
-		} else {
-			if (c < 0x20 || c > 0x7e)
-				return -1;
-			h++;
-		}
-		out[n++] = (char)c;
-	}
-	out[n] = '\0';
-	if (n == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0 ||
-	    memchr(out, '/', n) != NULL || memchr(out, '\\', n) != NULL ||
-	    !utf8_text_ok((const unsigned char *)out, n))
-		return -1;
-	return 0;
-}
-
-/* Content-Disposition for a download: an ASCII stand-in for old clients
- * and the exact name as RFC 8187 filename*. */
-static int
-disposition(char *out, size_t out_max, const char *name)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char ascii[MAX_FILENAME_BYTES + 1], star[3 * MAX_FILENAME_BYTES + 1];
-	size_t a = 0, s = 0;
-	int n;
-
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		unsigned char c = *p;
-		int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-
-		if (a < MAX_FILENAME_BYTES)
-			ascii[a++] = plain || c == ' ' ? (char)c : '_';
-		if (plain) {
-			star[s++] = (char)c;
-		} else {
-			star[s++] = '%';
-			star[s++] = hex[c >> 4];
-			star[s++] = hex[c & 15];
-		}
-	}
-	ascii[a] = '\0';
-	star[s] = '\0';
-	n = snprintf(out, out_max,
-	    "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, star);
-	return n < 0 || (size_t)n >= out_max ? -1 : 0;
-}
 
 static json_t *
 info_json(const struct attach_info *i)
@@ -231,7 +73,8 @@ attach_create_route(struct req *r)
 	uint8_t *buf = NULL;
 	int64_t count = 0;
 	ssize_t n;
-	int mt, rc, began = 0, first = 1;
+	const struct attach_media *mt;
+	int rc, began = 0, first = 1;
 	json_t *out;
 
 	memset(&w, 0, sizeof(w));
@@ -239,13 +82,15 @@ attach_create_route(struct req *r)
 	if (access_case_open(r, r->params[0],
 	    ACCESS_CONTENT | ACCESS_WRITE | ACCESS_ASSIGNED, &a) != 0)
 		return;
-	if ((mt = media_type_of(req_header(r, "Content-Type"))) < 0) {
+	if ((mt = attach_header_media_type(req_header(r, "Content-Type"))) ==
+	    NULL) {
 		req_problem(r, 415, "unsupported-media-type",
 		    "Attachments may be image/jpeg, image/png, "
 		    "application/pdf or text/plain.");
 		goto done;
 	}
-	if (filename_decode(req_header(r, "X-Filename"), fname) != 0) {
+	if (attach_header_filename_decode(req_header(r, "X-Filename"),
+	    fname) != 0) {
 		req_problem(r, 422, "invalid-filename",
 		    "X-Filename must be a percent-encoded UTF-8 file name of "
 		    "1 to 255 bytes, without '/', '\\\\' or control "
@@ -276,14 +121,14 @@ attach_create_route(struct req *r)
 	}
 	began = 1;
 	rc = attach_writer_begin(&w, r->db, &a.c, a.key, r->actor_id, fname,
-	    media_types[mt].type);
+	    mt->type);
 	if (rc != CASEFILE_OK) {
 		access_fail(r, rc);
 		goto done;
 	}
-	strip_init(&sx, (enum strip_kind)media_types[mt].strip);
+	strip_init(&sx, (enum strip_kind)mt->strip);
 	while ((n = spool_read(r->upload, buf, ATTACHMENT_CHUNK_BYTES)) > 0) {
-		if (first && media_types[mt].strip == STRIP_PASS &&
+		if (first && mt->strip == STRIP_PASS &&
 		    looks_like_image(buf, (size_t)n)) {
 			req_problem(r, 415, "media-type-mismatch",
 			    "The body is an image; send it as image/jpeg or "
@@ -327,7 +172,7 @@ attach_create_route(struct req *r)
 	info.size = w.size;
 	memcpy(info.filename, fname, sizeof(info.filename));
 	snprintf(info.media_type, sizeof(info.media_type), "%s",
-	    media_types[mt].type);
+	    mt->type);
 	if ((out = info_json(&info)) == NULL)
 		req_internal(r);
 	else
@@ -454,6 +299,7 @@ attach_read_route(struct req *r)
 	struct attach_info info;
 	struct dl_stream *d;
 	struct req_stream st;
+	const struct attach_media *mt;
 	int rc;
 
 	memset(&info, 0, sizeof(info));
@@ -503,20 +349,17 @@ attach_read_route(struct req *r)
 		goto fail;
 	}
 	d->have_reader = 1;
-	if (disposition(r->resp_disposition, sizeof(r->resp_disposition),
-	    info.filename) != 0) {
+	if (attach_header_disposition(r->resp_disposition,
+	    sizeof(r->resp_disposition), info.filename) != 0) {
 		req_internal(r);
 		goto fail;
 	}
 	st.read = dl_read;
 	st.free = dl_free;
 	st.arg = d;
-	/* media_types[] strings live for ever; resp_type is borrowed */
-	r->resp_type = NULL;
-	for (size_t i = 0; i < sizeof(media_types) / sizeof(media_types[0]);
-	    i++)
-		if (strcmp(info.media_type, media_types[i].type) == 0)
-			r->resp_type = media_types[i].type;
+	/* the allow-list's strings live for ever; resp_type is borrowed */
+	mt = attach_header_media_stored(info.media_type);
+	r->resp_type = mt != NULL ? mt->type : NULL;
 	if (r->resp_type == NULL) {
 		req_internal(r);
 		goto fail;

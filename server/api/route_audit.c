@@ -7,6 +7,9 @@
  * reasons. Every call is itself audited by the dispatcher (audit.read,
  * audit.export, audit.reason_erase) through the route table below.
  *
+ * The checkpoint carries the cosignatures the witnesses gave it
+ * (server/core/cosign.h); /audit/witnesses shows their state and lag.
+ *
  * The tiles themselves are served in the tlog-tiles layout (audit.read,
  * like the proofs), so an auditor's tool can check the log incrementally.
  *
@@ -32,8 +35,10 @@
 #include "server/audit/audit.h"
 #include "server/audit/audit_export.h"
 #include "server/audit/audit_reason.h"
+#include "server/core/cosign.h"
 #include "server/core/session.h"
 #include "server/http/jsonin.h"
+#include "server/http/jsonout.h"
 #include "server/api/route.h"
 #include "server/http/rfc3339.h"
 #include "server/log/log.h"
@@ -98,66 +103,59 @@ out_of_range(struct req *r)
 
 /* --- GET /audit ----------------------------------------------------------------- */
 
-/* JSON for free text that may not be valid UTF-8 (a stored reason):
- * anything but printable ASCII becomes '?' if jansson refuses it. */
-static json_t *
-text_json(const uint8_t *p, size_t len)
-{
-	json_t *j = json_stringn((const char *)p, len);
-	char *copy;
+/* The page is written as JSON text (server/http/jsonout.h): through a
+ * jansson tree an entry cost ~40 allocations (issue 17). Members and their
+ * order are as they were. A stored reason is free text that may not be
+ * UTF-8: jsonout_text writes anything but printable ASCII as '?' then. */
 
-	if (j != NULL)
-		return j;
-	if ((copy = malloc(len + 1)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++)
-		copy[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
-	j = json_stringn(copy, len);
-	free(copy);
-	return j;
-}
-
-static json_t *
-id_or_null(const char *id)
+static void
+id_or_null(struct jsonout *o, const char *id)
 {
-	return id[0] != '\0' ? json_string(id) : json_null();
+	jsonout_string(o, id[0] != '\0' ? id : NULL);
 }
 
 struct list_ctx {
 	struct req	*r;
-	json_t		*arr;
+	struct jsonout	 out;
 	int		 bad;	/* a stored entry does not decode */
 	int		 failed;	/* the store failed */
 };
 
 /* An anonymous.summary's counts, decoded for GET /audit: the interval
- * and one object per kind. NULL if it does not parse (the decoder has
- * checked it, so never). */
-static json_t *
-summary_json(const struct audit_entry *e)
+ * and one object per kind. -1 if it does not parse (the decoder has
+ * checked it, so never), before anything is written. */
+static int
+summary_out(struct jsonout *o, const struct audit_entry *e)
 {
 	struct audit_summary s;
 	char from[RFC3339_MS_BYTES], to[RFC3339_MS_BYTES];
-	json_t *kinds, *k;
 
-	if (audit_entry_summary_parse(e->extra, e->extra_len, &s) != 0 ||
-	    (kinds = json_array()) == NULL)
-		return NULL;
-	for (unsigned i = 0; i < s.n; i++) {
-		k = json_pack("{s:s, s:s, s:i, s:I}",
-		    "action", audit_action_name(s.k[i].action),
-		    "outcome", audit_outcome_name(s.k[i].outcome),
-		    "status", (int)s.k[i].status,
-		    "count", (json_int_t)s.k[i].count);
-		if (k == NULL || json_array_append_new(kinds, k) != 0) {
-			json_decref(kinds);
-			return NULL;
-		}
-	}
+	if (audit_entry_summary_parse(e->extra, e->extra_len, &s) != 0)
+		return -1;
 	rfc3339_format_ms(from, s.from_ms);
 	rfc3339_format_ms(to, s.to_ms);
-	return json_pack("{s:s, s:s, s:o}", "from", from, "to", to,
-	    "counts", kinds);
+	jsonout_object_begin(o);
+	jsonout_key(o, "from");
+	jsonout_string(o, from);
+	jsonout_key(o, "to");
+	jsonout_string(o, to);
+	jsonout_key(o, "counts");
+	jsonout_array_begin(o);
+	for (unsigned i = 0; i < s.n; i++) {
+		jsonout_object_begin(o);
+		jsonout_key(o, "action");
+		jsonout_string(o, audit_action_name(s.k[i].action));
+		jsonout_key(o, "outcome");
+		jsonout_string(o, audit_outcome_name(s.k[i].outcome));
+		jsonout_key(o, "status");
+		jsonout_int(o, (int)s.k[i].status);
+		jsonout_key(o, "count");
+		jsonout_int(o, (int64_t)s.k[i].count);
+		jsonout_object_end(o);
+	}
+	jsonout_array_end(o);
+	jsonout_object_end(o);
+	return 0;
 }
 
 /*
@@ -167,7 +165,7 @@ summary_json(const struct audit_entry *e)
  * 0, or -1 if the store failed.
  */
 static int
-sealed_reason_json(struct list_ctx *c, json_t *o, uint64_t seq)
+sealed_reason_out(struct list_ctx *c, uint64_t seq)
 {
 	struct req *r = c->r;
 	const uint8_t *pk = NULL;
@@ -185,11 +183,15 @@ sealed_reason_json(struct list_ctx *c, json_t *o, uint64_t seq)
 		    text, &len);
 	secmem_wipe(sk, sizeof(sk));
 	if (rc == 0) {
-		json_object_set_new(o, "reason", text_json(text, len));
-		if (encode_b64(b64, sizeof(b64), salt, sizeof(salt)) == 0)
-			json_object_set_new(o, "reason_salt", json_string(b64));
+		jsonout_key(&c->out, "reason");
+		jsonout_text(&c->out, text, len);
+		if (encode_b64(b64, sizeof(b64), salt, sizeof(salt)) == 0) {
+			jsonout_key(&c->out, "reason_salt");
+			jsonout_string(&c->out, b64);
+		}
 	} else if (rc == 1) {
-		json_object_set_new(o, "reason_sealed", json_true());
+		jsonout_key(&c->out, "reason_sealed");
+		jsonout_bool(&c->out, 1);
 	}
 	secmem_wipe(salt, sizeof(salt));
 	secmem_wipe(text, sizeof(text));
@@ -200,10 +202,10 @@ static int
 list_one(void *arg, const struct store_audit_item *it)
 {
 	struct list_ctx *c = arg;
+	struct jsonout *o = &c->out;
 	struct audit_entry e;
 	char t[32], b64[512], sid[AUDIT_ID_MAX_BYTES + 1];
 	unsigned stype;
-	json_t *o;
 
 	if (audit_entry_decode(&e, it->entry, it->entry_len) != 0 ||
 	    e.seq != it->seq) {
@@ -211,44 +213,58 @@ list_one(void *arg, const struct store_audit_item *it)
 		return 1;
 	}
 	rfc3339_format_ms(t, e.time_ms);
-	o = json_pack("{s:I, s:s, s:o, s:s, s:s, s:s, s:o, s:s, s:o}",
-	    "seq", (json_int_t)e.seq, "time", t,
-	    "actor_id", id_or_null(e.actor_id),
-	    "role", audit_role_name(e.role),
-	    "action", audit_action_name(e.action),
-	    "object_type", audit_object_name(e.object_type),
-	    "object_id", id_or_null(e.object_id),
-	    "outcome", audit_outcome_name(e.outcome),
-	    "request_id", id_or_null(e.request_id));
-	if (o == NULL)
-		return 1;
-	if (e.has_reason && it->reason != NULL)	/* not sealed yet */
-		json_object_set_new(o, "reason",
-		    text_json(it->reason, it->reason_len));
-	if (e.has_reason && it->reason_erased)
-		json_object_set_new(o, "reason_erased", json_true());
+	jsonout_object_begin(o);
+	jsonout_key(o, "seq");
+	jsonout_int(o, (int64_t)e.seq);
+	jsonout_key(o, "time");
+	jsonout_string(o, t);
+	jsonout_key(o, "actor_id");
+	id_or_null(o, e.actor_id);
+	jsonout_key(o, "role");
+	jsonout_string(o, audit_role_name(e.role));
+	jsonout_key(o, "action");
+	jsonout_string(o, audit_action_name(e.action));
+	jsonout_key(o, "object_type");
+	jsonout_string(o, audit_object_name(e.object_type));
+	jsonout_key(o, "object_id");
+	id_or_null(o, e.object_id);
+	jsonout_key(o, "outcome");
+	jsonout_string(o, audit_outcome_name(e.outcome));
+	jsonout_key(o, "request_id");
+	id_or_null(o, e.request_id);
+	if (e.has_reason && it->reason != NULL) {	/* not sealed yet */
+		jsonout_key(o, "reason");
+		jsonout_text(o, it->reason, it->reason_len);
+	}
+	if (e.has_reason && it->reason_erased) {
+		jsonout_key(o, "reason_erased");
+		jsonout_bool(o, 1);
+	}
 	if (e.has_reason && it->reason == NULL && !it->reason_erased &&
-	    sealed_reason_json(c, o, e.seq) != 0) {
-		json_decref(o);
+	    sealed_reason_out(c, e.seq) != 0) {
 		c->failed = 1;
 		return 1;
 	}
 	if (e.extra_len > 0 && encode_b64(b64, sizeof(b64), e.extra,
-	    e.extra_len) == 0)
-		json_object_set_new(o, "extra", json_string(b64));
-	if (e.action == AUDIT_ANON_SUMMARY &&
-	    json_object_set_new(o, "summary", summary_json(&e)) != 0) {
-		json_decref(o);
-		return 1;
+	    e.extra_len) == 0) {
+		jsonout_key(o, "extra");
+		jsonout_string(o, b64);
+	}
+	if (e.action == AUDIT_ANON_SUMMARY) {
+		jsonout_key(o, "summary");
+		if (summary_out(o, &e) != 0)
+			return 1;
 	}
 	/* a grant's other party, decoded from the signed extra */
 	if (e.extra_len > 0 && audit_entry_subject_parse(e.extra, e.extra_len,
 	    &stype, sid) == 0) {
-		json_object_set_new(o, "subject_type",
-		    json_string(audit_object_name(stype)));
-		json_object_set_new(o, "subject_id", json_string(sid));
+		jsonout_key(o, "subject_type");
+		jsonout_string(o, audit_object_name(stype));
+		jsonout_key(o, "subject_id");
+		jsonout_string(o, sid);
 	}
-	return json_array_append_new(c->arr, o) != 0;
+	jsonout_object_end(o);
+	return o->err;
 }
 
 /* An RFC 3339 time parameter, to the second (a fraction is dropped), as
@@ -280,12 +296,14 @@ audit_list_route(struct req *r)
 	static const char *const allowed[] = { "after", "limit", "case_id",
 	    "actor_id", "action", "since", "until", NULL };
 	struct store_audit_filter f;
-	struct list_ctx c = { r, NULL, 0, 0 };
+	struct list_ctx c;
 	const char *action;
 	uint64_t after, limit;
 	int code;
 
 	memset(&f, 0, sizeof(f));
+	memset(&c, 0, sizeof(c));
+	c.r = r;
 	if (query_only(r, allowed) != 0 ||
 	    req_query_u64(r, "after", UINT64_MAX, (uint64_t)INT64_MAX - 1,
 	    &after) != 0 ||
@@ -314,21 +332,25 @@ audit_list_route(struct req *r)
 	if (query_time(r, "since", &f.has_since, &f.since_ms) != 0 ||
 	    query_time(r, "until", &f.has_until, &f.until_ms) != 0)
 		return;
-	if ((c.arr = json_array()) == NULL) {
-		req_internal(r);
-		return;
-	}
+	jsonout_init(&c.out);
+	jsonout_object_begin(&c.out);
+	jsonout_key(&c.out, "entries");
+	jsonout_array_begin(&c.out);
 	if (store_audit_list(r->db, &f, list_one, &c) != STORE_OK || c.bad ||
 	    c.failed) {
-		json_decref(c.arr);
 		if (c.bad)
 			req_problem(r, 500, "audit-damaged", "A stored audit "
 			    "entry is damaged; verify an export.");
+		else if (c.out.err)
+			req_internal(r);
 		else
 			req_unavailable(r);
+		jsonout_free(&c.out);
 		return;
 	}
-	req_json(r, 200, json_pack("{s:o}", "entries", c.arr));
+	jsonout_array_end(&c.out);
+	jsonout_object_end(&c.out);
+	req_json_text(r, 200, &c.out);
 }
 
 /* --- checkpoint and key -------------------------------------------------------- */
@@ -349,7 +371,33 @@ audit_checkpoint_route(struct req *r)
 		req_unavailable(r);
 		return;
 	}
+	/* with the witnesses' cosignatures over exactly this checkpoint */
+	cosign_decorate(buf, NOTE_MAX_BYTES, &len);
 	req_raw(r, 200, "text/plain; charset=utf-8", buf, len);
+}
+
+/* The witnesses' state and lag behind the latest checkpoint. */
+static void
+audit_witnesses_route(struct req *r)
+{
+	char *buf;
+	size_t len = 0;
+	uint64_t size = 0;
+	json_t *arr;
+
+	if ((buf = malloc(NOTE_MAX_BYTES)) == NULL) {
+		req_internal(r);
+		return;
+	}
+	if (audit_latest_checkpoint(buf, NOTE_MAX_BYTES, &len, &size) != 0)
+		size = 0;
+	free(buf);
+	if ((arr = cosign_status_json(size)) == NULL) {
+		req_internal(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:I, s:o}", "checkpoint_size",
+	    (json_int_t)size, "witnesses", arr));
 }
 
 static void
@@ -841,6 +889,8 @@ const struct route route_audit_table[] = {
 	  AUDIT_OBJ_AUDIT, audit_list_route },
 	{ M_GET, "/audit/checkpoint", R_AUDITOR, 0, AUDIT_AUDIT_READ,
 	  AUDIT_OBJ_AUDIT, audit_checkpoint_route },
+	{ M_GET, "/audit/witnesses", R_AUDITOR, 0, AUDIT_AUDIT_READ,
+	  AUDIT_OBJ_AUDIT, audit_witnesses_route },
 	{ M_GET, "/audit/public-key", R_AUDITOR, 0, AUDIT_AUDIT_READ,
 	  AUDIT_OBJ_AUDIT, audit_public_key_route },
 	{ M_GET, "/audit/proof/inclusion", R_AUDITOR, ROUTE_QUERY,

@@ -47,6 +47,16 @@ int route_case_body_parse(const json_t *obj, int mode, struct case_input *in)
     __attribute__((warn_unused_result));
 void route_case_input_free(struct case_input *in);
 
+/* POST /cases/lookup: exactly one of {"phone"} (1..MAX_LOOKUP_PHONE_BYTES)
+ * and {"name"} (1..MAX_LOOKUP_NAME_BYTES), no control characters. Whether
+ * the term normalises is the handler's question (422 invalid-term). */
+struct lookup_input {
+	const char	*phone;		/* or NULL */
+	const char	*name;		/* or NULL */
+};
+int route_lookup_body_parse(const json_t *obj, struct lookup_input *in)
+    __attribute__((warn_unused_result));
+
 /* POST /cases/{id}/assignments: {"user_id"}, a well-formed id. */
 struct assign_input {
 	const char	*user_id;
@@ -103,6 +113,9 @@ struct login_input {
 	const char	*client;	/* optional client label, NULL or
 					 * 1..MAX_CLIENT_LABEL_BYTES, no
 					 * control characters */
+	const char	*code;		/* NULL, or a well-formed second
+					 * factor: 6 digits or a recovery
+					 * code (twofactor_code_wellformed) */
 };
 int route_session_body_parse(const json_t *obj, struct login_input *in)
     __attribute__((warn_unused_result));
@@ -121,5 +134,9 @@ struct confirm_input {
 };
 int route_session_confirm_body_parse(const json_t *obj,
     struct confirm_input *in) __attribute__((warn_unused_result));
+
+/* POST /me/totp/confirm: {"code"}, exactly 6 digits. */
+int route_twofactor_confirm_body_parse(const json_t *obj, const char **code)
+    __attribute__((warn_unused_result));
 
 #endif

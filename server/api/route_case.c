@@ -17,8 +17,12 @@
 #include "server/audit/audit.h"
 #include "server/core/casefile.h"
 #include "server/http/jsonin.h"
+#include "server/http/jsonout.h"
 #include "server/api/route.h"
 #include "server/api/route_body.h"
+#include "server/api/route_lookup.h"
+#include "server/core/blindidx.h"
+#include "server/core/lookuplimit.h"
 #include "server/core/session.h"
 #include "server/http/rfc3339.h"
 
@@ -37,27 +41,6 @@ ids_json(const struct store_ids *ids)
 			json_decref(a);
 			return NULL;
 		}
-	return a;
-}
-
-/* "a,b,c" (group_concat of ids) as a JSON array. */
-static json_t *
-csv_json(const char *csv)
-{
-	json_t *a = json_array();
-	const char *p = csv;
-
-	while (a != NULL && *p != '\0') {
-		size_t n = strcspn(p, ",");
-
-		if (json_array_append_new(a, json_stringn(p, n)) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
 	return a;
 }
 
@@ -205,6 +188,60 @@ route_case_assign_body_parse(const json_t *obj, struct assign_input *in)
 	return BODY_OK;
 }
 
+/* --- blind indexes (docs/cases.md, "Have we seen this person before?") ------ */
+
+/*
+ * Index the person just written to case_id (inside the write
+ * transaction). With warnings (a new case), its phone numbers are first
+ * looked up among the other cases, and *warnings gets the answer the UI
+ * shows beside the 201: a match, or that the check was skipped because
+ * the account's lookups are spent (a creation is a lookup too, or the
+ * API would be a way round the rate limit). 0, or -1 after answering.
+ */
+static int
+index_person(struct req *r, const char *case_id, const char *person,
+    size_t person_len, json_t **warnings)
+{
+	struct blindidx_terms t;
+	struct blindidx_hits hits;
+	unsigned retry;
+	json_t *w = NULL, *m;
+	int rc = -1;
+
+	if (blindidx_terms_person(person, person_len, &t) != BLINDIDX_OK) {
+		req_internal(r);
+		goto done;
+	}
+	if (warnings != NULL && t.phones > 0) {
+		if (lookuplimit_take(r->actor_id, &retry) != 0) {
+			w = json_pack("{s:s}", "type", "phone-not-checked");
+		} else {
+			if (blindidx_match(r->db, &t, BLIND_PHONE, case_id,
+			    &hits) != BLINDIDX_OK) {
+				req_unavailable(r);
+				goto done;
+			}
+			if (hits.n > 0 && (m = route_lookup_matches_json(&hits))
+			    != NULL)
+				w = json_pack("{s:s, s:o, s:b}", "type",
+				    "phone-match", "matches", m, "more",
+				    hits.more);
+		}
+		if (w != NULL && (*warnings = json_array()) != NULL)
+			json_array_append_new(*warnings, w);
+		else
+			json_decref(w);
+	}
+	if (blindidx_case_put(r->db, case_id, &t) != BLINDIDX_OK) {
+		req_unavailable(r);
+		goto done;
+	}
+	rc = 0;
+done:
+	secmem_wipe(&t, sizeof(t));
+	return rc;
+}
+
 /* --- POST /cases ---------------------------------------------------------------- */
 
 static void
@@ -215,7 +252,7 @@ case_create_route(struct req *r)
 	uint8_t key[CASEFILE_KEY_BYTES];
 	int rc;
 	struct access_case a;
-	json_t *o;
+	json_t *o, *warnings = NULL;
 
 	memset(&c, 0, sizeof(c));
 	memset(&a, 0, sizeof(a));
@@ -248,6 +285,8 @@ case_create_route(struct req *r)
 		goto done;
 	}
 	req_audit_object(r, AUDIT_OBJ_CASE, c.id);
+	if (index_person(r, c.id, in.person, in.person_len, &warnings) != 0)
+		goto done;
 	/* a new id: nothing can hold a stale key under it. A coordinator's
 	 * keys are never cached: they reach content only through the org
 	 * key, which needs a fresh password confirmation each time
@@ -258,9 +297,20 @@ case_create_route(struct req *r)
 	a.c = c;
 	memcpy(a.key, key, sizeof(key));
 	a.have_key = 1;
-	if ((o = full_json(r, &a)) != NULL)
+	if ((o = full_json(r, &a)) != NULL) {
+		/* set_new consumes warnings either way */
+		if (warnings != NULL &&
+		    json_object_set_new(o, "warnings", warnings) != 0) {
+			warnings = NULL;
+			json_decref(o);
+			req_internal(r);
+			goto done;
+		}
+		warnings = NULL;
 		req_json(r, 201, o);
+	}
 done:
+	json_decref(warnings);
 	secmem_wipe(key, sizeof(key));
 	secmem_wipe(a.key, sizeof(a.key));
 	route_case_input_free(&in);
@@ -268,19 +318,61 @@ done:
 
 /* --- GET /cases ------------------------------------------------------------------- */
 
+/* The list is written as JSON text (server/http/jsonout.h): a page of 100
+ * through a jansson tree cost ~40 allocations a row (issue 17). The
+ * members and their order are summary_json's. */
 struct list_ctx {
-	json_t	*arr;
-	char	 last[ID_CHARS + 1];
-	unsigned n;
+	struct jsonout	 out;
+	char		 last[ID_CHARS + 1];
+	unsigned	 n;
 };
 
 static int
 list_one(void *arg, const struct case_row *c, const char *assignees)
 {
 	struct list_ctx *l = arg;
-	json_t *o = summary_json(c, csv_json(assignees));
+	struct jsonout *o = &l->out;
+	char created[21], updated[21];
+	const char *p = assignees;
 
-	if (o == NULL || json_array_append_new(l->arr, o) != 0)
+	rfc3339_format(created, c->created_at);
+	rfc3339_format(updated, c->updated_at);
+	jsonout_object_begin(o);
+	jsonout_key(o, "id");
+	jsonout_string(o, c->id);
+	jsonout_key(o, "codename");
+	jsonout_string(o, c->codename);
+	jsonout_key(o, "status");
+	jsonout_string(o, case_status_names[c->status]);
+	jsonout_key(o, "risk");
+	jsonout_string(o, case_risk_names[c->risk]);
+	jsonout_key(o, "region");
+	jsonout_string(o, c->region);
+	jsonout_key(o, "household_size");
+	jsonout_int(o, c->household_size);
+	jsonout_key(o, "assignees");
+	jsonout_array_begin(o);
+	while (*p != '\0') {	/* the comma-separated ids */
+		size_t n = strcspn(p, ",");
+
+		jsonout_stringn(o, p, n);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	jsonout_array_end(o);
+	jsonout_key(o, "evacuation_id");
+	jsonout_string(o, c->evacuation_id[0] ? c->evacuation_id : NULL);
+	jsonout_key(o, "key_version");
+	jsonout_int(o, c->key_version);
+	jsonout_key(o, "created_at");
+	jsonout_string(o, created);
+	jsonout_key(o, "updated_at");
+	jsonout_string(o, updated);
+	jsonout_key(o, "shredded");
+	jsonout_bool(o, c->shredded);
+	jsonout_object_end(o);
+	if (o->err)
 		return -1;
 	memcpy(l->last, c->id, sizeof(l->last));
 	l->n++;
@@ -305,20 +397,26 @@ case_list_route(struct req *r)
 	    req_query_enum(r, "risk", case_risk_names, &f.risk) < 0 ||
 	    req_query_text(r, "region", MAX_REGION_BYTES, &f.region) < 0)
 		return;
-	if ((l.arr = json_array()) == NULL) {
-		req_internal(r);
-		return;
-	}
+	jsonout_init(&l.out);
+	jsonout_object_begin(&l.out);
+	jsonout_key(&l.out, "cases");
+	jsonout_array_begin(&l.out);
 	/* caseworkers list their own cases; coordinators every case */
 	rc = store_case_list(r->db, r->role == ROLE_COORDINATOR ? NULL :
 	    req_case_subject(r), after, &f, limit, list_one, &l);
 	if (rc != STORE_OK) {
-		json_decref(l.arr);
-		req_unavailable(r);
+		if (l.out.err)
+			req_internal(r);
+		else
+			req_unavailable(r);
+		jsonout_free(&l.out);
 		return;
 	}
-	req_json(r, 200, json_pack("{s:o, s:s?}", "cases", l.arr,
-	    "next", l.n == limit ? l.last : NULL));
+	jsonout_array_end(&l.out);
+	jsonout_key(&l.out, "next");
+	jsonout_string(&l.out, l.n == limit ? l.last : NULL);
+	jsonout_object_end(&l.out);
+	req_json_text(r, 200, &l.out);
 }
 
 /* --- GET /cases/{id} ----------------------------------------------------------------- */
@@ -392,8 +490,9 @@ case_update_route(struct req *r)
 			goto done;
 		}
 	}
-	if (in.has_person && store_field(r, &a, CASE_FIELD_PERSON, in.person,
-	    in.person_len) != 0)
+	if (in.has_person && (store_field(r, &a, CASE_FIELD_PERSON, in.person,
+	    in.person_len) != 0 || index_person(r, a.c.id, in.person,
+	    in.person_len, NULL) != 0))
 		goto done;
 	if (in.has_notes && store_field(r, &a, CASE_FIELD_NOTES, in.notes,
 	    strlen(in.notes)) != 0)

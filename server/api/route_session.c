@@ -37,6 +37,8 @@
 #include "server/core/kdfpool.h"
 #include "server/api/route.h"
 #include "server/api/route_body.h"
+#include "server/api/route_twofactor.h"
+#include "server/core/twofactor.h"
 #include "server/core/session.h"
 #include "server/core/throttle.h"
 #include "server/http/rfc3339.h"
@@ -191,7 +193,7 @@ password_kdf_run(void *arg)
 int
 route_session_body_parse(const json_t *obj, struct login_input *in)
 {
-	static const char *const allowed[] = { "username", "password",
+	static const char *const allowed[] = { "username", "password", "code",
 	    "client", NULL };
 
 	memset(in, 0, sizeof(*in));
@@ -200,6 +202,9 @@ route_session_body_parse(const json_t *obj, struct login_input *in)
 	    &in->username, NULL) != JSONIN_OK ||
 	    jsonin_string(obj, "password", 1, 1, MAX_PASSWORD_BYTES, 1,
 	    &in->password, NULL) != JSONIN_OK ||
+	    jsonin_string(obj, "code", 0, 1, MAX_TWOFACTOR_CODE_BYTES, 0,
+	    &in->code, NULL) != JSONIN_OK ||
+	    (in->code != NULL && !twofactor_code_wellformed(in->code)) ||
 	    jsonin_string(obj, "client", 0, 1, MAX_CLIENT_LABEL_BYTES, 0,
 	    &in->client, NULL) != JSONIN_OK) {
 		memset(in, 0, sizeof(*in));
@@ -290,7 +295,7 @@ session_create_route(struct req *r)
 	struct user_row u;
 	unsigned retry;
 	int64_t expires;
-	int rc, have_user, opened, have_duress = 0, decoy = 0;
+	int rc, have_user, opened, have_duress = 0, decoy = 0, twofactor = 0;
 
 	if (route_session_body_parse(r->json, &in) != BODY_OK) {
 		r->audit_action = AUDIT_SESSION_FAIL;
@@ -335,17 +340,30 @@ session_create_route(struct req *r)
 	opened = kdf.opened;
 	if (have_user)
 		req_audit_object(r, AUDIT_OBJ_USER, u.id);
-	if (kdf.duress_hit && (u.status == USER_ACTIVE ||
-	    u.status == USER_PENDING)) {
-		if (login_duress(r, &u, sk) != 0)
-			goto done;
-		opened = 1;
-		decoy = 1;
-	}
-	if (!opened || (u.status != USER_ACTIVE && u.status != USER_PENDING)) {
+	if ((!opened && !kdf.duress_hit) ||
+	    (u.status != USER_ACTIVE && u.status != USER_PENDING)) {
 		throttle_fail(username, r->client_ip);
 		login_failed(r);
 		goto done;
+	}
+	/*
+	 * The second factor, if the account has one: the same 401, and the
+	 * same steps, for the password and the duress password. It comes
+	 * before any duress side effect: the duress password without the
+	 * phone erases nothing (it is then no more than a wrong login).
+	 */
+	rc = route_twofactor_login_step(r, u.id, in.code, &twofactor);
+	if (rc == -1) {
+		throttle_fail(username, r->client_ip);
+		login_failed(r);
+		goto done;
+	}
+	if (rc != 0)
+		goto done;
+	if (kdf.duress_hit) {
+		if (login_duress(r, &u, sk) != 0)
+			goto done;
+		decoy = 1;
 	}
 	if (kdf.upgraded) {
 		/* stored with the login's audit entry, in one transaction */
@@ -365,6 +383,8 @@ session_create_route(struct req *r)
 		r->retry_after_s = 5;
 		goto done;
 	}
+	if (twofactor)
+		session_set_twofactor_user(u.id);
 	throttle_success(username, r->client_ip);
 	memcpy(r->actor_id, u.id, sizeof(r->actor_id));
 	r->role = u.role;
@@ -402,7 +422,10 @@ me_route(struct req *r)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u.id,
 	    "username", u.username, "role", role_name(u.role),
 	    "status", user_status_name(u.status), "enrolled", u.enrolled);
-	if (o == NULL || route_account_me_fields(r, &u, o) != 0) {
+	/* a decoy session's two_factor is the account's, as before the
+	 * duress login: its TOTP row stays until a reset */
+	if (o == NULL || route_twofactor_me(r, o) != 0 ||
+	    route_account_me_fields(r, &u, o) != 0) {
 		json_decref(o);
 		if (r->status == 0)
 			req_unavailable(r);
@@ -553,11 +576,13 @@ done:
 const struct route route_session_table[] = {
 	{ M_POST, "/session", R_ANON, ROUTE_BODY, AUDIT_SESSION_CREATE,
 	  AUDIT_OBJ_USER, session_create_route },
-	{ M_DELETE, "/session", R_ANY_USER, ROUTE_PENDING, AUDIT_SESSION_END,
+	{ M_DELETE, "/session", R_ANY_USER,
+	  ROUTE_PENDING | ROUTE_TWOFACTOR_SETUP, AUDIT_SESSION_END,
 	  AUDIT_OBJ_SESSION, session_delete_route },
-	{ M_GET, "/me", R_ANY_USER, ROUTE_PENDING, AUDIT_NONE, AUDIT_OBJ_USER,
-	  me_route },
-	{ M_PUT, "/me/password", R_ANY_USER, ROUTE_BODY | ROUTE_PENDING,
+	{ M_GET, "/me", R_ANY_USER, ROUTE_PENDING | ROUTE_TWOFACTOR_SETUP,
+	  AUDIT_NONE, AUDIT_OBJ_USER, me_route },
+	{ M_PUT, "/me/password", R_ANY_USER,
+	  ROUTE_BODY | ROUTE_PENDING | ROUTE_TWOFACTOR_SETUP,
 	  AUDIT_USER_PASSWORD, AUDIT_OBJ_USER, password_route },
 	{ M_POST, "/session/confirm", R_COORD, ROUTE_BODY,
 	  AUDIT_SESSION_CONFIRM, AUDIT_OBJ_USER, session_confirm_route },

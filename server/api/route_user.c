@@ -14,6 +14,7 @@
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
 #include "server/http/jsonin.h"
+#include "server/http/jsonout.h"
 #include "server/core/access.h"
 #include "server/core/kdfpool.h"
 #include "server/api/route.h"
@@ -133,23 +134,49 @@ user_create_route(struct req *r)
 	req_json(r, 201, route_user_json(&u));
 }
 
+/* The list is written as JSON text (server/http/jsonout.h), with
+ * route_user_json's members in its order: no allocation per user
+ * (issue 17). */
 static int
 list_one(void *arg, const struct user_row *u)
 {
-	return json_array_append_new(arg, route_user_json(u));
+	struct jsonout *o = arg;
+
+	jsonout_object_begin(o);
+	jsonout_key(o, "id");
+	jsonout_string(o, u->id);
+	jsonout_key(o, "username");
+	jsonout_string(o, u->username);
+	jsonout_key(o, "role");
+	jsonout_string(o, role_name(u->role));
+	jsonout_key(o, "status");
+	jsonout_string(o, user_status_name(u->status));
+	jsonout_key(o, "enrolled");
+	jsonout_bool(o, u->enrolled);
+	jsonout_object_end(o);
+	return o->err;
 }
 
 static void
 user_list_route(struct req *r)
 {
-	json_t *arr = json_array();
+	struct jsonout o;
 
-	if (arr == NULL || store_user_each(r->db, list_one, arr) != STORE_OK) {
-		json_decref(arr);
-		req_unavailable(r);
+	jsonout_init(&o);
+	jsonout_object_begin(&o);
+	jsonout_key(&o, "users");
+	jsonout_array_begin(&o);
+	if (store_user_each(r->db, list_one, &o) != STORE_OK) {
+		if (o.err)
+			req_internal(r);
+		else
+			req_unavailable(r);
+		jsonout_free(&o);
 		return;
 	}
-	req_json(r, 200, json_pack("{s:o}", "users", arr));
+	jsonout_array_end(&o);
+	jsonout_object_end(&o);
+	req_json_text(r, 200, &o);
 }
 
 static void

@@ -36,6 +36,7 @@
 #include "server/limits.h"
 #include "server/api/router.h"
 #include "server/core/session.h"
+#include "server/core/twofactor.h"
 #include "schema/store_user.h"
 #include "server/log/log.h"
 
@@ -44,12 +45,14 @@ static const struct route *const tables[] = {
 	route_health_table,
 	route_session_table,
 	route_user_table,
+	route_lookup_table,	/* before /cases/{id}: literal paths */
 	route_case_table,
 	route_contact_table,
 	route_evac_table,
 	route_audit_table,
 	route_attach_table,
 	route_account_table,
+	route_twofactor_table,
 };
 
 static const char *const method_names[] = {
@@ -315,6 +318,37 @@ anonymous_failure(const struct req *r, const struct audit_event *ev)
 	return 1;
 }
 
+/*
+ * The two-factor policy (server/core/twofactor.h): while every account
+ * must use two-factor login, a session whose user has none may only set
+ * it up (ROUTE_TWOFACTOR_SETUP), read /me and log out. 0 to go on, -1
+ * answered.
+ */
+static int
+twofactor_gate(struct req *r, const struct route *row)
+{
+	if (!twofactor_policy_required() || session_twofactor(r->sess) ||
+	    (row->flags & ROUTE_TWOFACTOR_SETUP))
+		return 0;
+	req_deny(r, 403, "two-factor-required",
+	    "Set up two-factor login (POST /me/totp) before doing anything "
+	    "else.");
+	return -1;
+}
+
+/* Two-factor changes that take effect only once durable: an enrolment
+ * marks the user's live sessions, a policy change reaches the cache. */
+static void
+twofactor_after_audit(struct req *r)
+{
+	if (r->status >= 300)
+		return;
+	if (r->after.twofactor_user && r->actor_id[0] != '\0')
+		session_set_twofactor_user(r->actor_id);
+	if (r->after.twofactor_policy != 0)
+		twofactor_policy_cache(r->after.twofactor_policy == 2);
+}
+
 /* What a request may do only once its audit entry is durable and its
  * answer stands: a password confirmation opens the org key's window. */
 static void
@@ -322,6 +356,7 @@ after_audit(struct req *r)
 {
 	if (r->after.confirm && r->status < 300 && r->sess != NULL)
 		session_confirm(r->sess, 1);
+	twofactor_after_audit(r);
 }
 
 /* The audit step. See the comment at the top of the file. */
@@ -595,6 +630,8 @@ dispatch(struct req *r, const char *method, const char *url)
 			    "before doing anything else.");
 			goto audit;
 		}
+		if (twofactor_gate(r, row) != 0)
+			goto audit;
 	}
 	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_arg, &q);
 	if (q.n > 0 && (!(row->flags & ROUTE_QUERY) || q.n > 8 ||
@@ -679,8 +716,7 @@ router_finish(struct req *r)
 	r->json = NULL;
 	json_decref(r->resp);
 	r->resp = NULL;
-	free(r->resp_raw);
-	r->resp_raw = NULL;
+	req_raw_free(r);
 	req_stream_drop(r->resp_stream);
 	r->resp_stream = NULL;
 }

@@ -83,7 +83,14 @@ enum audit_action {
 	AUDIT_ATTACHMENT_LIST = 30,
 	AUDIT_ATTACHMENT_READ = 31,
 	AUDIT_ATTACHMENT_DELETE = 32,
-	/* 33..38: other branches. Accounts under coercion (issue 14): */
+	AUDIT_TOTP_BEGIN = 33,		/* a TOTP enrolment began (a new
+					 * secret, not yet proven) */
+	AUDIT_TOTP_ENROL = 34,		/* a code proved it; recovery codes
+					 * made (denied: a wrong code) */
+	AUDIT_TWOFACTOR_POLICY = 35,	/* a coordinator set whether every
+					 * account needs two-factor login */
+	/* 36..38: other branches' ranges. Accounts under coercion
+	 * (issue 14): */
 	AUDIT_ACCOUNT_DURESS = 39,	/* a duress login (its session.create
 					 * is logged as well) */
 	AUDIT_ACCOUNT_PANIC = 40,	/* key erased, sessions ended: self,
@@ -95,8 +102,10 @@ enum audit_action {
 	AUDIT_SESSION_REVOKE = 44,	/* one of one's own sessions ended */
 	AUDIT_USER_LOGINS = 45,		/* one's own login history read */
 	AUDIT_ALERT_LIST = 46,		/* coordinators read the alerts */
+	AUDIT_CASE_LOOKUP = 47,		/* "seen this person?": no term */
+	AUDIT_CASE_REINDEX = 48,	/* blind indexes rebuilt via org key */
 };
-#define AUDIT_ACTION_MAX	46u
+#define AUDIT_ACTION_MAX	48u
 
 enum audit_object {
 	AUDIT_OBJ_NONE = 0,

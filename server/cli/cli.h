@@ -16,6 +16,9 @@
 /* The audit signing key, under the signing passphrase: never in a backup
  * (docs/operations.md, "Who holds what"). */
 #define DATADIR_SIGN	"audit-key"
+/* The case lookup's blind-index key K_idx, under the signing passphrase
+ * like audit-key and, like it, never in a backup (docs/crypto.md). */
+#define DATADIR_INDEX_KEY	"index-key"
 /* The latest audit checkpoint this server signed, kept outside the
  * database so that putting an older database back is noticed at start-up
  * (docs/audit.md, "Storage"). */
@@ -35,6 +38,9 @@ int cli_audit_rotate_key(int argc, char **argv);	/* after "audit" */
  * the report line to stdout (OK) or stderr (anything else). 0 verified,
  * 1 verification failed or an I/O error, 2 usage error. (cli_verify.c) */
 int cli_audit_verify(int argc, char **argv);
+/* After nothing: argv[0] is "witness", then "init" or "serve"
+ * (cli_witness.c). */
+int cli_witness(int argc, char **argv);
 /* Internal: one password judged in a child of the server (cli_pwcheck.c). */
 int cli_pwcheck(int argc, char **argv);
 

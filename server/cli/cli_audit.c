@@ -49,6 +49,34 @@
 #define NEWPASS		(np != NULL ? np : pass)
 #define NEWPASS_LEN	(np != NULL ? np_len : pass_len)
 
+/*
+ * After the new audit-key is installed: index-key follows it to the new
+ * signing passphrase (it was under the old one: signfile's, or the
+ * operator's). 0, or -1 after printing why.
+ */
+static int
+follow_index(const char *dir, const char *signfile, const char *pass,
+    size_t pass_len, const char *np, size_t np_len)
+{
+	char err[256], *op = NULL;
+	size_t op_len = 0;
+	int rc;
+
+	if (signfile != NULL && secret_read(&op, &op_len, signfile,
+	    "Audit signing passphrase: ", 0, MAX_PASSPHRASE_BYTES, err,
+	    sizeof(err)) != 0) {
+		cli_error("%s", err);
+		return -1;
+	}
+	rc = datadir_rewrap_index(dir, op != NULL ? op : pass,
+	    op != NULL ? op_len : pass_len, NEWPASS, NEWPASS_LEN, err,
+	    sizeof(err));
+	secret_free(op, op_len);
+	if (rc != 0)
+		cli_error("%s", err);
+	return rc;
+}
+
 static void
 print_key(const char *what)
 {
@@ -147,7 +175,8 @@ cli_audit_rotate_key(int argc, char **argv)
 			printf("corridor: finished an interrupted audit key "
 			    "rotation\n");
 			print_key("audit key");
-			rc = 0;
+			rc = follow_index(dir, signfile, pass, pass_len, np,
+			    np_len) != 0;
 			goto done;
 		case 0:
 			/* never logged: the old key stays */
@@ -187,6 +216,8 @@ cli_audit_rotate_key(int argc, char **argv)
 	}
 	print_key("previous audit key");
 	printf("corridor: audit key rotated\n");
+	if (follow_index(dir, signfile, pass, pass_len, np, np_len) != 0)
+		goto done;
 	{
 		struct note_vkey cur, vk;
 		char text[NOTE_VKEY_MAX_BYTES];

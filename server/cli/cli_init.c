@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * cli_init: `corridor init DIR`. Creates the two wrap files (a random K_db
+ * cli_init: `corridor init DIR`. Creates the three wrap files (a random K_db
  * under the operator passphrase in keys, the audit signing key in
- * audit-key under the signing passphrase, which is the operator's unless
+ * audit-key and the case lookup's blind-index key in index-key, both
+ * under the signing passphrase, which is the operator's unless
  * --signing-passphrase-file gives another), the SQLCipher database
  * with its schema, the org key pair, the first admin and the first,
  * confirmed, coordinator. Refuses a DIR that already holds a database.
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/blind.h"
 #include "crypto/keys.h"
 #include "crypto/seal.h"
 #include "crypto/secmem.h"
@@ -131,7 +133,7 @@ cli_init(int argc, char **argv)
 	struct store *s = NULL;
 	struct user_row admin, coord;
 	char db_path[4096], keys_path[4096], cp_path[4096], err[256];
-	char sign_path[4096], *spass = NULL;
+	char sign_path[4096], idx_path[4096], *spass = NULL;
 	char *pass = NULL, vkey[NOTE_VKEY_MAX_BYTES];
 	struct note_vkey vk;
 	uint8_t org_pk[32], org_sk[32], blob[SEAL_BLOB_MAX];
@@ -148,6 +150,8 @@ cli_init(int argc, char **argv)
 	if (cli_path(db_path, sizeof(db_path), o.dir, DATADIR_DB) != 0 ||
 	    cli_path(keys_path, sizeof(keys_path), o.dir, DATADIR_KEYS) != 0 ||
 	    cli_path(sign_path, sizeof(sign_path), o.dir, DATADIR_SIGN) != 0 ||
+	    cli_path(idx_path, sizeof(idx_path), o.dir, DATADIR_INDEX_KEY)
+	    != 0 ||
 	    cli_path(cp_path, sizeof(cp_path), o.dir, DATADIR_AUDIT_CP) != 0) {
 		cli_error("data directory path too long");
 		return EXIT_USAGE;
@@ -157,7 +161,8 @@ cli_init(int argc, char **argv)
 		return 1;
 	}
 	if (access(db_path, F_OK) == 0 || access(keys_path, F_OK) == 0 ||
-	    access(sign_path, F_OK) == 0 || access(cp_path, F_OK) == 0) {
+	    access(sign_path, F_OK) == 0 || access(idx_path, F_OK) == 0 ||
+	    access(cp_path, F_OK) == 0) {
 		cli_error("refusing: the data directory already holds a database");
 		return 1;
 	}
@@ -187,6 +192,17 @@ cli_init(int argc, char **argv)
 	    spass != NULL ? spass_len : pass_len, ks->audit_sk)) != KEYS_OK) {
 		cli_error("%s: %s", DATADIR_SIGN, keys_strerror(kr));
 		unlink(keys_path);
+		goto done;
+	}
+	/* K_idx likewise: never under K_db, never in a backup */
+	blind_new_key(ks->index_key);
+	kr = keys_index_create(idx_path, spass != NULL ? spass : pass,
+	    spass != NULL ? spass_len : pass_len, ks->index_key);
+	secmem_wipe(ks->index_key, sizeof(ks->index_key));
+	if (kr != KEYS_OK) {
+		cli_error("%s: %s", DATADIR_INDEX_KEY, keys_strerror(kr));
+		unlink(keys_path);
+		unlink(sign_path);
 		goto done;
 	}
 	if ((kr = store_open(&s, db_path, ks->db_key, 1)) != STORE_OK ||
@@ -257,6 +273,7 @@ fail_files:
 	}
 	unlink(keys_path);
 	unlink(sign_path);
+	unlink(idx_path);
 done:
 	audit_close();
 	secmem_wipe(org_sk, sizeof(org_sk));

@@ -59,44 +59,94 @@ parse(int argc, char **argv, struct keys_opts *o, int with_new)
 	return cli_parse(argc, argv, opts, with_new ? 2 : 1, &o->dir, 1);
 }
 
+/* A key file that follows the operator passphrase when it shares it. */
+struct follower {
+	const char	*name;		/* DATADIR_SIGN, DATADIR_INDEX_KEY */
+	size_t		 len;		/* its key's bytes */
+	int		(*open)(const char *, const char *, size_t, uint8_t *);
+	int		(*replace)(const char *, const char *, size_t,
+			    const uint8_t *);
+};
+
+static int
+sign_open(const char *p, const char *pass, size_t n, uint8_t *k)
+{
+	return keys_sign_open(p, pass, n, k);
+}
+
+static int
+sign_replace(const char *p, const char *pass, size_t n, const uint8_t *k)
+{
+	return keys_sign_replace(p, pass, n, k);
+}
+
+static int
+index_open(const char *p, const char *pass, size_t n, uint8_t *k)
+{
+	return keys_index_open(p, pass, n, k);
+}
+
+static int
+index_replace(const char *p, const char *pass, size_t n, const uint8_t *k)
+{
+	return keys_index_replace(p, pass, n, k);
+}
+
 /*
- * After a passphrase change: re-wrap audit-key under the new passphrase if
- * it opens with the old one (one passphrase for both); say so either way.
- * 0, or -1 after printing why.
+ * After a passphrase change: re-wrap f's file (audit-key, index-key)
+ * under the new passphrase if it opens with the old one (one passphrase
+ * for all); say so either way. 0, or -1 after printing why.
  */
+static int
+follow_key(const struct follower *f, const char *dir, const char *old,
+    size_t old_len, const char *new, size_t new_len)
+{
+	char path[4096];
+	uint8_t *k;
+	int kr, rc = -1;
+
+	if (cli_path(path, sizeof(path), dir, f->name) != 0 ||
+	    access(path, F_OK) != 0)
+		return 0;	/* not split yet, or not made yet */
+	if ((k = secmem_alloc(f->len)) == NULL) {
+		cli_error("cannot allocate locked memory");
+		return -1;
+	}
+	kr = f->open(path, old, old_len, k);
+	if (kr == KEYS_EPASS) {
+		printf("corridor: %s is under a passphrase of its own and was "
+		    "not changed\n", f->name);
+		rc = 0;
+	} else if (kr != KEYS_OK ||
+	    (kr = f->replace(path, new, new_len, k)) != KEYS_OK ||
+	    datadir_sync(dir) != 0) {
+		cli_error("the operator passphrase changed, but %s could not "
+		    "follow (%s); it still opens with the old passphrase, give "
+		    "that as --signing-passphrase-file", f->name,
+		    keys_strerror(kr));
+	} else {
+		printf("corridor: %s re-wrapped under the new passphrase too\n",
+		    f->name);
+		rc = 0;
+	}
+	secmem_free(k);
+	return rc;
+}
+
 static int
 follow_signing_key(const char *dir, const char *old, size_t old_len,
     const char *new, size_t new_len)
 {
-	char sign_path[4096];
-	uint8_t *sk;
-	int kr, rc = -1;
+	static const struct follower fs[] = {
+		{ DATADIR_SIGN, KEYS_AUDIT_SK_BYTES, sign_open, sign_replace },
+		{ DATADIR_INDEX_KEY, KEYS_INDEX_KEY_BYTES, index_open,
+		  index_replace },
+	};
+	int rc = 0;
 
-	if (cli_path(sign_path, sizeof(sign_path), dir, DATADIR_SIGN) != 0 ||
-	    access(sign_path, F_OK) != 0)
-		return 0;	/* not split yet: keys held it */
-	if ((sk = secmem_alloc(KEYS_AUDIT_SK_BYTES)) == NULL) {
-		cli_error("cannot allocate locked memory");
-		return -1;
-	}
-	kr = keys_sign_open(sign_path, old, old_len, sk);
-	if (kr == KEYS_EPASS) {
-		printf("corridor: %s is under a passphrase of its own and was "
-		    "not changed\n", DATADIR_SIGN);
-		rc = 0;
-	} else if (kr != KEYS_OK ||
-	    (kr = keys_sign_replace(sign_path, new, new_len, sk)) != KEYS_OK ||
-	    datadir_sync(dir) != 0) {
-		cli_error("the operator passphrase changed, but %s could not "
-		    "follow (%s); it still opens with the old passphrase, give "
-		    "that as --signing-passphrase-file", DATADIR_SIGN,
-		    keys_strerror(kr));
-	} else {
-		printf("corridor: %s re-wrapped under the new passphrase too\n",
-		    DATADIR_SIGN);
-		rc = 0;
-	}
-	secmem_free(sk);
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+		if (follow_key(&fs[i], dir, old, old_len, new, new_len) != 0)
+			rc = -1;
 	return rc;
 }
 

@@ -15,7 +15,8 @@
  * start-up, after the log passed its checks (server/audit.h), and is
  * wiped at exit; a checkpoint is signed at start-up, every
  * --checkpoint-every entries or --checkpoint-interval seconds, and at
- * shutdown.
+ * shutdown. With --witness URL,KEYFILE (repeatable), each new checkpoint
+ * goes to each witness from a background thread (server/core/cosign.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,9 +32,11 @@
 #include "crypto/secmem.h"
 #include "schema/store.h"
 #include "server/audit/audit.h"
+#include "server/core/blindidx.h"
 #include "server/cli/cli.h"
 #include "server/cli/datadir.h"
 #include "server/http/http.h"
+#include "server/core/cosign.h"
 #include "server/core/kdfpool.h"
 #include "server/limits.h"
 #include "server/core/diskspace.h"
@@ -41,6 +44,7 @@
 #include "server/cli/secret.h"
 #include "server/core/password.h"
 #include "server/core/session.h"
+#include "server/core/twofactor.h"
 #include "server/core/throttle.h"
 #include "server/log/log.h"
 
@@ -59,6 +63,8 @@ struct serve_opts {
 	unsigned long	 cp_interval_s;
 	unsigned long	 retention_days;	/* 0: off */
 	unsigned long	 disk_reserve_mib;
+	struct cosign_witness witnesses[MAX_WITNESSES];
+	size_t		 nwitnesses;
 };
 
 /* --listen IPV4:PORT into o->host and o->port. */
@@ -87,6 +93,22 @@ parse_listen(const char *s, void *out)
 	return 0;
 }
 
+/* --witness URL,KEYFILE, repeatable, into o->witnesses. */
+static int
+parse_witness(const char *s, void *out)
+{
+	struct serve_opts *o = out;
+
+	if (o->nwitnesses == MAX_WITNESSES ||
+	    cosign_parse_arg(&o->witnesses[o->nwitnesses], s) != 0) {
+		cli_error("--witness takes http://HOST[:PORT][/PREFIX],KEYFILE "
+		    "(a witness.pub line), at most %u times", MAX_WITNESSES);
+		return -1;
+	}
+	o->nwitnesses++;
+	return 0;
+}
+
 static int
 parse(int argc, char **argv, struct serve_opts *o)
 {
@@ -110,6 +132,7 @@ parse(int argc, char **argv, struct serve_opts *o)
 		    RETENTION_MAX_DAYS),
 		CLI_OPT_UINT("disk-reserve-mib", &o->disk_reserve_mib, 0,
 		    MAX_DISK_RESERVE_MIB),
+		CLI_OPT_PARSE("witness", parse_witness, o),
 	};
 
 	memset(o, 0, sizeof(*o));
@@ -192,7 +215,8 @@ cli_serve(int argc, char **argv)
 		    "[--signing-passphrase-file F] [--listen HOST:PORT] [--tls-cert F --tls-key F] "
 		    "[--insecure-http] [--session-idle SECONDS] [--quiet] "
 		    "[--checkpoint-every N] [--checkpoint-interval SECONDS] "
-		    "[--retention-days N] [--disk-reserve-mib N]");
+		    "[--retention-days N] [--disk-reserve-mib N] "
+		    "[--witness URL,KEYFILE]...");
 		return EXIT_USAGE;
 	}
 	if (!is_loopback(o.host) && o.tls_cert == NULL) {
@@ -216,7 +240,7 @@ cli_serve(int argc, char **argv)
 	 * log as found */
 	if ((rc = datadir_open_signed(&d, o.dir, o.passphrase_file,
 	    o.signing_passphrase_file, DATADIR_LOCK |
-	    DATADIR_AUDIT, "the data directory is in use by another corridor "
+	    DATADIR_AUDIT | DATADIR_INDEX, "the data directory is in use by another corridor "
 	    "process")) != 0)
 		goto done;
 	rc = 1;
@@ -227,15 +251,32 @@ cli_serve(int argc, char **argv)
 		    "audit checkpoint");
 		goto done_audit;
 	}
+	/* the two-factor keys, made on the first start (twofactor.h) */
+	if (twofactor_init(s) != 0) {
+		cli_error("cannot load or create the two-factor keys");
+		goto done_audit;
+	}
+	/* K_idx into locked memory; index rows made under another K_idx
+	 * (a new index-key after a restore) can never match again: drop
+	 * them, so those cases count as unindexed (POST /cases/reindex) */
+	kr = blindidx_init(d.ks->index_key);
+	secmem_wipe(d.ks->index_key, sizeof(d.ks->index_key));
+	if (kr != 0 || store_write_begin(s) != STORE_OK ||
+	    blindidx_purge_stale(s) != BLINDIDX_OK ||
+	    store_write_end(s, 1) != STORE_OK) {
+		cli_error("cannot set up the case lookup's blind index");
+		goto done_audit;
+	}
 	store_close(s);
 	s = NULL;
 	/* a connection for every thread that can hold one at once: the
 	 * workers (inline routes), the dispatch threads (every other
 	 * route), one per streaming export and attachment download, the
-	 * checkpointer, the retention sweep and one spare; the audit
+	 * checkpointer, the retention sweep, the witness client (its
+	 * threads take one for a proof read, in turn) and one spare; the audit
 	 * batch's writer connection comes on top */
 	if ((kr = store_pool_open(d.db_path, d.ks->db_key, HTTP_WORKER_THREADS +
-	    HTTP_DISPATCH_THREADS + 3 + MAX_AUDIT_EXPORTS +
+	    HTTP_DISPATCH_THREADS + 4 + MAX_AUDIT_EXPORTS +
 	    MAX_ATTACHMENT_DOWNLOADS)) != STORE_OK) {
 		cli_error("%s", store_strerror(kr));
 		goto done_audit;
@@ -310,6 +351,16 @@ cli_serve(int argc, char **argv)
 		http_stop();
 		goto done_sessions;
 	}
+	/* the witness client: its own threads, never in a request's way */
+	if (cosign_start(o.witnesses, o.nwitnesses) != 0) {
+		cli_error("cannot start the witness client");
+		retention_stop();
+		http_stop();
+		goto done_sessions;
+	}
+	if (o.nwitnesses > 0)
+		log_line(LOG_INFO, "witnesses: %zu, checkpoints sent as they "
+		    "are signed", o.nwitnesses);
 	if (o.retention_days > 0)
 		log_line(LOG_INFO, "retention: closed cases are shredded "
 		    "%u days after closing (swept at start-up and every %u s)",
@@ -327,6 +378,7 @@ cli_serve(int argc, char **argv)
 		session_sweep();
 	}
 	log_line(LOG_INFO, "shutting down");
+	cosign_stop();
 	/* a sweep under way ends after the case in hand */
 	retention_stop();
 	http_stop();
@@ -348,7 +400,9 @@ done_sessions:
 done_pool:
 	store_pool_close();
 done_audit:
+	twofactor_shutdown();
 	audit_close();
+	blindidx_shutdown();
 done:
 	store_close(s);
 	datadir_close(&d);

@@ -7,6 +7,14 @@
  * checkpoint files and hands the export or the directory to the verifier
  * library (server/audit/audit_verify.c, audit_tiles_verify.c), which does
  * the work; this file only reads files and prints the one-line report.
+ *
+ * With --witness-key F (repeatable; a witness.pub line) and
+ * --witness-quorum K, every checkpoint named by --checkpoint must also
+ * carry valid tlog-cosignatures from at least K of those witnesses, or
+ * the run fails naming the checkpoint: a split view (this checkpoint
+ * shown to some witnesses, another history to others) cannot gather a
+ * quorum of honest witnesses for both. Without an export or tiles, the
+ * checkpoints alone are checked: the log's signature and the quorum.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/cosig.h"
 #include "crypto/secmem.h"
 #include "server/audit/audit_tiles_verify.h"
 #include "server/audit/audit_verify.h"
@@ -22,7 +31,12 @@
 
 #define USAGE "usage: corridor audit verify EXPORT --public-key F " \
 	"[--checkpoint F]...\n" \
-	"       corridor audit verify --tiles DIR --checkpoint F --public-key F"
+	"       corridor audit verify --tiles DIR --checkpoint F --public-key F\n" \
+	"       corridor audit verify --checkpoint F... --public-key F\n" \
+	"   each with [--witness-key F]... [--witness-quorum K]"
+
+/* Witness keys one run accepts: as many as a note may carry lines. */
+#define VERIFY_MAX_WITNESS_KEYS	NOTE_MAX_SIGS
 
 /* Longest public key file: the key text, "\n", and one byte to detect
  * anything longer. */
@@ -60,27 +74,98 @@ out:
 	return ret;
 }
 
+/* A verifier key file: a log key (alg NOTE_ALG_ED25519) or a witness
+ * key (NOTE_ALG_COSIG_V1). 0, or -1 with a line on stderr. */
 static int
-load_pubkey(struct note_vkey *vk, const char *path)
+load_vkey(struct note_vkey *vk, const char *path, uint8_t alg)
 {
+	const char *what = alg == NOTE_ALG_ED25519 ? "public key" :
+	    "witness key";
 	char buf[PUBKEY_FILE_MAX];
 	const char *why = NULL;
 	size_t len = 0;
 
 	if (read_small_file(path, buf, sizeof(buf), &len, &why) != 0) {
-		fprintf(stderr, "audit verify: cannot read public key %s: %s\n",
+		fprintf(stderr, "audit verify: cannot read %s %s: %s\n", what,
 		    path, why);
 		return -1;
 	}
 	/* One trailing newline is allowed, as any editor adds it. */
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
-	if (note_vkey_parse(vk, buf, len) != NOTE_OK) {
-		fprintf(stderr, "audit verify: %s is not a verifier key "
-		    "(name+keyid+base64)\n", path);
+	if (note_vkey_parse_alg(vk, buf, len, alg) != NOTE_OK) {
+		fprintf(stderr, "audit verify: %s is not a %s "
+		    "(name+keyid+base64%s)\n", path, what,
+		    alg == NOTE_ALG_ED25519 ? "" : " of 0x04 and the key");
 		return -1;
 	}
 	return 0;
+}
+
+static int
+load_pubkey(struct note_vkey *vk, const char *path)
+{
+	return load_vkey(vk, path, NOTE_ALG_ED25519);
+}
+
+/*
+ * Every checkpoint file must carry at least quorum valid cosignatures
+ * from distinct witnesses of wk; when pinned is not NULL, also the log's
+ * own signature. 0, or 1 with the failing checkpoint named on stderr.
+ */
+static int
+check_quorum(char *const *paths, size_t n, const struct note_vkey *wk,
+    size_t nwk, unsigned quorum, const struct note_vkey *pinned)
+{
+	struct note_checkpoint cp;
+	const char *why = NULL;
+	unsigned valid, bad;
+	char *note;
+	size_t len = 0;
+	int status = 1;
+
+	if ((note = malloc(NOTE_MAX_BYTES)) == NULL) {
+		fprintf(stderr, "audit verify: out of memory\n");
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (read_small_file(paths[i], note, NOTE_MAX_BYTES, &len,
+		    &why) != 0) {
+			fprintf(stderr, "audit verify: cannot read checkpoint "
+			    "%s: %s\n", paths[i], why);
+			goto out;
+		}
+		if (pinned != NULL &&
+		    note_checkpoint_verify(&cp, note, len, pinned) != NOTE_OK) {
+			fprintf(stderr, "audit verify: FAILED: checkpoint %s is "
+			    "not signed by the pinned key\n", paths[i]);
+			goto out;
+		}
+		if (cosig_count(&valid, &bad, NULL, note, len, wk, nwk) !=
+		    NOTE_OK || note_checkpoint_parse(&cp, note, len) !=
+		    NOTE_OK) {
+			fprintf(stderr, "audit verify: FAILED: checkpoint %s is "
+			    "not a well-formed signed note\n", paths[i]);
+			goto out;
+		}
+		if (valid < quorum) {
+			fprintf(stderr, "audit verify: FAILED: checkpoint %s "
+			    "(size %llu): %u valid witness cosignature(s), "
+			    "quorum %u (%u invalid)\n", paths[i],
+			    (unsigned long long)cp.size, valid, quorum, bad);
+			goto out;
+		}
+		if (pinned != NULL)
+			printf("audit verify: OK: checkpoint %s (size %llu) "
+			    "signed, with %u of %u witness cosignatures "
+			    "(quorum %u)\n", paths[i],
+			    (unsigned long long)cp.size, valid, (unsigned)nwk,
+			    quorum);
+	}
+	status = 0;
+out:
+	free(note);
+	return status;
 }
 
 /* --tiles DIR --checkpoint F: 0 verified, 1 not. */
@@ -125,6 +210,8 @@ cli_audit_verify(int argc, char **argv)
 		{ "public-key",	required_argument,	NULL, 'k' },
 		{ "checkpoint",	required_argument,	NULL, 'c' },
 		{ "tiles",	required_argument,	NULL, 't' },
+		{ "witness-key", required_argument,	NULL, 'w' },
+		{ "witness-quorum", required_argument,	NULL, 'q' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -135,7 +222,10 @@ cli_audit_verify(int argc, char **argv)
 	const char *tiles_dir = NULL;
 	char **held_paths = NULL, *notes = NULL;
 	char line[AUDIT_VERIFY_LINE_BYTES];
-	size_t n_held = 0;
+	size_t n_held = 0, nwk = 0;
+	struct note_vkey wk[VERIFY_MAX_WITNESS_KEYS];
+	unsigned long quorum = 0;
+	char *end;
 	FILE *f = NULL;
 	int ch, status = 1;
 
@@ -165,6 +255,35 @@ cli_audit_verify(int argc, char **argv)
 		case 't':
 			tiles_dir = optarg;
 			break;
+		case 'w':
+			if (nwk == VERIFY_MAX_WITNESS_KEYS) {
+				fprintf(stderr, "audit verify: at most %u "
+				    "--witness-key files\n",
+				    VERIFY_MAX_WITNESS_KEYS);
+				status = 2;
+				goto out;
+			}
+			if (load_vkey(&wk[nwk], optarg, NOTE_ALG_COSIG_V1) != 0)
+				goto out;
+			for (size_t i = 0; i < nwk; i++)
+				if (note_vkey_equal(&wk[i], &wk[nwk])) {
+					fprintf(stderr, "audit verify: witness "
+					    "key %s given twice\n", optarg);
+					status = 2;
+					goto out;
+				}
+			nwk++;
+			break;
+		case 'q':
+			errno = 0;
+			quorum = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '1' ||
+			    optarg[0] > '9' || quorum > VERIFY_MAX_WITNESS_KEYS) {
+				fprintf(stderr, "%s\n", USAGE);
+				status = 2;
+				goto out;
+			}
+			break;
 		case 'h':
 			printf("%s\n", USAGE);
 			status = 0;
@@ -175,6 +294,38 @@ cli_audit_verify(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* a quorum needs keys to count, and no more than there are; keys
+	 * without --witness-quorum ask for one cosignature */
+	if (nwk > 0 && quorum == 0)
+		quorum = 1;
+	if (quorum > nwk) {
+		fprintf(stderr, "audit verify: --witness-quorum must be between "
+		    "1 and the number of --witness-key files\n");
+		status = 2;
+		goto out;
+	}
+	if (nwk > 0 && n_held == 0) {
+		fprintf(stderr, "audit verify: --witness-key needs the "
+		    "--checkpoint files whose cosignatures to count\n");
+		status = 2;
+		goto out;
+	}
+	if (nwk > 0 && tiles_dir == NULL && argc == optind) {
+		/* the checkpoints alone: the log's signature and the quorum */
+		if (key_path == NULL) {
+			fprintf(stderr, "%s\n", USAGE);
+			status = 2;
+			goto out;
+		}
+		if (load_pubkey(&pinned, key_path) != 0)
+			goto out;
+		status = check_quorum(held_paths, n_held, wk, nwk,
+		    (unsigned)quorum, &pinned);
+		goto out;
+	}
+	if (nwk > 0 && check_quorum(held_paths, n_held, wk, nwk,
+	    (unsigned)quorum, NULL) != 0)
+		goto out;
 	if (tiles_dir != NULL) {
 		if (key_path == NULL || n_held != 1 || argc != optind) {
 			fprintf(stderr, "%s\n", USAGE);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto/blind.h"
 #include "crypto/secmem.h"
 #include "schema/store.h"
 #include "server/audit/audit.h"
@@ -280,9 +281,10 @@ datadir_open_signed(struct datadir *d, const char *dir, const char *passfile,
 	}
 	/* the signing key is a file of its own (an older combined keys
 	 * file is split here, once) */
-	if ((flags & (DATADIR_SIGNING | DATADIR_AUDIT)) &&
+	if ((flags & (DATADIR_SIGNING | DATADIR_AUDIT | DATADIR_INDEX)) &&
 	    datadir_unlock_signing(dir, d->lock, signfile, d->pass,
-	    d->pass_len, d->ks, err, sizeof(err)) != 0) {
+	    d->pass_len, d->ks, (flags & DATADIR_INDEX) ? &d->index_new :
+	    NULL, err, sizeof(err)) != 0) {
 		cli_error("%s", err);
 		goto fail;
 	}
@@ -434,10 +436,89 @@ done:
 	return rc;
 }
 
+/*
+ * Open dir's `index-key` under sp into key, or create it with a fresh key
+ * when it does not exist (*created = 1). A file that exists but does not
+ * open is an error, never replaced: that would silently empty the index.
+ */
+static int
+open_index_key(const char *dir, const char *sp, size_t sp_len,
+    uint8_t key[KEYS_INDEX_KEY_BYTES], int *created, char *err,
+    size_t err_len)
+{
+	char path[DATADIR_PATH_BYTES];
+	struct stat st;
+	int kr;
+
+	*created = 0;
+	if (cli_path(path, sizeof(path), dir, DATADIR_INDEX_KEY) != 0) {
+		snprintf(err, err_len, "data directory path too long");
+		return -1;
+	}
+	if (lstat(path, &st) == 0) {
+		if ((kr = keys_index_open(path, sp, sp_len, key)) == KEYS_OK)
+			return 0;
+		snprintf(err, err_len, "%s: %s", DATADIR_INDEX_KEY,
+		    kr == KEYS_EPASS ? "wrong signing passphrase, or the "
+		    "file was altered" : keys_strerror(kr));
+		return -1;
+	}
+	if (errno != ENOENT) {
+		snprintf(err, err_len, "cannot read %s", DATADIR_INDEX_KEY);
+		return -1;
+	}
+	blind_new_key(key);
+	if ((kr = keys_index_create(path, sp, sp_len, key)) != KEYS_OK ||
+	    datadir_sync(dir) != 0) {
+		secmem_wipe(key, KEYS_INDEX_KEY_BYTES);
+		snprintf(err, err_len, "%s: %s", DATADIR_INDEX_KEY,
+		    keys_strerror(kr));
+		return -1;
+	}
+	*created = 1;
+	log_line(LOG_INFO, "created %s: a new blind-index key; cases are "
+	    "indexed when next written or by POST /cases/reindex",
+	    DATADIR_INDEX_KEY);
+	return 0;
+}
+
+int
+datadir_rewrap_index(const char *dir, const char *old, size_t old_len,
+    const char *new, size_t new_len, char *err, size_t err_len)
+{
+	char path[DATADIR_PATH_BYTES];
+	uint8_t *k;
+	int kr, rc = -1;
+
+	if (cli_path(path, sizeof(path), dir, DATADIR_INDEX_KEY) != 0) {
+		snprintf(err, err_len, "data directory path too long");
+		return -1;
+	}
+	if (access(path, F_OK) != 0)
+		return 0;
+	if ((k = secmem_alloc(KEYS_INDEX_KEY_BYTES)) == NULL) {
+		snprintf(err, err_len, "cannot allocate locked memory");
+		return -1;
+	}
+	if ((kr = keys_index_open(path, new, new_len, k)) == KEYS_OK)
+		rc = 0;
+	else if ((kr = keys_index_open(path, old, old_len, k)) != KEYS_OK ||
+	    (kr = keys_index_replace(path, new, new_len, k)) != KEYS_OK ||
+	    datadir_sync(dir) != 0)
+		snprintf(err, err_len, "%s could not follow the new signing "
+		    "passphrase (%s); remove it and run POST /cases/reindex "
+		    "after the next start (docs/operations.md)",
+		    DATADIR_INDEX_KEY, keys_strerror(kr));
+	else
+		rc = 0;
+	secmem_free(k);
+	return rc;
+}
+
 int
 datadir_unlock_signing(const char *dir, int lock_fd, const char *sign_file,
-    const char *pass, size_t pass_len, struct keys_secret *ks, char *err,
-    size_t err_len)
+    const char *pass, size_t pass_len, struct keys_secret *ks,
+    int *index_new, char *err, size_t err_len)
 {
 	char *sp = NULL;
 	size_t sp_len = 0;
@@ -450,6 +531,10 @@ datadir_unlock_signing(const char *dir, int lock_fd, const char *sign_file,
 	rc = datadir_open_signing_key(dir, lock_fd, pass, pass_len,
 	    sp != NULL ? sp : pass, sp != NULL ? sp_len : pass_len, ks, err,
 	    err_len);
+	if (rc == 0 && index_new != NULL)
+		rc = open_index_key(dir, sp != NULL ? sp : pass,
+		    sp != NULL ? sp_len : pass_len, ks->index_key, index_new,
+		    err, err_len);
 	secret_free(sp, sp_len);
 	return rc;
 }

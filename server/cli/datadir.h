@@ -38,6 +38,9 @@ enum datadir_flag {
 				 * (a command that then asks for a new one) */
 	DATADIR_SIGNING = 1 << 6, /* unwrap the audit signing key too (implied
 				 * by DATADIR_AUDIT): datadir_unlock_signing */
+	DATADIR_INDEX = 1 << 7,	/* and the blind-index key into
+				 * ks->index_key, creating `index-key` if
+				 * it is missing (d->index_new = 1) */
 };
 
 /*
@@ -56,6 +59,9 @@ struct datadir {
 	char			 db_path[DATADIR_PATH_BYTES];
 	char			 keys_path[DATADIR_PATH_BYTES];
 	char			 cp_path[DATADIR_PATH_BYTES];
+	int			 index_new;	/* DATADIR_INDEX made a new
+						 * K_idx: no index row is
+						 * valid (blindidx_purge) */
 };
 
 /*
@@ -95,12 +101,25 @@ int datadir_open_signing_key(const char *dir, int lock_fd, const char *pass,
 
 /*
  * Read the signing passphrase from sign_file, or, when sign_file is NULL,
- * use the operator passphrase pass; then datadir_open_signing_key. 0 or -1
- * with err.
+ * use the operator passphrase pass; then datadir_open_signing_key. With
+ * index_new not NULL, also open `index-key` under the same passphrase
+ * into ks->index_key, or create it (O_EXCL, 0600, fsync) with a fresh
+ * K_idx when it is missing, setting *index_new. 0 or -1 with err.
  */
 int datadir_unlock_signing(const char *dir, int lock_fd, const char *sign_file,
-    const char *pass, size_t pass_len, struct keys_secret *ks, char *err,
-    size_t err_len) __attribute__((warn_unused_result));
+    const char *pass, size_t pass_len, struct keys_secret *ks,
+    int *index_new, char *err, size_t err_len)
+    __attribute__((warn_unused_result));
+
+/*
+ * Bring dir's `index-key` under the signing passphrase new (after `audit
+ * rotate-key` gave audit-key a new one): nothing if the file is missing or
+ * opens under new already; else open it under old and replace it
+ * atomically. 0, or -1 with one line in err.
+ */
+int datadir_rewrap_index(const char *dir, const char *old, size_t old_len,
+    const char *new, size_t new_len, char *err, size_t err_len)
+    __attribute__((warn_unused_result));
 
 /* Close what datadir_open opened, wiping the keys and the passphrase.
  * Does not close the audit log (audit_close is the caller's). */

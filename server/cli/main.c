@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * main: the corridor command line. Dispatches to init, serve, check,
- * backup, restore, passphrase, rekey, retention run, audit verify and audit
- * rotate-key; everything that can fail before serving reports one line on
- * stderr and exits 1 (operational) or 2 (usage).
+ * backup, restore, passphrase, rekey, retention run, audit verify, audit
+ * rotate-key and witness init/serve; everything that can fail before
+ * serving reports one line on stderr and exits 1 (operational) or 2
+ * (usage).
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,7 @@ static const struct command {
 	{ "retention",	NULL,		cli_retention },
 	{ "audit",	"verify",	cli_audit_verify },
 	{ "audit",	"rotate-key",	cli_audit_rotate_key },
+	{ "witness",	NULL,		cli_witness },
 	{ "pwcheck",	NULL,		cli_pwcheck },	/* internal */
 };
 
@@ -47,6 +49,7 @@ usage(FILE *f)
 	    "                      [--session-idle SECONDS] [--quiet]\n"
 	    "                      [--retention-days N] [--disk-reserve-mib N]\n"
 	    "                      [--checkpoint-every N] [--checkpoint-interval SECONDS]\n"
+	    "                      [--witness URL,KEYFILE]...\n"
 	    "       corridor check DIR [--passphrase-file F]\n"
 	    "       corridor backup DIR OUT [--passphrase-file F]\n"
 	    "                      [--prune-days N]\n"
@@ -60,6 +63,9 @@ usage(FILE *f)
 	    "                      [--signing-passphrase-file F] [--now RFC3339]\n"
 	    "       corridor audit verify EXPORT --public-key F [--checkpoint F]...\n"
 	    "       corridor audit verify --tiles DIR --checkpoint F --public-key F\n"
+	    "       corridor audit verify ... [--witness-key F]... [--witness-quorum K]\n"
+	    "       corridor witness init DIR --name NAME\n"
+	    "       corridor witness serve DIR --log-key F... [--listen HOST:PORT]\n"
 	    "       corridor audit rotate-key DIR [--passphrase-file F]\n"
 	    "                      [--signing-passphrase-file F]\n"
 	    "                      [--new-signing-passphrase-file F]\n"

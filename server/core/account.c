@@ -12,6 +12,7 @@
 #include "schema/store_account.h"
 #include "schema/store_case.h"
 #include "schema/store_key.h"
+#include "schema/store_totp.h"
 #include "server/audit/audit.h"
 #include "server/core/access.h"
 #include "server/core/account.h"
@@ -73,7 +74,11 @@ account_reset(struct req *r, const struct user_row *u,
 	 * account marked reset, so it wraps nothing to the new key pair */
 	if (store_user_reset(r->db, u->id, pk, blob, status) != STORE_OK ||
 	    store_org_grant_delete(r->db, u->id) != STORE_OK ||
-	    store_account_reset(r->db, u->id) != STORE_OK) {
+	    store_account_reset(r->db, u->id) != STORE_OK ||
+	    /* two-factor login goes too: the phone may be with whoever
+	     * took the person, and recovery codes may have been found; the
+	     * person sets it up again from their new enrolment */
+	    store_totp_delete(r->db, u->id) != STORE_OK) {
 		req_unavailable(r);
 		return -1;
 	}

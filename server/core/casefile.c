@@ -16,6 +16,7 @@
 #include "schema/store_key.h"
 #include "schema/store_contact.h"
 #include "schema/store_attach.h"
+#include "schema/store_blind.h"
 #include "server/core/attach.h"
 #include "server/core/casefile.h"
 #include "server/core/codename.h"
@@ -394,6 +395,9 @@ casefile_case_shred(struct store *s, const struct case_row *c)
 	 * K_case, gone already; the rows go too) */
 	if (rc == CASEFILE_OK)
 		rc = from_store(store_attach_delete_case(s, c->id));
+	/* the lookup's blind indexes: a shredded person is never "seen" */
+	if (rc == CASEFILE_OK)
+		rc = from_store(store_blind_delete_case(s, c->id));
 	if (rc == CASEFILE_OK)
 		rc = from_store(store_case_shred(s, c->id));
 	return rc;

@@ -48,6 +48,7 @@ struct session {
 	int		 decoy;		/* a duress login's decoy session */
 	char		 sid[ID_CHARS + 1];	/* public id (session list) */
 	char		 label[MAX_CLIENT_LABEL_BYTES + 1];
+	int		 twofactor;	/* the user has two-factor login */
 	int64_t		 confirmed_at;	/* last POST /session/confirm, 0 never */
 	uint8_t		 pk[32];
 	int64_t		 created;
@@ -425,6 +426,22 @@ int
 session_enrolled(const struct session *s)
 {
 	return s->enrolled;
+}
+
+int
+session_twofactor(const struct session *s)
+{
+	return s->twofactor;
+}
+
+void
+session_set_twofactor_user(const char *user_id)
+{
+	pthread_mutex_lock(&T.mu);
+	for (unsigned i = 0; i < MAX_SESSIONS; i++)
+		if (T.slots[i].live && strcmp(T.slots[i].user_id, user_id) == 0)
+			T.slots[i].twofactor = 1;
+	pthread_mutex_unlock(&T.mu);
 }
 
 void

@@ -97,6 +97,15 @@ int session_status(const struct session *s);
 int session_enrolled(const struct session *s);
 
 /*
+ * Two-factor login (server/core/twofactor.h): 1 if the session's user has
+ * a confirmed enrolment. 0 for a new session until the login (or the
+ * enrolment) marks every live session of its user, so that a policy
+ * requiring two-factor login limits the others (server/api/router.c).
+ */
+int session_twofactor(const struct session *s);
+void session_set_twofactor_user(const char *user_id);
+
+/*
  * A password change made a fresh key pair (enrolment or any later
  * change): box it into this live session under ks and mark the session
  * enrolled. The old box is overwritten.

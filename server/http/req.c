@@ -7,18 +7,32 @@
 
 #include <microhttpd.h>
 
+#include "crypto/secmem.h"
 #include "server/audit/audit.h"
 #include "server/http/jsonin.h"
+#include "server/http/jsonout.h"
 #include "server/http/req.h"
+
+void
+req_raw_free(struct req *r)
+{
+	if (r->resp_raw_secmem) {
+		secmem_buf_free(r->resp_raw);	/* wipes */
+	} else if (r->resp_raw != NULL) {
+		secmem_wipe(r->resp_raw, r->resp_raw_len);
+		free(r->resp_raw);
+	}
+	r->resp_raw = NULL;
+	r->resp_raw_len = 0;
+	r->resp_raw_secmem = 0;
+}
 
 static void
 clear_answer(struct req *r)
 {
 	json_decref(r->resp);
 	r->resp = NULL;
-	free(r->resp_raw);
-	r->resp_raw = NULL;
-	r->resp_raw_len = 0;
+	req_raw_free(r);
 	req_stream_drop(r->resp_stream);
 	r->resp_stream = NULL;
 	r->resp_static = NULL;
@@ -38,6 +52,20 @@ req_json(struct req *r, int status, json_t *obj)
 	}
 	r->status = status;
 	r->resp = obj;
+}
+
+void
+req_json_text(struct req *r, int status, struct jsonout *o)
+{
+	char *buf;
+	size_t len;
+
+	if (jsonout_finish(o, &buf, &len) != 0) {
+		req_internal(r);
+		return;
+	}
+	req_raw(r, status, "application/json", buf, len);
+	r->resp_raw_secmem = 1;
 }
 
 void

@@ -102,6 +102,10 @@ struct req_after {
 	uint8_t			 enrol_sk[32];	/* wiped with sess_key */
 	int			 confirm;	/* a password confirmation: live
 						 * once its entry is durable */
+	int			 twofactor_user; /* an enrolment completed:
+						 * mark the user's sessions */
+	int			 twofactor_policy; /* 1 off, 2 on: the
+						 * cached policy follows */
 };
 
 struct req {
@@ -149,6 +153,8 @@ struct req {
 	json_t			*resp;		/* JSON body (owned) */
 	char			*resp_raw;	/* or raw body (malloc'd, owned) */
 	size_t			 resp_raw_len;
+	int			 resp_raw_secmem; /* resp_raw is a
+						 * secmem_buf_alloc buffer */
 	const char		*resp_type;	/* content type for resp_raw */
 	struct req_stream	*resp_stream;	/* or a streamed body (owned) */
 	uint64_t		 resp_stream_len; /* its length if known, + 1
@@ -195,9 +201,16 @@ struct req {
 void req_json(struct req *r, int status, json_t *obj);
 /* Answer 204 No Content. */
 void req_no_content(struct req *r);
-/* Answer with a raw body (steals buf, a malloc'd buffer). */
+/* Answer with a raw body (steals buf, a malloc'd buffer, wiped before it
+ * is freed). */
 void req_raw(struct req *r, int status, const char *type, char *buf,
     size_t len);
+/* Answer with the JSON text o holds (server/http/jsonout.h), taking its
+ * buffer; a failed writer answers 500 instead. Status 2xx. */
+struct jsonout;
+void req_json_text(struct req *r, int status, struct jsonout *o);
+/* Wipe and free r->resp_raw (router_finish, and a replaced answer). */
+void req_raw_free(struct req *r);
 
 /* Answer 200 with bytes that outlive the request (not copied, never freed
  * or wiped): the UI's embedded files. immutable: a hashed asset, which

@@ -25,7 +25,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Server, problem, run  # noqa: E402
+from harness import BIN, Server, problem, run, skip  # noqa: E402
 import auditlib as al  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
@@ -727,7 +727,7 @@ def test_grants_name_the_grantee():
                 coord_id, eid, cid)
             assert any(want in line for line in r.stdout.splitlines()), r.stdout
     else:
-        print("  (python3 cryptography missing: independent verifier skipped)")
+        skip("the independent verifier", "no python3 'cryptography'")
 
 
 def test_only_caseworkers_can_be_assigned():
@@ -857,7 +857,7 @@ def forge_fork(exp, seq):
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from cryptography.hazmat.primitives import serialization
     except ImportError:
-        print("  (fork forgery skipped: no 'cryptography' package)")
+        skip("the fork forgery", "no python3 'cryptography'")
         return None
     header, body = al.export_lines(exp)
     origin = header[1][len("origin "):]
@@ -1162,14 +1162,16 @@ def test_fail_closed_when_the_log_cannot_be_written():
     ENOSPC under SQLite, not a test hook in the server. Needs root (mount);
     skipped otherwise."""
     if os.geteuid() != 0 or shutil.which("mount") is None:
-        print("  (skipped: needs root to mount a tmpfs)")
+        skip("test_fail_closed_when_the_log_cannot_be_written",
+             "needs root and mount(8) to mount a tmpfs")
         return
     base = os.path.join("/tmp", "corridor-fc-" + secrets.token_hex(4))
     os.makedirs(base)
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", base],
                       capture_output=True).returncode != 0:
         os.rmdir(base)
-        print("  (skipped: cannot mount a tmpfs here)")
+        skip("test_fail_closed_when_the_log_cannot_be_written",
+             "cannot mount a tmpfs here")
         return
     s = None
     try:
@@ -1234,7 +1236,7 @@ def test_docs_auditor_recipe():
     this server (only the server address, the account and the pinned key
     filled in), twice: the second run holds two checkpoints."""
     if shutil.which("curl") is None or shutil.which("bash") is None:
-        print("  (skipped: no curl or bash)")
+        skip("test_docs_auditor_recipe", "no curl or bash")
         return
     s = srv()
     au, _ = al.auditor(s, name="au-recipe")

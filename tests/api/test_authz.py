@@ -261,10 +261,14 @@ def expected_object(slug, fx, path_template, principal, world):
     """The object a denial's audit entry names: the first id in the path
     (whoever is refused and at whichever step: an auditor must see which
     case someone tried to open); for a failed login, the user, when that
-    user exists; else none."""
+    user exists; a wrong TOTP proof, the caller; else none."""
     if slug == "login-failed":
         user = PRINCIPAL_USER[principal]
         return world.uid(user) if user else None
+    if slug == "wrong-code":
+        # a wrong TOTP proof (POST /me/totp/confirm) is about the caller's
+        # own account, which the handler names
+        return world.uid(PRINCIPAL_USER[principal])
     if path_template == "/audit/reasons/erase":
         # the seq is in the body: only the handler (reached by an admin)
         # can name it; a role denial comes before the body is read

@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Crash safety under case-file writes: run the server under a write load (user creates, case
-creates, contact writes, assignments), SIGKILL it at a random moment,
+creates, contact writes, assignments, attachment uploads: a PNG with
+metadata and a text file), SIGKILL it at a random moment,
 restart it, and check:
 
 - every write a client saw acknowledged (2xx) is present and decrypts,
   read back through the API: a case's person and notes by its caseworker,
   a contact entry in its case's list, an assignment by the assigned
   caseworker reading the case through their own key wrap, a user in the
-  user list;
+  user list, an attachment downloaded byte for byte as the stripper
+  leaves it (and listed once);
 - the database opens (the server restarts and serves) and `corridor check`
   (PRAGMA integrity_check) says ok, after every cycle;
 - the audit log verifies offline (an export, against the pinned key and
@@ -32,6 +34,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Server, run  # noqa: E402
 import auditlib as al  # noqa: E402
+import imagegen  # noqa: E402
 
 CYCLES = int(os.environ.get("CRASH_CYCLES", "20"))
 UNAUDITED = ("/health", "/me")
@@ -62,7 +65,8 @@ class Ledger:
         self.cases = {}         # id -> (person, notes)
         self.contacts = {}      # case id -> {contact id: summary}
         self.assigned = set()   # case ids assigned to the second caseworker
-        self.fresh = set()      # ("case"|"contact"|"assign"|"user", id) unchecked
+        self.attachments = {}   # case id -> {attachment id: bytes as stored}
+        self.fresh = set()      # ("case"|"contact"|"assign"|"user"|"attach", id) unchecked
 
     def add(self, kind, key):
         self.fresh.add((kind, key))
@@ -74,7 +78,7 @@ def user_writer(s, token, led, stop, tag):
         i += 1
         try:
             r = s.post("/users", {"username": "u-%s-%d" % (tag, i),
-                                  "password": "pw-" + secrets.token_hex(8),
+                                  "password": s.random_password("pw"),
                                   "role": "caseworker"}, token=token)
         except OSError:
             return
@@ -140,6 +144,39 @@ def assigner(s, token, led, stop, other_id, rnd):
                 led.assigned.add(cid)
 
 
+PNG_FULL, PNG_CLEAN = imagegen.png()
+
+
+def attach_writer(s, token, led, stop, rnd):
+    """Uploads attachments to the caseworker's acknowledged cases: a PNG
+    carrying metadata (stored stripped) or a text file (stored as sent).
+    Each upload is spooled, stripped and written chunk by chunk in the
+    request's transaction."""
+    while not stop.is_set():
+        with led.lock:
+            ids = list(led.cases)
+        if not ids:
+            time.sleep(0.01)
+            continue
+        cid = rnd.choice(ids)
+        if rnd.random() < 0.5:
+            data, stored, ctype = PNG_FULL, PNG_CLEAN, "image/png"
+        else:
+            data = ("A-" + secrets.token_hex(8) + "\n").encode() * \
+                rnd.randint(1, 4000)
+            stored, ctype = data, "text/plain"
+        try:
+            r = s.request("POST", "/cases/%s/attachments" % cid, raw=data,
+                          token=token, content_type=ctype,
+                          headers={"X-Filename": "crash-%d" % rnd.randint(0, 1 << 30)})
+        except OSError:
+            return
+        if r.status == 201:
+            with led.lock:
+                led.attachments.setdefault(cid, {})[r.json()["id"]] = stored
+                led.add("attach", cid)
+
+
 def verify(s, led, keys, tokens):
     """Read back every acknowledged write whose (kind, id) is in keys."""
     cw, other, admin = tokens["cw"], tokens["other"], tokens["admin"]
@@ -167,6 +204,16 @@ def verify(s, led, keys, tokens):
             r = s.get("/cases/" + cid, token=other)
             if r.status != 200 or r.json()["notes"] != led.cases[cid][1]:
                 problems.append("assignment on case %s: %r" % (cid, r))
+        elif kind == "attach":
+            r = s.get("/cases/%s/attachments" % cid, token=cw)
+            listed = [a["id"] for a in r.json()["attachments"]] \
+                if r.status == 200 else []
+            for aid, stored in led.attachments[cid].items():
+                d = s.get("/cases/%s/attachments/%s" % (cid, aid), token=cw)
+                if listed.count(aid) != 1 or d.status != 200 or \
+                        d.body != stored:
+                    problems.append("attachment %s of case %s: %r" % (
+                        aid, cid, d))
     return problems
 
 
@@ -198,7 +245,12 @@ def test_kill_restart_cycles():
     try:
         admin = s.admin()
         _, cw_pw = s.create_user(admin, "cw-load", "caseworker")
+        # one user write timed first: on a loaded machine a POST /users
+        # (Argon2id) can take seconds, and kill windows shorter than one
+        # would never see a user acknowledged
+        t0 = time.monotonic()
         other_id, other_pw = s.create_user(admin, "cw-other", "caseworker")
+        window = max(1.0, 3 * (time.monotonic() - t0))
         al.auditor(s, admin, name="au-load")
         held = []
         def logins():
@@ -218,10 +270,12 @@ def test_kill_restart_cycles():
                 threading.Thread(target=assigner, args=(
                     s, tokens["coord"], led, stop, other_id,
                     random.Random(rnd.random()))),
+                threading.Thread(target=attach_writer, args=(
+                    s, tokens["cw"], led, stop, random.Random(rnd.random()))),
             ]
             for t in threads:
                 t.start()
-            time.sleep(rnd.uniform(0.1, 1.0))
+            time.sleep(rnd.uniform(0.1, window))
             s.proc.send_signal(signal.SIGKILL)
             s.proc.wait()
             stop.set()
@@ -239,25 +293,38 @@ def test_kill_restart_cycles():
             assert not problems, "cycle %d: %d acknowledged writes lost or " \
                 "unreadable:\n%s" % (cycle, len(problems), "\n".join(problems[:20]))
             assert integrity_ok(s), "cycle %d: integrity check failed" % cycle
+            with led.lock:
+                print("cycle %d: %d users, %d cases, %d contacts, %d "
+                      "assignments, %d attachments acknowledged so far; "
+                      "none lost" % (cycle + 1, len(led.users), len(led.cases),
+                                     sum(len(v) for v in led.contacts.values()),
+                                     len(led.assigned), sum(
+                                         len(v) for v in led.attachments.values())),
+                      flush=True)
         # everything once more, after all the crashes
         everything = {("user", u) for u in led.users} | \
             {("case", c) for c in led.cases} | \
             {("contact", c) for c in led.contacts} | \
-            {("assign", c) for c in led.assigned}
+            {("assign", c) for c in led.assigned} | \
+            {("attach", c) for c in led.attachments}
         problems = verify(s, led, everything, tokens)
         assert not problems, "at the end:\n" + "\n".join(problems[:20])
         n_entries = check_audit_log(s, s.acked_audited, "au-load", held)
         n_contacts = sum(len(v) for v in led.contacts.values())
-        assert led.users and led.cases and n_contacts and led.assigned, \
+        n_attach = sum(len(v) for v in led.attachments.values())
+        assert led.users and led.cases and n_contacts and led.assigned \
+            and n_attach, \
             "the load did not get every kind of write through: %d users, " \
-            "%d cases, %d contacts, %d assignments" % (
-                len(led.users), len(led.cases), n_contacts, len(led.assigned))
+            "%d cases, %d contacts, %d assignments, %d attachments" % (
+                len(led.users), len(led.cases), n_contacts, len(led.assigned),
+                n_attach)
         print("crash: %d cycles; acknowledged and read back: %d users, %d "
-              "cases, %d contacts, %d assignments; the audit log verifies "
-              "with %d held checkpoints: %d entries >= %d audited requests "
-              "acknowledged" % (CYCLES, len(led.users), len(led.cases),
-                                n_contacts, len(led.assigned), len(held),
-                                n_entries, s.acked_audited))
+              "cases, %d contacts, %d assignments, %d attachments; the "
+              "audit log verifies with %d held checkpoints: %d entries >= "
+              "%d audited requests acknowledged; acknowledged writes lost: "
+              "0" % (CYCLES, len(led.users), len(led.cases), n_contacts,
+                     len(led.assigned), n_attach, len(held), n_entries,
+                     s.acked_audited))
         assert s.stop() == 0
     finally:
         s.cleanup()

@@ -15,14 +15,15 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, run  # noqa: E402
+from harness import BIN, run, skip  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 OPS = os.path.join(ROOT, "docs", "operations.md")
 MAN = os.path.join(ROOT, "docs", "corridor.8")
 SUBCOMMANDS = {"init", "serve", "check", "backup", "restore", "passphrase",
                "rekey", "retention"}
-AUDIT_SUBCOMMANDS = {"audit rotate-key", "audit verify"}
+AUDIT_SUBCOMMANDS = {"audit rotate-key", "audit verify", "witness init",
+                     "witness serve"}
 NOT_YET = set()
 
 
@@ -53,7 +54,8 @@ def test_command_reference_matches_binary():
     usage = help_text()
     seen = set()
     for line in block.splitlines():
-        m = re.match(r"corridor (audit [a-z-]+|\w+)", line.strip())
+        m = re.match(r"corridor (audit [a-z-]+|witness [a-z-]+|\w+)",
+                     line.strip())
         if m:
             seen.add(m.group(1))
         for opt in re.findall(r"--[a-z-]+", line):
@@ -70,9 +72,9 @@ def test_every_mentioned_command_exists_or_is_marked():
     doc = text(OPS)
     # commands as written to be typed: `inline code`, or a line of a code
     # block (possibly after sudo -u corridor)
-    inline = re.compile(r"`corridor (audit\s+[a-z-]+|[a-z-]+)")
+    inline = re.compile(r"`corridor ((?:audit|witness)\s+[a-z-]+|[a-z-]+)")
     block = re.compile(r"^\s*(?:sudo -u corridor )?corridor "
-                       r"(audit [a-z-]+|[a-z-]+)", re.M)
+                       r"((?:audit|witness) [a-z-]+|[a-z-]+)", re.M)
     parts = doc.split("```")
     hits = []
     for i, part in enumerate(parts):
@@ -137,10 +139,11 @@ def man_synopsis():
         if line == ".Nm":
             cur = None
             continue
-        m = re.match(r"\.Cm (audit [\w-]+|retention run|\w+)$", line)
+        m = re.match(r"\.Cm (audit [\w-]+|witness [\w-]+|retention run|\w+)$",
+                     line)
         if m:
             cur = m.group(1).split()[0]
-            out.setdefault(cur, set())   # audit has two subcommands
+            out.setdefault(cur, set())   # audit, witness: two each
             continue
         if cur is not None:
             out[cur] |= set("--" + o for o in re.findall(r"Fl -([a-z-]+)",
@@ -171,7 +174,8 @@ def test_man_page_matches_binary():
     src = text(MAN)
     # one entry per command in DESCRIPTION, mdoc only
     for cmd in ("init", "serve", "check", "backup", "restore", "passphrase",
-                "rekey", "retention run", "audit verify", "audit rotate-key"):
+                "rekey", "retention run", "audit verify", "audit rotate-key",
+                "witness init", "witness serve"):
         assert re.search(r"^\.It Cm %s Ar " % cmd, src, re.M), cmd
     for sec in ("SYNOPSIS", "DESCRIPTION", "FILES", "EXIT STATUS",
                 "SECURITY CONSIDERATIONS", "SEE ALSO"):
@@ -190,7 +194,7 @@ def test_man_page_matches_binary():
 def test_man_page_renders_without_warnings():
     groff = shutil.which("groff")
     if groff is None:
-        print("skip: groff not installed")
+        skip("test_man_page_renders_without_warnings", "groff not installed")
         return
     r = subprocess.run([groff, "-mandoc", "-ww", "-z", MAN],
                        capture_output=True, text=True, timeout=60)

@@ -22,7 +22,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Server, run, write_secret  # noqa: E402
+from harness import BIN, Server, run, skip, write_secret  # noqa: E402
 import auditlib as al  # noqa: E402
 
 MARK = "marker-kq3"
@@ -44,9 +44,10 @@ def sha(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-# a data directory at rest: the database, the wrap file, and the latest
-# signed audit checkpoint (docs/audit.md, section 11.1)
-DATA = ["audit-checkpoint", "audit-key", "corridor.db", "keys"]
+# a data directory at rest: the database, the wrap files (K_db, the audit
+# signing key, the lookup's index key) and the latest signed audit
+# checkpoint (docs/audit.md, section 11.1)
+DATA = ["audit-checkpoint", "audit-key", "corridor.db", "index-key", "keys"]
 KEYS_DB_FILE_BYTES = 116        # docs/crypto.md: K_db only
 KEYS_V1_FILE_BYTES = 180        # before the split: K_db and signing key
 DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")
@@ -383,8 +384,8 @@ def test_other_users_directory_refused():
     """Run as root on the service user's directory, a key change would
     leave files the service cannot read: every command refuses instead."""
     if os.geteuid() != 0:
-        print("skip test_other_users_directory_refused: needs root to "
-              "hand a directory to another user", flush=True)
+        skip("test_other_users_directory_refused",
+             "needs root to hand a directory to another user")
         return
     s, _ = with_user()
     work = tempfile.mkdtemp(prefix="corridor-keys-")

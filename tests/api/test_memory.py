@@ -9,7 +9,7 @@ import resource
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Server, run  # noqa: E402
+from harness import Server, run, skip  # noqa: E402
 
 WARNING = "cannot lock memory"
 
@@ -67,8 +67,8 @@ def serve_and_read(expect_locked):
 
 def test_mlockall_when_the_limit_allows():
     if not with_memlock(resource.RLIM_INFINITY, lambda: serve_and_read(True)):
-        print("skip test_mlockall_when_the_limit_allows: cannot raise "
-              "RLIMIT_MEMLOCK", flush=True)
+        skip("test_mlockall_when_the_limit_allows",
+             "cannot raise RLIMIT_MEMLOCK")
 
 
 def test_one_warning_when_it_does_not():

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Server, run  # noqa: E402
+from harness import BIN, Server, run, skip  # noqa: E402
 
 DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "docs")
 UNIT = os.path.join(DOCS, "corridor.service")
@@ -25,9 +25,6 @@ BACKUP_UNIT = os.path.join(DOCS, "corridor-backup.service")
 BACKUP_TIMER = os.path.join(DOCS, "corridor-backup.timer")
 INSTALLED_BIN = "/usr/local/bin/corridor"
 
-
-def skip(name, why):
-    print("skip %s: %s" % (name, why), flush=True)
 
 
 def parse_unit(path):

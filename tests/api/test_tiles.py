@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Server, problem, run  # noqa: E402
+from harness import BIN, Server, have_cryptography, problem, run, skip  # noqa: E402
 import auditlib as al  # noqa: E402
 
 S = None
@@ -170,11 +170,9 @@ def test_tiles_match_the_log_and_the_checkpoint():
             r = subprocess.run([sys.executable, interop, "--tiles", d, cp_file, key],
                                capture_output=True, text=True, timeout=120)
             return r.returncode, (r.stdout + r.stderr).strip()
-        try:
-            import cryptography  # noqa: F401
-            have_py = True
-        except ImportError:
-            have_py = False       # as tests/interop/meson.build: skipped
+        have_py = have_cryptography()
+        if not have_py:
+            skip("tiles: the independent verifier", "no python3 'cryptography'")
         if have_py:
             st, ln = py()
             assert st == 0 and ("tiles of %d entries" % size) in ln, ln

@@ -17,14 +17,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Server, run  # noqa: E402
+from harness import BIN, Server, run, skip  # noqa: E402
 
 CERTS = None
 RSA_CERTS = None
 
-
-def skip(name, why):
-    print("skip %s: %s" % (name, why), flush=True)
 
 
 def certs():

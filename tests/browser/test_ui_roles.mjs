@@ -175,6 +175,8 @@ test('auditor: downloads the export, and corridor audit verify accepts it', asyn
   await login(page, auditor.username, auditor.password);
   await waitText(page, 'Latest signed checkpoint');
   assert.match(await bodyText(page), /the server's current key/);
+  // no --witness: the screen says so (docs/audit.md section 14)
+  assert.match(await bodyText(page), /This server sends its checkpoints to no witness\./);
   await press(page, 'Download the whole log');
   await waitText(page, 'The log has been downloaded');
   let files = [];

@@ -85,7 +85,7 @@ describe('with the default idle timeout', () => {
   test('login: humane messages for wrong credentials, throttling (Retry-After) and a busy server', async () => {
     const page = await openApp(env);
     await login(page, 'nobody-here', 'wrong-password-123');
-    await waitText(page, 'The username or password is not right.');
+    await waitText(page, 'The username, password or code is not right.');
     let text = await bodyText(page);
     assert.ok(!/"type"|urn:corridor|problem\+json/.test(text), 'raw problem shown');
     // the error summary links to the field, and the error is beside it too
@@ -302,17 +302,11 @@ describe('with the default idle timeout', () => {
     await press(page, 'Lock now');
   });
 
-  test('reauth-required: the password dialog, POST /session/confirm, then the retry', async (t) => {
-    // a server that has the route asks for it itself, and the coordinator
-    // flows (autoReauth) go through the real round trip; this one fakes
-    // the server's side for a server without it
-    const ctok = await env.coord();
-    const probe = await env.api('POST', '/session/confirm', { token: ctok, body: { password: env.coordPassword } });
-    await env.logout(ctok);
-    if (probe.status === 204) {
-      t.skip('the server sends reauth-required itself');
-      return;
-    }
+  test('reauth-required: the password dialog, POST /session/confirm, then the retry', async () => {
+    // the coordinator flows (autoReauth) go through the real round trip;
+    // this one makes the server's refusal happen on the first assignment
+    // (a fresh login would not be asked yet) and checks the order: the
+    // refusal, the dialog's real confirm with the typed password, the retry
     const tok = await env.login(cwA.username, cwA.password);
     const c = await env.createCase(tok, {});
     await env.logout(tok);
@@ -333,7 +327,7 @@ describe('with the default idle timeout', () => {
         });
       } else if (u === '/api/v1/session/confirm') {
         log.push(`confirm:${JSON.parse(r.postData()).password === env.coordPassword}`);
-        r.respond({ status: 204 });
+        r.continue();
       } else {
         if (r.method() === 'POST' && u.endsWith('/assignments')) log.push('assign-retried');
         r.continue();

@@ -89,7 +89,9 @@ async function screen(page, lang, name, statuses = []) {
   // a catalogue key shown instead of a message (t() returns the key when missing)
   const raw = text.match(/\b(?:[a-z]+)\.[a-z_]+(?:\.[a-z_0-9-]+)?\b/g) || [];
   const keys = raw.filter((k) => /^(nav|case|cases|audit|users|newuser|problem|login|welcome|password|contacts|evac|board|breakglass|assign|shred|close|verify|form|common|idle|reauth|pending|notfound|danger|newcase|newevac|person|lang|footer|panic|security|alerts|filter|stage|risk|status|role|outcome|object|channel|userstatus)\./.test(k)
-    && !/^(case|contact|session|user|evacuation|audit)\.(read|list|create|update|assign|unassign|shred|end|fail|confirm|revoke|password|add_case|export|reason_erase|key_rotate|pub)$/.test(k));
+    && !/^(case|contact|session|user|evacuation|audit)\.(read|list|create|update|assign|unassign|shred|end|fail|confirm|revoke|password|add_case|export|reason_erase|key_rotate|pub|lookup|reindex)$/.test(k)
+    // audit action names, shown as code: case.attachment.list
+    && !/^case\.attachment\.(create|list|read|delete)$/.test(k));
   assert.deepEqual(keys, [], `untranslated keys on ${lang}/${name}`);
   assert.deepEqual(unexpectedErrors(page, statuses), [], `console errors on ${lang}/${name}`);
   assert.deepEqual(page.violations, [], `CSP/TT violations on ${lang}/${name}`);
@@ -239,7 +241,7 @@ test('every message key the code uses is in both catalogues, and they hold the s
     const src = fs.readFileSync(f, 'utf8');
     for (const m of src.matchAll(/'((?:nav|case|cases|audit|users|newuser|problem|login|welcome|password|contacts|evac|board|breakglass|assign|shred|close|verify|form|common|idle|reauth|pending|notfound|danger|newcase|newevac|lang|footer|panic|filter|error)\.[a-z_0-9.-]+)'/g)) used.add(m[1]);
   }
-  const auditActions = /^(case|audit)\.(read|list|create|update|assign|unassign|shred|export|reason_erase|key_rotate)$/;
+  const auditActions = /^(case|audit)\.(read|list|create|update|assign|unassign|shred|export|reason_erase|key_rotate|lookup|reindex|attachment\.(create|list|read|delete))$/;
   const missing = [...used].filter((k) => !(k in en) && !auditActions.test(k));
   assert.deepEqual(missing, []);
   // the dynamic families are complete

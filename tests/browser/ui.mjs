@@ -116,12 +116,13 @@ export async function login(page, username, password, { expect, reauth } = {}) {
   await fill(page, await labelOf(page, 'input[autocomplete="current-password"]'), password);
   await page.click('form button[type="submit"]');
   if (expect !== null) {
-    await page.waitForFunction(() => document.querySelector('header nav') || location.hash === '#/welcome' || document.querySelector('.error-summary:not([hidden])'), { timeout: 20000 });
+    await page.waitForFunction(() => document.querySelector('header nav') || location.hash === '#/welcome' || document.querySelector('.error-summary:not([hidden])'), { timeout: 60000 });
     await page.waitForFunction(() => !document.querySelector('main .loading'), { timeout: 15000 });
   }
 }
 
-async function labelOf(page, sel) {
+/** The text of the label of the field sel finds. */
+export async function labelOf(page, sel) {
   return page.$eval(sel, (e) => document.querySelector(`label[for="${e.id}"]`).textContent);
 }
 

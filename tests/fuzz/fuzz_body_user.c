@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * fuzz_body_user: the account bodies, POST /users, POST /session, PUT
- * /me/password and POST /session/confirm, through the validators the handlers call. An accepted
- * body holds only known members; a new username is 3..64 bytes of
- * [A-Za-z0-9._-]; passwords are within their caps and may hold any text;
- * the role is one of the four and never anonymous.
+ * /me/password, POST /session/confirm and POST /me/totp/confirm, through
+ * the validators the handlers call. An accepted body holds only known
+ * members; a new username is 3..64 bytes of [A-Za-z0-9._-]; passwords are
+ * within their caps and may hold any text; the role is one of the four
+ * and never anonymous; a login's code, if any, is a TOTP code or a
+ * recovery code; a TOTP proof is exactly 6 digits.
  */
 #include "schema/store_user.h"
+#include "server/core/twofactor.h"
 #include "server/core/users.h"
 #include "fuzz_body.h"
 
@@ -16,11 +19,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const user_members[] = { "username", "password",
 	    "role", NULL };
 	static const char *const login_members[] = { "username", "password",
-	    NULL };
+	    "code", NULL };
+	static const char *const code_members[] = { "code", NULL };
 	static const char *const pw_members[] = { "old_password",
 	    "new_password", NULL };
 	static const char *const confirm_members[] = { "password", NULL };
 	struct confirm_input cf;
+	const char *code = NULL;
 	struct user_input u;
 	struct login_input l;
 	struct password_input p;
@@ -52,6 +57,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_same(obj, "username", l.username);
 		fuzz_text(l.password, 1, MAX_PASSWORD_BYTES, 1);
 		fuzz_same(obj, "password", l.password);
+		if (l.code != NULL) {
+			fuzz_text(l.code, 1, MAX_TWOFACTOR_CODE_BYTES, 0);
+			fuzz_same(obj, "code", l.code);
+			if (!twofactor_code_wellformed(l.code))
+				abort();
+		} else if (json_object_get(obj, "code") != NULL) {
+			abort();
+		}
 	} else if (l.username != NULL || l.password != NULL) {
 		abort();
 	}
@@ -70,6 +83,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_text(cf.password, 1, MAX_PASSWORD_BYTES, 1);
 		fuzz_same(obj, "password", cf.password);
 	} else if (cf.password != NULL) {
+		abort();
+	}
+	if (route_twofactor_confirm_body_parse(obj, &code) == BODY_OK) {
+		fuzz_only(obj, code_members);
+		fuzz_text(code, 6, 6, 0);
+		fuzz_same(obj, "code", code);
+		for (const char *c = code; *c != '\0'; c++)
+			if (*c < '0' || *c > '9')
+				abort();
+	} else if (code != NULL) {
 		abort();
 	}
 	json_decref(obj);

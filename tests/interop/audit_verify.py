@@ -16,6 +16,10 @@ with --grants, prints them one per line as an auditor reads them.
     audit_verify.py --grants EXPORT PUBKEY [HELD...]
     audit_verify.py --tiles DIR CHECKPOINT PUBKEY
                                                 verify fetched tiles (section 13)
+    audit_verify.py --cosigned CHECKPOINT PUBKEY QUORUM WITNESSKEY...
+                                                the log's signature and at least
+                                                QUORUM witness cosignatures
+                                                (section 14)
     audit_verify.py --selftest CORPUS_DIR       the checks meson runs
 """
 import base64
@@ -57,19 +61,61 @@ def valid_name(name):
     return all(ord(c) >= 0x20 and c != " " and ord(c) not in WHITE for c in name)
 
 
-def key_id(name, pk):
-    return hashlib.sha256(name.encode() + b"\n\x01" + pk).digest()[:4]
+def key_id(name, pk, alg=1):
+    """Section 4.3 (alg 0x01, a log key); section 14.1 (0x04, a witness)."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + pk).digest()[:4]
 
 
-def parse_vkey(text):
+def parse_vkey(text, alg=1):
     name, _, rest = text.partition("+")
     hexid, _, k64 = rest.partition("+")
     key = b64(k64, 33)
-    if not valid_name(name) or len(hexid) != 8 or len(key) != 33 or key[0] != 1:
+    if not valid_name(name) or len(hexid) != 8 or len(key) != 33 or key[0] != alg:
         raise Bad("verifier key")
-    if bytes.fromhex(hexid) != key_id(name, key[1:]):
+    if bytes.fromhex(hexid) != key_id(name, key[1:], alg):
         raise Bad("key id")
     return name, key[1:]
+
+
+def parse_witness_vkey(text):
+    """Section 14.1: a witness key, type byte 0x04."""
+    return parse_vkey(text, 4)
+
+
+def count_cosignatures(note, witnesses):
+    """Section 14.1: how many of witnesses [(name, pk)] have a valid
+    cosignature on the note, and how many lines from them do not verify."""
+    split = note.rfind(b"\n\n")
+    body, sigs = note[:split + 1], note[split + 2:].decode()
+    valid, bad = set(), 0
+    for line in sigs[:-1].split("\n"):
+        sname, _, sb64 = line[2:].partition(" ")
+        raw = b64(sb64, 8192)
+        for i, (name, pk) in enumerate(witnesses):
+            if sname != name or raw[:4] != key_id(name, pk, 4):
+                continue
+            ts = struct.unpack(">Q", raw[4:12])[0] if len(raw) == 76 else -1
+            msg = b"cosignature/v1\ntime %d\n" % ts + body
+            try:
+                if ts < 0 or ts >= 2**63:
+                    raise InvalidSignature()
+                Ed25519PublicKey.from_public_bytes(pk).verify(raw[12:], msg)
+                valid.add(i)
+            except InvalidSignature:
+                bad += 1
+    return len(valid), bad
+
+
+def verify_cosigned(note, vkey, quorum, witness_keys):
+    """The log's signature (section 4), then the quorum (section 14)."""
+    name, pk = parse_vkey(vkey)
+    size, _ = open_checkpoint(note, name, pk)
+    witnesses = [parse_witness_vkey(k) for k in witness_keys]
+    valid, bad = count_cosignatures(note, witnesses)
+    if valid < quorum:
+        raise Bad("size %d: %d valid cosignatures, quorum %d (%d invalid)" %
+                  (size, valid, quorum, bad))
+    return size, valid
 
 
 def decode_entry(e, full=False):
@@ -452,6 +498,23 @@ def selftest(corpus):
         if got != root:
             print("FAIL %s: got %s, want %s" % (fname, got, root))
             failures += 1
+    # the cosignature of docs/audit.md section 14.4: it counts once for its
+    # witness, not for another, and not on another body
+    cp = ("corridor.example/audit/fuzz\n1\n"
+          "YVPMwQM2ZR3MOfVWeiZjfW5rHxaEO28RUQaoupjo3SU=\n\n"
+          "\u2014 corridor.example/audit/fuzz CYhMyzRmXtZGG5ctp4CWG8R2np6dYDkLykJcp"
+          "Ok03BzwMsKG2Po1Z5yP0DV8HO9alWARlAYz7WB0Ozv0e8pObgI9pwA=\n")
+    cosig = ("\u2014 witness.example/w1 3xwKNQAAAABlU/EATBp0S8/OQBBXnwSKXbp+KxTG4"
+             "x+GUkv/Af/XWfeLUOLUrLkIlY2fBsaig/UlKc7Ew0Q+cv9fFN8aaJ7YlCH8Dg==\n")
+    w1 = parse_witness_vkey("witness.example/w1+df1c0a35+"
+                            "BIE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU")
+    other = (cp + cosig).replace("\n1\n", "\n2\n").encode()
+    if count_cosignatures((cp + cosig).encode(), [w1]) != (1, 0) or \
+            count_cosignatures((cp + cosig + cosig).encode(), [w1]) != (1, 0) or \
+            count_cosignatures(other, [w1]) != (0, 1) or \
+            count_cosignatures((cp + cosig).encode(), []) != (0, 0):
+        print("FAIL cosignature vector")
+        failures += 1
     # truncation: a held checkpoint beyond the export
     held = open(corpus + "/checkpoint/size-1000.txt", "rb").read()
     try:
@@ -549,6 +612,19 @@ def main(argv):
             print("FAILED:", e, file=sys.stderr)
             return 1
         print("OK, tiles of %d entries, %d files" % (n, files))
+        return 0
+    if len(argv) >= 6 and argv[1] == "--cosigned":
+        def line(p):
+            t = open(p).read()
+            return t[:-1] if t.endswith("\n") else t
+        try:
+            size, valid = verify_cosigned(open(argv[2], "rb").read(),
+                                          line(argv[3]), int(argv[4]),
+                                          [line(p) for p in argv[5:]])
+        except Bad as e:
+            print("FAILED:", e, file=sys.stderr)
+            return 1
+        print("OK, size %d, %d witness cosignatures" % (size, valid))
         return 0
     grants = None
     if len(argv) > 1 and argv[1] == "--grants":

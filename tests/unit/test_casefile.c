@@ -713,6 +713,36 @@ check_plan(const char *sql)
 	check(!sort);
 }
 
+/*
+ * Issue 17: both listings read the cases they list from the covering index
+ * cases_list (schema/0012_case_list_index.sql), never from the table, whose
+ * rows sit in insertion order, one table page per listed case. Fails on a
+ * schema without the index ("USING INDEX sqlite_autoindex_cases_1").
+ */
+static void
+check_covering(const char *sql)
+{
+	char explain[1024];
+	sqlite3_stmt *st;
+	int covered = 0, table = 0;
+
+	snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
+	check(sqlite3_prepare_v2(store_db(S), explain, -1, &st, NULL) ==
+	    SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(st, 3);
+
+		if (strstr(d, " c USING COVERING INDEX cases_list") != NULL)
+			covered = 1;
+		else if (strstr(d, " c USING") != NULL ||
+		    strstr(d, "TABLE cases") != NULL)
+			table = 1;
+	}
+	sqlite3_finalize(st);
+	check(covered);
+	check(!table);
+}
+
 struct page {
 	char	last[23];
 	int	n;
@@ -744,6 +774,8 @@ test_paging_100k(struct who *a)
 
 	check_plan(store_case_list_sql(0));
 	check_plan(store_case_list_sql(1));
+	check_covering(store_case_list_sql(0));
+	check_covering(store_case_list_sql(1));
 
 	before = count("SELECT count(*) FROM cases WHERE ? IS NULL", NULL);
 	begin();

@@ -304,6 +304,42 @@ test_encode(void)
 	/* trailing garbage and bad alphabet are rejected */
 	check(decode_b64url(back, sizeof(back), &n, "AAAA!", 5) != 0);
 	check(decode_b64url(back, sizeof(back), &n, "AA+A", 4) != 0);
+	/* libsodium 1.0.18 alone decodes any byte >= 0x80 as if it were in
+	 * the alphabet (found by fuzz_witness): one value, many spellings.
+	 * Every such byte, and every other byte outside each alphabet, is
+	 * refused in every position. */
+	{
+		unsigned bad_std = 0, bad_url = 0;
+
+		for (unsigned c = 1; c < 256; c++) {
+			int in_std = (c >= 'A' && c <= 'Z') ||
+			    (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			    c == '+' || c == '/';
+			int in_url = (c >= 'A' && c <= 'Z') ||
+			    (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '_';
+
+			for (int pos = 0; pos < 3; pos++) {
+				char t[5] = "AAA=", u[5] = "AAAA";
+
+				t[pos] = (char)c;
+				u[pos] = (char)c;
+				/* "AA==" is the one padded spelling */
+				if (!in_std && !(c == '=' && pos == 2) &&
+				    decode_b64(back, sizeof(back), &n,
+				    t, 4) == 0)
+					bad_std++;
+				if (!in_url && decode_b64url(back, sizeof(back),
+				    &n, u, 4) == 0)
+					bad_url++;
+			}
+		}
+		if (bad_std != 0 || bad_url != 0)
+			fail("%u / %u spellings outside the alphabet decoded",
+			    bad_std, bad_url);
+		else
+			test_passes++;
+	}
 	check(encode_b64url(s, 10, bin, sizeof(bin)) != 0);
 	token_new_id(id);
 	check(strlen(id) == 22);

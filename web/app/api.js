@@ -54,9 +54,11 @@ async function problemOf(res) {
 }
 
 /**
- * Call the API. opts: {body (JSON), headers, as: 'json'|'text'|'blob'|
- * 'response', anonymous (no token, no session handling)}. Resolves to the
- * parsed body (null for 204); rejects with ApiError.
+ * Call the API. opts: {body (JSON), raw (a Blob or File sent as it is,
+ * with contentType: the browser streams it from disk), headers, as:
+ * 'json'|'text'|'blob'|'response', anonymous (no token, no session
+ * handling)}. Resolves to the parsed body (null for 204); rejects with
+ * ApiError.
  */
 export async function api(method, path, opts = {}) {
   const attempt = async () => {
@@ -69,6 +71,9 @@ export async function api(method, path, opts = {}) {
     if (opts.body !== undefined) {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(opts.body);
+    } else if (opts.raw !== undefined) {
+      headers['Content-Type'] = opts.contentType;
+      body = opts.raw;
     }
     const sentWith = token;
     let res;
@@ -127,8 +132,11 @@ export function endSessionNow() {
 }
 
 /** Login: returns {session, idleSeconds} using the server's own clock. */
-export async function login(username, password, client) {
+export async function login(username, password, code, client) {
   const body = { username, password };
+  // the second factor, only when typed: an account without two-factor
+  // login ignores it, one with it refuses a login without it (the same 401)
+  if (code) body.code = code;
   if (client) body.client = client; // the user's own label for this device, shown in their session list
   const res = await api('POST', '/session', { body, anonymous: true, as: 'response' });
   const session = await res.json();

@@ -39,6 +39,7 @@ function shell() {
       const count = r.key === 'alerts' && state.user.alerts ? h('span', { class: 'badge', id: 'alert-count' }, ` ${state.user.alerts}`) : null;
       navItems.push(h('li', null, h('a', { href: r.href, 'data-nav': r.nav }, t(r.label), count)));
     }
+    navItems.push(h('li', null, h('a', { href: '#/two-factor', 'data-nav': 'two-factor' }, t('nav.twofactor'))));
     navItems.push(h('li', null, h('a', { href: '#/password', 'data-nav': 'password' }, t('nav.password'))));
     header.appendChild(h('nav', { 'aria-label': t('nav.label') }, h('ul', null, navItems)));
   }
@@ -103,6 +104,7 @@ async function route() {
   }
   if (!parts.length) { go(homeFor(state.user), true); return; }
   if (!state.user.enrolled && (!found || found.r.key !== 'welcome')) { go('#/welcome', true); return; }
+  if (state.user.enrolled && !found && routesFor(state.user)[0].key === 'twofactor') { go('#/two-factor', true); return; }
   if (!document.querySelector('header nav') && state.user.enrolled) shell();
   markNav();
   closeAllDialogs();

@@ -10,6 +10,7 @@ import { auditScreen, verifyScreen } from './screens/audit.js';
 import { usersScreen, newUserScreen } from './screens/users.js';
 import { securityScreen } from './screens/security.js';
 import { alertsScreen } from './screens/alerts.js';
+import { twoFactorScreen, needsTwoFactor } from './screens/twofactor.js';
 
 const ID = /^[A-Za-z0-9_-]{22}$/;
 
@@ -23,6 +24,7 @@ function withId(prefix) {
 const common = [
   { key: 'password', match: exact('password'), screen: passwordScreen },
   { key: 'security', href: '#/security', nav: 'security', label: 'nav.security', match: exact('security'), screen: securityScreen },
+  { key: 'twofactor', match: exact('two-factor'), screen: twoFactorScreen },
 ];
 const alerts = { key: 'alerts', href: '#/alerts', nav: 'alerts', label: 'nav.alerts', match: exact('alerts'), screen: alertsScreen };
 
@@ -54,14 +56,21 @@ const byRole = {
   ],
 };
 
-/** The routes a user has. An account not yet enrolled has only the welcome screen. */
+/** The routes a user has. An account not yet enrolled has only the welcome screen; one the two-factor policy holds, only its enrolment. */
 export function routesFor(user) {
   if (!user.enrolled) {
     return [{ key: 'welcome', href: '#/welcome', home: true, match: exact('welcome'), screen: welcomeScreen }];
   }
   const list = byRole[user.role] || [];
   if (user.role === 'coordinator' && user.status === 'pending') {
-    return [{ key: 'pending', href: '#/pending', home: true, match: exact('pending'), screen: pendingScreen }, common[0]];
+    return [{ key: 'pending', href: '#/pending', home: true, match: exact('pending'), screen: pendingScreen },
+      ...common.filter((c) => c.key !== 'security')];
+  }
+  // the policy requires two-factor login and this account has none: only
+  // setting it up (and changing the password) until a code is proven
+  if (needsTwoFactor(user)) {
+    return [{ key: 'twofactor', href: '#/two-factor', home: true, match: exact('two-factor'), screen: twoFactorScreen },
+      { key: 'password', match: exact('password'), screen: passwordScreen }];
   }
   return [...list, ...common];
 }

@@ -12,6 +12,7 @@ function fresh() {
     users: new Map(),        // user id -> user (admin, coordinator)
     reasons: new Map(),      // case id -> break-glass reason given this session
     lastContact: new Map(),  // case id -> newest contact time (null: none), read once a session
+    createWarnings: new Map(), // case id -> POST /cases warnings, shown once by the case file
     flash: null,             // {kind, key, vars} shown once on the next screen
   };
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // audit: the auditor's log with filters (case, actor, action and time,
 // all applied by the server), break-glass entries set apart with
-// their reasons, the latest signed checkpoint, the export download and
-// the exact `corridor audit verify` command.
+// their reasons, the latest signed checkpoint with the witnesses that
+// cosigned it and their lag, the export download and the exact
+// `corridor audit verify` command.
 
 import { h } from '../dom.js';
 import { t, formatNumber } from '../i18n.js';
@@ -14,8 +15,17 @@ const ACTIONS = ['session.create', 'session.fail', 'session.end', 'user.create',
   'user.password', 'user.list', 'case.create', 'case.list', 'case.read', 'case.update', 'case.assign', 'case.unassign',
   'case.shred', 'contact.create', 'contact.list', 'evacuation.create', 'evacuation.list', 'evacuation.read',
   'evacuation.update', 'evacuation.add_case', 'audit.read', 'audit.export', 'audit.reason_erase', 'audit.key_rotate',
-  'session.confirm'];
+  'session.confirm', 'case.attachment.create', 'case.attachment.list', 'case.attachment.read',
+  'case.attachment.delete', 'case.lookup', 'case.reindex'];
 const ID = /^[A-Za-z0-9_-]{22}$/;
+// a witness's state (GET /audit/witnesses) and how it is shown
+const W_STATE = {
+  ok: ['audit.w_state_ok', 'tag tag-ok'],
+  pending: ['audit.w_state_pending', 'tag'],
+  unreachable: ['audit.w_state_unreachable', 'tag tag-warn'],
+  refused: ['audit.w_state_refused', 'tag tag-warn'],
+  error: ['audit.w_state_error', 'tag tag-warn'],
+};
 
 /**
  * Parse a C2SP signed checkpoint: origin, size and root lines, a blank
@@ -49,6 +59,7 @@ export function auditScreen(params, ctx) {
   let cp = null;
   let cpError = null;
   let key = null;
+  let witnesses = [];
   const filters = { case_id: '', actor_id: '', action: '', from: '', to: '' };
   const trail = [];
   let after = null;
@@ -70,8 +81,9 @@ export function auditScreen(params, ctx) {
 
   async function loadCheckpoint() {
     try {
-      const [c, k] = await Promise.all([fetchCheckpoint(), api('GET', '/audit/public-key')]);
-      cp = c; key = k; cpError = null;
+      const [c, k, w] = await Promise.all([fetchCheckpoint(), api('GET', '/audit/public-key'),
+        api('GET', '/audit/witnesses')]);
+      cp = c; key = k; witnesses = w.witnesses; cpError = null;
     } catch (e) { cpError = e; }
   }
 
@@ -97,7 +109,8 @@ export function auditScreen(params, ctx) {
     if (cpError) return notice('error', problemText(cpError));
     if (!cp || !cp.cp) return notice('error', t('audit.checkpoint_bad'));
     const c = cp.cp;
-    const ids = c.sigs.map((s) => s.keyId).filter(Boolean);
+    // the log's own lines; witnesses' cosignatures are listed below
+    const ids = c.sigs.filter((s) => s.name === c.origin).map((s) => s.keyId).filter(Boolean);
     const matches = key && ids.includes(key.key_id);
     return summaryList([
       ['audit.cp_origin', h('code', null, c.origin)],
@@ -107,6 +120,23 @@ export function auditScreen(params, ctx) {
         matches ? h('span', { class: 'tag tag-ok' }, t('audit.cp_key_current')) : h('span', { class: 'tag tag-warn' }, t('audit.cp_key_other')))],
       ['audit.cp_fetched', timeEl(cp.fetchedAt)],
     ]);
+  }
+
+  function witnessView() {
+    if (!cp || !cp.cp) return null;
+    if (!witnesses.length) return h('p', { class: 'hint' }, t('audit.w_none'));
+    const names = new Set(cp.cp.sigs.filter((s) => s.name !== cp.cp.origin).map((s) => s.name));
+    return h('table', { class: 'table witnesses' },
+      h('caption', null, t('audit.witnesses')),
+      h('thead', null, h('tr', null, ['audit.w_name', 'audit.w_state', 'audit.w_on_cp', 'audit.w_lag'].map((k) => h('th', { scope: 'col' }, t(k))))),
+      h('tbody', null, witnesses.map((w) => {
+        const [label, cls] = W_STATE[w.state] || W_STATE.error;
+        return h('tr', null,
+          h('td', null, h('code', null, w.name)),
+          h('td', null, h('span', { class: cls, title: w.detail }, t(label))),
+          h('td', null, names.has(w.name) ? t('audit.w_yes') : t('audit.w_no')),
+          h('td', null, t('audit.w_lag_value', { entries: formatNumber(w.lag_entries), seconds: formatNumber(w.lag_seconds) })));
+      })));
   }
 
   function filterForm() {
@@ -176,6 +206,7 @@ export function auditScreen(params, ctx) {
           h('h2', { id: 'sec-cp' }, t('audit.checkpoint')),
           h('p', { class: 'hint' }, t('audit.checkpoint_hint')),
           checkpointView(),
+          witnessView(),
           h('div', { class: 'actions' },
             button('audit.refresh_cp', async () => { await loadCheckpoint(); ctx.redraw(); }, 'btn btn-secondary'),
             button('audit.download', download),

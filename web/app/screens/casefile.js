@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // casefile: one case. The summary, the person and notes (read, then
 // "Change case details"), the contact log as a timeline (oldest first),
-// the evacuation, and the coordinator's tools: break-glass reading,
-// assignment, adding to an evacuation, closing and shredding.
+// the attachments (attachments.js), "have we seen this person before?"
+// (lookup.js, with the warning a new case's phone number may have
+// raised), the evacuation, and the coordinator's tools: break-glass
+// reading, assignment, adding to an evacuation, closing and shredding.
 
 import { h } from '../dom.js';
 import { t, formatNumber } from '../i18n.js';
@@ -15,6 +17,8 @@ import {
   STATUSES, RISKS, PERSON_FIELDS, EVAC_FIELDS, options, objectFields, objectFromValues, byteLength,
   MAX_REGION_BYTES,
 } from './common.js';
+import { attachmentsPart } from './attachments.js';
+import { lookupBox, createWarnings } from './lookup.js';
 
 const MAX_REASON_BYTES = 512;
 const CHANNELS = ['signal', 'phone', 'telegram', 'whatsapp', 'visit', 'email'];
@@ -53,6 +57,13 @@ export function caseFileScreen(params, ctx) {
 
   const path = `/cases/${encodeURIComponent(id)}`;
   const headers = () => (state.reasons.has(id) ? { 'X-Access-Reason': headerValue(state.reasons.get(id)) } : undefined);
+  // shown once: the warning of the POST /cases that opened this case
+  const warnings = state.createWarnings.get(id) || null;
+  state.createWarnings.delete(id);
+  const attach = attachmentsPart({
+    path, headers, userName: (uid) => userName(uid), redraw: () => ctx.redraw(),
+    canWrite: () => me.role === 'caseworker' && c !== null && c.assignees.includes(me.id),
+  });
 
   async function load() {
     let full = null;
@@ -69,6 +80,8 @@ export function caseFileScreen(params, ctx) {
     if (full) state.summaries.set(c.id, summaryOf(c));
     const loads = [];
     if (full) {
+      // attachments are a part of the file, not a condition of seeing it
+      loads.push(attach.load().catch(() => {}));
       loads.push(listAll(`${path}/contacts`, 'contacts', 100000, headers()).then((x) => {
         contacts = x;
         state.lastContact.set(id, x.length ? x.reduce((m, k) => (k.at > m ? k.at : m), x[0].at) : null);
@@ -335,6 +348,7 @@ export function caseFileScreen(params, ctx) {
       return h('div', null,
         pageHeading('case.title', { codename: c.codename }, t('case.caption')),
         banner,
+        createWarnings(warnings),
         notes.map((n) => notice(n.kind, n.text || t(n.key, n.vars))),
         summaryList([
           ['case.status', tag('status', c.status)],
@@ -348,6 +362,8 @@ export function caseFileScreen(params, ctx) {
         needReason ? reasonPanel() : null,
         needReason ? null : (editing ? editView() : personView()),
         needReason ? null : contactsView(),
+        needReason ? null : attach.view(),
+        lookupBox({ selfCodename: c.codename, coordinator }).view(),
         evacView(),
         coordinator ? assignView() : null,
         coordinator ? dangerView() : null,

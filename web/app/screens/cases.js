@@ -6,6 +6,7 @@
 import { h, replace } from '../dom.js';
 import { t, formatNumber } from '../i18n.js';
 import { api } from '../api.js';
+import { lookupBox } from './lookup.js';
 import { state } from '../state.js';
 import { form, pageHeading, notice, tag, timeEl, link, problemText } from '../ui.js';
 import {
@@ -160,6 +161,8 @@ export function newCaseScreen(params, ctx) {
       return h('div', { class: 'narrow' },
         pageHeading('newcase.title'),
         h('p', null, t('newcase.intro')),
+        lookupBox({ selfCodename: null, coordinator: state.user.role === 'coordinator' }).view(),
+        h('h2', null, t('newcase.details')),
         form({
           autocomplete: 'off',
           fields: [
@@ -178,6 +181,7 @@ export function newCaseScreen(params, ctx) {
               },
             });
             state.summaries.set(c.id, c);
+            if (c.warnings) state.createWarnings.set(c.id, c.warnings);
             ctx.done(`#/cases/${c.id}`, 'success', 'newcase.done', { codename: c.codename });
           },
         }));

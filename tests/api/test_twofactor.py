@@ -1,0 +1,353 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Two-factor login (issue 14): TOTP enrolment from one's own session
+(secret, otpauth:// URI, QR code), proof by code, login with a code or a
+recovery code, one step of skew, replay refused, the same 401 whichever
+factor was wrong, failures throttled with the password's, recovery codes
+used once, the coordinator's policy and the forced enrolment it brings.
+
+One server for the file; codes are computed here with hmac/sha1 from the
+secret the enrolment answered, at a chosen time step, so no test sleeps."""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Server, problem, run  # noqa: E402
+
+DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")
+S = None
+
+
+def srv():
+    global S
+    if S is None:
+        S = Server()
+    return S
+
+
+def totp(secret_b32, step, digits=6):
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 10 ** digits
+    return "%0*d" % (digits, code)
+
+
+def now_step():
+    return int(time.time()) // 30
+
+
+def login_raw(s, username, password, code=None):
+    body = {"username": username, "password": password}
+    if code is not None:
+        body["code"] = code
+    return s.post("/session", body)
+
+
+def peek(s, *args):
+    out = subprocess.run([DBPEEK, s.dir, s.passfile] + list(args),
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.decode()
+
+
+def audit_actions(s):
+    return [json.loads(l) for l in peek(s, "audit").splitlines() if l]
+
+
+def new_user(role="caseworker"):
+    s = srv()
+    name = "tf-" + secrets.token_hex(4)
+    uid, pw = s.create_user(s.admin(), name, role)
+    return name, uid, pw
+
+
+def enrol(s, tok):
+    """Begin and prove an enrolment; returns (secret, recovery codes, the
+    step the proof used)."""
+    r = s.post("/me/totp", token=tok)
+    assert r.status == 201, r
+    secret = r.json()["secret"]
+    step = now_step()
+    r = s.post("/me/totp/confirm", {"code": totp(secret, step)}, token=tok)
+    assert r.status == 200, r
+    return secret, r.json()["recovery_codes"], step
+
+
+def test_enrolment():
+    s = srv()
+    name, uid, pw = new_user()
+    tok = s.login(name, pw)
+    me = s.get("/me", token=tok).json()
+    assert me["two_factor"] == {"enabled": False, "required": False,
+                                "recovery_codes_left": 0}, me
+    # proving a code before any enrolment began
+    problem(s.post("/me/totp/confirm", {"code": "123456"}, token=tok), 403,
+            "wrong-code")
+    r = s.post("/me/totp", token=tok)
+    assert r.status == 201, r
+    b = r.json()
+    assert set(b) == {"secret", "otpauth_uri", "qr", "algorithm", "digits",
+                      "period"}, b
+    assert (b["algorithm"], b["digits"], b["period"]) == ("SHA1", 6, 30)
+    assert re.fullmatch(r"[A-Z2-7]{32}", b["secret"]), b["secret"]
+    assert b["otpauth_uri"] == ("otpauth://totp/%s?secret=%s&algorithm=SHA1"
+                                "&digits=6&period=30" % (name, b["secret"]))
+    assert r.header("Cache-Control") == "no-store"
+    # the QR code: an SVG image in a data: URI, nothing that could run
+    assert b["qr"].startswith("data:image/svg+xml;base64,")
+    svg = base64.b64decode(b["qr"].split(",", 1)[1]).decode()
+    assert svg.startswith("<svg ") and "<path" in svg and "script" not in svg
+    # a restarted enrolment replaces the secret: the old one's codes fail
+    old = b["secret"]
+    b = s.post("/me/totp", token=tok).json()
+    assert b["secret"] != old
+    problem(s.post("/me/totp/confirm", {"code": totp(old, now_step())},
+                   token=tok), 403, "wrong-code")
+    # the secret is stored encrypted: neither form is in the database
+    dump = peek(s, "dump").lower()
+    raw = base64.b32decode(b["secret"])
+    assert raw.hex() not in dump and b["secret"].lower() not in dump
+    assert b["secret"].encode().hex() not in dump
+    me = s.get("/me", token=tok).json()
+    assert me["two_factor"]["enabled"] is False, me   # not proven yet
+    r = s.post("/me/totp/confirm", {"code": totp(b["secret"], now_step())},
+               token=tok)
+    assert r.status == 200, r
+    codes = r.json()["recovery_codes"]
+    assert len(codes) == 10 and len(set(codes)) == 10, codes
+    for c in codes:
+        assert re.fullmatch(r"[a-z2-7]{4}(-[a-z2-7]{4}){3}", c), c
+        # stored only as keyed hashes
+        assert c.replace("-", "").encode().hex() not in dump
+    dump = peek(s, "dump").lower()
+    for c in codes:
+        assert c.replace("-", "").encode().hex() not in dump
+        assert c.encode().hex() not in dump
+    me = s.get("/me", token=tok).json()
+    assert me["two_factor"] == {"enabled": True, "required": False,
+                                "recovery_codes_left": 10}, me
+    # enrolled once: no second enrolment, no second proof
+    problem(s.post("/me/totp", token=tok), 409, "already-enrolled")
+    problem(s.post("/me/totp/confirm", {"code": totp(b["secret"],
+                                                       now_step() + 1)},
+                   token=tok), 403, "wrong-code")
+    acts = [(e["action"], e["outcome"], e.get("object_id"))
+            for e in audit_actions(s)]
+    assert ("user.totp.begin", "allowed", uid) in acts
+    assert ("user.totp.enrol", "allowed", uid) in acts
+    assert ("user.totp.enrol", "denied", uid) in acts
+
+
+def test_login_needs_code_and_refuses_replay():
+    """The replay check fails if last_step is not stored: the same code
+    would open a second session. At most THROTTLE_FREE_FAILURES (3)
+    failures come before each success, so the throttle stays out of it."""
+    s = srv()
+    name, _, pw = new_user()
+    tok = s.login(name, pw)
+    secret, codes, step = enrol(s, tok)
+    wrong_pw = login_raw(s, name, pw + "x", totp(secret, step + 1))
+    no_code = login_raw(s, name, pw)
+    bad_code = login_raw(s, name, pw, "%06d" % ((int(totp(secret, step + 1))
+                                                 + 1) % 10 ** 6))
+    # the same 401, body and all, whichever factor was wrong or missing
+    bodies = set()
+    for r in (wrong_pw, no_code, bad_code):
+        problem(r, 401, "login-failed")
+        bodies.add(r.body)
+    assert len(bodies) == 1, bodies
+    assert login_raw(s, name, pw, codes[0]).status == 201
+    # the enrolment's own code (its step) cannot log in: already used
+    problem(login_raw(s, name, pw, totp(secret, step)), 401, "login-failed")
+    # one step ahead of now (computed at sending: a slow login, under a
+    # sanitizer, may have let the clock move since the enrolment): inside
+    # the skew, and newer than the last used
+    good = now_step() + 1
+    r = login_raw(s, name, pw, totp(secret, good))
+    assert r.status == 201, r
+    tok2 = r.json()["token"]
+    assert s.get("/me", token=tok2).json()["two_factor"]["enabled"] is True
+    # replayed: refused, and so is the step before it
+    problem(login_raw(s, name, pw, totp(secret, good)), 401, "login-failed")
+    problem(login_raw(s, name, pw, totp(secret, good - 1)), 401,
+            "login-failed")
+    # far ahead is outside the skew (+4: even a login that takes a
+    # minute and a half to be checked stays outside +-1)
+    problem(login_raw(s, name, pw, totp(secret, now_step() + 4)), 401,
+            "login-failed")
+
+
+def test_recovery_codes_are_single_use():
+    s = srv()
+    name, uid, pw = new_user()
+    tok = s.login(name, pw)
+    _, codes, _ = enrol(s, tok)
+    r = login_raw(s, name, pw, codes[0])
+    assert r.status == 201, r
+    # used: gone
+    problem(login_raw(s, name, pw, codes[0]), 401, "login-failed")
+    # typed in capitals with spaces: the same code
+    r = login_raw(s, name, pw, codes[1].upper().replace("-", " "))
+    assert r.status == 201, r
+    tok = r.json()["token"]
+    assert s.get("/me", token=tok).json()["two_factor"][
+        "recovery_codes_left"] == 8
+    # another user's recovery code does not open this account
+    other, _, opw = new_user()
+    otok = s.login(other, opw)
+    _, ocodes, _ = enrol(s, otok)
+    problem(login_raw(s, name, pw, ocodes[0]), 401, "login-failed")
+    # and with a wrong password, a good code is not used up
+    problem(login_raw(s, name, pw + "x", codes[2]), 401, "login-failed")
+    assert login_raw(s, name, pw, codes[2]).status == 201
+
+
+def test_code_failures_are_throttled_with_passwords():
+    """Wrong codes with the right password count as failed logins: past
+    THROTTLE_FREE_FAILURES the account waits 2, 4, 8... seconds, and a
+    login is refused (429) while it waits, even with the right code. If
+    code failures did not count, no 429 would ever come."""
+    s = srv()
+    name, _, pw = new_user()
+    tok = s.login(name, pw)
+    secret, _, step = enrol(s, tok)
+    good = totp(secret, step + 1)
+    bad = "%06d" % ((int(good) + 1) % 10 ** 6)
+    statuses = []
+    for _ in range(8):
+        r = login_raw(s, name, pw, bad)
+        statuses.append(r.status)
+        if r.status == 429:
+            break
+        problem(r, 401, "login-failed")
+    assert statuses[:3] == [401, 401, 401] and statuses[-1] == 429, statuses
+    r = login_raw(s, name, pw, good)
+    problem(r, 429, "throttled")
+    assert int(r.header("Retry-After")) >= 1
+
+
+def test_bad_codes():
+    s = srv()
+    name, _, pw = new_user()
+    tok = s.login(name, pw)
+    for code in ("12345", "1234567", "12a456", "", " 123456", "x" * 65,
+                 "abcd-efgh-ijkl-mno1", "٠١٢٣٤٥"):
+        problem(login_raw(s, "admin", s.admin_pw, code), 422, "invalid-body")
+    problem(s.post("/session", {"username": name, "password": pw,
+                                "code": 123456}), 422, "invalid-body")
+    s.post("/me/totp", token=tok)
+    for body in ({"code": "12345"}, {"code": "1234567"}, {"code": 123456},
+                 {}, {"code": "123456", "extra": 1},
+                 {"code": "abcd-efgh-ijkl-mnop"}, {"code": "1" * 100000}):
+        r = s.post("/me/totp/confirm", body, token=tok)
+        assert r.status in (400, 413, 422), (body, r)
+    problem(s.request("POST", "/me/totp/confirm", raw=b'{"code":',
+                      token=tok), 400, "malformed-json")
+    problem(s.post("/me/totp", {"x": 1}, token=tok), 400, "unexpected-body")
+    # a forged token
+    problem(s.post("/me/totp", token="A" * 86), 401, "unauthenticated")
+    problem(s.post("/me/totp/confirm", {"code": "123456"}, token="A" * 86),
+            401, "unauthenticated")
+    assert s.healthy()
+
+
+def test_policy_forces_enrolment():
+    s = srv()
+    # a caseworker and an admin may not set the policy
+    name, _, pw = new_user()
+    cw = s.login(name, pw)
+    problem(s.request("PUT", "/settings/two-factor", {"required": True},
+                      token=cw), 403, "forbidden")
+    problem(s.request("PUT", "/settings/two-factor", {"required": True},
+                      token=s.admin()), 403, "forbidden")
+    # a coordinator without two-factor login of their own may not lock
+    # everyone else out
+    coord = s.coord()
+    # made before the policy: an admin without two-factor login is
+    # limited too, once it is on
+    first_name = "tf-" + secrets.token_hex(4)
+    _, first = s.create_user(s.admin(), first_name, "caseworker",
+                             enrol=False)
+    problem(s.request("PUT", "/settings/two-factor", {"required": True},
+                      token=coord), 409, "two-factor-not-enrolled")
+    for body in ({"required": "yes"}, {}, {"required": True, "x": 1},
+                 {"required": 1}):
+        problem(s.request("PUT", "/settings/two-factor", body, token=coord),
+                422, "invalid-body")
+    enrol(s, coord)
+    r = s.request("PUT", "/settings/two-factor", {"required": True},
+                  token=coord)
+    assert r.status == 200 and r.json() == {"required": True}, r
+    try:
+        # the caseworker's live session is limited at once
+        problem(s.get("/cases", token=cw), 403, "two-factor-required")
+        me = s.get("/me", token=cw)
+        assert me.status == 200 and me.json()["two_factor"] == {
+            "enabled": False, "required": True, "recovery_codes_left": 0}
+        # a new login too, until a code is proven
+        tok = login_raw(s, name, pw).json()["token"]
+        problem(s.get("/cases", token=tok), 403, "two-factor-required")
+        problem(s.post("/cases", {"risk": "high"}, token=tok), 403,
+                "two-factor-required")
+        secret, _, _ = enrol(s, tok)
+        assert s.get("/cases", token=tok).status == 200
+        # ... and every session of that user is free again
+        assert s.get("/cases", token=cw).status == 200
+        # the coordinator's own session was never limited
+        assert s.get("/cases", token=coord).status == 200
+        # an unenrolled user replaces the first password first, then
+        # sets up two-factor login
+        ftok = login_raw(s, first_name, first).json()["token"]
+        problem(s.post("/me/totp", token=ftok), 403, "enrolment-required")
+        newpw = s.random_password("pw-")
+        assert s.request("PUT", "/me/password", {"old_password": first,
+                                                 "new_password": newpw},
+                         token=ftok).status == 204
+        problem(s.get("/cases", token=ftok), 403, "two-factor-required")
+        enrol(s, ftok)
+        assert s.get("/cases", token=ftok).status == 200
+        # the admin is limited too; logout works while limited
+        atok = s.admin()
+        problem(s.get("/users", token=atok), 403, "two-factor-required")
+        assert s.request("DELETE", "/session", token=atok).status == 204
+    finally:
+        r = s.request("PUT", "/settings/two-factor", {"required": False},
+                      token=coord)
+        assert r.status == 200 and r.json() == {"required": False}, r
+    acts = [(e["action"], e["outcome"]) for e in audit_actions(s)]
+    assert ("policy.two_factor", "allowed") in acts
+    assert ("policy.two_factor", "denied") in acts
+    # a restart keeps the policy (stored) and the enrolments (keys kept)
+    r = s.request("PUT", "/settings/two-factor", {"required": True},
+                  token=coord)
+    assert r.status == 200
+    # a clean exit (no leak under ASan, the keys wiped)
+    assert s.stop() == 0
+    s.start()
+    r = login_raw(s, name, pw, totp(secret, now_step() + 1))
+    assert r.status == 201, r
+    assert s.get("/me", token=r.json()["token"]).json()["two_factor"] == {
+        "enabled": True, "required": True, "recovery_codes_left": 10}
+    assert s.get("/cases", token=r.json()["token"]).status == 200
+    atok = s.admin()
+    problem(s.get("/users", token=atok), 403, "two-factor-required")
+
+
+if __name__ == "__main__":
+    try:
+        run([test_enrolment, test_login_needs_code_and_refuses_replay,
+             test_recovery_codes_are_single_use,
+             test_code_failures_are_throttled_with_passwords, test_bad_codes,
+             test_policy_forces_enrolment])
+    finally:
+        if S is not None:
+            S.cleanup()
