@@ -345,6 +345,32 @@
  * decryption inside one write transaction, so the lock is held for
  * well under a second; the answer says how many remain. */
 #define REINDEX_BATCH_CASES		200u
+/* Largest transfer bundle (POST /cases/{id}/transfer builds one, POST
+ * /transfers/import takes one), in bytes of the bundle file. Both sides
+ * stream it through an encrypted spool with about two records in memory
+ * (BUNDLE_RECORD_MAX_BYTES), so the cap bounds disk and time, not
+ * memory: 256 MiB is a case with ten full-size scans and many photos,
+ * carried over a slow link in the upload deadline's order of time. A case
+ * whose attachments would pass it is refused (413 bundle-too-large) and
+ * its documents go some other way. */
+#define MAX_BUNDLE_BYTES		(256u * 1024u * 1024u)
+
+/* Largest plaintext record inside a bundle: the case record holds the
+ * person (MAX_PERSON_BYTES) and notes (MAX_NOTES_BYTES) as JSON strings,
+ * which escaping can grow sixfold ("\u0001"); 1 MiB covers both. */
+#define BUNDLE_RECORD_MAX_BYTES		(1024u * 1024u)
+
+/* The media type a bundle travels under, in both directions. */
+#define BUNDLE_MEDIA_TYPE		"application/vnd.corridor.bundle"
+
+/* Partners an instance may register (`corridor partner add`): a network
+ * hands cases to a handful of organisations; the cap bounds the list. */
+#define MAX_PARTNERS			256u
+#define MAX_PARTNER_NAME_BYTES		128u
+
+/* Transfers building at once: each holds the write lock and reads a case's
+ * attachments into a spool, so two at once are plenty. */
+#define MAX_CONCURRENT_TRANSFERS	2u
 
 /* Ids (ID_BYTES, ID_CHARS) are sized in crypto/token.h, the layer that
  * makes them. */

@@ -38,6 +38,8 @@
 #define ROUTE_TWOFACTOR_SETUP (1u << 6)	/* open to a session that must
 					 * still set up two-factor login
 					 * (the policy requires it) */
+#define ROUTE_BUNDLE	(1u << 7)	/* with ROUTE_UPLOAD: a transfer
+					 * bundle, up to MAX_BUNDLE_BYTES */
 
 struct route {
 	int		 method;
@@ -60,5 +62,6 @@ extern const struct route route_audit_table[];
 extern const struct route route_attach_table[];
 extern const struct route route_twofactor_table[];
 extern const struct route route_lookup_table[];
+extern const struct route route_transfer_table[];
 
 #endif
