@@ -346,10 +346,11 @@ bundle_verify(const struct bundle_source *src, struct bundle_header *h,
 	if ((rc = rd_header(&r, h)) != BUNDLE_OK)
 		goto done;
 	/* the framing: records of sane length up to exactly the signature */
-	rc = BUNDLE_EFORMAT;
 	while (r.pos < end) {
-		if (end - r.pos < 4u)
+		if (end - r.pos < 4u) {
+			rc = BUNDLE_EFORMAT;
 			goto done;
+		}
 		if ((rc = rd_take(&r, len4, 4)) != BUNDLE_OK)
 			goto done;
 		n = be32(len4);
