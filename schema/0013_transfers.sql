@@ -19,16 +19,19 @@ CREATE TABLE partners (
 );
 
 -- Every bundle sent (direction 1) or imported (direction 2), by its
--- random 16-byte id: an id seen once is refused the second time, so the
--- same bundle cannot create two cases. bundle_hash is the SHA-256 of the
+-- random 16-byte id: an id imported once is refused the second time, so
+-- the same bundle cannot create two cases. The direction is part of the
+-- key so that an instance registered as its own partner (a drill, the
+-- browser test) can import what it sent. bundle_hash is the SHA-256 of the
 -- whole bundle file, also in the case.transfer / case.import entry. No
 -- foreign key to partners: removing a partner keeps its history.
 CREATE TABLE transfers (
-	bundle_id     BLOB PRIMARY KEY CHECK (length(bundle_id) = 16),
+	bundle_id     BLOB NOT NULL CHECK (length(bundle_id) = 16),
 	direction     INTEGER NOT NULL CHECK (direction IN (1, 2)),
 	case_id       TEXT NOT NULL REFERENCES cases(id),
 	partner_origin TEXT NOT NULL,
 	bundle_hash   BLOB NOT NULL CHECK (length(bundle_hash) = 32),
-	created_at    INTEGER NOT NULL
+	created_at    INTEGER NOT NULL,
+	PRIMARY KEY (bundle_id, direction)
 ) WITHOUT ROWID;
 CREATE INDEX transfers_by_case ON transfers (case_id);

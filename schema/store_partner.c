@@ -24,7 +24,7 @@ static const char SQL_TRANSFER_INSERT[] =
     "INSERT INTO transfers (bundle_id, direction, case_id, partner_origin,"
     " bundle_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)";
 static const char SQL_TRANSFER_KNOWN[] =
-    "SELECT 1 FROM transfers WHERE bundle_id = ?";
+    "SELECT 1 FROM transfers WHERE bundle_id = ? AND direction = 2";
 
 int
 store_partner_insert(struct store *s, const struct partner_row *p)

@@ -52,12 +52,12 @@ int store_partner_count(struct store *s, int64_t *n);
 int store_partner_delete(struct store *s, const char *id);
 
 /* Record bundle id, sent or imported. STORE_ECONFLICT if the id is
- * known (a second import of the same bundle). */
+ * recorded in that direction already. */
 int store_transfer_insert(struct store *s,
     const uint8_t id[TRANSFER_ID_BYTES], int direction, const char *case_id,
     const char *partner_origin, const uint8_t hash[TRANSFER_HASH_BYTES]);
 
-/* *yes = 1 if bundle id is recorded (either direction). */
+/* *yes = 1 if bundle id has been imported. */
 int store_transfer_known(struct store *s,
     const uint8_t id[TRANSFER_ID_BYTES], int *yes);
 
