@@ -236,6 +236,39 @@ bundle_writer_free(struct bundle_writer *w)
 
 /* --- reading ---------------------------------------------------------------- */
 
+static ssize_t
+mem_read(void *arg, uint8_t *buf, size_t max)
+{
+	struct bundle_mem *m = arg;
+	size_t n = m->len - m->off;
+
+	if (n > max)
+		n = max;
+	memcpy(buf, m->p + m->off, n);
+	m->off += n;
+	return (ssize_t)n;
+}
+
+static int
+mem_rewind(void *arg)
+{
+	((struct bundle_mem *)arg)->off = 0;
+	return 0;
+}
+
+void
+bundle_source_mem(struct bundle_source *src, struct bundle_mem *m,
+    const uint8_t *p, size_t len)
+{
+	m->p = p;
+	m->len = len;
+	m->off = 0;
+	src->read = mem_read;
+	src->rewind = mem_rewind;
+	src->arg = m;
+	src->size = len;
+}
+
 /* Buffered exact reads over a source, optionally hashing what passes. */
 struct rd {
 	const struct bundle_source *src;

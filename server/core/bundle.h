@@ -144,6 +144,15 @@ struct bundle_source {
 	uint64_t size;			/* total bytes */
 };
 
+/* A source over bytes in memory (the fuzz target, tests, tools): m holds
+ * the position; p must outlive src. */
+struct bundle_mem {
+	const uint8_t	*p;
+	size_t		 len, off;
+};
+void bundle_source_mem(struct bundle_source *src, struct bundle_mem *m,
+    const uint8_t *p, size_t len);
+
 /*
  * Pass one: parse the header, walk the record framing (lengths only) to
  * exactly the signature, and verify the signature with the key that

@@ -22,31 +22,6 @@
 #include "crypto/secmem.h"
 #include "server/core/transfer.h"
 
-struct mem {
-	const uint8_t	*p;
-	size_t		 len, off;
-};
-
-static ssize_t
-mem_read(void *arg, uint8_t *buf, size_t max)
-{
-	struct mem *m = arg;
-	size_t n = m->len - m->off;
-
-	if (n > max)
-		n = max;
-	memcpy(buf, m->p + m->off, n);
-	m->off += n;
-	return (ssize_t)n;
-}
-
-static int
-mem_rewind(void *arg)
-{
-	((struct mem *)arg)->off = 0;
-	return 0;
-}
-
 static int
 key_of(void *arg, const char *origin, uint8_t pk[XFER_ED_PK_BYTES])
 {
@@ -96,8 +71,8 @@ static void
 whole_bundle(const uint8_t *data, size_t size)
 {
 	struct fuzz_bundle_keys k;
-	struct mem m = { data, size, 0 };
-	struct bundle_source src = { mem_read, mem_rewind, &m, size };
+	struct bundle_mem m;
+	struct bundle_source src;
 	struct bundle_header h;
 	struct bundle_reader rd;
 	struct bundle_order o;
@@ -107,6 +82,7 @@ whole_bundle(const uint8_t *data, size_t size)
 	int type, final = 0;
 
 	fuzz_bundle_keys(&k);
+	bundle_source_mem(&src, &m, data, size);
 	if (bundle_verify(&src, &h, key_of, &k, hash) != BUNDLE_OK)
 		return;
 	memset(&o, 0, sizeof(o));

@@ -124,31 +124,6 @@ emit_plain(void *arg, int type, const uint8_t *p, size_t len)
 		abort();
 }
 
-struct mem {
-	const uint8_t	*p;
-	size_t		 len, off;
-};
-
-static ssize_t
-mem_read(void *arg, uint8_t *buf, size_t max)
-{
-	struct mem *m = arg;
-	size_t n = m->len - m->off;
-
-	if (n > max)
-		n = max;
-	memcpy(buf, m->p + m->off, n);
-	m->off += n;
-	return (ssize_t)n;
-}
-
-static int
-mem_rewind(void *arg)
-{
-	((struct mem *)arg)->off = 0;
-	return 0;
-}
-
 static int
 key_of(void *arg, const char *origin, uint8_t pk[XFER_ED_PK_BYTES])
 {
@@ -164,8 +139,8 @@ key_of(void *arg, const char *origin, uint8_t pk[XFER_ED_PK_BYTES])
 static unsigned
 check(const uint8_t *p, size_t len)
 {
-	struct mem m = { p, len, 0 };
-	struct bundle_source src = { mem_read, mem_rewind, &m, len };
+	struct bundle_mem m;
+	struct bundle_source src;
 	struct bundle_header h;
 	struct bundle_reader rd;
 	uint8_t hash[XFER_HASH_BYTES];
@@ -174,6 +149,7 @@ check(const uint8_t *p, size_t len)
 	unsigned n = 0;
 	int type, final = 0;
 
+	bundle_source_mem(&src, &m, p, len);
 	if (bundle_verify(&src, &h, key_of, NULL, hash) != BUNDLE_OK ||
 	    bundle_reader_open(&rd, &src, &h, K.recipient_x_pk,
 	    K.recipient_x_sk) != BUNDLE_OK)

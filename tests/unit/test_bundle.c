@@ -54,31 +54,6 @@ sign_a(uint8_t sig[XFER_SIG_BYTES], const uint8_t digest[XFER_HASH_BYTES])
 	return xfer_sign(sig, digest, A.sk);
 }
 
-struct mem {
-	const uint8_t	*p;
-	size_t		 len, off;
-};
-
-static ssize_t
-mem_read(void *arg, uint8_t *buf, size_t max)
-{
-	struct mem *m = arg;
-	size_t n = m->len - m->off;
-
-	if (n > max)
-		n = max;
-	memcpy(buf, m->p + m->off, n);
-	m->off += n;
-	return (ssize_t)n;
-}
-
-static int
-mem_rewind(void *arg)
-{
-	((struct mem *)arg)->off = 0;
-	return 0;
-}
-
 /* key_of: A's key under A's origin, or the key in arg for any origin. */
 static int
 key_of(void *arg, const char *origin, uint8_t pk[XFER_ED_PK_BYTES])
@@ -97,51 +72,49 @@ static int
 verify(const uint8_t *p, size_t len, const uint8_t *pk, uint8_t hash[32],
     struct bundle_header *h)
 {
-	struct mem m = { p, len, 0 };
-	struct bundle_source src = { mem_read, mem_rewind, &m, len };
+	struct bundle_mem m;
+	struct bundle_source src;
 
+	bundle_source_mem(&src, &m, p, len);
 	return bundle_verify(&src, h, key_of, (void *)(uintptr_t)pk, hash);
 }
 
 static const char case_rec[] = "{\"case\":1}";
 static const char contact_rec[] = "{\"contact\":1}";
 
+/* Begin a bundle from A to `to` in file[] with its CASE and CONTACT
+ * records. */
+static void
+begin(struct bundle_writer *w, const struct inst *to)
+{
+	file_len = 0;
+	check(bundle_writer_begin(w, sink, NULL, A.origin, to->origin,
+	    to->pk) == BUNDLE_OK);
+	check(bundle_writer_put(w, BUNDLE_REC_CASE,
+	    (const uint8_t *)case_rec, strlen(case_rec)) == BUNDLE_OK);
+	check(bundle_writer_put(w, BUNDLE_REC_CONTACT,
+	    (const uint8_t *)contact_rec, strlen(contact_rec)) == BUNDLE_OK);
+}
+
 static void
 make(const struct inst *to, uint8_t hash[XFER_HASH_BYTES])
 {
 	struct bundle_writer w;
 
-	file_len = 0;
-	check(bundle_writer_begin(&w, sink, NULL, A.origin, to->origin,
-	    to->pk) == BUNDLE_OK);
-	check(bundle_writer_put(&w, BUNDLE_REC_CASE,
-	    (const uint8_t *)case_rec, strlen(case_rec)) == BUNDLE_OK);
-	check(bundle_writer_put(&w, BUNDLE_REC_CONTACT,
-	    (const uint8_t *)contact_rec, strlen(contact_rec)) == BUNDLE_OK);
+	begin(&w, to);
 	/* not finished before END */
 	check(bundle_writer_finish(&w, sign_a, hash) == BUNDLE_EFORMAT);
 	bundle_writer_free(&w);
 
-	file_len = 0;
-	check(bundle_writer_begin(&w, sink, NULL, A.origin, to->origin,
-	    to->pk) == BUNDLE_OK);
-	check(bundle_writer_put(&w, BUNDLE_REC_CASE,
-	    (const uint8_t *)case_rec, strlen(case_rec)) == BUNDLE_OK);
-	check(bundle_writer_put(&w, BUNDLE_REC_CONTACT,
-	    (const uint8_t *)contact_rec, strlen(contact_rec)) == BUNDLE_OK);
+	begin(&w, to);
 	check(bundle_writer_put(&w, BUNDLE_REC_END, NULL, 0) == BUNDLE_OK);
 	/* nothing after END */
 	check(bundle_writer_put(&w, BUNDLE_REC_CONTACT,
 	    (const uint8_t *)contact_rec, 1) == BUNDLE_EFORMAT);
 	bundle_writer_free(&w);
+
 	/* again, cleanly (the failed put poisoned the writer) */
-	file_len = 0;
-	check(bundle_writer_begin(&w, sink, NULL, A.origin, to->origin,
-	    to->pk) == BUNDLE_OK);
-	check(bundle_writer_put(&w, BUNDLE_REC_CASE,
-	    (const uint8_t *)case_rec, strlen(case_rec)) == BUNDLE_OK);
-	check(bundle_writer_put(&w, BUNDLE_REC_CONTACT,
-	    (const uint8_t *)contact_rec, strlen(contact_rec)) == BUNDLE_OK);
+	begin(&w, to);
 	check(bundle_writer_put(&w, BUNDLE_REC_END, NULL, 0) == BUNDLE_OK);
 	check(bundle_writer_finish(&w, sign_a, hash) == BUNDLE_OK);
 	bundle_writer_free(&w);
@@ -153,8 +126,8 @@ test_round_trip_and_hash(void)
 	struct bundle_header h;
 	struct bundle_reader rd;
 	struct xfer_hash xh;
-	struct mem m;
-	struct bundle_source src = { mem_read, mem_rewind, &m, 0 };
+	struct bundle_mem m;
+	struct bundle_source src;
 	uint8_t hash[32], hash2[32], whole[32];
 	const uint8_t *p;
 	size_t len;
@@ -169,8 +142,7 @@ test_round_trip_and_hash(void)
 	check(memcmp(hash2, hash, 32) == 0);
 	check(strcmp(h.sender, A.origin) == 0 &&
 	    strcmp(h.recipient, B.origin) == 0);
-	m = (struct mem){ file, file_len, 0 };
-	src.size = file_len;
+	bundle_source_mem(&src, &m, file, file_len);
 	check(bundle_reader_open(&rd, &src, &h, B.x_pk, B.x_sk) == BUNDLE_OK);
 	check(bundle_reader_next(&rd, &type, &p, &len, &final) == BUNDLE_OK &&
 	    type == BUNDLE_REC_CASE && !final && len == strlen(case_rec) &&
