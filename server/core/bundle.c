@@ -370,6 +370,11 @@ bundle_verify(const struct bundle_source *src, struct bundle_header *h,
 		return BUNDLE_EFORMAT;
 	if ((r.buf = malloc(BUNDLE_READ_BYTES)) == NULL)
 		return BUNDLE_ENOMEM;
+	/* from the first byte, whoever read the source before */
+	if (src->rewind(src->arg) != 0) {
+		free(r.buf);
+		return BUNDLE_EIO;
+	}
 	r.src = src;
 	xfer_hash_init(&body);
 	xfer_hash_init(&whole);

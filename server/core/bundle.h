@@ -154,7 +154,7 @@ void bundle_source_mem(struct bundle_source *src, struct bundle_mem *m,
     const uint8_t *p, size_t len);
 
 /*
- * Pass one: parse the header, walk the record framing (lengths only) to
+ * Pass one: rewind, parse the header, walk the record framing (lengths only) to
  * exactly the signature, and verify the signature with the key that
  * key_of(arg, sender origin, pk) finds for the sender (0 found, -1
  * unknown sender: BUNDLE_ESIG). h gets the header, hash the bundle hash.

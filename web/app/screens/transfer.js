@@ -67,7 +67,8 @@ export function transferScreen(params, ctx) {
               autocomplete: 'off',
               fields: [
                 { name: 'partner', label: 'transfer.partner', hint: 'transfer.partner_hint', required: true, maxBytes: MAX_PARTNER_BYTES, autocomplete: 'off' },
-                { name: 'reason', label: 'transfer.reason', hint: 'transfer.reason_hint', type: 'textarea', rows: 3, required: true, content: true, maxBytes: MAX_REASON_BYTES },
+                // one line: the server refuses control characters here
+                { name: 'reason', label: 'transfer.reason', hint: 'transfer.reason_hint', required: true, content: true, maxBytes: MAX_REASON_BYTES },
               ],
               submit: 'transfer.submit',
               fieldFor: (e) => (e.type === 'unknown-partner' ? 'partner' : null),
