@@ -368,10 +368,6 @@
 #define MAX_PARTNERS			256u
 #define MAX_PARTNER_NAME_BYTES		128u
 
-/* Transfers building at once: each holds the write lock and reads a case's
- * attachments into a spool, so two at once are plenty. */
-#define MAX_CONCURRENT_TRANSFERS	2u
-
 /* Ids (ID_BYTES, ID_CHARS) are sized in crypto/token.h, the layer that
  * makes them. */
 
