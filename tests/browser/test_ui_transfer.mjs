@@ -69,13 +69,21 @@ test('a coordinator transfers a case and imports the file; payloads stay text', 
 
   // the registered partner, whose name is a payload
   await fill(page, 'Partner', XSS_IMG);
-  // the bytes the page received (a blob: URL cannot be fetched back under
-  // the CSP's connect-src 'self', nor should it be)
-  const answer = page.waitForResponse((r) => r.request().method() === 'POST' &&
-    r.url().endsWith(`/cases/${caseId}/transfer`) && r.status() === 200, { timeout: 60000 });
+  // the bytes the page offers: a blob: URL cannot be fetched back under
+  // the CSP's connect-src 'self' (nor should it be), so the test keeps the
+  // Blob the screen hands to URL.createObjectURL and reads it locally
+  await page.evaluate(() => {
+    const make = URL.createObjectURL.bind(URL);
+    URL.createObjectURL = (b) => { window.__bundleBlob = b; return make(b); };
+  });
   await press(page, 'Build the transfer file');
-  const bundle = await (await answer).buffer();
   await waitText(page, 'is ready');
+  const bundle = Buffer.from(await page.evaluate(() => new Promise((resolve, reject) => {
+    const fr = new FileReader();
+    fr.onload = () => resolve(String(fr.result).split(',')[1]);
+    fr.onerror = () => reject(new Error('unreadable'));
+    fr.readAsDataURL(window.__bundleBlob);
+  })), 'base64');
   const link = await page.$eval('main a[download]', (a) => ({ href: a.href, name: a.getAttribute('download') }));
   assert.equal(link.name, `${codename}.corridor-bundle`);
   assert.ok(link.href.startsWith('blob:'), link.href);
