@@ -120,7 +120,8 @@ test('a coordinator transfers a case and imports the file; payloads stay text', 
   await waitText(page, 'This file has been imported already.');
 
   // and in Russian
-  await env.setLanguage(page, 'ru');
+  // the header's language button, as a person switches
+  await press(page, 'Русский');
   await waitText(page, 'Принять дело от партнёра');
   await goHash(page, `#/cases/${caseId}/transfer`);
   await waitText(page, `Передача дела ${codename}`);
