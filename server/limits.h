@@ -360,6 +360,12 @@
  * which escaping can grow sixfold ("\u0001"); 1 MiB covers both. */
 #define BUNDLE_RECORD_MAX_BYTES		(1024u * 1024u)
 
+/* Bundles building or streaming out at once (POST /cases/{id}/transfer).
+ * Each holds a spool of up to MAX_BUNDLE_BYTES in the data directory
+ * until its client has read it, so this bounds the disk that slow
+ * readers can hold; past it, 503 busy with Retry-After. */
+#define MAX_BUNDLE_DOWNLOADS		2u
+
 /* The media type a bundle travels under, in both directions. */
 #define BUNDLE_MEDIA_TYPE		"application/vnd.corridor.bundle"
 

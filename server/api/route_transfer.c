@@ -79,6 +79,10 @@ out_read(void *arg, char *out, size_t max)
 	return (ssize_t)k;
 }
 
+/* Bundles building or streaming now; at most MAX_BUNDLE_DOWNLOADS. */
+static struct req_streams bundles = REQ_STREAMS_INIT(MAX_BUNDLE_DOWNLOADS);
+
+/* Frees the stream and gives its place back. */
 static void
 out_free(void *arg)
 {
@@ -86,6 +90,7 @@ out_free(void *arg)
 
 	spool_free(o->sp);
 	free(o);
+	req_streams_give(&bundles);
 }
 
 static void
@@ -125,9 +130,17 @@ transfer_route(struct req *r)
 		req_bad_body(r);
 		return;
 	}
+	if (req_streams_take(r, &bundles,
+	    "Too many transfers at once; retry.") != 0)
+		return;
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		req_streams_give(&bundles);
+		req_internal(r);
+		return;
+	}
 	if (access_case_open(r, r->params[0], ACCESS_MANAGE | ACCESS_WRITE,
 	    &a) != 0)
-		return;
+		goto done;
 	opened = 1;
 	rc = store_partner_find(r->db, partner, &p);
 	if (rc == STORE_ENOTFOUND) {
@@ -161,7 +174,7 @@ transfer_route(struct req *r)
 	memcpy(prov.audit_root, cp.root, sizeof(prov.audit_root));
 	prov.sent_at = store_now();
 	snprintf(prov.reason, sizeof(prov.reason), "%s", reason);
-	if (http_spool_dir() == NULL || (o = calloc(1, sizeof(*o))) == NULL ||
+	if (http_spool_dir() == NULL ||
 	    (o->sp = spool_new(http_spool_dir())) == NULL) {
 		req_unavailable(r);
 		goto done;

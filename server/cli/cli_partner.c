@@ -15,7 +15,6 @@
  * reads the partners table at every transfer, so a partner added or
  * removed counts from the next request on.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,60 +36,43 @@
 
 struct partner_opts {
 	const char	*verb;
-	const char	*dir;
-	const char	*target;	/* remove: id, name or origin */
+	const char	*operands[2];	/* DIR [PARTNER], or F */
 	const char	*name;
 	const char	*key_file;
 	const char	*passphrase_file;
 };
 
+/* The verb, then each verb's options and operands (cli_parse). */
 static int
 parse(int argc, char **argv, struct partner_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "public-key", required_argument, NULL, 'k' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
+	const struct cli_opt add_opts[] = {
+		CLI_OPT_TEXT("name", &o->name),
+		CLI_OPT_TEXT("public-key", &o->key_file),
+		CLI_OPT_TEXT("passphrase-file", &o->passphrase_file),
 	};
-	int ch, rest;
+	const struct cli_opt dir_opts[] = {
+		CLI_OPT_TEXT("passphrase-file", &o->passphrase_file),
+	};
 
 	memset(o, 0, sizeof(*o));
 	/* argv[0] is "partner": the verb comes first */
-	if (argc < 3)
+	if (argc < 2)
 		return -1;
 	o->verb = argv[1];
 	argc--;
 	argv++;
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'n': o->name = optarg; break;
-		case 'k': o->key_file = optarg; break;
-		case 'p': o->passphrase_file = optarg; break;
-		default: return -1;
-		}
-	}
-	rest = argc - optind;
-	if (strcmp(o->verb, "fingerprint") == 0) {
-		if (rest != 1 || o->name || o->key_file || o->passphrase_file)
-			return -1;
-		o->key_file = argv[optind];
-		return 0;
-	}
+	if (strcmp(o->verb, "fingerprint") == 0)
+		return cli_parse(argc, argv, NULL, 0, o->operands, 1);
 	if (strcmp(o->verb, "add") == 0)
-		return rest == 1 && o->name && o->key_file ?
-		    (o->dir = argv[optind], 0) : -1;
-	if (o->name || o->key_file)
-		return -1;
+		return cli_parse(argc, argv, add_opts, CLI_NOPTS(add_opts),
+		    o->operands, 1) == 0 && o->name && o->key_file ? 0 : -1;
 	if (strcmp(o->verb, "list") == 0)
-		return rest == 1 ? (o->dir = argv[optind], 0) : -1;
-	if (strcmp(o->verb, "remove") == 0 && rest == 2) {
-		o->dir = argv[optind];
-		o->target = argv[optind + 1];
-		return 0;
-	}
+		return cli_parse(argc, argv, dir_opts, CLI_NOPTS(dir_opts),
+		    o->operands, 1);
+	if (strcmp(o->verb, "remove") == 0)
+		return cli_parse(argc, argv, dir_opts, CLI_NOPTS(dir_opts),
+		    o->operands, 2);
 	return -1;
 }
 
@@ -184,7 +166,8 @@ cli_partner(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(o.verb, "fingerprint") == 0) {
-		if (cli_load_vkey(&vk, o.key_file, "partner fingerprint") != 0)
+		if (cli_load_vkey(&vk, o.operands[0], "partner fingerprint")
+		    != 0)
 			return 1;
 		xfer_fingerprint(fp, vk.pk);
 		printf("%s\n  fingerprint %s\n", vk.name, fp);
@@ -192,8 +175,8 @@ cli_partner(int argc, char **argv)
 	}
 	/* no lock: a running server reads the table at each transfer; the
 	 * schema is the server's (migrated at its start) or brought up here */
-	if ((rc = datadir_open(&d, o.dir, o.passphrase_file, DATADIR_STORE |
-	    DATADIR_MIGRATE, NULL)) != 0)
+	if ((rc = datadir_open(&d, o.operands[0], o.passphrase_file,
+	    DATADIR_STORE | DATADIR_MIGRATE, NULL)) != 0)
 		return rc;
 	secmem_wipe(d.ks->db_key, sizeof(d.ks->db_key));
 	rc = 1;
@@ -208,9 +191,9 @@ cli_partner(int argc, char **argv)
 			rc = 0;
 		}
 	} else {
-		rc = store_partner_find(d.s, o.target, &p);
+		rc = store_partner_find(d.s, o.operands[1], &p);
 		if (rc == STORE_ENOTFOUND) {
-			cli_error("partner remove: no partner %s", o.target);
+			cli_error("partner remove: no partner %s", o.operands[1]);
 			rc = 1;
 		} else if (rc != STORE_OK ||
 		    store_partner_delete(d.s, p.id) != STORE_OK) {
