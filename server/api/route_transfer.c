@@ -17,7 +17,10 @@
  *
  * The case's key is reached through the org key (a fresh password
  * confirmation, as for every org-key operation); the transfer's reason
- * goes into the bundle for the partner, not into the log.
+ * goes into the bundle for the partner, not into the log. A refused
+ * partner or bundle (unknown, altered, forged, not ours, seen before) is
+ * audited as denied, not as an error: it is a refusal an auditor should
+ * see as one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +147,7 @@ transfer_route(struct req *r)
 	opened = 1;
 	rc = store_partner_find(r->db, partner, &p);
 	if (rc == STORE_ENOTFOUND) {
-		req_problem(r, 422, "unknown-partner",
+		req_deny(r, 422, "unknown-partner",
 		    "No partner is registered under that id or name; the "
 		    "operator adds one with `corridor partner add`.");
 		goto done;
@@ -306,18 +309,18 @@ import_route(struct req *r)
 		goto done;
 	}
 	if (rc == BUNDLE_EFORMAT) {
-		req_problem(r, 422, "invalid-bundle",
+		req_deny(r, 422, "invalid-bundle",
 		    "The body is not a well-formed transfer bundle.");
 		goto done;
 	}
 	if (rc == BUNDLE_ESIG && !kc.found) {
-		req_problem(r, 422, "unknown-partner",
+		req_deny(r, 422, "unknown-partner",
 		    "The bundle comes from an instance that is not a "
 		    "registered partner.");
 		goto done;
 	}
 	if (rc == BUNDLE_ESIG) {
-		req_problem(r, 422, "bad-signature",
+		req_deny(r, 422, "bad-signature",
 		    "The bundle's signature does not verify against the "
 		    "registered partner's key: it was altered or forged.");
 		goto done;
@@ -328,7 +331,7 @@ import_route(struct req *r)
 	}
 	audit_vkey(&vk);
 	if (strcmp(h.recipient, vk.name) != 0) {
-		req_problem(r, 422, "not-for-us",
+		req_deny(r, 422, "not-for-us",
 		    "The bundle is sealed to another instance.");
 		goto done;
 	}
@@ -337,7 +340,7 @@ import_route(struct req *r)
 		goto done;
 	}
 	if (known) {
-		req_problem(r, 409, "already-imported",
+		req_deny(r, 409, "already-imported",
 		    "This bundle has been imported already.");
 		goto done;
 	}
@@ -349,18 +352,18 @@ import_route(struct req *r)
 	rc = bundle_reader_open(&rd, &src, &h, x_pk, x_sk);
 	secmem_wipe(x_sk, sizeof(x_sk));
 	if (rc == BUNDLE_ESEAL) {
-		req_problem(r, 422, "not-for-us",
+		req_deny(r, 422, "not-for-us",
 		    "The bundle is sealed to another instance.");
 		goto done;
 	}
 	if (rc != BUNDLE_OK) {
-		req_problem(r, 422, "invalid-bundle",
+		req_deny(r, 422, "invalid-bundle",
 		    "The body is not a well-formed transfer bundle.");
 		goto done;
 	}
 	rc = transfer_import(r->db, &rd, &h, r->actor_id, &c, &prov);
 	if (rc == TRANSFER_EBUNDLE) {
-		req_problem(r, 422, "invalid-bundle",
+		req_deny(r, 422, "invalid-bundle",
 		    "The bundle's content is not a valid case.");
 		goto done;
 	}
