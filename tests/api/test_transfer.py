@@ -157,7 +157,7 @@ def test_partner_cli():
     with open(bad, "w") as f:
         f.write("corridor/x+00000000+AAAA\n")
     out = partner(A, "add", "--name", "Bad", "--public-key", bad)
-    assert out.returncode == 1 and "not a verifier key" in out.stderr, out
+    assert out.returncode == 1 and "is not a public key" in out.stderr, out
     # a name with a control character
     out = partner(A, "add", "--name", "tab\there", "--public-key",
                   T["c-keyfile"])
