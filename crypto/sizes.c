@@ -19,6 +19,7 @@
 #include "crypto/stream.h"
 #include "crypto/token.h"
 #include "crypto/userkey.h"
+#include "crypto/xfer.h"
 
 #define SAME(a, b)	_Static_assert((a) == (b), #a " == " #b)
 
@@ -75,3 +76,11 @@ _Static_assert(TOKEN_HASH_BYTES >= crypto_generichash_BYTES_MIN &&
 SAME(ID_CHARS, (ID_BYTES * 4u + 2u) / 3u);
 SAME(SEAL_PK_BYTES, crypto_box_PUBLICKEYBYTES);
 SAME(SEAL_SK_BYTES, crypto_box_SECRETKEYBYTES);
+
+/* transfer bundles: the instance's Ed25519 key, converted to X25519 */
+SAME(XFER_ED_PK_BYTES, crypto_sign_PUBLICKEYBYTES);
+SAME(XFER_ED_SK_BYTES, crypto_sign_SECRETKEYBYTES);
+SAME(XFER_X_PK_BYTES, crypto_scalarmult_curve25519_BYTES);
+SAME(XFER_X_SK_BYTES, crypto_scalarmult_curve25519_SCALARBYTES);
+SAME(XFER_SIG_BYTES, crypto_sign_BYTES);
+SAME(XFER_HASH_BYTES, crypto_hash_sha256_BYTES);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* store_account: data access for 0013_duress.sql (see store_account.h). */
+/* store_account: data access for 0014_duress.sql (see store_account.h). */
 #include <string.h>
 
 #include "crypto/token.h"

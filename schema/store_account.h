@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * store_account: the tables of accounts under coercion (0013_duress.sql):
+ * store_account: the tables of accounts under coercion (0014_duress.sql):
  * duress verifiers, erased keys, the alerts coordinators see, the cases an
  * account waits to have re-sealed to it, and a user's own login history
  * read from the audit log's index columns. Prepared statements only;

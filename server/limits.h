@@ -345,6 +345,7 @@
  * decryption inside one write transaction, so the lock is held for
  * well under a second; the answer says how many remain. */
 #define REINDEX_BATCH_CASES		200u
+
 /* Accounts under coercion (issue 14). */
 /* A session's client label ("laptop", "Firefox on the office PC"): the
  * only thing a session records about its client, shown in the user's own
@@ -359,6 +360,35 @@
  * seal each, microseconds). */
 #define MAX_ALERTS_LISTED		200u
 #define MAX_RESEAL_PER_REQUEST		500u
+
+/* Largest transfer bundle (POST /cases/{id}/transfer builds one, POST
+ * /transfers/import takes one), in bytes of the bundle file. Both sides
+ * stream it through an encrypted spool with about two records in memory
+ * (BUNDLE_RECORD_MAX_BYTES), so the cap bounds disk and time, not
+ * memory: 256 MiB is a case with ten full-size scans and many photos,
+ * carried over a slow link in the upload deadline's order of time. A case
+ * whose attachments would pass it is refused (413 bundle-too-large) and
+ * its documents go some other way. */
+#define MAX_BUNDLE_BYTES		(256u * 1024u * 1024u)
+
+/* Largest plaintext record inside a bundle: the case record holds the
+ * person (MAX_PERSON_BYTES) and notes (MAX_NOTES_BYTES) as JSON strings,
+ * which escaping can grow sixfold ("\u0001"); 1 MiB covers both. */
+#define BUNDLE_RECORD_MAX_BYTES		(1024u * 1024u)
+
+/* Bundles building or streaming out at once (POST /cases/{id}/transfer).
+ * Each holds a spool of up to MAX_BUNDLE_BYTES in the data directory
+ * until its client has read it, so this bounds the disk that slow
+ * readers can hold; past it, 503 busy with Retry-After. */
+#define MAX_BUNDLE_DOWNLOADS		2u
+
+/* The media type a bundle travels under, in both directions. */
+#define BUNDLE_MEDIA_TYPE		"application/vnd.corridor.bundle"
+
+/* Partners an instance may register (`corridor partner add`): a network
+ * hands cases to a handful of organisations; the cap bounds the list. */
+#define MAX_PARTNERS			256u
+#define MAX_PARTNER_NAME_BYTES		128u
 
 /* Ids (ID_BYTES, ID_CHARS) are sized in crypto/token.h, the layer that
  * makes them. */

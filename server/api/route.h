@@ -40,6 +40,8 @@ struct user_row;
 #define ROUTE_TWOFACTOR_SETUP (1u << 6)	/* open to a session that must
 					 * still set up two-factor login
 					 * (the policy requires it) */
+#define ROUTE_BUNDLE	(1u << 7)	/* with ROUTE_UPLOAD: a transfer
+					 * bundle, up to MAX_BUNDLE_BYTES */
 
 struct route {
 	int		 method;
@@ -62,6 +64,7 @@ extern const struct route route_audit_table[];
 extern const struct route route_attach_table[];
 extern const struct route route_twofactor_table[];
 extern const struct route route_lookup_table[];
+extern const struct route route_transfer_table[];
 extern const struct route route_account_table[];
 
 /*

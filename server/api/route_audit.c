@@ -30,6 +30,7 @@
 #include "crypto/merkle.h"
 #include "crypto/secmem.h"
 #include "crypto/tile.h"
+#include "crypto/xfer.h"
 #include "schema/store_audit.h"
 #include "schema/store_tiles.h"
 #include "server/audit/audit.h"
@@ -204,7 +205,8 @@ list_one(void *arg, const struct store_audit_item *it)
 	struct list_ctx *c = arg;
 	struct jsonout *o = &c->out;
 	struct audit_entry e;
-	char t[32], b64[512], sid[AUDIT_ID_MAX_BYTES + 1];
+	char t[32], b64[512], sid[AUDIT_ID_MAX_BYTES + 1], hex[65];
+	uint8_t bid[AUDIT_BUNDLE_ID_BYTES], bhash[32];
 	unsigned stype;
 
 	if (audit_entry_decode(&e, it->entry, it->entry_len) != 0 ||
@@ -262,6 +264,17 @@ list_one(void *arg, const struct store_audit_item *it)
 		jsonout_string(o, audit_object_name(stype));
 		jsonout_key(o, "subject_id");
 		jsonout_string(o, sid);
+	}
+	/* a transfer's bundle, to match the partner's case.import */
+	if ((e.action == AUDIT_CASE_TRANSFER || e.action == AUDIT_CASE_IMPORT)
+	    && audit_entry_bundle_parse(e.extra, e.extra_len, bid, bhash) == 0
+	    && encode_hex(hex, sizeof(hex), bid, sizeof(bid)) == 0) {
+		jsonout_key(o, "bundle_id");
+		jsonout_string(o, hex);
+		if (encode_hex(hex, sizeof(hex), bhash, sizeof(bhash)) == 0) {
+			jsonout_key(o, "bundle_hash");
+			jsonout_string(o, hex);
+		}
 	}
 	jsonout_object_end(o);
 	return o->err;
@@ -404,18 +417,19 @@ static void
 audit_public_key_route(struct req *r)
 {
 	struct note_vkey vk;
-	char text[NOTE_VKEY_MAX_BYTES], b64[64], id[9];
+	char text[NOTE_VKEY_MAX_BYTES], b64[64], id[9], fp[XFER_FP_CHARS];
 
 	audit_vkey(&vk);
+	xfer_fingerprint(fp, vk.pk);
 	if (note_vkey_format(text, sizeof(text), &vk) != NOTE_OK ||
 	    encode_b64(b64, sizeof(b64), vk.pk, sizeof(vk.pk)) != 0 ||
 	    snprintf(id, sizeof(id), "%08" PRIx32, vk.key_id) != 8) {
 		req_internal(r);
 		return;
 	}
-	req_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+	req_json(r, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
 	    "origin", vk.name, "algorithm", "ed25519", "public_key", b64,
-	    "key_id", id, "vkey", text));
+	    "key_id", id, "vkey", text, "fingerprint", fp));
 }
 
 /* --- proofs ----------------------------------------------------------------------- */

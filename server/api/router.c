@@ -53,6 +53,7 @@ static const struct route *const tables[] = {
 	route_attach_table,
 	route_account_table,
 	route_twofactor_table,
+	route_transfer_table,
 };
 
 static const char *const method_names[] = {
@@ -507,7 +508,7 @@ router_where(const char *method, const char *url)
 	return ROUTER_INLINE;	/* 404 or 405 at once */
 }
 
-int
+uint64_t
 router_upload(const char *method, const char *url)
 {
 	const struct route *row;
@@ -519,7 +520,9 @@ router_upload(const char *method, const char *url)
 	m = router_method(method);
 	for (row = router_next(NULL); row != NULL; row = router_next(row))
 		if (row->method == m && match(row->pattern, url + 7, &scratch) > 0)
-			return (row->flags & ROUTE_UPLOAD) != 0;
+			return !(row->flags & ROUTE_UPLOAD) ? 0 :
+			    (row->flags & ROUTE_BUNDLE) ? MAX_BUNDLE_BYTES :
+			    MAX_ATTACHMENT_BYTES;
 	return 0;
 }
 

@@ -8,6 +8,8 @@
 #ifndef CORRIDOR_ROUTER_H
 #define CORRIDOR_ROUTER_H
 
+#include <stdint.h>
+
 #include "server/http/req.h"
 #include "server/api/route.h"
 
@@ -52,9 +54,9 @@ enum router_where {
 };
 enum router_where router_where(const char *method, const char *url);
 
-/* 1 if (method, url) is a ROUTE_UPLOAD route: http.c streams its body
- * into a spool instead of memory. */
-int router_upload(const char *method, const char *url);
+/* The body cap in bytes if (method, url) is a ROUTE_UPLOAD route (http.c
+ * streams its body into a spool instead of memory), else 0. */
+uint64_t router_upload(const char *method, const char *url);
 
 /* Release what dispatch acquired (session, db, json, response). */
 void router_finish(struct req *r);

@@ -19,6 +19,7 @@
 
 #include "crypto/hash.h"
 #include "crypto/secmem.h"
+#include "crypto/xfer.h"
 #include "schema/store_audit.h"
 #include "schema/store_tiles.h"
 #include "schema/store_user.h"
@@ -330,6 +331,39 @@ sign_checkpoint(uint64_t size, const uint8_t root[MERKLE_HASH_BYTES],
 		(void)secmem_noaccess(A.sk);
 	}
 	pthread_mutex_unlock(&sign_mu);
+	return rc;
+}
+
+int
+audit_instance_sign(uint8_t sig[XFER_SIG_BYTES],
+    const uint8_t digest[XFER_HASH_BYTES])
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&sign_mu);
+	if (A.sk != NULL && secmem_readwrite(A.sk) == 0) {
+		rc = xfer_sign(sig, digest, A.sk);
+		(void)secmem_noaccess(A.sk);
+	}
+	pthread_mutex_unlock(&sign_mu);
+	return rc;
+}
+
+int
+audit_instance_x25519(uint8_t x_pk[XFER_X_PK_BYTES],
+    uint8_t x_sk[XFER_X_SK_BYTES])
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&sign_mu);
+	if (A.sk != NULL && secmem_readwrite(A.sk) == 0) {
+		rc = xfer_x25519_sk(x_sk, A.sk) == 0 &&
+		    xfer_x25519_pk(x_pk, A.sk + 32) == 0 ? 0 : -1;
+		(void)secmem_noaccess(A.sk);
+	}
+	pthread_mutex_unlock(&sign_mu);
+	if (rc != 0)
+		secmem_wipe(x_sk, XFER_X_SK_BYTES);
 	return rc;
 }
 

@@ -185,6 +185,18 @@ int audit_latest_checkpoint(char *out, size_t out_max, size_t *out_len,
 /* The current verifier key (its name is the origin). */
 void audit_vkey(struct note_vkey *vk);
 
+/*
+ * The instance key for transfer bundles (crypto/xfer.h): the current audit
+ * signing key is the instance's identity. audit_instance_sign signs a
+ * bundle digest with it; audit_instance_x25519 derives the X25519 key pair
+ * bundles for this instance are sealed to (the caller wipes x_sk). Both
+ * 0 or -1 (no key loaded).
+ */
+int audit_instance_sign(uint8_t sig[64], const uint8_t digest[32])
+    __attribute__((warn_unused_result));
+int audit_instance_x25519(uint8_t x_pk[32], uint8_t x_sk[32])
+    __attribute__((warn_unused_result));
+
 /* Unix time in milliseconds, never before the last entry's time. */
 uint64_t audit_now_ms(void);
 

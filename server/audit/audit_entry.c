@@ -56,6 +56,8 @@ static const char *const action_names[AUDIT_ACTION_MAX + 1] = {
 	[AUDIT_SESSION_REVOKE] = "session.revoke",
 	[AUDIT_USER_LOGINS] = "user.logins",
 	[AUDIT_ALERT_LIST] = "alert.list",
+	[AUDIT_CASE_TRANSFER] = "case.transfer",
+	[AUDIT_CASE_IMPORT] = "case.import",
 };
 
 static const char *const outcome_names[] = {
@@ -474,5 +476,26 @@ audit_entry_subject_parse(const uint8_t *extra, size_t extra_len,
 	*type = extra[1];
 	memcpy(id, extra + 3, extra[2]);
 	id[extra[2]] = '\0';
+	return 0;
+}
+
+void
+audit_entry_bundle_extra(uint8_t out[AUDIT_BUNDLE_EXTRA_BYTES],
+    const uint8_t id[AUDIT_BUNDLE_ID_BYTES], const uint8_t hash[32])
+{
+	out[0] = AUDIT_BUNDLE_TAG;
+	memcpy(out + 1, id, AUDIT_BUNDLE_ID_BYTES);
+	memcpy(out + 1 + AUDIT_BUNDLE_ID_BYTES, hash, 32);
+}
+
+int
+audit_entry_bundle_parse(const uint8_t *extra, size_t extra_len,
+    uint8_t id[AUDIT_BUNDLE_ID_BYTES], uint8_t hash[32])
+{
+	if (extra_len != AUDIT_BUNDLE_EXTRA_BYTES ||
+	    extra[0] != AUDIT_BUNDLE_TAG)
+		return -1;
+	memcpy(id, extra + 1, AUDIT_BUNDLE_ID_BYTES);
+	memcpy(hash, extra + 1 + AUDIT_BUNDLE_ID_BYTES, 32);
 	return 0;
 }

@@ -104,8 +104,10 @@ enum audit_action {
 	AUDIT_ALERT_LIST = 46,		/* coordinators read the alerts */
 	AUDIT_CASE_LOOKUP = 47,		/* "seen this person?": no term */
 	AUDIT_CASE_REINDEX = 48,	/* blind indexes rebuilt via org key */
+	AUDIT_CASE_TRANSFER = 49,	/* a bundle sealed to a partner */
+	AUDIT_CASE_IMPORT = 50,		/* a partner's bundle taken in */
 };
-#define AUDIT_ACTION_MAX	48u
+#define AUDIT_ACTION_MAX	50u
 
 enum audit_object {
 	AUDIT_OBJ_NONE = 0,
@@ -248,6 +250,23 @@ int audit_entry_subject_extra(uint8_t out[AUDIT_SUBJECT_EXTRA_MAX],
  * Rejects every other layout, an unknown object type and a bad id. 0 or -1. */
 int audit_entry_subject_parse(const uint8_t *extra, size_t extra_len,
     unsigned *type, char id[AUDIT_ID_MAX_BYTES + 1])
+    __attribute__((warn_unused_result));
+
+/*
+ * The extra of case.transfer and case.import (docs/audit.md, "Transfer
+ * entries"): the bundle's id and the SHA-256 of the whole bundle file, the
+ * same on both sides, so two organisations' logs can be matched:
+ *   0x49 || 16-byte bundle id || 32-byte bundle hash
+ */
+#define AUDIT_BUNDLE_TAG		0x49u
+#define AUDIT_BUNDLE_ID_BYTES		16u
+#define AUDIT_BUNDLE_EXTRA_BYTES	(1u + AUDIT_BUNDLE_ID_BYTES + 32u)
+
+void audit_entry_bundle_extra(uint8_t out[AUDIT_BUNDLE_EXTRA_BYTES],
+    const uint8_t id[AUDIT_BUNDLE_ID_BYTES], const uint8_t hash[32]);
+/* Split a bundle extra; any other layout is -1. */
+int audit_entry_bundle_parse(const uint8_t *extra, size_t extra_len,
+    uint8_t id[AUDIT_BUNDLE_ID_BYTES], uint8_t hash[32])
     __attribute__((warn_unused_result));
 
 /* Names, as in API.md ("case.read", "denied", "case", "caseworker").

@@ -41,6 +41,13 @@ int cli_audit_verify(int argc, char **argv);
 /* After nothing: argv[0] is "witness", then "init" or "serve"
  * (cli_witness.c). */
 int cli_witness(int argc, char **argv);
+/* Read a verifier key file ("<name>+<keyid>+<base64>", one optional
+ * trailing newline) into vk. 0, or -1 after a line on stderr that starts
+ * with who. (cli_verify.c) */
+struct note_vkey;
+int cli_load_vkey(struct note_vkey *vk, const char *path, const char *who);
+/* After "partner": add, list, remove, fingerprint (cli_partner.c). */
+int cli_partner(int argc, char **argv);
 /* Internal: one password judged in a child of the server (cli_pwcheck.c). */
 int cli_pwcheck(int argc, char **argv);
 

@@ -77,7 +77,8 @@ out:
 /* A verifier key file: a log key (alg NOTE_ALG_ED25519) or a witness
  * key (NOTE_ALG_COSIG_V1). 0, or -1 with a line on stderr. */
 static int
-load_vkey(struct note_vkey *vk, const char *path, uint8_t alg)
+load_vkey_as(struct note_vkey *vk, const char *path, uint8_t alg,
+    const char *who)
 {
 	const char *what = alg == NOTE_ALG_ED25519 ? "public key" :
 	    "witness key";
@@ -86,7 +87,7 @@ load_vkey(struct note_vkey *vk, const char *path, uint8_t alg)
 	size_t len = 0;
 
 	if (read_small_file(path, buf, sizeof(buf), &len, &why) != 0) {
-		fprintf(stderr, "audit verify: cannot read %s %s: %s\n", what,
+		fprintf(stderr, "%s: cannot read %s %s: %s\n", who, what,
 		    path, why);
 		return -1;
 	}
@@ -94,12 +95,24 @@ load_vkey(struct note_vkey *vk, const char *path, uint8_t alg)
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
 	if (note_vkey_parse_alg(vk, buf, len, alg) != NOTE_OK) {
-		fprintf(stderr, "audit verify: %s is not a %s "
-		    "(name+keyid+base64%s)\n", path, what,
+		fprintf(stderr, "%s: %s is not a %s "
+		    "(name+keyid+base64%s)\n", who, path, what,
 		    alg == NOTE_ALG_ED25519 ? "" : " of 0x04 and the key");
 		return -1;
 	}
 	return 0;
+}
+
+static int
+load_vkey(struct note_vkey *vk, const char *path, uint8_t alg)
+{
+	return load_vkey_as(vk, path, alg, "audit verify");
+}
+
+int
+cli_load_vkey(struct note_vkey *vk, const char *path, const char *who)
+{
+	return load_vkey_as(vk, path, NOTE_ALG_ED25519, who);
 }
 
 static int

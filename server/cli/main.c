@@ -2,9 +2,9 @@
 /*
  * main: the corridor command line. Dispatches to init, serve, check,
  * backup, restore, passphrase, rekey, retention run, audit verify, audit
- * rotate-key and witness init/serve; everything that can fail before
- * serving reports one line on stderr and exits 1 (operational) or 2
- * (usage).
+ * rotate-key, witness init/serve and partner; everything that can fail
+ * before serving reports one line on stderr and exits 1 (operational) or
+ * 2 (usage).
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +32,7 @@ static const struct command {
 	{ "audit",	"verify",	cli_audit_verify },
 	{ "audit",	"rotate-key",	cli_audit_rotate_key },
 	{ "witness",	NULL,		cli_witness },
+	{ "partner",	NULL,		cli_partner },
 	{ "pwcheck",	NULL,		cli_pwcheck },	/* internal */
 };
 
@@ -69,6 +70,11 @@ usage(FILE *f)
 	    "       corridor audit rotate-key DIR [--passphrase-file F]\n"
 	    "                      [--signing-passphrase-file F]\n"
 	    "                      [--new-signing-passphrase-file F]\n"
+	    "       corridor partner add DIR --name N --public-key F\n"
+	    "                      [--passphrase-file F]\n"
+	    "       corridor partner list DIR [--passphrase-file F]\n"
+	    "       corridor partner remove DIR PARTNER [--passphrase-file F]\n"
+	    "       corridor partner fingerprint F\n"
 	    "       corridor --help | --version\n");
 }
 

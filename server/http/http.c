@@ -85,6 +85,7 @@ struct conn_state {
 	size_t		 body_cap;
 	int		 reject;	/* answered early: read no more */
 	int		 upload;	/* a ROUTE_UPLOAD body (spool.h) */
+	uint64_t	 upload_cap;	/* its cap in bytes */
 	int		 upload_slot;	/* holds one of uploads_ */
 	struct spool	*spool;		/* NULL: the body is dropped */
 	uint64_t	 upload_len;
@@ -119,6 +120,12 @@ static atomic_int draining_;
 /* Uploads spooling now (MAX_CONCURRENT_UPLOADS), and where they spool. */
 static atomic_uint uploads_;
 static const char *spool_dir_;
+
+const char *
+http_spool_dir(void)
+{
+	return spool_dir_;
+}
 
 /* The dispatch queue and its threads. */
 static struct {
@@ -528,7 +535,7 @@ static int
 upload_type_ok(const char *ct)
 {
 	static const char *const ok[] = { "image/jpeg", "image/png",
-	    "application/pdf", "text/plain", NULL };
+	    "application/pdf", "text/plain", BUNDLE_MEDIA_TYPE, NULL };
 	size_t n;
 
 	if (ct == NULL)
@@ -605,12 +612,13 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 			    "Send one Content-Length, or chunked encoding, "
 			    "not both.", 0);
 		}
-		cs->upload = router_upload(method, url);
+		cs->upload_cap = router_upload(method, url);
+		cs->upload = cs->upload_cap != 0;
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    "Content-Length");
 		if (cl != NULL && (strlen(cl) > 10 ||
 		    strtoull(cl, NULL, 10) > (cs->upload ?
-		    MAX_ATTACHMENT_BYTES : MAX_BODY_BYTES)))
+		    cs->upload_cap : MAX_BODY_BYTES)))
 			return queue_problem(c, 413, "body-too-large",
 			    "The request body is larger than allowed.", 0);
 		if (cs->upload)
@@ -637,7 +645,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		}
 		if (cs->upload) {
 			/* counted whether kept or dropped */
-			if (n > MAX_ATTACHMENT_BYTES - cs->upload_len) {
+			if (n > cs->upload_cap - cs->upload_len) {
 				cs->reject = 413;
 				spool_free(cs->spool);
 				cs->spool = NULL;

@@ -215,6 +215,14 @@ req_audit_subject(struct req *r, int type, const char *id)
 		r->audit_extra_len = 0;
 }
 
+void
+req_audit_bundle(struct req *r, const uint8_t id[AUDIT_BUNDLE_ID_BYTES],
+    const uint8_t hash[32])
+{
+	audit_entry_bundle_extra(r->audit_extra, id, hash);
+	r->audit_extra_len = AUDIT_BUNDLE_EXTRA_BYTES;
+}
+
 int
 req_write_begin(struct req *r)
 {

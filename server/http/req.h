@@ -182,7 +182,10 @@ struct req {
 						 * request headers) */
 	size_t			 audit_reason_len;
 	int			 audit_action;	/* 0: the route's action */
-	uint8_t			 audit_extra[AUDIT_SUBJECT_EXTRA_MAX];
+	uint8_t			 audit_extra[AUDIT_SUBJECT_EXTRA_MAX >
+				    AUDIT_BUNDLE_EXTRA_BYTES ?
+				    AUDIT_SUBJECT_EXTRA_MAX :
+				    AUDIT_BUNDLE_EXTRA_BYTES];
 	size_t			 audit_extra_len;	/* 0: no extra */
 
 	/* --- after the commit: what router_finish does once durable ------ */
@@ -253,6 +256,10 @@ void req_audit_object(struct req *r, int type, const char *id);
  * case.assign/unassign, a case for evacuation.add_case). An id that is not
  * one we could have issued (jsonin_is_id) is not recorded. */
 void req_audit_subject(struct req *r, int type, const char *id);
+/* Record a transfer bundle's id and hash in the entry's extra
+ * (case.transfer, case.import; audit_entry.h). */
+void req_audit_bundle(struct req *r, const uint8_t id[AUDIT_BUNDLE_ID_BYTES],
+    const uint8_t hash[32]);
 
 /*
  * Start the request's write transaction (BEGIN IMMEDIATE under the process

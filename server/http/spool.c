@@ -156,6 +156,16 @@ spool_read(struct spool *sp, uint8_t *buf, size_t max)
 	return (ssize_t)n;
 }
 
+int
+spool_rewind(struct spool *sp)
+{
+	if (!sp->sealed || lseek(sp->fd, 0, SEEK_SET) != 0)
+		return -1;
+	sp->done = 0;
+	stream_state_wipe(&sp->st);
+	return stream_pull_init(&sp->st, sp->header, sp->key);
+}
+
 void
 spool_free(struct spool *sp)
 {

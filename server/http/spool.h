@@ -43,6 +43,14 @@ uint64_t spool_size(const struct spool *sp);
 ssize_t spool_read(struct spool *sp, uint8_t *buf, size_t max)
     __attribute__((warn_unused_result));
 
+/* After spool_seal: back to the first byte, for a second pass (a
+ * bundle's signature is checked before it is opened). 0 or -1. */
+int spool_rewind(struct spool *sp) __attribute__((warn_unused_result));
+
+/* Where spools go (the data directory), for a route that builds a
+ * response in one: NULL before the server has started. http.c. */
+const char *http_spool_dir(void);
+
 /* Close and forget (wipes the key and buffers). NULL is fine. */
 void spool_free(struct spool *sp);
 

@@ -21,7 +21,7 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 OPS = os.path.join(ROOT, "docs", "operations.md")
 MAN = os.path.join(ROOT, "docs", "corridor.8")
 SUBCOMMANDS = {"init", "serve", "check", "backup", "restore", "passphrase",
-               "rekey", "retention"}
+               "rekey", "retention", "partner"}
 AUDIT_SUBCOMMANDS = {"audit rotate-key", "audit verify", "witness init",
                      "witness serve"}
 NOT_YET = set()
@@ -139,7 +139,7 @@ def man_synopsis():
         if line == ".Nm":
             cur = None
             continue
-        m = re.match(r"\.Cm (audit [\w-]+|witness [\w-]+|retention run|\w+)$",
+        m = re.match(r"\.Cm (audit [\w-]+|witness [\w-]+|partner \w+|retention run|\w+)$",
                      line)
         if m:
             cur = m.group(1).split()[0]
@@ -175,7 +175,9 @@ def test_man_page_matches_binary():
     # one entry per command in DESCRIPTION, mdoc only
     for cmd in ("init", "serve", "check", "backup", "restore", "passphrase",
                 "rekey", "retention run", "audit verify", "audit rotate-key",
-                "witness init", "witness serve"):
+                "witness init", "witness serve",
+                "partner add", "partner list", "partner remove",
+                "partner fingerprint"):
         assert re.search(r"^\.It Cm %s Ar " % cmd, src, re.M), cmd
     for sec in ("SYNOPSIS", "DESCRIPTION", "FILES", "EXIT STATUS",
                 "SECURITY CONSIDERATIONS", "SEE ALSO"):

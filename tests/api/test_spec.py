@@ -260,7 +260,8 @@ def probes(row):
     """(name, method, query, content type, body, declared length) for each
     input every route must refuse."""
     upload = "UPLOAD" in row["flags"]
-    cap = limit_of("MAX_ATTACHMENT_BYTES" if upload else "MAX_BODY_BYTES")
+    cap = limit_of("MAX_BUNDLE_BYTES" if "BUNDLE" in row["flags"] else
+                   "MAX_ATTACHMENT_BYTES" if upload else "MAX_BODY_BYTES")
     takes_json = "BODY" in row["flags"]
     return [
         ("malformed JSON", "", "application/json", b'{"a": ', None),

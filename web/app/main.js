@@ -153,7 +153,10 @@ function takeFlashNode() {
 function keepInputs() {
   const kept = [];
   if (!mainEl) return kept;
-  for (const el of mainEl.querySelectorAll('input[name], textarea[name], select[name]')) kept.push([el.name, el.value]);
+  // a file input's value cannot be set back (nor should a chosen file be kept)
+  for (const el of mainEl.querySelectorAll('input[name], textarea[name], select[name]')) {
+    if (el.type !== 'file') kept.push([el.name, el.value]);
+  }
   return kept;
 }
 function restoreInputs(kept) {

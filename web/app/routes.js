@@ -11,11 +11,15 @@ import { usersScreen, newUserScreen } from './screens/users.js';
 import { securityScreen } from './screens/security.js';
 import { alertsScreen } from './screens/alerts.js';
 import { twoFactorScreen, needsTwoFactor } from './screens/twofactor.js';
+import { transferScreen, importScreen } from './screens/transfer.js';
 
 const ID = /^[A-Za-z0-9_-]{22}$/;
 
 function exact(...want) {
   return (parts) => (parts.length === want.length && want.every((w, i) => w === parts[i]) ? {} : null);
+}
+function withIdThen(prefix, suffix) {
+  return (parts) => (parts.length === 3 && parts[0] === prefix && ID.test(parts[1]) && parts[2] === suffix ? { id: parts[1] } : null);
 }
 function withId(prefix) {
   return (parts) => (parts.length === 2 && parts[0] === prefix && ID.test(parts[1]) ? { id: parts[1] } : null);
@@ -39,8 +43,10 @@ const byRole = {
     { key: 'cases', href: '#/cases', nav: 'cases', label: 'nav.all_cases', home: true, match: exact('cases'), screen: caseListScreen },
     { key: 'evacs', href: '#/evacuations', nav: 'evacuations', label: 'nav.evacuations', match: exact('evacuations'), screen: boardScreen },
     { key: 'users', href: '#/users', nav: 'users', label: 'nav.users', match: exact('users'), screen: usersScreen },
+    { key: 'import', href: '#/import', nav: 'import', label: 'nav.import', match: exact('import'), screen: importScreen },
     { key: 'case-new', match: exact('cases', 'new'), screen: newCaseScreen },
     { key: 'case', match: withId('cases'), screen: caseFileScreen },
+    { key: 'transfer', match: withIdThen('cases', 'transfer'), screen: transferScreen },
     { key: 'evac-new', match: exact('evacuations', 'new'), screen: newEvacuationScreen },
     { key: 'evac', match: withId('evacuations'), screen: evacuationScreen },
     alerts,

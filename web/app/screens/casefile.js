@@ -313,6 +313,13 @@ export function caseFileScreen(params, ctx) {
       }) : h('p', { class: 'hint' }, t('assign.no_candidates')));
   }
 
+  function transferView() {
+    return h('section', { 'aria-labelledby': 'sec-transfer', class: 'no-print' },
+      h('h2', { id: 'sec-transfer' }, t('transfer.section')),
+      h('p', null, t('transfer.section_hint')),
+      h('p', null, link(`#/cases/${id}/transfer`, t('transfer.start'), 'btn btn-secondary')));
+  }
+
   function dangerView() {
     return h('section', { 'aria-labelledby': 'sec-danger', class: 'danger-zone no-print' },
       h('h2', { id: 'sec-danger' }, t('danger.title')),
@@ -366,6 +373,7 @@ export function caseFileScreen(params, ctx) {
         lookupBox({ selfCodename: c.codename, coordinator }).view(),
         evacView(),
         coordinator ? assignView() : null,
+        coordinator ? transferView() : null,
         coordinator ? dangerView() : null,
         h('p', { class: 'no-print' }, h('a', { href: '#/cases' }, t('case.back'))));
     },

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
--- 0013: accounts under coercion (issue 14): the duress password, the
+-- 0014: accounts under coercion (issue 14): the duress password, the
 -- erased key of a panicked or coerced account, and the alerts coordinators
 -- see. docs/threat-model.md, "Duress and panic".
 --
