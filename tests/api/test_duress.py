@@ -3,11 +3,17 @@
 sessions and login history, the duress password and its decoy session,
 panic (self and another account, with a reason), and recovery: a reset,
 a new enrolment and the coordinator's re-sealing of exactly the cases the
-account is still assigned to. One server for the whole file; few logins
+account is still assigned to; with two-factor login, the duress password
+without the code erases nothing, and a reset removes the TOTP. One server for the whole file; few logins
 (each is Argon2id MODERATE)."""
+import base64
+import hashlib
+import hmac
 import os
 import secrets
+import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Server, problem, run  # noqa: E402
@@ -256,10 +262,83 @@ def test_panic_other():
                    headers={"X-Access-Reason": "x"}), 403, "admin-only")
 
 
+def totp(secret_b32, step):
+    """RFC 6238 (SHA-1, 6 digits), as test_twofactor.py computes it."""
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    v = (struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 10 ** 6
+    return "%06d" % v
+
+
+def test_duress_with_two_factor():
+    """The second factor is checked before any duress side effect, the
+    same way for both passwords; the decoy's GET /me shows two_factor as
+    the account had it; a reset removes the TOTP."""
+    s = srv()
+    uid, name, pw, tok, _ = new_caseworker(0)
+    duress = s.random_password("du-")
+    r = s.request("PUT", "/me/duress", {"password": pw,
+                                        "duress_password": duress}, token=tok)
+    assert r.status == 204, r
+    r = s.post("/me/totp", token=tok)
+    assert r.status == 201, r
+    secret = r.json()["secret"]
+    step = int(time.time()) // 30
+    r = s.post("/me/totp/confirm", {"code": totp(secret, step)}, token=tok)
+    assert r.status == 200, r
+    recovery = r.json()["recovery_codes"]
+    me = s.get("/me", token=tok).json()
+    assert me["two_factor"]["enabled"] is True and me["duress_set"], me
+
+    def with_code(p, code):
+        body = {"username": name, "password": p}
+        if code is not None:
+            body["code"] = code
+        return s.post("/session", body)
+
+    # the duress password without the phone, or with a wrong code: the
+    # same 401 a wrong code gets with the real password (test_twofactor),
+    # and nothing erased. Two failures: a third would start the throttle.
+    for code in (None, totp(secret, step - 10)):
+        problem(with_code(duress, code), 401, "login-failed")
+    assert s.get("/me", token=tok).status == 200
+    kinds = [(x["user_id"], x["kind"]) for x in
+             s.get("/alerts", token=ANY["coord"]).json()["alerts"]]
+    assert (uid, "duress") not in kinds, kinds
+    assert "account.duress" not in audit_actions(uid)
+    # with the code, the duress password opens the decoy (a recovery code
+    # here: a TOTP code of a step already used would be a replay)
+    r = with_code(duress, recovery[0])
+    assert r.status == 201, r
+    decoy = r.json()["token"]
+    problem(s.get("/me", token=tok), 401)
+    d = s.get("/me", token=decoy).json()
+    assert set(d) == set(me), (d, me)
+    assert d["two_factor"]["enabled"] is True, d
+    assert d["two_factor"]["recovery_codes_left"] == len(recovery) - 1, d
+    assert d["duress_set"] is False
+    assert "account.duress" in audit_actions(uid)
+    # the real password with a good code opens nothing any more
+    problem(with_code(pw, recovery[1]), 401, "login-failed")
+    # a reset removes the two-factor login with the key pair
+    first = s.random_password("reset-")
+    r = s.post("/users/%s/reset" % uid, {"password": first},
+               token=ANY["coord"])
+    assert r.status == 200, r
+    new = s.enrol(name, first)
+    r = with_code(new, None)
+    assert r.status == 201, r
+    d = s.get("/me", token=r.json()["token"]).json()
+    assert d["two_factor"]["enabled"] is False, d
+    assert d["two_factor"]["recovery_codes_left"] == 0, d
+
+
 if __name__ == "__main__":
     try:
         run([test_sessions_and_logins, test_duress_login,
-             test_panic_self_and_recovery, test_panic_other])
+             test_panic_self_and_recovery, test_panic_other,
+             test_duress_with_two_factor])
     finally:
         if S is not None:
             S.stop()
