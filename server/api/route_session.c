@@ -250,10 +250,11 @@ route_session_confirm_body_parse(const json_t *obj, struct confirm_input *in)
 /* --- the duress branch of a login ------------------------------------------ */
 
 /*
- * The duress password was given for u (active): in the login's write
- * transaction, erase u's sealed key, open the coordinators' alert and
- * write account.duress beside the login's own session.create; then end
- * every session of u. sk gets a throwaway key for the decoy session. The
+ * The duress password (and the second factor, if u has one: checked
+ * first, as for the real password) was given for u (active): in the
+ * login's write transaction, erase u's sealed key, open the coordinators'
+ * alert and write account.duress beside the login's own session.create;
+ * then end every session of u. sk gets a throwaway key for the decoy session. The
  * answer stays the normal login's (201 and a token): nothing in it, its
  * shape or its cost tells the two apart. The Argon2 work was the same one
  * run (login_kdf_run); what is added here is one small transaction,
