@@ -5,6 +5,7 @@
  * and now+1 (TOTP_SKEW_STEPS) and accepts only one newer than the stored
  * last_step, which the same UPDATE raises, so a code works once.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,16 +85,30 @@ twofactor_policy_required(void)
 	return atomic_load(&policy_required);
 }
 
+/* the commit order of policy writes (taken under the write lock) and the
+ * newest one the cache holds */
+static atomic_uint_fast64_t policy_seq_taken;
+static uint64_t policy_seq_cached;
+static pthread_mutex_t policy_mu = PTHREAD_MUTEX_INITIALIZER;
+
 int
-twofactor_policy_store(struct store *s, int required)
+twofactor_policy_store(struct store *s, int required, uint64_t *seq)
 {
-	return store_twofactor_policy_set(s, required) == STORE_OK ? 0 : -1;
+	if (store_twofactor_policy_set(s, required) != STORE_OK)
+		return -1;
+	*seq = (uint64_t)atomic_fetch_add(&policy_seq_taken, 1) + 1;
+	return 0;
 }
 
 void
-twofactor_policy_cache(int required)
+twofactor_policy_cache(int required, uint64_t seq)
 {
-	atomic_store(&policy_required, required ? 1 : 0);
+	pthread_mutex_lock(&policy_mu);
+	if (seq > policy_seq_cached) {
+		policy_seq_cached = seq;
+		atomic_store(&policy_required, required ? 1 : 0);
+	}
+	pthread_mutex_unlock(&policy_mu);
 }
 
 int
