@@ -135,8 +135,13 @@ struct confirm_input {
 int route_session_confirm_body_parse(const json_t *obj,
     struct confirm_input *in) __attribute__((warn_unused_result));
 
-/* POST /me/totp/confirm: {"code"}, exactly 6 digits. */
-int route_twofactor_confirm_body_parse(const json_t *obj, const char **code)
-    __attribute__((warn_unused_result));
+/* POST /me/totp/confirm: {"code", "password"}: exactly 6 digits and the
+ * current password (1..MAX_PASSWORD_BYTES). */
+struct totp_confirm_input {
+	const char	*code;
+	const char	*password;
+};
+int route_twofactor_confirm_body_parse(const json_t *obj,
+    struct totp_confirm_input *in) __attribute__((warn_unused_result));
 
 #endif

@@ -375,6 +375,7 @@ session_create_route(struct req *r)
 			goto done;
 		}
 	}
+	opts.twofactor = twofactor;
 	opts.decoy = decoy;
 	opts.label = in.client;
 	if (session_create_opts(&u, sk, &opts, token, sizeof(token),
@@ -384,8 +385,6 @@ session_create_route(struct req *r)
 		r->retry_after_s = 5;
 		goto done;
 	}
-	if (twofactor)
-		session_set_twofactor_user(u.id);
 	throttle_success(username, r->client_ip);
 	memcpy(r->actor_id, u.id, sizeof(r->actor_id));
 	r->role = u.role;
@@ -535,33 +534,48 @@ done:
  * alive (a 401 would tell clients the token is dead); audited as
  * session.confirm, denied.
  */
+int
+route_session_password_proof(struct req *r, const char *password,
+    struct user_row *u)
+{
+	struct confirm_kdf kdf;
+	uint8_t pk[32];
+
+	if (caller_may_try(r, u) != 0)
+		return -2;
+	memcpy(pk, session_pk(r->sess), sizeof(pk));
+	memset(&kdf, 0, sizeof(kdf));
+	kdf.u = u;
+	kdf.pw = password;
+	kdf.session_pk = pk;
+	if (kdfpool_run(confirm_kdf_run, &kdf) != 0) {
+		req_problem(r, 503, "busy", "Too many logins at once; retry.");
+		r->retry_after_s = 1;
+		return -2;
+	}
+	if (!kdf.ok) {
+		throttle_fail(u->username, r->client_ip);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 session_confirm_route(struct req *r)
 {
 	struct confirm_input in;
-	struct confirm_kdf kdf;
 	struct user_row u;
-	uint8_t pk[32];
+	int rc;
 
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
 	if (route_session_confirm_body_parse(r->json, &in) != BODY_OK) {
 		req_bad_body(r);
 		return;
 	}
-	if (caller_may_try(r, &u) != 0)
+	rc = route_session_password_proof(r, in.password, &u);
+	if (rc == -2)
 		goto done;
-	memcpy(pk, session_pk(r->sess), sizeof(pk));
-	memset(&kdf, 0, sizeof(kdf));
-	kdf.u = &u;
-	kdf.pw = in.password;
-	kdf.session_pk = pk;
-	if (kdfpool_run(confirm_kdf_run, &kdf) != 0) {
-		req_problem(r, 503, "busy", "Too many logins at once; retry.");
-		r->retry_after_s = 1;
-		goto done;
-	}
-	if (!kdf.ok) {
-		throttle_fail(u.username, r->client_ip);
+	if (rc != 0) {
 		session_confirm(r->sess, 0);
 		req_deny(r, 403, "wrong-password", "The password is wrong.");
 		goto done;

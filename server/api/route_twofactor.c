@@ -5,9 +5,11 @@
  *
  *   POST /me/totp          a fresh secret, unconfirmed: its base32 text,
  *                          the otpauth:// URI and a QR code of it
- *   POST /me/totp/confirm  {"code"}: a code of that secret completes the
- *                          enrolment; the answer carries the ten recovery
- *                          codes, the only time they are shown
+ *   POST /me/totp/confirm  {"code", "password"}: a code of that secret and
+ *                          the current password complete the enrolment;
+ *                          the answer carries the ten recovery codes, the
+ *                          only time they are shown; the user's other
+ *                          sessions end
  *   PUT /settings/two-factor {"required"}: a coordinator requires
  *                          two-factor login of every account, or not
  *
@@ -119,52 +121,59 @@ done:
 }
 
 int
-route_twofactor_confirm_body_parse(const json_t *obj, const char **code)
+route_twofactor_confirm_body_parse(const json_t *obj,
+    struct totp_confirm_input *in)
 {
-	static const char *const allowed[] = { "code", NULL };
+	static const char *const allowed[] = { "code", "password", NULL };
 	int64_t c;
 
-	*code = NULL;
+	memset(in, 0, sizeof(*in));
 	if (jsonin_only(obj, allowed) != JSONIN_OK ||
 	    jsonin_string(obj, "code", 1, 1, MAX_TWOFACTOR_CODE_BYTES, 0,
-	    code, NULL) != JSONIN_OK ||
-	    totp_code_parse(*code, TOTP_DIGITS, &c) != 0) {
-		*code = NULL;
+	    &in->code, NULL) != JSONIN_OK ||
+	    totp_code_parse(in->code, TOTP_DIGITS, &c) != 0 ||
+	    jsonin_string(obj, "password", 1, 1, MAX_PASSWORD_BYTES, 1,
+	    &in->password, NULL) != JSONIN_OK) {
+		memset(in, 0, sizeof(*in));
 		return BODY_EINVALID;
 	}
 	return BODY_OK;
 }
 
-/* POST /me/totp/confirm */
+/*
+ * POST /me/totp/confirm {"code", "password"}: the current password too,
+ * so that a stolen session token alone cannot enrol an attacker's
+ * authenticator (and with it lock the owner out under the policy). The
+ * password goes through the same throttle and Argon2 work as POST
+ * /session/confirm; a wrong one answers 403 wrong-password, a wrong code
+ * 403 wrong-code, both counted as failures.
+ */
 static void
 totp_confirm_route(struct req *r)
 {
 	char codes[RECOVERY_CODES][RECOVERY_CODE_SHOWN_BYTES];
+	struct totp_confirm_input in;
 	struct user_row u;
-	const char *code;
-	unsigned retry;
 	json_t *list;
 	int rc;
 
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
 	memset(codes, 0, sizeof(codes));
-	if (route_twofactor_confirm_body_parse(r->json, &code) != BODY_OK) {
+	memset(&u, 0, sizeof(u));
+	if (route_twofactor_confirm_body_parse(r->json, &in) != BODY_OK) {
 		req_bad_body(r);
 		return;
 	}
-	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
-		req_unavailable(r);
-		return;
-	}
-	if (throttle_check(u.username, r->client_ip, &retry) != 0) {
-		req_deny(r, 429, "throttled",
-		    "Too many failed attempts; wait before trying again.");
-		r->retry_after_s = retry;
+	rc = route_session_password_proof(r, in.password, &u);
+	if (rc == -2)
+		goto done;
+	if (rc != 0) {
+		req_deny(r, 403, "wrong-password", "The password is wrong.");
 		goto done;
 	}
 	if (req_write_begin(r) != 0)
 		goto done;
-	rc = twofactor_confirm(r->db, u.id, code, store_now(), codes);
+	rc = twofactor_confirm(r->db, u.id, in.code, store_now(), codes);
 	if (rc == TWOFACTOR_BAD) {
 		throttle_fail(u.username, r->client_ip);
 		req_deny(r, 403, "wrong-code", "The code is wrong or was "
@@ -202,6 +211,15 @@ policy_route(struct req *r)
 		return;
 	}
 	required = json_is_true(v);
+	/* a stolen coordinator token alone must not switch the policy (on:
+	 * it locks every account without a second factor out of all but
+	 * enrolment; off: it drops the second factor for new logins) */
+	if (!session_confirmed(r->sess)) {
+		req_deny(r, 403, "reauth-required",
+		    "Confirm your password (POST /api/v1/session/confirm), "
+		    "then retry. A confirmation lasts 5 minutes.");
+		return;
+	}
 	/* a coordinator who turned it on without it would lock themselves
 	 * out of everything but enrolment; set it up first */
 	st = twofactor_state(r->db, r->actor_id, NULL);
@@ -216,7 +234,9 @@ policy_route(struct req *r)
 	}
 	if (req_write_begin(r) != 0)
 		return;
-	if (twofactor_policy_store(r->db, required) != 0) {
+	/* under the write lock: seq is this write's place in commit order */
+	if (twofactor_policy_store(r->db, required,
+	    &r->after.twofactor_policy_seq) != 0) {
 		req_unavailable(r);
 		return;
 	}

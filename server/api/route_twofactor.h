@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "schema/store_user.h"
 #include "server/http/req.h"
 
 /*
@@ -26,5 +27,15 @@ int route_twofactor_login_step(struct req *r, const char *user_id,
  * GET /me's object. 0, or -1 (a store failure). */
 int route_twofactor_me(struct req *r, json_t *me)
     __attribute__((warn_unused_result));
+
+/*
+ * From route_session.c: prove the caller's current password, as POST
+ * /session/confirm does (the login throttle, the Argon2 work on the
+ * kdfpool, the session's key pair). u gets the caller's row; the caller
+ * wipes it. 0 right; -1 wrong (counted as a throttle failure; the caller
+ * answers); -2 answered (503 or 429).
+ */
+int route_session_password_proof(struct req *r, const char *password,
+    struct user_row *u) __attribute__((warn_unused_result));
 
 #endif

@@ -338,16 +338,23 @@ twofactor_gate(struct req *r, const struct route *row)
 }
 
 /* Two-factor changes that take effect only once durable: an enrolment
- * marks the user's live sessions, a policy change reaches the cache. */
+ * marks only the session that proved the code and ends the user's other
+ * sessions (as a password change does: none of them gave a code, and one
+ * may be the stolen token that is being locked out), a policy change
+ * reaches the cache. */
 static void
 twofactor_after_audit(struct req *r)
 {
 	if (r->status >= 300)
 		return;
-	if (r->after.twofactor_user && r->actor_id[0] != '\0')
-		session_set_twofactor_user(r->actor_id);
+	if (r->after.twofactor_user && r->sess != NULL &&
+	    r->actor_id[0] != '\0') {
+		session_set_twofactor(r->sess);
+		session_end_user(r->actor_id, r->sess);
+	}
 	if (r->after.twofactor_policy != 0)
-		twofactor_policy_cache(r->after.twofactor_policy == 2);
+		twofactor_policy_cache(r->after.twofactor_policy == 2,
+		    r->after.twofactor_policy_seq);
 }
 
 /* What a request may do only once its audit entry is durable and its

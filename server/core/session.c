@@ -48,7 +48,7 @@ struct session {
 	int		 decoy;		/* a duress login's decoy session */
 	char		 sid[ID_CHARS + 1];	/* public id (session list) */
 	char		 label[MAX_CLIENT_LABEL_BYTES + 1];
-	int		 twofactor;	/* the user has two-factor login */
+	int		 twofactor;	/* this session proved a code */
 	int64_t		 confirmed_at;	/* last POST /session/confirm, 0 never */
 	uint8_t		 pk[32];
 	int64_t		 created;
@@ -163,9 +163,14 @@ box_ad(uint8_t ad[AD_MAX], const struct session *s, const char *object_id,
 
 int
 session_create(const struct user_row *u, const uint8_t sk[32],
-    char *token_out, size_t token_out_len, int64_t *expires_at)
+    int twofactor, char *token_out, size_t token_out_len,
+    int64_t *expires_at)
 {
-	return session_create_opts(u, sk, NULL, token_out, token_out_len,
+	struct session_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.twofactor = twofactor;
+	return session_create_opts(u, sk, &o, token_out, token_out_len,
 	    expires_at);
 }
 
@@ -217,6 +222,7 @@ session_create_opts(const struct user_row *u, const uint8_t sk[32],
 	s->role = u->role;
 	s->status = u->status;
 	s->enrolled = u->enrolled;
+	s->twofactor = o != NULL && o->twofactor;
 	memcpy(s->pk, u->pk, sizeof(s->pk));
 	skey_seal(s->sec->sk_box, tok + TOKEN_ID_BYTES, ad,
 	    box_ad(ad, s, NULL, 0), sk);
@@ -435,12 +441,11 @@ session_twofactor(const struct session *s)
 }
 
 void
-session_set_twofactor_user(const char *user_id)
+session_set_twofactor(struct session *s)
 {
 	pthread_mutex_lock(&T.mu);
-	for (unsigned i = 0; i < MAX_SESSIONS; i++)
-		if (T.slots[i].live && strcmp(T.slots[i].user_id, user_id) == 0)
-			T.slots[i].twofactor = 1;
+	if (s->live)
+		s->twofactor = 1;
 	pthread_mutex_unlock(&T.mu);
 }
 

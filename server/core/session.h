@@ -31,12 +31,14 @@ int session_init(unsigned idle_s) __attribute__((warn_unused_result));
 void session_shutdown(void);		/* wipes every session */
 
 /*
- * Create a session for u holding sk, boxed under a fresh K_s. token_out
+ * Create a session for u holding sk, boxed under a fresh K_s; twofactor
+ * is 1 only if this login proved a second-factor code. token_out
  * gets the base64url token id || K_s (TOKEN_B64_CHARS + NUL); the caller
  * wipes it after sending. 0, or -1 if the table is full.
  */
 int session_create(const struct user_row *u, const uint8_t sk[32],
-    char *token_out, size_t token_out_len, int64_t *expires_at)
+    int twofactor, char *token_out, size_t token_out_len,
+    int64_t *expires_at)
     __attribute__((warn_unused_result));
 
 /*
@@ -44,9 +46,10 @@ int session_create(const struct user_row *u, const uint8_t sk[32],
  * duress login's session (server/api/router.c answers its case routes as
  * for a caseworker with no assignments; sk is then a throwaway key), and
  * label (NULL or at most MAX_CLIENT_LABEL_BYTES) is the coarse client
- * label the user's session list shows.
+ * label the user's session list shows; twofactor as for session_create.
  */
 struct session_opts {
+	int		 twofactor;
 	int		 decoy;
 	const char	*label;
 };
@@ -97,13 +100,13 @@ int session_status(const struct session *s);
 int session_enrolled(const struct session *s);
 
 /*
- * Two-factor login (server/core/twofactor.h): 1 if the session's user has
- * a confirmed enrolment. 0 for a new session until the login (or the
- * enrolment) marks every live session of its user, so that a policy
- * requiring two-factor login limits the others (server/api/router.c).
+ * Two-factor login (server/core/twofactor.h): 1 if this session itself
+ * proved a code, at its login or by completing an enrolment. Never set
+ * for a user's other sessions: a session that gave no code stays limited
+ * under a policy requiring two-factor login (server/api/router.c).
  */
 int session_twofactor(const struct session *s);
-void session_set_twofactor_user(const char *user_id);
+void session_set_twofactor(struct session *s);
 
 /*
  * A password change made a fresh key pair (enrolment or any later

@@ -5,6 +5,7 @@
  * and now+1 (TOTP_SKEW_STEPS) and accepts only one newer than the stored
  * last_step, which the same UPDATE raises, so a code works once.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,16 +85,30 @@ twofactor_policy_required(void)
 	return atomic_load(&policy_required);
 }
 
+/* the commit order of policy writes (taken under the write lock) and the
+ * newest one the cache holds */
+static atomic_uint_fast64_t policy_seq_taken;
+static uint64_t policy_seq_cached;
+static pthread_mutex_t policy_mu = PTHREAD_MUTEX_INITIALIZER;
+
 int
-twofactor_policy_store(struct store *s, int required)
+twofactor_policy_store(struct store *s, int required, uint64_t *seq)
 {
-	return store_twofactor_policy_set(s, required) == STORE_OK ? 0 : -1;
+	if (store_twofactor_policy_set(s, required) != STORE_OK)
+		return -1;
+	*seq = (uint64_t)atomic_fetch_add(&policy_seq_taken, 1) + 1;
+	return 0;
 }
 
 void
-twofactor_policy_cache(int required)
+twofactor_policy_cache(int required, uint64_t seq)
 {
-	atomic_store(&policy_required, required ? 1 : 0);
+	pthread_mutex_lock(&policy_mu);
+	if (seq > policy_seq_cached) {
+		policy_seq_cached = seq;
+		atomic_store(&policy_required, required ? 1 : 0);
+	}
+	pthread_mutex_unlock(&policy_mu);
 }
 
 int
@@ -124,8 +139,10 @@ twofactor_code_wellformed(const char *code)
 
 	if (code == NULL)
 		return 0;
-	if (totp_code_parse(code, TOTP_DIGITS, &c) == 0)
+	if (totp_code_parse(code, TOTP_DIGITS, &c) == 0) {
+		secmem_wipe(&c, sizeof(c));
 		return 1;
+	}
 	ok = totp_recovery_normalise(norm, code) == 0;
 	secmem_wipe(norm, sizeof(norm));
 	return ok;
@@ -165,6 +182,8 @@ match_step(const uint8_t secret[TOTP_SECRET_BYTES], int64_t code,
 		    TOTP_DIGITS);
 		if (totp_code_equal(c, code) && step > last_step && found < 0)
 			found = step;
+		/* a computed code is as good as the secret for 90 s */
+		secmem_wipe(&c, sizeof(c));
 	}
 	return found;
 }
@@ -231,7 +250,7 @@ twofactor_login_check(struct store *s, const char *user_id, const char *code,
 	}
 	if (totp_code_parse(code, TOTP_DIGITS, &c) == 0) {
 		rc = totp_check(s, user_id, &t, c, now, 1);
-		c = 0;
+		secmem_wipe(&c, sizeof(c));
 	} else {
 		rc = recovery_check(s, user_id, code);
 		*used_recovery = rc == TWOFACTOR_OK;
@@ -297,13 +316,15 @@ twofactor_confirm(struct store *s, const char *user_id, const char *code,
 	uint8_t hashes[RECOVERY_CODES][RECOVERY_HASH_BYTES];
 	char norm[RECOVERY_CODE_CHARS + 1];
 	struct totp_row t;
-	int64_t c;
+	int64_t c = 0;
 	int rc;
 
 	if (K == NULL)
 		return TWOFACTOR_FAIL;
-	if (totp_code_parse(code, TOTP_DIGITS, &c) != 0)
+	if (totp_code_parse(code, TOTP_DIGITS, &c) != 0) {
+		secmem_wipe(&c, sizeof(c));
 		return TWOFACTOR_BAD;
+	}
 	rc = store_totp_get(s, user_id, &t);
 	if (rc != STORE_OK) {
 		rc = rc == STORE_ENOTFOUND ? TWOFACTOR_BAD : TWOFACTOR_FAIL;
@@ -328,6 +349,7 @@ twofactor_confirm(struct store *s, const char *user_id, const char *code,
 	    RECOVERY_CODES) != STORE_OK)
 		rc = TWOFACTOR_FAIL;
 done:
+	secmem_wipe(&c, sizeof(c));
 	secmem_wipe(norm, sizeof(norm));
 	secmem_wipe(hashes, sizeof(hashes));
 	secmem_wipe(&t, sizeof(t));

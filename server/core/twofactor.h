@@ -37,10 +37,15 @@ void twofactor_shutdown(void);		/* wipes the keys */
 
 /* The policy, as stored and cached: 1 if every account needs two-factor. */
 int twofactor_policy_required(void);
-/* Store the policy (in the caller's write transaction). 0 or -1. The
- * cache follows with twofactor_policy_cache once the write is durable. */
-int twofactor_policy_store(struct store *s, int required);
-void twofactor_policy_cache(int required);
+/*
+ * Store the policy (in the caller's write transaction, so under the write
+ * lock). 0 or -1; *seq gets the write's place in commit order. The cache
+ * follows with twofactor_policy_cache(required, seq) once the write is
+ * durable; a value older than the one cached is ignored, so two changes
+ * whose requests finish out of order leave the later commit's value.
+ */
+int twofactor_policy_store(struct store *s, int required, uint64_t *seq);
+void twofactor_policy_cache(int required, uint64_t seq);
 
 enum twofactor_state {
 	TWOFACTOR_NONE = 0,	/* no confirmed enrolment */

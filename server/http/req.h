@@ -103,9 +103,11 @@ struct req_after {
 	int			 confirm;	/* a password confirmation: live
 						 * once its entry is durable */
 	int			 twofactor_user; /* an enrolment completed:
-						 * mark the user's sessions */
+						 * mark this session, end the
+						 * user's others */
 	int			 twofactor_policy; /* 1 off, 2 on: the
 						 * cached policy follows */
+	uint64_t		 twofactor_policy_seq; /* its commit order */
 };
 
 struct req {

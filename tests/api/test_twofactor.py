@@ -70,14 +70,15 @@ def new_user(role="caseworker"):
     return name, uid, pw
 
 
-def enrol(s, tok):
-    """Begin and prove an enrolment; returns (secret, recovery codes, the
-    step the proof used)."""
+def enrol(s, tok, pw):
+    """Begin and prove an enrolment (a code and the password); returns
+    (secret, recovery codes, the step the proof used)."""
     r = s.post("/me/totp", token=tok)
     assert r.status == 201, r
     secret = r.json()["secret"]
     step = now_step()
-    r = s.post("/me/totp/confirm", {"code": totp(secret, step)}, token=tok)
+    r = s.post("/me/totp/confirm", {"code": totp(secret, step),
+                                     "password": pw}, token=tok)
     assert r.status == 200, r
     return secret, r.json()["recovery_codes"], step
 
@@ -90,8 +91,8 @@ def test_enrolment():
     assert me["two_factor"] == {"enabled": False, "required": False,
                                 "recovery_codes_left": 0}, me
     # proving a code before any enrolment began
-    problem(s.post("/me/totp/confirm", {"code": "123456"}, token=tok), 403,
-            "wrong-code")
+    problem(s.post("/me/totp/confirm", {"code": "123456", "password": pw},
+                   token=tok), 403, "wrong-code")
     r = s.post("/me/totp", token=tok)
     assert r.status == 201, r
     b = r.json()
@@ -110,7 +111,8 @@ def test_enrolment():
     old = b["secret"]
     b = s.post("/me/totp", token=tok).json()
     assert b["secret"] != old
-    problem(s.post("/me/totp/confirm", {"code": totp(old, now_step())},
+    problem(s.post("/me/totp/confirm", {"code": totp(old, now_step()),
+                                        "password": pw},
                    token=tok), 403, "wrong-code")
     # the secret is stored encrypted: neither form is in the database
     dump = peek(s, "dump").lower()
@@ -119,7 +121,18 @@ def test_enrolment():
     assert b["secret"].encode().hex() not in dump
     me = s.get("/me", token=tok).json()
     assert me["two_factor"]["enabled"] is False, me   # not proven yet
-    r = s.post("/me/totp/confirm", {"code": totp(b["secret"], now_step())},
+    # a stolen token alone cannot enrol: the password is needed too, and
+    # a wrong one completes nothing (issue 14 review M2)
+    good = totp(b["secret"], now_step())
+    problem(s.post("/me/totp/confirm", {"code": good}, token=tok), 422,
+            "invalid-body")
+    problem(s.post("/me/totp/confirm", {"code": good,
+                                        "password": pw + "x"},
+                   token=tok), 403, "wrong-password")
+    assert s.get("/me", token=tok).json()["two_factor"]["enabled"] is False
+    # a second session of the user, which gave no code
+    other = s.login(name, pw)
+    r = s.post("/me/totp/confirm", {"code": good, "password": pw},
                token=tok)
     assert r.status == 200, r
     codes = r.json()["recovery_codes"]
@@ -135,10 +148,13 @@ def test_enrolment():
     me = s.get("/me", token=tok).json()
     assert me["two_factor"] == {"enabled": True, "required": False,
                                 "recovery_codes_left": 10}, me
+    # the enrolment ended the user's other session (review H1)
+    problem(s.get("/me", token=other), 401, "unauthenticated")
     # enrolled once: no second enrolment, no second proof
     problem(s.post("/me/totp", token=tok), 409, "already-enrolled")
     problem(s.post("/me/totp/confirm", {"code": totp(b["secret"],
-                                                       now_step() + 1)},
+                                                       now_step() + 1),
+                                        "password": pw},
                    token=tok), 403, "wrong-code")
     acts = [(e["action"], e["outcome"], e.get("object_id"))
             for e in audit_actions(s)]
@@ -154,7 +170,7 @@ def test_login_needs_code_and_refuses_replay():
     s = srv()
     name, _, pw = new_user()
     tok = s.login(name, pw)
-    secret, codes, step = enrol(s, tok)
+    secret, codes, step = enrol(s, tok, pw)
     wrong_pw = login_raw(s, name, pw + "x", totp(secret, step + 1))
     no_code = login_raw(s, name, pw)
     bad_code = login_raw(s, name, pw, "%06d" % ((int(totp(secret, step + 1))
@@ -190,7 +206,7 @@ def test_recovery_codes_are_single_use():
     s = srv()
     name, uid, pw = new_user()
     tok = s.login(name, pw)
-    _, codes, _ = enrol(s, tok)
+    _, codes, _ = enrol(s, tok, pw)
     r = login_raw(s, name, pw, codes[0])
     assert r.status == 201, r
     # used: gone
@@ -204,7 +220,7 @@ def test_recovery_codes_are_single_use():
     # another user's recovery code does not open this account
     other, _, opw = new_user()
     otok = s.login(other, opw)
-    _, ocodes, _ = enrol(s, otok)
+    _, ocodes, _ = enrol(s, otok, opw)
     problem(login_raw(s, name, pw, ocodes[0]), 401, "login-failed")
     # and with a wrong password, a good code is not used up
     problem(login_raw(s, name, pw + "x", codes[2]), 401, "login-failed")
@@ -219,7 +235,7 @@ def test_code_failures_are_throttled_with_passwords():
     s = srv()
     name, _, pw = new_user()
     tok = s.login(name, pw)
-    secret, _, step = enrol(s, tok)
+    secret, _, step = enrol(s, tok, pw)
     good = totp(secret, step + 1)
     bad = "%06d" % ((int(good) + 1) % 10 ** 6)
     statuses = []
@@ -246,7 +262,9 @@ def test_bad_codes():
                                 "code": 123456}), 422, "invalid-body")
     s.post("/me/totp", token=tok)
     for body in ({"code": "12345"}, {"code": "1234567"}, {"code": 123456},
-                 {}, {"code": "123456", "extra": 1},
+                 {}, {"code": "123456", "extra": 1}, {"code": "123456"},
+                 {"code": "123456", "password": ""},
+                 {"code": "123456", "password": 1},
                  {"code": "abcd-efgh-ijkl-mnop"}, {"code": "1" * 100000}):
         r = s.post("/me/totp/confirm", body, token=tok)
         assert r.status in (400, 413, 422), (body, r)
@@ -255,7 +273,8 @@ def test_bad_codes():
     problem(s.post("/me/totp", {"x": 1}, token=tok), 400, "unexpected-body")
     # a forged token
     problem(s.post("/me/totp", token="A" * 86), 401, "unauthenticated")
-    problem(s.post("/me/totp/confirm", {"code": "123456"}, token="A" * 86),
+    problem(s.post("/me/totp/confirm", {"code": "123456", "password": pw},
+                   token="A" * 86),
             401, "unauthenticated")
     assert s.healthy()
 
@@ -283,7 +302,13 @@ def test_policy_forces_enrolment():
                  {"required": 1}):
         problem(s.request("PUT", "/settings/two-factor", body, token=coord),
                 422, "invalid-body")
-    enrol(s, coord)
+    # a coordinator token without a fresh password confirmation may not
+    # switch the policy either way (review M3)
+    raw = login_raw(s, "coord", s.coord_pw).json()["token"]
+    for on in (True, False):
+        problem(s.request("PUT", "/settings/two-factor", {"required": on},
+                          token=raw), 403, "reauth-required")
+    enrol(s, coord, s.coord_pw)
     r = s.request("PUT", "/settings/two-factor", {"required": True},
                   token=coord)
     assert r.status == 200 and r.json() == {"required": True}, r
@@ -298,10 +323,12 @@ def test_policy_forces_enrolment():
         problem(s.get("/cases", token=tok), 403, "two-factor-required")
         problem(s.post("/cases", {"risk": "high"}, token=tok), 403,
                 "two-factor-required")
-        secret, _, _ = enrol(s, tok)
+        secret, _, _ = enrol(s, tok, pw)
         assert s.get("/cases", token=tok).status == 200
-        # ... and every session of that user is free again
-        assert s.get("/cases", token=cw).status == 200
+        # ... but only the session that proved the code: the user's other
+        # session never gave one, and the enrolment ended it
+        assert s.get("/cases", token=cw).status == 401
+        assert s.get("/me", token=cw).status == 401
         # the coordinator's own session was never limited
         assert s.get("/cases", token=coord).status == 200
         # an unenrolled user replaces the first password first, then
@@ -313,7 +340,7 @@ def test_policy_forces_enrolment():
                                                  "new_password": newpw},
                          token=ftok).status == 204
         problem(s.get("/cases", token=ftok), 403, "two-factor-required")
-        enrol(s, ftok)
+        enrol(s, ftok, newpw)
         assert s.get("/cases", token=ftok).status == 200
         # the admin is limited too; logout works while limited
         atok = s.admin()

@@ -78,7 +78,7 @@ async function loginWithCode(page, username, password, code) {
 }
 
 /** On the two-factor screen: begin, read the secret, prove a code. Returns {secret, codes, step}. */
-async function enrolThroughUi(page) {
+async function enrolThroughUi(page, password) {
   await press(page, 'Set up two-factor login');
   await page.waitForSelector('img.qr');
   const img = await page.$eval('img.qr', (e) => ({ src: e.getAttribute('src'), alt: e.alt }));
@@ -90,6 +90,11 @@ async function enrolThroughUi(page) {
   assert.equal(await page.$eval('[data-secret]', (e) => e.textContent.replace(/ /g, '')), secret);
   const step = nowStep();
   await fill(page, 'Code from the app', totp(secret, step));
+  // a wrong password completes nothing and says which field is wrong
+  await fill(page, 'Current password', password + 'x');
+  await press(page, 'Switch on two-factor login');
+  await waitText(page, 'The current password is not right.');
+  await fill(page, 'Current password', password);
   await press(page, 'Switch on two-factor login');
   await waitText(page, 'Store these codes now. They are shown only this once.');
   const codes = await page.$$eval('ol.recovery-codes li', (els) => els.map((e) => e.textContent));
@@ -106,7 +111,7 @@ test('enrol, log out, log in with a code; a replayed code is refused', async () 
   await login(page, u.username, u.password);
   await goHash(page, '#/two-factor');
   await waitText(page, 'With two-factor login, your password alone is not enough');
-  const { secret, codes, step } = await enrolThroughUi(page);
+  const { secret, codes, step } = await enrolThroughUi(page, u.password);
   // the codes are gone from the page once stored
   const shown = await bodyText(page);
   for (const c of codes) assert.ok(!shown.includes(c), 'a recovery code is still shown');
@@ -135,7 +140,7 @@ test('enrol, log out, log in with a code; a replayed code is refused', async () 
   // a recovery code logs in, once
   assert.equal(await loginWithCode(page, u.username, u.password, codes[0].toUpperCase()), 201);
   assert.ok(await page.$('header nav'), 'not logged in with a recovery code');
-  assertClean(env, page, [401, 422]);
+  assertClean(env, page, [401, 403, 422]);
   await page.close();
 });
 
@@ -146,9 +151,14 @@ test('a coordinator requires two-factor login; a caseworker without it is held o
   await goHash(page, '#/two-factor');
   // the switch refuses a coordinator who has no two-factor login of their own
   await press(page, 'Require two-factor login for everyone');
+  // the switch needs a fresh password confirmation: the reauth dialog
+  await waitText(page, 'Confirm it is you');
+  await fill(page, 'Your password', env.coordPassword);
+  await press(page, 'Confirm and continue');
   await waitText(page, 'Set up two-factor login for your own account before you require it of everyone.');
-  const { secret } = await enrolThroughUi(page);
+  const { secret } = await enrolThroughUi(page, env.coordPassword);
   await goHash(page, '#/two-factor');
+  // confirmed a moment ago: no second prompt
   await press(page, 'Require two-factor login for everyone');
   await waitText(page, 'Every account must use two-factor login.');
   await press(page, 'Log out');
@@ -165,6 +175,7 @@ test('a coordinator requires two-factor login; a caseworker without it is held o
   await p2.waitForSelector('img.qr');
   const s2 = await p2.$eval('[data-secret]', (e) => e.getAttribute('data-secret'));
   await fill(p2, 'Код из приложения', totp(s2, nowStep()));
+  await fill(p2, 'Текущий пароль', cw.password);
   await press(p2, 'Включить двухфакторный вход');
   await waitText(p2, 'Сохраните эти коды сейчас. Они показываются только один раз.');
   await press(p2, 'Я сохранил(а) эти коды');
@@ -175,5 +186,7 @@ test('a coordinator requires two-factor login; a caseworker without it is held o
   // the policy back off, through the API with a code of the coordinator's
   const s = await env.expect(201, 'POST', '/session', {
     body: { username: 'coord', password: env.coordPassword, code: totp(secret, nowStep() + 1) } });
+  await env.expect(403, 'PUT', '/settings/two-factor', { token: s.token, body: { required: false } });
+  await env.expect(204, 'POST', '/session/confirm', { token: s.token, body: { password: env.coordPassword } });
   await env.expect(200, 'PUT', '/settings/two-factor', { token: s.token, body: { required: false } });
 });

@@ -20,12 +20,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "role", NULL };
 	static const char *const login_members[] = { "username", "password",
 	    "code", NULL };
-	static const char *const code_members[] = { "code", NULL };
+	static const char *const code_members[] = { "code", "password",
+	    NULL };
 	static const char *const pw_members[] = { "old_password",
 	    "new_password", NULL };
 	static const char *const confirm_members[] = { "password", NULL };
 	struct confirm_input cf;
-	const char *code = NULL;
+	struct totp_confirm_input tc;
 	struct user_input u;
 	struct login_input l;
 	struct password_input p;
@@ -85,14 +86,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (cf.password != NULL) {
 		abort();
 	}
-	if (route_twofactor_confirm_body_parse(obj, &code) == BODY_OK) {
+	if (route_twofactor_confirm_body_parse(obj, &tc) == BODY_OK) {
 		fuzz_only(obj, code_members);
-		fuzz_text(code, 6, 6, 0);
-		fuzz_same(obj, "code", code);
-		for (const char *c = code; *c != '\0'; c++)
+		fuzz_text(tc.code, 6, 6, 0);
+		fuzz_same(obj, "code", tc.code);
+		for (const char *c = tc.code; *c != '\0'; c++)
 			if (*c < '0' || *c > '9')
 				abort();
-	} else if (code != NULL) {
+		fuzz_text(tc.password, 1, MAX_PASSWORD_BYTES, 1);
+		fuzz_same(obj, "password", tc.password);
+	} else if (tc.code != NULL || tc.password != NULL) {
 		abort();
 	}
 	json_decref(obj);

@@ -58,7 +58,7 @@ test_token_and_boxes(void)
 	userkey_generate(u.pk, sk);
 	secmem_random(kc, sizeof(kc));
 
-	check(session_create(&u, sk, tok, sizeof(tok), &exp) == 0);
+	check(session_create(&u, sk, 0, tok, sizeof(tok), &exp) == 0);
 	check(strlen(tok) == TOKEN_B64_CHARS);
 	check(decode_b64url(raw, sizeof(raw), &raw_len, tok, strlen(tok)) == 0);
 	check(raw_len == TOKEN_BYTES);

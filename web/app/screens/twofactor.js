@@ -57,11 +57,13 @@ export function twoFactorScreen(params, ctx) {
       h('p', { class: 'hint' }, t('twofactor.app_name')),
       form({
         fields: [{ name: 'code', label: 'twofactor.code', hint: 'twofactor.code_hint', autocomplete: 'one-time-code', inputmode: 'numeric', required: true,
-          validate: (v) => (/^[0-9]{6}$/.test(v.trim()) ? null : 'twofactor.code_format') }],
+          validate: (v) => (/^[0-9]{6}$/.test(v.trim()) ? null : 'twofactor.code_format') },
+        // the password too: a stolen session alone cannot enrol another phone
+        { name: 'password', label: 'password.current', type: 'password', autocomplete: 'current-password', required: true }],
         submit: 'twofactor.confirm',
-        fieldFor: () => 'code',
+        fieldFor: (e) => (/wrong-password$/.test(e.type || '') ? 'password' : 'code'),
         async onSubmit(v) {
-          const r = await api('POST', '/me/totp/confirm', { body: { code: v.code.trim() } });
+          const r = await api('POST', '/me/totp/confirm', { body: { code: v.code.trim(), password: v.password } });
           pending = null;
           codes = r.recovery_codes;
           ctx.redraw();
