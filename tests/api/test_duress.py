@@ -285,7 +285,8 @@ def test_duress_with_two_factor():
     assert r.status == 201, r
     secret = r.json()["secret"]
     step = int(time.time()) // 30
-    r = s.post("/me/totp/confirm", {"code": totp(secret, step)}, token=tok)
+    r = s.post("/me/totp/confirm", {"code": totp(secret, step),
+                                     "password": pw}, token=tok)
     assert r.status == 200, r
     recovery = r.json()["recovery_codes"]
     me = s.get("/me", token=tok).json()
