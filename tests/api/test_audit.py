@@ -347,8 +347,11 @@ def test_checkpoint_key_and_proofs():
     s = srv()
     au, _ = al.auditor(s)
     key = s.get("/audit/public-key", token=au).json()
-    assert set(key) == {"origin", "algorithm", "public_key", "key_id", "vkey"}
+    assert set(key) == {"origin", "algorithm", "public_key", "key_id", "vkey",
+                        "fingerprint"}
     assert key["algorithm"] == "ed25519"
+    # the read-aloud form partners compare (corridor partner fingerprint)
+    assert re.match(r"^[0-9]{5}( [0-9]{5}){5}$", key["fingerprint"]), key
     assert re.match(r"^corridor/[A-Za-z0-9_-]{22}$", key["origin"])
     pk = base64.b64decode(key["public_key"])
     assert len(pk) == 32 and re.match(r"^[0-9a-f]{8}$", key["key_id"])
