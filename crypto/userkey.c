@@ -124,6 +124,98 @@ done:
 	return rc;
 }
 
+/* KEK = Argon2id(pw) with blob's salt and limits. 0 or -1. */
+static int
+blob_kek(uint8_t kek[32], const char *pw, size_t pw_len, const uint8_t *blob,
+    size_t blob_len)
+{
+	uint64_t ops, mem;
+
+	if (blob_len != USERKEY_BLOB_BYTES || blob[0] != UK_VERSION)
+		return -1;
+	ops = get_be64(blob + OFF_OPS);
+	mem = get_be64(blob + OFF_MEM);
+	if (ops < UK_OPS_MIN || ops > UK_OPS_MAX || mem < UK_MEM_MIN ||
+	    mem > UK_MEM_MAX)
+		return -1;
+	return crypto_pwhash(kek, 32, pw, pw_len, blob + OFF_SALT, ops,
+	    (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) == 0 ? 0 : -1;
+}
+
+/* v = BLAKE2b-256(key = kek, "corridor/user-duress/v1|<id>"). */
+static int
+duress_mac(uint8_t v[USERKEY_DURESS_BYTES], const uint8_t kek[32],
+    const char *user_id)
+{
+	char msg[128];
+	int n = snprintf(msg, sizeof(msg), "corridor/user-duress/v1|%s",
+	    user_id);
+
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return -1;
+	return crypto_generichash(v, USERKEY_DURESS_BYTES,
+	    (const uint8_t *)msg, (size_t)n, kek, 32) == 0 ? 0 : -1;
+}
+
+int
+userkey_duress_verifier(uint8_t v[USERKEY_DURESS_BYTES], const char *user_id,
+    const char *pw, size_t pw_len, const uint8_t *blob, size_t blob_len)
+{
+	uint8_t kek[32];
+	int rc = -1;
+
+	if (blob_kek(kek, pw, pw_len, blob, blob_len) == 0 &&
+	    duress_mac(v, kek, user_id) == 0)
+		rc = 0;
+	sodium_memzero(kek, sizeof(kek));
+	if (rc != 0)
+		sodium_memzero(v, USERKEY_DURESS_BYTES);
+	return rc;
+}
+
+int
+userkey_login(uint8_t sk[USERKEY_SK_BYTES], const char *user_id,
+    const char *pw, size_t pw_len, const uint8_t *blob, size_t blob_len,
+    const uint8_t *duress)
+{
+	uint8_t kek[32], mine[USERKEY_DURESS_BYTES], want[USERKEY_DURESS_BYTES];
+	char ad[128];
+	size_t ad_len;
+	int opened = 0, matched = 0;
+
+	/* with no duress password, compare against bytes nobody can hit:
+	 * the same steps either way */
+	if (duress != NULL)
+		memcpy(want, duress, sizeof(want));
+	else
+		randombytes_buf(want, sizeof(want));
+	if (make_ad(ad, sizeof(ad), &ad_len, user_id) != 0 ||
+	    blob_kek(kek, pw, pw_len, blob, blob_len) != 0) {
+		sodium_memzero(kek, sizeof(kek));
+		sodium_memzero(sk, USERKEY_SK_BYTES);
+		sodium_memzero(want, sizeof(want));
+		return USERKEY_LOGIN_FAIL;
+	}
+	opened = crypto_aead_xchacha20poly1305_ietf_decrypt(sk, NULL, NULL,
+	    blob + OFF_CT, USERKEY_SK_BYTES + 16, (const uint8_t *)ad, ad_len,
+	    blob + OFF_NONCE, kek) == 0;
+	matched = duress_mac(mine, kek, user_id) == 0 &&
+	    sodium_memcmp(mine, want, sizeof(mine)) == 0;
+	sodium_memzero(kek, sizeof(kek));
+	sodium_memzero(mine, sizeof(mine));
+	sodium_memzero(want, sizeof(want));
+	if (opened)
+		return USERKEY_LOGIN_OPEN;
+	sodium_memzero(sk, USERKEY_SK_BYTES);
+	return matched ? USERKEY_LOGIN_DURESS : USERKEY_LOGIN_FAIL;
+}
+
+void
+userkey_erase(uint8_t blob[USERKEY_BLOB_BYTES])
+{
+	randombytes_buf(blob + OFF_NONCE, USERKEY_BLOB_BYTES - OFF_NONCE);
+}
+
 int
 userkey_is_weak(const uint8_t *blob, size_t blob_len)
 {

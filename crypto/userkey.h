@@ -52,6 +52,43 @@ int userkey_is_weak(const uint8_t *blob, size_t blob_len);
  * unknown user and a wrong password take similar time. */
 void userkey_dummy_work(const char *pw, size_t pw_len);
 
+/*
+ * Duress passwords (docs/crypto.md, "Duress password"). A verifier is
+ * BLAKE2b-256 keyed by Argon2id(pw) with the salt and limits of the
+ * user's own blob, over "corridor/user-duress/v1|<user id>", so one
+ * Argon2id run serves both checks at login.
+ */
+#define USERKEY_DURESS_BYTES	32u
+
+/* The verifier of pw for blob into v. 0, or -1 (bad blob, no memory). */
+int userkey_duress_verifier(uint8_t v[USERKEY_DURESS_BYTES],
+    const char *user_id, const char *pw, size_t pw_len, const uint8_t *blob,
+    size_t blob_len) __attribute__((warn_unused_result));
+
+enum userkey_login_result {
+	USERKEY_LOGIN_FAIL = 0,		/* neither password (sk wiped) */
+	USERKEY_LOGIN_OPEN = 1,		/* the real password: sk opened */
+	USERKEY_LOGIN_DURESS = 2,	/* the duress password (sk wiped) */
+};
+
+/*
+ * A login's one Argon2id run: derive the KEK with blob's salt, try the
+ * AEAD open into sk, and compare the duress verifier of the same KEK with
+ * duress (or, if duress is NULL, with random bytes), always both, so the
+ * work does not depend on which password was given or whether a duress
+ * password is set. Returns an enum userkey_login_result.
+ */
+int userkey_login(uint8_t sk[USERKEY_SK_BYTES], const char *user_id,
+    const char *pw, size_t pw_len, const uint8_t *blob, size_t blob_len,
+    const uint8_t *duress);
+
+/*
+ * Erase the sealed key in blob (panic, duress): nonce and ciphertext
+ * become random bytes, which no password opens. Version, limits and salt
+ * stay, so a duress verifier made for the blob still verifies.
+ */
+void userkey_erase(uint8_t blob[USERKEY_BLOB_BYTES]);
+
 /* Check that pk is the public half of sk: 1 yes, 0 no. */
 int userkey_matches(const uint8_t pk[USERKEY_PK_BYTES],
     const uint8_t sk[USERKEY_SK_BYTES]);

@@ -171,6 +171,28 @@ store_user_rekey(struct store *s, const char *id,
 	return set_keypair(s, SQL_REKEY, id, pk, blob);
 }
 
+/* a reset (issue 14): a new key pair under a first password, unenrolled */
+static const char SQL_RESET[] =
+    "UPDATE users SET pk = ?, sk_sealed = ?, enrolled = 0, status = ?,"
+    " updated_at = ? WHERE id = ?";
+
+int
+store_user_reset(struct store *s, const char *id,
+    const uint8_t pk[USERKEY_PK_BYTES], const uint8_t blob[USERKEY_BLOB_BYTES],
+    int status)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_RESET);
+
+	if (st == NULL)
+		return STORE_EIO;
+	sqlite3_bind_blob(st, 1, pk, USERKEY_PK_BYTES, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, blob, USERKEY_BLOB_BYTES, SQLITE_TRANSIENT);
+	store_bind_text(st, 3, user_status_name(status));
+	sqlite3_bind_int64(st, 4, store_now());
+	store_bind_text(st, 5, id);
+	return store_step_one(s, st);
+}
+
 static const char SQL_SET_SEALED[] =
     "UPDATE users SET sk_sealed = ?, updated_at = ? WHERE id = ?";
 

@@ -59,6 +59,10 @@ int store_user_enrol(struct store *s, const char *id,
 int store_user_rekey(struct store *s, const char *id,
     const uint8_t pk[USERKEY_PK_BYTES],
     const uint8_t blob[USERKEY_BLOB_BYTES]);
+/* A reset (recovery): a new key pair, unenrolled, with status. */
+int store_user_reset(struct store *s, const char *id,
+    const uint8_t pk[USERKEY_PK_BYTES],
+    const uint8_t blob[USERKEY_BLOB_BYTES], int status);
 /* Calls cb for each user in username order; cb returns 0 to go on. */
 int store_user_each(struct store *s,
     int (*cb)(void *arg, const struct user_row *u), void *arg);

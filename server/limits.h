@@ -345,6 +345,22 @@
  * decryption inside one write transaction, so the lock is held for
  * well under a second; the answer says how many remain. */
 #define REINDEX_BATCH_CASES		200u
+
+/* Accounts under coercion (issue 14). */
+/* A session's client label ("laptop", "Firefox on the office PC"): the
+ * only thing a session records about its client, shown in the user's own
+ * session list; no IP, no user agent. 48 bytes is a short phrase in
+ * Cyrillic (2 bytes a letter). */
+#define MAX_CLIENT_LABEL_BYTES		48u
+/* GET /me/logins: the newest logins and failures shown, enough to spot a
+ * stranger's use over a few weeks without paging. */
+#define MAX_LOGIN_HISTORY		50u
+/* GET /alerts and the waiting re-seals listed or done in one request;
+ * bounds the response and the write transaction of POST .../reseal (one
+ * seal each, microseconds). */
+#define MAX_ALERTS_LISTED		200u
+#define MAX_RESEAL_PER_REQUEST		500u
+
 /* Largest transfer bundle (POST /cases/{id}/transfer builds one, POST
  * /transfers/import takes one), in bytes of the bundle file. Both sides
  * stream it through an encrypted spool with about two records in memory

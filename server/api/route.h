@@ -10,6 +10,8 @@
 
 #include "server/http/req.h"
 
+struct user_row;
+
 /* roles bitmask */
 #define R_ANON		(1u << 0)
 #define R_ADMIN		(1u << 1)
@@ -63,5 +65,26 @@ extern const struct route route_attach_table[];
 extern const struct route route_twofactor_table[];
 extern const struct route route_lookup_table[];
 extern const struct route route_transfer_table[];
+extern const struct route route_account_table[];
+
+/*
+ * route_account.c's pieces of other routes (issue 14). me_fields adds to
+ * GET /me's object o what a decoy session must also show plausibly:
+ * duress_set, cases_waiting, and (coordinators, admins) alerts. 0, or -1
+ * (o untouched for the caller to drop; r answered or not).
+ * decoy_busy: in a decoy session, burn a login's Argon2 work on pw and
+ * answer 503 busy, as a loaded server would (1); else 0. For the routes a
+ * decoy must not run (a password or duress change).
+ */
+int route_account_me_fields(struct req *r, const struct user_row *u,
+    json_t *o) __attribute__((warn_unused_result));
+int route_account_decoy_busy(struct req *r, const char *pw);
+
+/* route_user.c's account JSON ({id, username, role, status, enrolled};
+ * a new reference) and lookup (user id into u, or answer 404 or 503;
+ * 0 or -1), shared with route_account.c. */
+json_t *route_user_json(const struct user_row *u);
+int route_user_load(struct req *r, const char *id, struct user_row *u)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -110,6 +110,9 @@ int route_user_body_parse(const json_t *obj, struct user_input *in)
 struct login_input {
 	const char	*username;	/* 1..MAX_USERNAME_BYTES */
 	const char	*password;	/* 1..MAX_PASSWORD_BYTES */
+	const char	*client;	/* optional client label, NULL or
+					 * 1..MAX_CLIENT_LABEL_BYTES, no
+					 * control characters */
 	const char	*code;		/* NULL, or a well-formed second
 					 * factor: 6 digits or a recovery
 					 * code (twofactor_code_wellformed) */

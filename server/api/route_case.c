@@ -261,6 +261,12 @@ case_create_route(struct req *r)
 		req_bad_body(r);
 		goto done;
 	}
+	if (r->decoy) {
+		/* a decoy session stores nothing: a passing fault, as far as
+		 * the coerced user's captor can tell */
+		req_unavailable(r);
+		goto done;
+	}
 	c.status = CASE_INTAKE;
 	c.risk = in.risk;
 	memcpy(c.region, in.region, strlen(in.region) + 1);
@@ -397,7 +403,7 @@ case_list_route(struct req *r)
 	jsonout_array_begin(&l.out);
 	/* caseworkers list their own cases; coordinators every case */
 	rc = store_case_list(r->db, r->role == ROLE_COORDINATOR ? NULL :
-	    r->actor_id, after, &f, limit, list_one, &l);
+	    req_case_subject(r), after, &f, limit, list_one, &l);
 	if (rc != STORE_OK) {
 		if (l.out.err)
 			req_internal(r);

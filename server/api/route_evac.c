@@ -37,7 +37,7 @@ evac_json(struct req *r, const struct evac_row *e, const uint8_t *key)
 
 	/* a caseworker sees only their own cases in it */
 	if (store_evac_cases(r->db, e->id, r->role == ROLE_COORDINATOR ? NULL :
-	    r->actor_id, &ids) != STORE_OK) {
+	    req_case_subject(r), &ids) != STORE_OK) {
 		req_unavailable(r);
 		goto done;
 	}
@@ -208,7 +208,7 @@ evac_list_route(struct req *r)
 		return;
 	}
 	rc = store_evac_list(r->db, r->role == ROLE_COORDINATOR ? NULL :
-	    r->actor_id, after, limit, list_one, &l);
+	    req_case_subject(r), after, limit, list_one, &l);
 	store_read_end(r->db);
 	if (rc != STORE_OK) {
 		json_decref(l.arr);

@@ -26,11 +26,13 @@
 #include "crypto/secmem.h"
 #include "crypto/seal.h"
 #include "crypto/userkey.h"
+#include "schema/store_account.h"
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
 #include "server/audit/audit_reason.h"
 #include "server/http/jsonin.h"
 #include "server/core/access.h"
+#include "server/core/account.h"
 #include "server/core/casefile.h"
 #include "server/core/kdfpool.h"
 #include "server/api/route.h"
@@ -84,8 +86,10 @@ struct login_kdf {
 	size_t		 pw_len;
 	const uint8_t	*sealed;
 	size_t		 sealed_len;
+	const uint8_t	*duress;	/* the duress verifier, or NULL */
 	uint8_t		*sk;		/* OUT, 32 bytes */
 	int		 opened;	/* OUT */
+	int		 duress_hit;	/* OUT: the duress password */
 	uint8_t		*resealed;	/* OUT, USERKEY_BLOB_BYTES: the key
 					 * sealed again at today's Argon2
 					 * limits, if the blob had weaker */
@@ -98,12 +102,21 @@ login_kdf_run(void *arg)
 	struct login_kdf *k = arg;
 
 	k->upgraded = 0;
+	k->duress_hit = 0;
 	if (k->user_id != NULL) {
-		k->opened = userkey_open(k->sk, k->user_id, k->pw, k->pw_len,
-		    k->sealed, k->sealed_len) == 0;
+		/* one Argon2 run answers both passwords, the same steps
+		 * whichever was given (crypto/userkey.h) */
+		int res = userkey_login(k->sk, k->user_id, k->pw, k->pw_len,
+		    k->sealed, k->sealed_len, k->duress);
+
+		k->opened = res == USERKEY_LOGIN_OPEN;
+		k->duress_hit = res == USERKEY_LOGIN_DURESS;
 		/* a blob from before MODERATE: migrate it now that the
-		 * password is here (a second Argon2 run, once) */
-		if (k->opened && userkey_is_weak(k->sealed, k->sealed_len))
+		 * password is here (a second Argon2 run, once). Not with a
+		 * duress password, whose verifier is bound to the blob's
+		 * salt (PUT /me/duress re-seals a weak blob first) */
+		if (k->opened && k->duress == NULL &&
+		    userkey_is_weak(k->sealed, k->sealed_len))
 			k->upgraded = userkey_seal(k->resealed, k->user_id,
 			    k->pw, k->pw_len, k->sk) == 0;
 	} else {
@@ -181,7 +194,7 @@ int
 route_session_body_parse(const json_t *obj, struct login_input *in)
 {
 	static const char *const allowed[] = { "username", "password", "code",
-	    NULL };
+	    "client", NULL };
 
 	memset(in, 0, sizeof(*in));
 	if (jsonin_only(obj, allowed) != JSONIN_OK ||
@@ -191,7 +204,9 @@ route_session_body_parse(const json_t *obj, struct login_input *in)
 	    &in->password, NULL) != JSONIN_OK ||
 	    jsonin_string(obj, "code", 0, 1, MAX_TWOFACTOR_CODE_BYTES, 0,
 	    &in->code, NULL) != JSONIN_OK ||
-	    (in->code != NULL && !twofactor_code_wellformed(in->code))) {
+	    (in->code != NULL && !twofactor_code_wellformed(in->code)) ||
+	    jsonin_string(obj, "client", 0, 1, MAX_CLIENT_LABEL_BYTES, 0,
+	    &in->client, NULL) != JSONIN_OK) {
 		memset(in, 0, sizeof(*in));
 		return BODY_EINVALID;
 	}
@@ -232,6 +247,40 @@ route_session_confirm_body_parse(const json_t *obj, struct confirm_input *in)
 	return BODY_OK;
 }
 
+/* --- the duress branch of a login ------------------------------------------ */
+
+/*
+ * The duress password (and the second factor, if u has one: checked
+ * first, as for the real password) was given for u (active): in the
+ * login's write transaction, erase u's sealed key, open the coordinators'
+ * alert and write account.duress beside the login's own session.create;
+ * then end every session of u. sk gets a throwaway key for the decoy session. The
+ * answer stays the normal login's (201 and a token): nothing in it, its
+ * shape or its cost tells the two apart. The Argon2 work was the same one
+ * run (login_kdf_run); what is added here is one small transaction,
+ * against the normal login's batched audit commit, both one fsync. 0, or
+ * -1 after answering 503.
+ */
+static int
+login_duress(struct req *r, const struct user_row *u, uint8_t sk[32])
+{
+	uint8_t pk[32];
+
+	memcpy(r->actor_id, u->id, sizeof(r->actor_id));
+	r->role = u->role;
+	if (req_write_begin(r) != 0)
+		return -1;
+	if (account_erase(r, u, "duress") != 0 ||
+	    account_audit_also(r, AUDIT_ACCOUNT_DURESS, u->id) != 0)
+		return -1;
+	/* ended now; if the commit then fails they stay ended, which errs
+	 * on the safe side (as a revocation does) */
+	session_end_user(u->id, NULL);
+	userkey_generate(pk, sk);
+	secmem_wipe(pk, sizeof(pk));
+	return 0;
+}
+
 /* --- routes ------------------------------------------------------------------ */
 
 static void
@@ -239,13 +288,15 @@ session_create_route(struct req *r)
 {
 	struct login_input in;
 	struct login_kdf kdf;
+	struct session_opts opts;
 	const char *username, *password;
 	uint8_t sk[32], resealed[USERKEY_BLOB_BYTES];
+	uint8_t duress[STORE_DURESS_BYTES];
 	char token[TOKEN_B64_CHARS + 1], exp[21];
 	struct user_row u;
 	unsigned retry;
 	int64_t expires;
-	int rc, have_user, opened, twofactor = 0;
+	int rc, have_user, opened, have_duress = 0, decoy = 0, twofactor = 0;
 
 	if (route_session_body_parse(r->json, &in) != BODY_OK) {
 		r->audit_action = AUDIT_SESSION_FAIL;
@@ -267,7 +318,13 @@ session_create_route(struct req *r)
 		return;
 	}
 	have_user = rc == STORE_OK;
+	if (have_user && store_account_duress_get(r->db, u.id, duress,
+	    &have_duress) != STORE_OK) {
+		req_unavailable(r);
+		goto done;
+	}
 	memset(&kdf, 0, sizeof(kdf));
+	kdf.duress = have_duress ? duress : NULL;
 	kdf.user_id = have_user ? u.id : NULL;
 	kdf.pw = password;
 	kdf.pw_len = strlen(password);
@@ -284,12 +341,18 @@ session_create_route(struct req *r)
 	opened = kdf.opened;
 	if (have_user)
 		req_audit_object(r, AUDIT_OBJ_USER, u.id);
-	if (!opened || (u.status != USER_ACTIVE && u.status != USER_PENDING)) {
+	if ((!opened && !kdf.duress_hit) ||
+	    (u.status != USER_ACTIVE && u.status != USER_PENDING)) {
 		throttle_fail(username, r->client_ip);
 		login_failed(r);
 		goto done;
 	}
-	/* the second factor, if the account has one: the same 401 */
+	/*
+	 * The second factor, if the account has one: the same 401, and the
+	 * same steps, for the password and the duress password. It comes
+	 * before any duress side effect: the duress password without the
+	 * phone erases nothing (it is then no more than a wrong login).
+	 */
 	rc = route_twofactor_login_step(r, u.id, in.code, &twofactor);
 	if (rc == -1) {
 		throttle_fail(username, r->client_ip);
@@ -298,6 +361,11 @@ session_create_route(struct req *r)
 	}
 	if (rc != 0)
 		goto done;
+	if (kdf.duress_hit) {
+		if (login_duress(r, &u, sk) != 0)
+			goto done;
+		decoy = 1;
+	}
 	if (kdf.upgraded) {
 		/* stored with the login's audit entry, in one transaction */
 		if (req_write_begin(r) != 0)
@@ -307,7 +375,10 @@ session_create_route(struct req *r)
 			goto done;
 		}
 	}
-	if (session_create(&u, sk, twofactor, token, sizeof(token),
+	opts.twofactor = twofactor;
+	opts.decoy = decoy;
+	opts.label = in.client;
+	if (session_create_opts(&u, sk, &opts, token, sizeof(token),
 	    &expires) != 0) {
 		req_problem(r, 503, "too-many-sessions",
 		    "The server has too many live sessions; retry later.");
@@ -325,6 +396,7 @@ session_create_route(struct req *r)
 done:
 	secmem_wipe(sk, sizeof(sk));
 	secmem_wipe(resealed, sizeof(resealed));
+	secmem_wipe(duress, sizeof(duress));
 	secmem_wipe(token, sizeof(token));
 	secmem_wipe(&u, sizeof(u));
 }
@@ -341,21 +413,25 @@ static void
 me_route(struct req *r)
 {
 	struct user_row u;
-	json_t *me;
+	json_t *o;
 
 	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
 		req_unavailable(r);
 		return;
 	}
-	me = json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u.id,
+	o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u.id,
 	    "username", u.username, "role", role_name(u.role),
 	    "status", user_status_name(u.status), "enrolled", u.enrolled);
-	if (me == NULL || route_twofactor_me(r, me) != 0) {
-		json_decref(me);
-		req_unavailable(r);
+	/* a decoy session's two_factor is the account's, as before the
+	 * duress login: its TOTP row stays until a reset */
+	if (o == NULL || route_twofactor_me(r, o) != 0 ||
+	    route_account_me_fields(r, &u, o) != 0) {
+		json_decref(o);
+		if (r->status == 0)
+			req_unavailable(r);
 		return;
 	}
-	req_json(r, 200, me);
+	req_json(r, 200, o);
 }
 
 static void
@@ -374,6 +450,8 @@ password_route(struct req *r)
 		req_bad_body(r);
 		return;
 	}
+	if (route_account_decoy_busy(r, in.old_password))
+		return;
 	oldpw = in.old_password;
 	newpw = in.new_password;
 	if (caller_may_try(r, &u) != 0)
@@ -436,7 +514,7 @@ password_route(struct req *r)
 	if ((u.enrolled ?
 	    store_user_rekey(r->db, u.id, r->after.enrol_pk, blob) :
 	    store_user_enrol(r->db, u.id, r->after.enrol_pk, blob)) !=
-	    STORE_OK) {
+	    STORE_OK || account_password_changed(r, u.id) != 0) {
 		req_unavailable(r);
 		goto done;
 	}

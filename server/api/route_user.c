@@ -22,17 +22,16 @@
 #include "server/core/session.h"
 #include "server/core/users.h"
 
-static json_t *
-user_json(const struct user_row *u)
+json_t *
+route_user_json(const struct user_row *u)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", u->id,
 	    "username", u->username, "role", role_name(u->role),
 	    "status", user_status_name(u->status), "enrolled", u->enrolled);
 }
 
-/* Fetch user id into u, or answer 404/503. 0 or -1. */
-static int
-load_user(struct req *r, const char *id, struct user_row *u)
+int
+route_user_load(struct req *r, const char *id, struct user_row *u)
 {
 	int rc = store_user_by_id(r->db, id, u);
 
@@ -132,11 +131,12 @@ user_create_route(struct req *r)
 		req_unavailable(r);
 		return;
 	}
-	req_json(r, 201, user_json(&u));
+	req_json(r, 201, route_user_json(&u));
 }
 
 /* The list is written as JSON text (server/http/jsonout.h), with
- * user_json's members in its order: no allocation per user (issue 17). */
+ * route_user_json's members in its order: no allocation per user
+ * (issue 17). */
 static int
 list_one(void *arg, const struct user_row *u)
 {
@@ -196,7 +196,7 @@ user_confirm_route(struct req *r)
 	 * confirmation) */
 	if (access_org_holder(r, &org_h) != 0)
 		return;
-	if (load_user(r, id, &u) != 0)
+	if (route_user_load(r, id, &u) != 0)
 		return;
 	if (u.role != ROLE_COORDINATOR || u.status != USER_PENDING) {
 		req_problem(r, 409, "not-pending",
@@ -227,7 +227,7 @@ user_confirm_route(struct req *r)
 	/* their current sessions were made without the org key */
 	session_end_user(u.id, NULL);
 	u.status = USER_ACTIVE;
-	req_json(r, 200, user_json(&u));
+	req_json(r, 200, route_user_json(&u));
 }
 
 static void
@@ -244,7 +244,7 @@ user_revoke_route(struct req *r)
 	}
 	if (req_write_begin(r) != 0)
 		return;
-	if (load_user(r, id, &u) != 0)
+	if (route_user_load(r, id, &u) != 0)
 		return;
 	/* A coordinator may revoke caseworkers, auditors and coordinators not
 	 * yet confirmed. Admins and confirmed coordinators are revoked by an
@@ -284,7 +284,7 @@ user_revoke_route(struct req *r)
 	 * errs on the safe side */
 	session_end_user(u.id, NULL);
 	u.status = USER_REVOKED;
-	req_json(r, 200, user_json(&u));
+	req_json(r, 200, route_user_json(&u));
 }
 
 const struct route route_user_table[] = {

@@ -89,7 +89,19 @@ enum audit_action {
 					 * made (denied: a wrong code) */
 	AUDIT_TWOFACTOR_POLICY = 35,	/* a coordinator set whether every
 					 * account needs two-factor login */
-	/* 36..46: other branches' ranges */
+	/* 36..38: other branches' ranges. Accounts under coercion
+	 * (issue 14): */
+	AUDIT_ACCOUNT_DURESS = 39,	/* a duress login (its session.create
+					 * is logged as well) */
+	AUDIT_ACCOUNT_PANIC = 40,	/* key erased, sessions ended: self,
+					 * or another account with a reason */
+	AUDIT_USER_DURESS = 41,		/* set or clear the duress password */
+	AUDIT_USER_RESET = 42,		/* recovery: a new first password */
+	AUDIT_USER_RESEAL = 43,		/* case keys sealed to a re-enrolled
+					 * account through the org key */
+	AUDIT_SESSION_REVOKE = 44,	/* one of one's own sessions ended */
+	AUDIT_USER_LOGINS = 45,		/* one's own login history read */
+	AUDIT_ALERT_LIST = 46,		/* coordinators read the alerts */
 	AUDIT_CASE_LOOKUP = 47,		/* "seen this person?": no term */
 	AUDIT_CASE_REINDEX = 48,	/* blind indexes rebuilt via org key */
 	AUDIT_CASE_TRANSFER = 49,	/* a bundle sealed to a partner */

@@ -145,8 +145,8 @@ user_holder(struct req *r, struct casefile_holder *h, uint8_t sk[32])
  * MAX_REASON_BYTES bytes of UTF-8 without control characters, not all
  * blanks.
  */
-static int
-reason_get(struct req *r, const char **out, size_t *out_len)
+int
+access_reason_get(struct req *r, const char **out, size_t *out_len)
 {
 	const unsigned char *s =
 	    (const unsigned char *)req_header(r, "X-Access-Reason");
@@ -291,7 +291,7 @@ case_load(struct store *s, const char *id, void *row)
 static int
 case_holds(struct req *r, const char *id, int *holder)
 {
-	return store_assign_exists(r->db, id, r->actor_id, holder);
+	return store_assign_exists(r->db, id, req_case_subject(r), holder);
 }
 
 static int
@@ -317,7 +317,7 @@ evac_holds(struct req *r, const char *id, int *holder)
 		*holder = 0;
 		return STORE_OK;
 	}
-	return store_evac_is_member(r->db, id, r->actor_id, holder);
+	return store_evac_is_member(r->db, id, req_case_subject(r), holder);
 }
 
 static int
@@ -350,7 +350,7 @@ break_glass(struct req *r)
 	int64_t recipients = 0;
 	int rc;
 
-	rc = reason_get(r, &reason, &reason_len);
+	rc = access_reason_get(r, &reason, &reason_len);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {

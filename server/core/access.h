@@ -96,6 +96,15 @@ int access_evac_sync(struct req *r, const char *evac_id, int force,
 int access_org_holder(struct req *r, struct casefile_holder *h)
     __attribute__((warn_unused_result));
 
+/*
+ * The X-Access-Reason header: 1 present and valid (*out, *out_len point
+ * into the request headers), 0 absent, -1 invalid (answered 400). Valid
+ * is 1 to MAX_REASON_BYTES bytes of printable UTF-8, not all blanks. Used
+ * by break-glass reads and by a panic on another account.
+ */
+int access_reason_get(struct req *r, const char **out, size_t *out_len)
+    __attribute__((warn_unused_result));
+
 /* Answer r for a casefile_err. */
 void access_fail(struct req *r, int casefile_rc);
 

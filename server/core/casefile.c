@@ -11,6 +11,7 @@
 #include "crypto/secmem.h"
 #include "crypto/token.h"
 #include "schema/store_user.h"
+#include "schema/store_account.h"
 #include "schema/store_assign.h"
 #include "schema/store_key.h"
 #include "schema/store_contact.h"
@@ -179,10 +180,22 @@ casefile_key_wrap(struct store *s, int kind, const char *object_id,
 		if ((rc = store_org_pk_get(s, pk)) != STORE_OK)
 			return from_store(rc);
 	} else {
+		int erased = 0;
+
 		if ((rc = store_user_by_id(s, recipient_id, &u)) != STORE_OK)
 			return from_store(rc);
 		memcpy(pk, u.pk, sizeof(pk));
 		secmem_wipe(&u, sizeof(u));
+		if ((rc = store_account_erased(s, recipient_id, &erased)) !=
+		    STORE_OK)
+			return from_store(rc);
+		/* A key pair whose secret half is erased (panic, duress), or
+		 * one made at a reset under a first password someone else
+		 * chose, gets no wrap: the assignment stays, waiting for a
+		 * coordinator to re-seal once the account has enrolled again
+		 * (server/core/account.c). */
+		if (erased)
+			return CASEFILE_OK;
 	}
 	if (seal_key(blob, sizeof(blob), &blob_len, kind_name(kind), object_id,
 	    recipient_id, key, pk) != 0)
@@ -530,9 +543,28 @@ push_unique(struct store_ids *l, const char *id)
 	return from_store(store_ids_push(l, id));
 }
 
+static int drop_user(struct store *, const char *,
+    const struct casefile_holder *, struct store_ids *, int);
+
 int
 casefile_revoke_user(struct store *s, const char *user_id,
     const struct casefile_holder *org, struct store_ids *touched)
+{
+	return drop_user(s, user_id, org, touched, 0);
+}
+
+int
+casefile_reset_user(struct store *s, const char *user_id,
+    const struct casefile_holder *org, struct store_ids *touched)
+{
+	return drop_user(s, user_id, org, touched, 1);
+}
+
+/* Revocation (keep_assign 0) or a reset (1): see casefile.h. */
+static int
+drop_user(struct store *s, const char *user_id,
+    const struct casefile_holder *org, struct store_ids *touched,
+    int keep_assign)
 {
 	struct store_ids cases = { NULL, 0, 0 }, wrapped = { NULL, 0, 0 };
 	struct store_ids evacs = { NULL, 0, 0 };
@@ -554,7 +586,8 @@ casefile_revoke_user(struct store *s, const char *user_id,
 	if (rc != CASEFILE_OK)
 		goto done;
 	/* then take it all away, before any re-wrap reads the holder lists */
-	rc = from_store(store_assign_delete_user(s, user_id));
+	rc = keep_assign ? CASEFILE_OK :
+	    from_store(store_assign_delete_user(s, user_id));
 	if (rc == CASEFILE_OK)
 		rc = from_store(store_key_delete_recipient(s, STORE_KEY_CASE,
 		    user_id));

@@ -96,7 +96,9 @@ int casefile_key_open(struct store *s, int kind, const char *object_id,
     uint8_t key[CASEFILE_KEY_BYTES]) __attribute__((warn_unused_result));
 
 /* Seal key (version `version` of object_id) to recipient_id, a user id or
- * CASEFILE_ORG, looking up its public key, and store the wrap. */
+ * CASEFILE_ORG, looking up its public key, and store the wrap. A user who
+ * is not enrolled, or whose key is erased, gets no wrap (CASEFILE_OK):
+ * their key pair is not one only they can open. */
 int casefile_key_wrap(struct store *s, int kind, const char *object_id,
     uint32_t version, const char *recipient_id,
     const uint8_t key[CASEFILE_KEY_BYTES]) __attribute__((warn_unused_result));
@@ -158,6 +160,16 @@ int casefile_evac_create(struct store *s, struct evac_row *e,
 int casefile_evac_sync(struct store *s, struct evac_row *e,
     const uint8_t *key, int force, uint8_t new_key[CASEFILE_KEY_BYTES],
     int *rotated) __attribute__((warn_unused_result));
+
+/*
+ * A reset (recovery, issue 14): as casefile_revoke_user, but the
+ * assignments stay. The rotation wraps no key to user_id, whose account
+ * is marked reset by then (casefile_key_wrap skips it); a coordinator re-seals the current keys to them once they
+ * have enrolled with a key pair of their own.
+ */
+int casefile_reset_user(struct store *s, const char *user_id,
+    const struct casefile_holder *org, struct store_ids *touched)
+    __attribute__((warn_unused_result));
 
 /* --- a new key pair ------------------------------------------------------------ */
 

@@ -45,6 +45,9 @@ struct session {
 	int		 role;
 	int		 status;
 	int		 enrolled;
+	int		 decoy;		/* a duress login's decoy session */
+	char		 sid[ID_CHARS + 1];	/* public id (session list) */
+	char		 label[MAX_CLIENT_LABEL_BYTES + 1];
 	int		 twofactor;	/* this session proved a code */
 	int64_t		 confirmed_at;	/* last POST /session/confirm, 0 never */
 	uint8_t		 pk[32];
@@ -163,6 +166,19 @@ session_create(const struct user_row *u, const uint8_t sk[32],
     int twofactor, char *token_out, size_t token_out_len,
     int64_t *expires_at)
 {
+	struct session_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.twofactor = twofactor;
+	return session_create_opts(u, sk, &o, token_out, token_out_len,
+	    expires_at);
+}
+
+int
+session_create_opts(const struct user_row *u, const uint8_t sk[32],
+    const struct session_opts *o, char *token_out, size_t token_out_len,
+    int64_t *expires_at)
+{
 	uint8_t tok[TOKEN_BYTES], ad[AD_MAX];
 	struct session *s = NULL;
 	int64_t now = store_now();
@@ -206,11 +222,17 @@ session_create(const struct user_row *u, const uint8_t sk[32],
 	s->role = u->role;
 	s->status = u->status;
 	s->enrolled = u->enrolled;
-	s->twofactor = twofactor != 0;
+	s->twofactor = o != NULL && o->twofactor;
 	memcpy(s->pk, u->pk, sizeof(s->pk));
 	skey_seal(s->sec->sk_box, tok + TOKEN_ID_BYTES, ad,
 	    box_ad(ad, s, NULL, 0), sk);
 	s->confirmed_at = 0;
+	s->decoy = o != NULL && o->decoy;
+	token_new_id(s->sid);
+	s->label[0] = '\0';
+	if (o != NULL && o->label != NULL &&
+	    strlen(o->label) < sizeof(s->label))
+		memcpy(s->label, o->label, strlen(o->label) + 1);
 	s->created = s->last_seen = now;
 	s->live = 1;
 	s->refs = 0;
@@ -287,6 +309,69 @@ session_end(struct session *s)
 	pthread_mutex_lock(&T.mu);
 	kill_locked(s);
 	pthread_mutex_unlock(&T.mu);
+}
+
+int
+session_decoy(const struct session *s)
+{
+	return s != NULL && s->decoy;
+}
+
+unsigned
+session_list(const char *user_id, const struct session *cur,
+    struct session_info *out, unsigned max)
+{
+	int64_t now = store_now();
+	unsigned n = 0;
+
+	pthread_mutex_lock(&T.mu);
+	for (unsigned i = 0; i < MAX_SESSIONS && n < max; i++) {
+		struct session *s = &T.slots[i];
+
+		if (!s->live || strcmp(s->user_id, user_id) != 0)
+			continue;
+		if (expired(s, now)) {
+			kill_locked(s);
+			continue;
+		}
+		memcpy(out[n].id, s->sid, sizeof(out[n].id));
+		memcpy(out[n].label, s->label, sizeof(out[n].label));
+		out[n].created = s->created;
+		out[n].last_seen = s->last_seen;
+		out[n].current = s == cur;
+		n++;
+	}
+	pthread_mutex_unlock(&T.mu);
+	/* oldest first: a few entries, insertion sort */
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 &&
+		    out[j].created < out[j - 1].created; j--) {
+			struct session_info t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
+}
+
+int
+session_end_id(const char *user_id, const char *sid)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&T.mu);
+	for (unsigned i = 0; i < MAX_SESSIONS; i++) {
+		struct session *s = &T.slots[i];
+
+		if (s->live && strcmp(s->user_id, user_id) == 0 &&
+		    strcmp(s->sid, sid) == 0) {
+			kill_locked(s);
+			rc = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&T.mu);
+	return rc;
 }
 
 void

@@ -19,7 +19,9 @@
 #include <stdint.h>
 
 #include "crypto/skey.h"
+#include "crypto/token.h"
 #include "schema/store_user.h"
+#include "server/limits.h"
 
 struct session;
 
@@ -38,6 +40,39 @@ int session_create(const struct user_row *u, const uint8_t sk[32],
     int twofactor, char *token_out, size_t token_out_len,
     int64_t *expires_at)
     __attribute__((warn_unused_result));
+
+/*
+ * session_create with what a login may add (issue 14): decoy marks a
+ * duress login's session (server/api/router.c answers its case routes as
+ * for a caseworker with no assignments; sk is then a throwaway key), and
+ * label (NULL or at most MAX_CLIENT_LABEL_BYTES) is the coarse client
+ * label the user's session list shows; twofactor as for session_create.
+ */
+struct session_opts {
+	int		 twofactor;
+	int		 decoy;
+	const char	*label;
+};
+int session_create_opts(const struct user_row *u, const uint8_t sk[32],
+    const struct session_opts *o, char *token_out, size_t token_out_len,
+    int64_t *expires_at) __attribute__((warn_unused_result));
+
+/* 1 if s is a duress login's decoy session. */
+int session_decoy(const struct session *s);
+
+/* One of a user's sessions, as GET /me/sessions shows it. */
+struct session_info {
+	char	 id[ID_CHARS + 1];	/* public id, not the token */
+	char	 label[MAX_CLIENT_LABEL_BYTES + 1];
+	int64_t	 created, last_seen;
+	int	 current;
+};
+/* Fill out (at most max) with user_id's live sessions, oldest first;
+ * current marks cur. Returns how many. */
+unsigned session_list(const char *user_id, const struct session *cur,
+    struct session_info *out, unsigned max);
+/* End user_id's session with public id sid. 0, or -1 if there is none. */
+int session_end_id(const char *user_id, const char *sid);
 
 /*
  * Find the live session for a bearer token (tok_len chars) and take a

@@ -75,8 +75,27 @@ users_new(struct user_row *u, const char *username, const char *pw,
  * affected object is marked rotate_pending so that its next holder rotates
  * it before doing anything else (server/access.c).
  */
+static int drop_grants(struct req *, const char *,
+    int (*)(struct store *, const char *, const struct casefile_holder *,
+    struct store_ids *));
+
 int
 users_revoke_grants(struct req *r, const char *user_id)
+{
+	return drop_grants(r, user_id, casefile_revoke_user);
+}
+
+int
+users_reset_grants(struct req *r, const char *user_id)
+{
+	return drop_grants(r, user_id, casefile_reset_user);
+}
+
+/* Revocation or reset: drop is casefile_revoke_user or _reset_user. */
+static int
+drop_grants(struct req *r, const char *user_id,
+    int (*drop)(struct store *, const char *, const struct casefile_holder *,
+    struct store_ids *))
 {
 	struct store_ids touched = { NULL, 0, 0 };
 	struct casefile_holder org, *orgp = NULL;
@@ -89,7 +108,7 @@ users_revoke_grants(struct req *r, const char *user_id)
 			return -1;
 		orgp = &org;
 	}
-	rc = casefile_revoke_user(r->db, user_id, orgp, &touched);
+	rc = drop(r->db, user_id, orgp, &touched);
 	if (rc != CASEFILE_OK) {
 		access_fail(r, rc);
 		goto done;

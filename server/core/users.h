@@ -41,4 +41,9 @@ int users_new(struct user_row *u, const char *username, const char *pw,
 int users_revoke_grants(struct req *r, const char *user_id)
     __attribute__((warn_unused_result));
 
+/* The same for a reset (issue 14): the assignments stay
+ * (casefile_reset_user). */
+int users_reset_grants(struct req *r, const char *user_id)
+    __attribute__((warn_unused_result));
+
 #endif

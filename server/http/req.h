@@ -140,6 +140,10 @@ struct req {
 	char			 actor_id[ID_CHARS + 1];
 	int			 role;		/* enum role */
 	int			 user_status;
+	int			 decoy;		/* a duress login's session: case
+						 * routes answer as for a
+						 * caseworker with no assignments
+						 * (role is ROLE_CASEWORKER) */
 
 	/* --- database ----------------------------------------------------- */
 	struct store		*db;
@@ -192,6 +196,11 @@ struct req {
 	/* --- scheduling: where it runs, and what became of it --------------- */
 	struct req_sched	 sched;
 };
+
+/* The id case routes look assignments up by: the caller's, or (a decoy
+ * session) one no account has, so nothing is assigned. */
+#define REQ_DECOY_SUBJECT	"~decoy~"
+#define req_case_subject(r)	((r)->decoy ? REQ_DECOY_SUBJECT : (r)->actor_id)
 
 /* Answer with JSON (steals obj). Status 2xx. */
 void req_json(struct req *r, int status, json_t *obj);

@@ -215,6 +215,10 @@ class World:
                 # a new password must pass the strength rule and differ
                 # from the old one (server/core/password.h)
                 fx[p] = "pw-" + secrets.token_hex(10)
+            elif p == "no_session":
+                fx[p] = secrets.token_urlsafe(16)[:22]
+            elif p == "duress_password":
+                fx[p] = "du-" + secrets.token_hex(10)
             elif p == "attachment":
                 pass    # below: it belongs to the cell's {case}
             else:
@@ -226,6 +230,23 @@ class World:
                     self.shared["attachment"] = aid
             fx["attachment"] = aid if fresh else self.shared["attachment"]
         return fx
+
+    def throwaway(self, principal):
+        """A token of a new account in principal's role and state, for a
+        cell that destroys the account (POST /me/panic)."""
+        role = {"caseworker_assigned": "caseworker",
+                "caseworker_unassigned": "caseworker",
+                "coordinator_pending": "coordinator",
+                "coordinator": "coordinator",
+                "coordinator_reason": "coordinator",
+                "auditor": "auditor", "admin": "admin"}[principal]
+        name = "t-%s-%s" % (role[:5], secrets.token_hex(4))
+        uid, pw = self.s.create_user(self.token("admin"), name, role)
+        if principal in ("coordinator", "coordinator_reason"):
+            r = self.s.post("/users/%s/confirm" % uid,
+                            token=self.token("coord"))
+            assert r.status == 200, r
+        return self.s.login(name, pw)
 
     def new_attachment(self, cid):
         r = self.s.request("POST", "/cases/%s/attachments" % cid,
@@ -300,8 +321,11 @@ def test_matrix_cells():
                 status, slug = parse_expect(row["expect"][principal])
                 fx = w.fixtures(row, principal)
                 user = PRINCIPAL_USER[principal]
-                tok = w.token(user, fresh=row.get("fresh_token", False)) \
-                    if user else None
+                if row.get("throwaway") and user and principal != "revoked":
+                    tok = w.throwaway(principal)
+                else:
+                    tok = w.token(user, fresh=row.get("fresh_token",
+                                                      False)) if user else None
                 headers = {"X-Access-Reason": REASON} \
                     if principal == "coordinator_reason" else {}
                 headers.update(row.get("headers", {}))

@@ -23,7 +23,9 @@ auth: admin, admin-lowercase, forged, loggedout, caseworker (assigned to
 @case@), caseworker2 (assigned to nothing), coordinator. Placeholders in
 path, body and header values: @case@ (a case of caseworker, member of
 @evac@), @evac@, @free_case@ (a case of caseworker in no evacuation),
-@caseworker_id@, @caseworker2_id@."""
+@caseworker_id@, @caseworker2_id@, and the users' passwords
+@caseworker_pw@, @caseworker2_pw@ (a duress password equal to the real
+one)."""
 import base64
 import glob
 import json
@@ -154,6 +156,7 @@ def make_fixtures():
                        ("auditor", "auditor")):
         uid, pw = S.create_user(admin, "cat-" + kind, role)
         FIX[kind + "_id"] = uid
+        FIX[kind + "_pw"] = pw
         TOKENS[kind] = S.login("cat-" + kind, pw)
     cw = TOKENS["caseworker"]
 

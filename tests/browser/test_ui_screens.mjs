@@ -88,7 +88,7 @@ async function screen(page, lang, name, statuses = []) {
   const text = await bodyText(page);
   // a catalogue key shown instead of a message (t() returns the key when missing)
   const raw = text.match(/\b(?:[a-z]+)\.[a-z_]+(?:\.[a-z_0-9-]+)?\b/g) || [];
-  const keys = raw.filter((k) => /^(nav|case|cases|audit|users|newuser|problem|login|welcome|password|contacts|evac|board|breakglass|assign|shred|close|verify|form|common|idle|reauth|pending|notfound|danger|newcase|newevac|person|lang|footer|panic|filter|stage|risk|status|role|outcome|object|channel|userstatus)\./.test(k)
+  const keys = raw.filter((k) => /^(nav|case|cases|audit|users|newuser|problem|login|welcome|password|contacts|evac|board|breakglass|assign|shred|close|verify|form|common|idle|reauth|pending|notfound|danger|newcase|newevac|person|lang|footer|panic|security|alerts|filter|stage|risk|status|role|outcome|object|channel|userstatus)\./.test(k)
     && !/^(case|contact|session|user|evacuation|audit)\.(read|list|create|update|assign|unassign|shred|end|fail|confirm|revoke|password|add_case|export|reason_erase|key_rotate|pub|lookup|reindex)$/.test(k)
     // audit action names, shown as code: case.attachment.list
     && !/^case\.attachment\.(create|list|read|delete)$/.test(k));
@@ -140,6 +140,8 @@ for (const lang of ['en', 'ru']) {
     await screen(page, lang, '16-caseworker-evacuation');
     await goHash(page, '#/password');
     await screen(page, lang, '17-change-password');
+    await goHash(page, '#/security');
+    await screen(page, lang, '19-caseworker-security');
     await goHash(page, `#/cases/${fx.case3.id}`);
     await screen(page, lang, '18-not-found', [404]);
 
@@ -170,6 +172,8 @@ for (const lang of ['en', 'ru']) {
     await screen(page, lang, '27-coordinator-evacuation', [403]);
     await goHash(page, '#/users');
     await screen(page, lang, '28-coordinator-users', [403]);
+    await goHash(page, '#/alerts');
+    await screen(page, lang, '29-coordinator-alerts', [403]);
 
     // auditor
     page = await openApp(env, { lang });

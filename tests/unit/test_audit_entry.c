@@ -274,6 +274,8 @@ test_names(void)
 	check(audit_action_code("case.attachment.list", 20) == 30);
 	check(audit_action_code("case.attachment.read", 20) == 31);
 	check(audit_action_code("case.attachment.delete", 22) == 32);
+	check(audit_action_code("account.duress", 14) == 39);
+	check(audit_action_code("alert.list", 10) == 46);
 	check(audit_action_name(0) == NULL);
 	check(audit_action_name(AUDIT_ACTION_MAX + 1) == NULL);
 	check(audit_action_name(65535) == NULL);

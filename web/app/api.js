@@ -132,11 +132,12 @@ export function endSessionNow() {
 }
 
 /** Login: returns {session, idleSeconds} using the server's own clock. */
-export async function login(username, password, code) {
+export async function login(username, password, code, client) {
   const body = { username, password };
   // the second factor, only when typed: an account without two-factor
   // login ignores it, one with it refuses a login without it (the same 401)
   if (code) body.code = code;
+  if (client) body.client = client; // the user's own label for this device, shown in their session list
   const res = await api('POST', '/session', { body, anonymous: true, as: 'response' });
   const session = await res.json();
   let idle = null;

@@ -36,7 +36,8 @@ function shell() {
   const navItems = [];
   if (hasToken() && state.user) {
     for (const r of routesFor(state.user).filter((x) => x.nav)) {
-      navItems.push(h('li', null, h('a', { href: r.href, 'data-nav': r.nav }, t(r.label))));
+      const count = r.key === 'alerts' && state.user.alerts ? h('span', { class: 'badge', id: 'alert-count' }, ` ${state.user.alerts}`) : null;
+      navItems.push(h('li', null, h('a', { href: r.href, 'data-nav': r.nav }, t(r.label), count)));
     }
     navItems.push(h('li', null, h('a', { href: '#/two-factor', 'data-nav': 'two-factor' }, t('nav.twofactor'))));
     navItems.push(h('li', null, h('a', { href: '#/password', 'data-nav': 'password' }, t('nav.password'))));
@@ -178,6 +179,11 @@ const ctx = {
   done(hash, kind, key, vars) { flash(kind, key, vars); go(hash); },
   startSession,
   logout,
+  /** The account burnt its own access (POST /me/panic): the token is dead. */
+  accountGone() {
+    clearToken();
+    wipe('login.account_gone');
+  },
 };
 
 function showLogin(msgKey) {

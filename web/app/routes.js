@@ -8,6 +8,8 @@ import { caseFileScreen } from './screens/casefile.js';
 import { boardScreen, newEvacuationScreen, evacuationScreen } from './screens/evacuations.js';
 import { auditScreen, verifyScreen } from './screens/audit.js';
 import { usersScreen, newUserScreen } from './screens/users.js';
+import { securityScreen } from './screens/security.js';
+import { alertsScreen } from './screens/alerts.js';
 import { twoFactorScreen, needsTwoFactor } from './screens/twofactor.js';
 import { transferScreen, importScreen } from './screens/transfer.js';
 
@@ -25,8 +27,10 @@ function withId(prefix) {
 
 const common = [
   { key: 'password', match: exact('password'), screen: passwordScreen },
+  { key: 'security', href: '#/security', nav: 'security', label: 'nav.security', match: exact('security'), screen: securityScreen },
   { key: 'twofactor', match: exact('two-factor'), screen: twoFactorScreen },
 ];
+const alerts = { key: 'alerts', href: '#/alerts', nav: 'alerts', label: 'nav.alerts', match: exact('alerts'), screen: alertsScreen };
 
 const byRole = {
   caseworker: [
@@ -45,6 +49,7 @@ const byRole = {
     { key: 'transfer', match: withIdThen('cases', 'transfer'), screen: transferScreen },
     { key: 'evac-new', match: exact('evacuations', 'new'), screen: newEvacuationScreen },
     { key: 'evac', match: withId('evacuations'), screen: evacuationScreen },
+    alerts,
   ],
   auditor: [
     { key: 'audit', href: '#/audit', nav: 'audit', label: 'nav.audit', home: true, match: exact('audit'), screen: auditScreen },
@@ -53,6 +58,7 @@ const byRole = {
   admin: [
     { key: 'users', href: '#/users', nav: 'users', label: 'nav.users', home: true, match: exact('users'), screen: usersScreen },
     { key: 'user-new', match: exact('users', 'new'), screen: newUserScreen },
+    alerts,
   ],
 };
 
@@ -63,7 +69,8 @@ export function routesFor(user) {
   }
   const list = byRole[user.role] || [];
   if (user.role === 'coordinator' && user.status === 'pending') {
-    return [{ key: 'pending', href: '#/pending', home: true, match: exact('pending'), screen: pendingScreen }, ...common];
+    return [{ key: 'pending', href: '#/pending', home: true, match: exact('pending'), screen: pendingScreen },
+      ...common.filter((c) => c.key !== 'security')];
   }
   // the policy requires two-factor login and this account has none: only
   // setting it up (and changing the password) until a code is proven

@@ -22,13 +22,15 @@ export function loginScreen(ctx, msgKey) {
             // a TOTP code or a recovery code; empty for an account without
             // two-factor login
             { name: 'code', label: 'login.code', hint: 'login.code_hint', autocomplete: 'one-time-code' },
+            { name: 'client', label: 'login.client', hint: 'login.client_hint', autocomplete: 'off',
+              validate: (v) => (new TextEncoder().encode(v.trim()).length > 48 ? 'login.client_too_long' : null) },
           ],
           submit: 'login.submit',
           fieldFor: (e) => (e.status === 401 ? 'password' : (e.status === 422 ? 'code' : null)),
           async onSubmit(v) {
             let r;
             try {
-              r = await login(v.username.trim(), v.password, (v.code || '').trim());
+              r = await login(v.username.trim(), v.password, (v.code || '').trim(), v.client.trim() || null);
             } catch (e) {
               if (e instanceof ApiError && e.status === 401) throw new ApiError(401, 'login-failed', null);
               throw e;

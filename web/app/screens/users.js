@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // users: accounts with their role and state; creating one (admin) with a
 // first password made here by crypto.getRandomValues and shown once;
-// confirming a pending coordinator (a confirmed coordinator); revoking.
+// confirming a pending coordinator (a confirmed coordinator); revoking;
+// recovery (a reset with a new first password shown once) and a panic on
+// another account with a reason (issue 14).
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
 import { state } from '../state.js';
-import { form, confirmDialog, pageHeading, notice, button, problemText } from '../ui.js';
+import { form, confirmDialog, formDialog, pageHeading, notice, button, problemText } from '../ui.js';
 import { ROLES, options } from './common.js';
 
 const PW_ALPHABET = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -78,6 +80,41 @@ export function usersScreen(params, ctx) {
         }),
       }, t('users.revoke', { name: u.username })));
     }
+    const mayAct = u.id !== me.id && u.status !== 'revoked' && (me.role === 'admin' ||
+      (me.role === 'coordinator' && me.status === 'active' && u.role !== 'admin' && !(u.role === 'coordinator' && u.status === 'active')));
+    if (mayAct) {
+      out.push(h('button', {
+        type: 'button', class: 'btn btn-secondary btn-small',
+        onclick: () => run(async () => {
+          msg = null;
+          const ok = await confirmDialog('users.reset_title', h('div', null,
+            h('p', null, t('users.reset_body1', { name: u.username })),
+            h('p', null, t('users.reset_body2'))), 'users.reset_button', { vars: { name: u.username } });
+          if (!ok) return;
+          const password = generatePassword();
+          replaceUser(await api('POST', `/users/${encodeURIComponent(u.id)}/reset`, { body: { password } }));
+          msg = { kind: 'success', text: t('users.reset_done', { name: u.username }), password };
+        }),
+      }, t('users.reset', { name: u.username })));
+      out.push(h('button', {
+        type: 'button', class: 'btn btn-danger btn-small',
+        onclick: () => run(async () => {
+          msg = null;
+          const done = await formDialog('users.panic_title', h('div', null,
+            h('p', null, t('users.panic_body1', { name: u.username })),
+            h('p', { class: 'strong' }, t('users.panic_body2'))), {
+            fields: [{ name: 'reason', label: 'users.panic_reason', hint: 'users.panic_reason_hint', required: true,
+              validate: (v) => (v.trim() ? null : 'users.panic_reason_missing') }],
+            submit: 'users.panic_button', danger: true,
+            async onSubmit(v) {
+              return api('POST', `/users/${encodeURIComponent(u.id)}/panic`, { headers: { 'X-Access-Reason': v.reason.trim() } });
+            },
+          }, { name: u.username });
+          if (!done) return;
+          msg = { kind: 'success', text: t('users.panic_done', { name: u.username }) };
+        }),
+      }, t('users.panic', { name: u.username })));
+    }
     return out;
   }
 
@@ -86,7 +123,10 @@ export function usersScreen(params, ctx) {
     view() {
       return h('div', null,
         pageHeading('users.title'),
-        msg ? notice(msg.kind, msg.text) : null,
+        msg ? notice(msg.kind, msg.text, msg.password ? h('div', { class: 'secret-box' },
+          h('p', { class: 'label' }, t('users.reset_password')),
+          h('p', null, h('code', { class: 'secret', id: 'reset-password' }, msg.password)),
+          h('p', null, t('newuser.once'))) : null) : null,
         me.role === 'admin' ? h('p', null, h('a', { href: '#/users/new', class: 'btn btn-secondary' }, t('users.new'))) : null,
         h('table', { class: 'table' },
           h('caption', { class: 'visually-hidden' }, t('users.title')),

@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * route_account: accounts under coercion (issue 14). A user's own
+ * sessions, login history, panic button and duress password; a
+ * coordinator's or admin's panic and reset of another account, the
+ * re-sealing of a re-enrolled account's cases, and the alerts.
+ *
+ * A duress login (server/api/route_session.c) opens a decoy session. What
+ * it must not reveal is decided here and in router.c: GET /me looks like
+ * the account's normal answer (no duress password set, nothing waiting,
+ * no alert about itself), the case routes answer as for a caseworker with
+ * no assignments, and the routes that would store something (a password,
+ * a duress password) burn the same Argon2 work and answer 503 busy, as a
+ * loaded server does. docs/threat-model.md lists what a decoy still
+ * cannot hide.
+ */
+#include <string.h>
+
+#include "crypto/secmem.h"
+#include "crypto/userkey.h"
+#include "schema/store_account.h"
+#include "schema/store_user.h"
+#include "server/audit/audit.h"
+#include "server/core/access.h"
+#include "server/core/account.h"
+#include "server/core/kdfpool.h"
+#include "server/core/session.h"
+#include "server/core/throttle.h"
+#include "server/core/users.h"
+#include "server/http/jsonin.h"
+#include "server/http/rfc3339.h"
+#include "server/api/route.h"
+
+/* --- the Argon2 work ---------------------------------------------------- */
+
+/* Burn a login's work on pw (a decoy's stand-in for a real check). */
+static void
+dummy_run(void *arg)
+{
+	const char *pw = arg;
+
+	userkey_dummy_work(pw, strlen(pw));
+}
+
+int
+route_account_decoy_busy(struct req *r, const char *pw)
+{
+	if (!r->decoy)
+		return 0;
+	if (kdfpool_run(dummy_run, (void *)(uintptr_t)pw) != 0)
+		r->retry_after_s = 1;	/* busy for real */
+	req_problem(r, 503, "busy", "Too many logins at once; retry.");
+	r->retry_after_s = 1;
+	return 1;
+}
+
+/*
+ * PUT /me/duress: open the sealed key with the real password; if it was
+ * sealed at weaker limits, re-seal it (the verifier is bound to its salt);
+ * make the duress password's verifier for the blob that will be stored.
+ */
+struct duress_kdf {
+	const struct user_row *u;
+	const char	*pw, *duress;
+	uint8_t		*blob;		/* OUT: the blob to keep */
+	int		 resealed;	/* OUT: blob differs from u's */
+	uint8_t		*verifier;	/* OUT */
+	int		 ok;		/* OUT: 1 done, 0 wrong password,
+					 * -1 failed */
+};
+
+static void
+duress_kdf_run(void *arg)
+{
+	struct duress_kdf *k = arg;
+	uint8_t sk[USERKEY_SK_BYTES];
+
+	memcpy(k->blob, k->u->sk_sealed, USERKEY_BLOB_BYTES);
+	k->resealed = 0;
+	k->ok = userkey_open(sk, k->u->id, k->pw, strlen(k->pw), k->blob,
+	    USERKEY_BLOB_BYTES) == 0;
+	if (!k->ok)
+		return;
+	if (userkey_is_weak(k->blob, USERKEY_BLOB_BYTES)) {
+		k->resealed = 1;
+		if (userkey_seal(k->blob, k->u->id, k->pw, strlen(k->pw), sk)
+		    != 0)
+			k->ok = -1;
+	}
+	secmem_wipe(sk, sizeof(sk));
+	if (k->ok == 1 && userkey_duress_verifier(k->verifier, k->u->id,
+	    k->duress, strlen(k->duress), k->blob, USERKEY_BLOB_BYTES) != 0)
+		k->ok = -1;
+}
+
+/* POST /users/{id}/reset: a fresh key pair sealed under the first
+ * password the coordinator or admin gives. */
+struct reset_kdf {
+	const struct user_row *u;
+	const char	*pw;
+	uint8_t		*pk, *blob;	/* OUT */
+	int		 ok;
+};
+
+static void
+reset_kdf_run(void *arg)
+{
+	struct reset_kdf *k = arg;
+	uint8_t sk[USERKEY_SK_BYTES];
+
+	userkey_generate(k->pk, sk);
+	k->ok = userkey_seal(k->blob, k->u->id, k->pw, strlen(k->pw), sk) == 0;
+	secmem_wipe(sk, sizeof(sk));
+}
+
+static int
+kdf_busy(struct req *r, void (*fn)(void *), void *arg)
+{
+	if (kdfpool_run(fn, arg) == 0)
+		return 0;
+	req_problem(r, 503, "busy", "Too many logins at once; retry.");
+	r->retry_after_s = 1;
+	return -1;
+}
+
+/* --- GET /me, the parts of this issue ------------------------------------- */
+
+static int
+count_one(void *arg, const struct store_waiting *w)
+{
+	(void)w;
+	(*(int64_t *)arg)++;
+	return 0;
+}
+
+int
+route_account_me_fields(struct req *r, const struct user_row *u, json_t *o)
+{
+	uint8_t v[STORE_DURESS_BYTES];
+	int64_t waiting = 0, alerts = 0;
+	int have = 0;
+
+	if (store_account_duress_get(r->db, u->id, v, &have) != STORE_OK)
+		return -1;
+	secmem_wipe(v, sizeof(v));
+	if (!r->decoy && store_account_waiting(r->db, u->id,
+	    MAX_RESEAL_PER_REQUEST, count_one, &waiting) != STORE_OK)
+		return -1;
+	if (json_object_set_new(o, "duress_set",
+	    json_boolean(have && !r->decoy)) != 0 ||
+	    json_object_set_new(o, "cases_waiting",
+	    json_integer(r->decoy ? 0 : waiting)) != 0)
+		return -1;
+	/* the role the account has, not the decoy's caseworker stand-in */
+	if (u->role != ROLE_COORDINATOR && u->role != ROLE_ADMIN)
+		return 0;
+	if (store_account_alert_count(r->db, u->id, &alerts) != STORE_OK)
+		return -1;
+	return json_object_set_new(o, "alerts", json_integer(alerts));
+}
+
+/* --- one's own sessions and logins ------------------------------------------ */
+
+static void
+me_sessions_route(struct req *r)
+{
+	struct session_info s[MAX_SESSIONS_PER_USER];
+	char created[RFC3339_BYTES], seen[RFC3339_BYTES];
+	unsigned n = session_list(r->actor_id, r->sess, s,
+	    MAX_SESSIONS_PER_USER);
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; arr != NULL && i < n; i++) {
+		rfc3339_format(created, s[i].created);
+		rfc3339_format(seen, s[i].last_seen);
+		if (json_array_append_new(arr, json_pack("{s:s, s:s, s:s, "
+		    "s:b, s:s?}", "id", s[i].id, "created_at", created,
+		    "last_seen_at", seen, "current", s[i].current,
+		    "client", s[i].label[0] ? s[i].label : NULL)) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	if (arr == NULL) {
+		req_internal(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:o}", "sessions", arr));
+}
+
+static void
+me_session_delete_route(struct req *r)
+{
+	req_audit_object(r, AUDIT_OBJ_SESSION, r->params[0]);
+	if (session_end_id(r->actor_id, r->params[0]) != 0) {
+		req_not_found(r);
+		return;
+	}
+	req_no_content(r);
+}
+
+static int
+login_one(void *arg, const struct store_login *l)
+{
+	char at[RFC3339_MS_BYTES];
+
+	rfc3339_format_ms(at, (uint64_t)l->time_ms);
+	return json_array_append_new(arg, json_pack("{s:s, s:s}", "at", at,
+	    "result", l->action == AUDIT_SESSION_CREATE &&
+	    l->outcome == AUDIT_ALLOWED ? "success" : "failure"));
+}
+
+static void
+me_logins_route(struct req *r)
+{
+	json_t *arr = json_array();
+
+	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
+	if (arr == NULL || store_account_logins(r->db, r->actor_id,
+	    AUDIT_SESSION_CREATE, AUDIT_SESSION_FAIL, MAX_LOGIN_HISTORY,
+	    login_one, arr) != STORE_OK) {
+		json_decref(arr);
+		req_unavailable(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:o}", "logins", arr));
+}
+
+/* --- panic ------------------------------------------------------------------ */
+
+static void
+me_panic_route(struct req *r)
+{
+	struct user_row u;
+
+	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
+	if (req_write_begin(r) != 0 || route_user_load(r, r->actor_id, &u) != 0)
+		return;
+	if (account_erase(r, &u, "panic") == 0) {
+		/* this session too: it ends now, the answer still leaves */
+		session_end_user(u.id, NULL);
+		req_no_content(r);
+	}
+	secmem_wipe(&u, sizeof(u));
+}
+
+/*
+ * Which accounts a caller may panic or reset: admins any but their own; a
+ * coordinator caseworkers, auditors and unconfirmed coordinators (as for
+ * revocation, so one newly confirmed coordinator cannot take over). 0 or
+ * -1 after answering.
+ */
+static int
+may_act_on(struct req *r, const struct user_row *u)
+{
+	if (strcmp(u->id, r->actor_id) == 0) {
+		req_problem(r, 409, "self", "Use your own panic button "
+		    "(POST /me/panic); another person resets your account.");
+		return -1;
+	}
+	if (r->role == ROLE_COORDINATOR && (u->role == ROLE_ADMIN ||
+	    (u->role == ROLE_COORDINATOR && u->status == USER_ACTIVE))) {
+		req_deny(r, 403, "admin-only", "Only an admin can do this to "
+		    "an admin or a confirmed coordinator.");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+user_panic_route(struct req *r)
+{
+	const char *id = r->params[0], *reason = NULL;
+	struct user_row u;
+	size_t reason_len = 0;
+	int rc;
+
+	req_audit_object(r, AUDIT_OBJ_USER, id);
+	rc = access_reason_get(r, &reason, &reason_len);
+	if (rc < 0)
+		return;
+	if (rc == 0) {
+		req_problem(r, 422, "reason-required", "Say why in an "
+		    "X-Access-Reason header; the reason is audited.");
+		return;
+	}
+	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0)
+		return;
+	if (may_act_on(r, &u) != 0)
+		goto done;
+	if (account_erase(r, &u, "panic") != 0)
+		goto done;
+	r->audit_reason = reason;
+	r->audit_reason_len = reason_len;
+	session_end_user(u.id, NULL);
+	req_json(r, 200, route_user_json(&u));
+done:
+	secmem_wipe(&u, sizeof(u));
+}
+
+/* --- the duress password -------------------------------------------------- */
+
+static void
+me_duress_put_route(struct req *r)
+{
+	static const char *const allowed[] = { "password", "duress_password",
+	    NULL };
+	const char *pw = NULL, *duress = NULL;
+	uint8_t blob[USERKEY_BLOB_BYTES], v[STORE_DURESS_BYTES];
+	struct duress_kdf kdf;
+	struct user_row u;
+	unsigned retry;
+	size_t n;
+
+	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
+	memset(&u, 0, sizeof(u));
+	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
+	    jsonin_string(r->json, "password", 1, 1, MAX_PASSWORD_BYTES, 1,
+	    &pw, NULL) != JSONIN_OK ||
+	    jsonin_string(r->json, "duress_password", 1, MIN_PASSWORD_BYTES,
+	    MAX_PASSWORD_BYTES, 1, &duress, NULL) != JSONIN_OK) {
+		req_bad_body(r);
+		return;
+	}
+	if (route_account_decoy_busy(r, pw))
+		return;
+	if (route_user_load(r, r->actor_id, &u) != 0)
+		return;
+	if (throttle_check(u.username, r->client_ip, &retry) != 0) {
+		req_deny(r, 429, "throttled",
+		    "Too many failed attempts; wait before trying again.");
+		r->retry_after_s = retry;
+		goto done;
+	}
+	n = strlen(pw);
+	if (n == strlen(duress) && secmem_equal(pw, duress, n)) {
+		req_problem(r, 422, "duress-same-password", "The duress "
+		    "password must differ from your password.");
+		goto done;
+	}
+	if (users_password_ok(r, duress, u.username, pw) != 0)
+		goto done;
+	memset(&kdf, 0, sizeof(kdf));
+	kdf.u = &u;
+	kdf.pw = pw;
+	kdf.duress = duress;
+	kdf.blob = blob;
+	kdf.verifier = v;
+	if (kdf_busy(r, duress_kdf_run, &kdf) != 0)
+		goto done;
+	if (kdf.ok == 0) {
+		throttle_fail(u.username, r->client_ip);
+		req_deny(r, 403, "wrong-password", "The password is wrong.");
+		goto done;
+	}
+	if (kdf.ok < 0) {
+		req_internal(r);
+		goto done;
+	}
+	throttle_success(u.username, r->client_ip);
+	if (req_write_begin(r) != 0)
+		goto done;
+	if ((kdf.resealed && store_user_set_sealed(r->db, u.id, blob) !=
+	    STORE_OK) || store_account_duress_set(r->db, u.id, v) != STORE_OK) {
+		req_unavailable(r);
+		goto done;
+	}
+	req_no_content(r);
+done:
+	secmem_wipe(blob, sizeof(blob));
+	secmem_wipe(v, sizeof(v));
+	secmem_wipe(&u, sizeof(u));
+}
+
+static void
+me_duress_delete_route(struct req *r)
+{
+	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
+	if (r->decoy) {
+		/* nothing is set, as far as a decoy shows: nothing to clear */
+		req_no_content(r);
+		return;
+	}
+	if (req_write_begin(r) != 0)
+		return;
+	if (store_account_duress_set(r->db, r->actor_id, NULL) != STORE_OK) {
+		req_unavailable(r);
+		return;
+	}
+	req_no_content(r);
+}
+
+/* --- recovery ------------------------------------------------------------- */
+
+static int
+waiting_one(void *arg, const struct store_waiting *w)
+{
+	return json_array_append_new(arg, json_pack("{s:s, s:s, s:s}",
+	    "user_id", w->user_id, "case_id", w->case_id,
+	    "codename", w->codename));
+}
+
+static void
+me_waiting_route(struct req *r)
+{
+	json_t *arr = json_array();
+
+	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
+	if (arr == NULL || (!r->decoy && store_account_waiting(r->db,
+	    r->actor_id, MAX_RESEAL_PER_REQUEST, waiting_one, arr) !=
+	    STORE_OK)) {
+		json_decref(arr);
+		req_unavailable(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:o}", "cases", arr));
+}
+
+static void
+user_reset_route(struct req *r)
+{
+	static const char *const allowed[] = { "password", NULL };
+	uint8_t pk[USERKEY_PK_BYTES], blob[USERKEY_BLOB_BYTES];
+	const char *id = r->params[0], *pw = NULL;
+	struct reset_kdf kdf;
+	struct user_row u;
+
+	req_audit_object(r, AUDIT_OBJ_USER, id);
+	memset(&u, 0, sizeof(u));
+	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
+	    jsonin_string(r->json, "password", 1, MIN_PASSWORD_BYTES,
+	    MAX_PASSWORD_BYTES, 1, &pw, NULL) != JSONIN_OK) {
+		req_bad_body(r);
+		return;
+	}
+	if (route_user_load(r, id, &u) != 0 || may_act_on(r, &u) != 0)
+		goto done;
+	if (u.status == USER_REVOKED) {
+		req_problem(r, 409, "revoked",
+		    "A revoked account cannot be reset.");
+		goto done;
+	}
+	if (users_password_ok(r, pw, u.username, NULL) != 0)
+		goto done;
+	/* the org key exists only in coordinators' grants */
+	if (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE) {
+		int64_t holders = 0;
+
+		if (store_org_grant_count(r->db, &holders) != STORE_OK) {
+			req_unavailable(r);
+			goto done;
+		}
+		if (holders <= 1) {
+			req_problem(r, 409, "last-coordinator", "Confirm "
+			    "another coordinator before resetting the last "
+			    "one holding the org key.");
+			goto done;
+		}
+	}
+	memset(&kdf, 0, sizeof(kdf));
+	kdf.u = &u;
+	kdf.pw = pw;
+	kdf.pk = pk;
+	kdf.blob = blob;
+	if (kdf_busy(r, reset_kdf_run, &kdf) != 0)
+		goto done;
+	if (!kdf.ok) {
+		req_internal(r);
+		goto done;
+	}
+	if (req_write_begin(r) != 0 || account_reset(r, &u, pk, blob) != 0)
+		goto done;
+	session_end_user(u.id, NULL);
+	if (route_user_load(r, id, &u) != 0)
+		goto done;
+	req_json(r, 200, route_user_json(&u));
+done:
+	secmem_wipe(blob, sizeof(blob));
+	secmem_wipe(&u, sizeof(u));
+}
+
+static void
+user_reseal_route(struct req *r)
+{
+	const char *id = r->params[0];
+	struct user_row u;
+	unsigned n = 0;
+
+	req_audit_object(r, AUDIT_OBJ_USER, id);
+	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0)
+		return;
+	secmem_wipe(&u, sizeof(u));
+	if (account_reseal(r, id, &n) != 0)
+		return;
+	req_json(r, 200, json_pack("{s:I}", "resealed", (json_int_t)n));
+}
+
+/* --- alerts ---------------------------------------------------------------- */
+
+static int
+alert_one(void *arg, const struct store_alert *a)
+{
+	char at[RFC3339_BYTES];
+
+	rfc3339_format(at, a->created_at);
+	return json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, "
+	    "s:s}", "id", a->id, "user_id", a->user_id, "username",
+	    a->username, "kind", a->kind, "created_at", at));
+}
+
+static void
+alerts_route(struct req *r)
+{
+	json_t *alerts = json_array(), *waiting = json_array();
+
+	if (alerts == NULL || waiting == NULL ||
+	    store_account_alerts(r->db, MAX_ALERTS_LISTED, alert_one, alerts)
+	    != STORE_OK ||
+	    /* case codenames are for coordinators; admins see accounts */
+	    (r->role == ROLE_COORDINATOR && store_account_waiting(r->db, NULL,
+	    MAX_RESEAL_PER_REQUEST, waiting_one, waiting) != STORE_OK)) {
+		json_decref(alerts);
+		json_decref(waiting);
+		req_unavailable(r);
+		return;
+	}
+	req_json(r, 200, json_pack("{s:o, s:o}", "alerts", alerts,
+	    "waiting", waiting));
+}
+
+const struct route route_account_table[] = {
+	{ M_GET, "/me/sessions", R_ANY_USER, ROUTE_PENDING, AUDIT_NONE,
+	  AUDIT_OBJ_SESSION, me_sessions_route },
+	{ M_DELETE, "/me/sessions/{id}", R_ANY_USER, ROUTE_PENDING,
+	  AUDIT_SESSION_REVOKE, AUDIT_OBJ_SESSION, me_session_delete_route },
+	{ M_GET, "/me/logins", R_ANY_USER, ROUTE_PENDING, AUDIT_USER_LOGINS,
+	  AUDIT_OBJ_USER, me_logins_route },
+	{ M_POST, "/me/panic", R_ANY_USER, ROUTE_PENDING, AUDIT_ACCOUNT_PANIC,
+	  AUDIT_OBJ_USER, me_panic_route },
+	{ M_PUT, "/me/duress", R_ANY_USER, ROUTE_BODY, AUDIT_USER_DURESS,
+	  AUDIT_OBJ_USER, me_duress_put_route },
+	{ M_DELETE, "/me/duress", R_ANY_USER, 0, AUDIT_USER_DURESS,
+	  AUDIT_OBJ_USER, me_duress_delete_route },
+	{ M_GET, "/me/waiting", R_ANY_USER, 0, AUDIT_CASE_LIST,
+	  AUDIT_OBJ_USER, me_waiting_route },
+	{ M_POST, "/users/{id}/panic", R_ADMIN | R_COORD, 0,
+	  AUDIT_ACCOUNT_PANIC, AUDIT_OBJ_USER, user_panic_route },
+	{ M_POST, "/users/{id}/reset", R_ADMIN | R_COORD, ROUTE_BODY,
+	  AUDIT_USER_RESET, AUDIT_OBJ_USER, user_reset_route },
+	{ M_POST, "/users/{id}/reseal", R_COORD, 0, AUDIT_USER_RESEAL,
+	  AUDIT_OBJ_USER, user_reseal_route },
+	{ M_GET, "/alerts", R_ADMIN | R_COORD, 0, AUDIT_ALERT_LIST,
+	  AUDIT_OBJ_NONE, alerts_route },
+	{ 0, NULL, 0, 0, 0, 0, NULL },
+};

@@ -1,0 +1,346 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Accounts under coercion (issue 14) against the real binary: one's own
+sessions and login history, the duress password and its decoy session,
+panic (self and another account, with a reason), and recovery: a reset,
+a new enrolment and the coordinator's re-sealing of exactly the cases the
+account is still assigned to; with two-factor login, the duress password
+without the code erases nothing, and a reset removes the TOTP. One server for the whole file; few logins
+(each is Argon2id MODERATE)."""
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Server, problem, run  # noqa: E402
+
+S = None
+ANY = {}
+
+
+def srv():
+    global S
+    if S is None:
+        S = Server()
+        ANY["admin"] = S.admin()
+        ANY["coord"] = S.coord()
+        # an enrolled auditor: break-glass reads need one, and it reads
+        # the audit log
+        name = "aud-" + secrets.token_hex(3)
+        _, pw = S.create_user(ANY["admin"], name, "auditor")
+        ANY["auditor"] = S.login(name, pw)
+    return S
+
+
+def new_caseworker(cases=1):
+    """An enrolled caseworker who created `cases` cases. Returns (id,
+    name, password, token, [case ids])."""
+    s = srv()
+    name = "cw-" + secrets.token_hex(4)
+    uid, pw = s.create_user(ANY["admin"], name, "caseworker")
+    tok = s.login(name, pw)
+    ids = []
+    for i in range(cases):
+        r = s.post("/cases", {"risk": "high", "region": "Chechnya",
+                              "household_size": 1,
+                              "person": {"name": "marker-%s-%d" % (name, i)},
+                              "notes": "n"}, token=tok)
+        assert r.status == 201, r
+        ids.append(r.json()["id"])
+    return uid, name, pw, tok, ids
+
+
+def login(name, pw, client=None):
+    body = {"username": name, "password": pw}
+    if client is not None:
+        body["client"] = client
+    return srv().post("/session", body)
+
+
+def audit_actions(uid):
+    r = srv().get("/audit?actor_id=%s&limit=500" % uid, token=ANY["auditor"])
+    assert r.status == 200, r
+    return [e["action"] for e in r.json()["entries"]]
+
+
+def test_sessions_and_logins():
+    s = srv()
+    uid, name, pw, tok, _ = new_caseworker(0)
+    r = login(name, pw, client="<img src=x onerror=alert(1)>")
+    assert r.status == 201, r
+    other = r.json()["token"]
+    assert s.post("/session", {"username": name,
+                               "password": pw + "x"}).status == 401
+    r = s.get("/me/sessions", token=tok)
+    assert r.status == 200, r
+    sess = r.json()["sessions"]
+    assert len(sess) == 2, sess
+    for x in sess:
+        # no address, no user agent: only what the issue allows
+        assert set(x) <= {"id", "created_at", "last_seen_at", "current",
+                          "client"}, x
+    cur = [x for x in sess if x["current"]]
+    oth = [x for x in sess if not x["current"]]
+    assert len(cur) == 1 and len(oth) == 1
+    assert oth[0]["client"] == "<img src=x onerror=alert(1)>"
+    # the label is bounded and text only
+    problem(login(name, pw, client="x" * 49), 422)
+    problem(login(name, pw, client="a\u0001b"), 422)
+    # another account cannot end it
+    r = s.request("DELETE", "/me/sessions/" + oth[0]["id"],
+                  token=ANY["coord"])
+    problem(r, 404)
+    assert s.get("/me", token=other).status == 200
+    problem(s.request("DELETE", "/me/sessions/not..an.id", token=tok), 404)
+    problem(s.request("DELETE", "/me/sessions/" + "A" * 22, token=tok), 404)
+    r = s.request("DELETE", "/me/sessions/" + oth[0]["id"], token=tok)
+    assert r.status == 204, r
+    problem(s.get("/me", token=other), 401)
+    assert s.get("/me", token=tok).status == 200
+    # login history: successes and the failure, newest first, from the
+    # audit log
+    r = s.get("/me/logins", token=tok)
+    assert r.status == 200, r
+    res = [x["result"] for x in r.json()["logins"]]
+    assert res[:2] == ["failure", "success"], res
+    assert res.count("success") >= 2, res
+    assert "session.revoke" in audit_actions(uid)
+
+
+def test_duress_login():
+    s = srv()
+    uid, name, pw, tok, (case,) = new_caseworker(1)
+    duress = s.random_password("du-")
+    r = s.request("PUT", "/me/duress", {"password": pw,
+                                        "duress_password": pw}, token=tok)
+    problem(r, 422, "duress-same-password")
+    r = s.request("PUT", "/me/duress", {"password": pw + "no",
+                                        "duress_password": duress}, token=tok)
+    problem(r, 403, "wrong-password")
+    r = s.request("PUT", "/me/duress", {"password": pw, "duress_password":
+                                        "d" * 1025}, token=tok)
+    problem(r, 422)
+    assert s.get("/me", token=tok).json()["duress_set"] is False
+    r = s.request("PUT", "/me/duress", {"password": pw,
+                                        "duress_password": duress}, token=tok)
+    assert r.status == 204, r
+    me = s.get("/me", token=tok).json()
+    assert me["duress_set"] is True
+
+    normal = login(name, pw)
+    assert normal.status == 201
+    forced = login(name, duress, client="laptop")
+    # the same answer as a normal login
+    assert forced.status == 201, forced
+    a, b = normal.json(), forced.json()
+    assert set(a) == set(b) and a["user"] == b["user"], (a, b)
+    decoy = b["token"]
+    # silently: every other session ended ...
+    problem(s.get("/me", token=tok), 401)
+    problem(s.get("/me", token=a["token"]), 401)
+    # ... and the real password opens nothing any more
+    problem(login(name, pw), 401, "login-failed")
+    # the decoy looks like the account, with no cases
+    r = s.get("/me", token=decoy)
+    assert r.status == 200, r
+    d = r.json()
+    assert d["username"] == name and d["status"] == "active"
+    assert d["enrolled"] is True and d["duress_set"] is False
+    assert d["cases_waiting"] == 0
+    assert set(d) == set(me), (d, me)
+    r = s.get("/cases", token=decoy)
+    assert r.status == 200 and r.json()["cases"] == [], r
+    problem(s.get("/cases/" + case, token=decoy), 404)
+    problem(s.get("/cases/%s/contacts" % case, token=decoy), 404)
+    assert s.get("/evacuations", token=decoy).json()["evacuations"] == []
+    sess = s.get("/me/sessions", token=decoy).json()["sessions"]
+    assert len(sess) == 1 and sess[0]["current"], sess
+    # the duress login shows as a plain login in the history (after it,
+    # the real password's refusal above)
+    logins = s.get("/me/logins", token=decoy).json()["logins"]
+    assert [x["result"] for x in logins[:2]] == ["failure", "success"], \
+        logins
+    assert all(set(x) == {"at", "result"} for x in logins), logins
+    # a decoy changes nothing
+    r = s.request("PUT", "/me/password", {"old_password": duress,
+                                          "new_password": "x" * 20},
+                  token=decoy)
+    problem(r, 503, "busy")
+    # the coordinators see it
+    r = s.get("/alerts", token=ANY["coord"])
+    assert r.status == 200, r
+    kinds = [(x["user_id"], x["kind"]) for x in r.json()["alerts"]]
+    assert (uid, "duress") in kinds, kinds
+    assert s.get("/me", token=ANY["coord"]).json()["alerts"] >= 1
+    # the duress entry is in the audit log, beside a session.create
+    acts = audit_actions(uid)
+    assert "account.duress" in acts and "session.create" in acts, acts
+    # nothing is lost: the coordinator still reads the case through the
+    # org key (break-glass)
+    r = s.get("/cases/" + case, token=ANY["coord"],
+              headers={"X-Access-Reason": "duress test"})
+    assert r.status == 200 and "marker-" in r.body.decode(), r
+
+
+def test_panic_self_and_recovery():
+    s = srv()
+    uid, name, pw, tok, (keep, drop) = new_caseworker(2)
+    r = s.post("/me/panic", token=tok)
+    assert r.status == 204, r
+    problem(s.get("/me", token=tok), 401)
+    problem(login(name, pw), 401, "login-failed")
+    kinds = [(x["user_id"], x["kind"]) for x in
+             s.get("/alerts", token=ANY["coord"]).json()["alerts"]]
+    assert (uid, "panic") in kinds, kinds
+    # a case unassigned in between is not given back
+    r = s.request("DELETE", "/cases/%s/assignments/%s" % (drop, uid),
+                  token=ANY["coord"])
+    assert r.status in (200, 204), r
+    # reset: bad inputs first
+    problem(s.post("/users/%s/reset" % uid, {"password": "short"},
+                   token=ANY["coord"]), 422)
+    problem(s.post("/users/%s/reset" % uid, {"password": "x" * 1025},
+                   token=ANY["coord"]), 422)
+    problem(s.post("/users/not..an.id/reset", {"password": "x" * 20},
+                   token=ANY["coord"]), 404)
+    first = s.random_password("reset-")
+    r = s.post("/users/%s/reset" % uid, {"password": first},
+               token=ANY["coord"])
+    assert r.status == 200 and r.json()["enrolled"] is False, r
+    # the alert is resolved by the reset
+    kinds = [(x["user_id"], x["kind"]) for x in
+             s.get("/alerts", token=ANY["coord"]).json()["alerts"]]
+    assert (uid, "panic") not in kinds, kinds
+    # after the reset the old password opens nothing
+    problem(login(name, pw), 401, "login-failed")
+    new = s.enrol(name, first)
+    tok = s.login(name, new)
+    r = s.get("/me/waiting", token=tok)
+    assert r.status == 200, r
+    assert [c["case_id"] for c in r.json()["cases"]] == [keep], r
+    assert s.get("/me", token=tok).json()["cases_waiting"] == 1
+    # not yet readable: no key was sealed to the new key pair
+    assert s.get("/cases/" + keep, token=tok).status != 200
+    waiting = s.get("/alerts", token=ANY["coord"]).json()["waiting"]
+    assert [(w["user_id"], w["case_id"]) for w in waiting
+            if w["user_id"] == uid] == [(uid, keep)], waiting
+    # only a coordinator re-seals, through the org key
+    problem(s.post("/users/%s/reseal" % uid, token=ANY["admin"]), 403)
+    r = s.post("/users/%s/reseal" % uid, token=ANY["coord"])
+    assert r.status == 200 and r.json()["resealed"] == 1, r
+    r = s.get("/cases/" + keep, token=tok)
+    assert r.status == 200 and "marker-%s-0" % name in r.body.decode(), r
+    problem(s.get("/cases/" + drop, token=tok), 404)
+    assert s.get("/me/waiting", token=tok).json()["cases"] == []
+    coord_id = s.get("/me", token=ANY["coord"]).json()["id"]
+    acts = audit_actions(coord_id)
+    assert "user.reset" in acts and "user.reseal" in acts, acts
+
+
+def test_panic_other():
+    s = srv()
+    uid, name, pw, tok, _ = new_caseworker(0)
+    p = "/users/%s/panic" % uid
+    problem(s.post(p, token=tok), 403)                  # a caseworker
+    problem(s.post(p, token=ANY["coord"]), 422, "reason-required")
+    problem(s.post(p, token=ANY["coord"],
+                   headers={"X-Access-Reason": "\u0001"}), 400)
+    problem(s.post("/users/%s/panic" % ("B" * 22), token=ANY["coord"],
+                   headers={"X-Access-Reason": "detained"}), 404)
+    r = s.post(p, token=ANY["coord"],
+               headers={"X-Access-Reason": "detained at a checkpoint"})
+    assert r.status == 200, r
+    problem(s.get("/me", token=tok), 401)
+    problem(login(name, pw), 401, "login-failed")
+    # a coordinator may not panic an admin
+    me = s.get("/me", token=ANY["admin"]).json()
+    problem(s.post("/users/%s/panic" % me["id"], token=ANY["coord"],
+                   headers={"X-Access-Reason": "x"}), 403, "admin-only")
+
+
+def totp(secret_b32, step):
+    """RFC 6238 (SHA-1, 6 digits), as test_twofactor.py computes it."""
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    v = (struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 10 ** 6
+    return "%06d" % v
+
+
+def test_duress_with_two_factor():
+    """The second factor is checked before any duress side effect, the
+    same way for both passwords; the decoy's GET /me shows two_factor as
+    the account had it; a reset removes the TOTP."""
+    s = srv()
+    uid, name, pw, tok, _ = new_caseworker(0)
+    duress = s.random_password("du-")
+    r = s.request("PUT", "/me/duress", {"password": pw,
+                                        "duress_password": duress}, token=tok)
+    assert r.status == 204, r
+    r = s.post("/me/totp", token=tok)
+    assert r.status == 201, r
+    secret = r.json()["secret"]
+    step = int(time.time()) // 30
+    r = s.post("/me/totp/confirm", {"code": totp(secret, step),
+                                     "password": pw}, token=tok)
+    assert r.status == 200, r
+    recovery = r.json()["recovery_codes"]
+    me = s.get("/me", token=tok).json()
+    assert me["two_factor"]["enabled"] is True and me["duress_set"], me
+
+    def with_code(p, code):
+        body = {"username": name, "password": p}
+        if code is not None:
+            body["code"] = code
+        return s.post("/session", body)
+
+    # the duress password without the phone, or with a wrong code: the
+    # same 401 a wrong code gets with the real password (test_twofactor),
+    # and nothing erased. Two failures: a third would start the throttle.
+    for code in (None, totp(secret, step - 10)):
+        problem(with_code(duress, code), 401, "login-failed")
+    assert s.get("/me", token=tok).status == 200
+    kinds = [(x["user_id"], x["kind"]) for x in
+             s.get("/alerts", token=ANY["coord"]).json()["alerts"]]
+    assert (uid, "duress") not in kinds, kinds
+    assert "account.duress" not in audit_actions(uid)
+    # with the code, the duress password opens the decoy (a recovery code
+    # here: a TOTP code of a step already used would be a replay)
+    r = with_code(duress, recovery[0])
+    assert r.status == 201, r
+    decoy = r.json()["token"]
+    problem(s.get("/me", token=tok), 401)
+    d = s.get("/me", token=decoy).json()
+    assert set(d) == set(me), (d, me)
+    assert d["two_factor"]["enabled"] is True, d
+    assert d["two_factor"]["recovery_codes_left"] == len(recovery) - 1, d
+    assert d["duress_set"] is False
+    assert "account.duress" in audit_actions(uid)
+    # the real password with a good code opens nothing any more
+    problem(with_code(pw, recovery[1]), 401, "login-failed")
+    # a reset removes the two-factor login with the key pair
+    first = s.random_password("reset-")
+    r = s.post("/users/%s/reset" % uid, {"password": first},
+               token=ANY["coord"])
+    assert r.status == 200, r
+    new = s.enrol(name, first)
+    r = with_code(new, None)
+    assert r.status == 201, r
+    d = s.get("/me", token=r.json()["token"]).json()
+    assert d["two_factor"]["enabled"] is False, d
+    assert d["two_factor"]["recovery_codes_left"] == 0, d
+
+
+if __name__ == "__main__":
+    try:
+        run([test_sessions_and_logins, test_duress_login,
+             test_panic_self_and_recovery, test_panic_other,
+             test_duress_with_two_factor])
+    finally:
+        if S is not None:
+            S.stop()
+            S.cleanup()

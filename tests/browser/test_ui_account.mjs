@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+//
+// The account screens of issue 14, each able to fail: the sessions list
+// shows both sessions with their client labels as text (script payloads
+// given at login, through the API and through the login form, never run
+// and never become elements), and "End session" ends the other session
+// on the server; the panic button asks first (Cancel changes nothing),
+// then ends every session and erases the key: the login screen says so,
+// and the password no longer logs in.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { startCorridor } from './harness.mjs';
+import { openApp, fill, waitText, goHash, assertClean, assertInert, XSS_IMG, XSS_SCRIPT } from './ui.mjs';
+
+let env;
+let cw;
+
+before(async () => {
+  env = await startCorridor();
+  cw = await env.createUser('cw-sessions', 'caseworker');
+});
+after(async () => {
+  if (env) assert.equal(await env.close(), 0);
+});
+
+async function loginWithLabel(page, user, label) {
+  await page.waitForSelector('input[autocomplete="username"]');
+  await fill(page, 'Username', user.username);
+  await fill(page, 'Password', user.password);
+  await fill(page, 'Name for this device (optional)', label);
+  await page.click('form button[type="submit"]');
+  await page.waitForFunction(() => document.querySelector('header nav'), { timeout: 20000 });
+  await page.waitForFunction(() => !document.querySelector('main .loading'), { timeout: 15000 });
+}
+
+test('sessions list: labels are text, "End session" ends the other one', async () => {
+  const other = await env.expect(201, 'POST', '/session',
+    { body: { username: cw.username, password: cw.password, client: XSS_SCRIPT } });
+  const page = await openApp(env);
+  await loginWithLabel(page, cw, XSS_IMG);
+  await goHash(page, '#/security');
+  await waitText(page, 'Where you are logged in');
+  const labels = await page.$$eval('#sessions .client-label', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(labels.sort(), [XSS_IMG, XSS_SCRIPT].sort());
+  assert.equal(await page.$$eval('#sessions tbody tr', (r) => r.length), 2);
+  await assertInert(page);
+  assert.equal((await env.api('GET', '/me', { token: other.token })).status, 200);
+  // the row that is not "this session"
+  const buttons = await page.$$('#sessions tbody tr button');
+  const texts = await Promise.all(buttons.map((b) => b.evaluate((e) => e.textContent)));
+  const i = texts.indexOf('End session');
+  assert.ok(i >= 0, texts.join('|'));
+  await buttons[i].click();
+  await page.waitForSelector('dialog[open]');
+  await page.click('dialog[open] .actions .btn:not(.btn-secondary)');
+  await waitText(page, 'The session has ended.');
+  assert.equal(await page.$$eval('#sessions tbody tr', (r) => r.length), 1);
+  assert.equal((await env.api('GET', '/me', { token: other.token })).status, 401);
+  // the login history shows the logins
+  assert.ok(await page.$$eval('#logins li', (l) => l.length) >= 2);
+  await assertInert(page);
+  assertClean(env, page);
+  await page.close();
+});
+
+test('panic: asks first, then burns the access', async () => {
+  const page = await openApp(env);
+  await loginWithLabel(page, cw, 'laptop');
+  await goHash(page, '#/security');
+  await page.click('#burn');
+  await page.waitForSelector('dialog[open]');
+  assert.ok((await page.$eval('dialog[open]', (d) => d.innerText)).includes('cannot be undone'));
+  await page.click('dialog[open] .btn-secondary');        // Cancel
+  await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+  const tok = await env.login(cw.username, cw.password);   // still works
+  await page.click('#burn');
+  await page.waitForSelector('dialog[open]');
+  await page.click('dialog[open] .btn-danger');
+  await waitText(page, 'Your access has been burnt');
+  assert.equal(new URL(page.url()).hash, '#/');
+  assert.equal((await env.api('GET', '/me', { token: tok })).status, 401);
+  const r = await env.api('POST', '/session', { body: { username: cw.username, password: cw.password } });
+  assert.equal(r.status, 401);
+  assertClean(env, page);
+  await page.close();
+});
