@@ -123,6 +123,33 @@ kdf_busy(struct req *r, void (*fn)(void *), void *arg)
 	return -1;
 }
 
+/* --- the row a key-pair write was prepared from ---------------------------- */
+
+int
+route_account_unchanged(struct req *r, const struct user_row *before)
+{
+	struct user_row now;
+	int same;
+
+	if (route_user_load(r, before->id, &now) != 0)
+		return -1;
+	/* an erasure (panic, duress) and a reset both write a new sealed
+	 * blob, so comparing it catches them; a reset account's own
+	 * enrolment is no change (it was read that way) */
+	same = now.status == before->status && now.role == before->role &&
+	    now.enrolled == before->enrolled &&
+	    secmem_equal(now.pk, before->pk, sizeof(now.pk)) &&
+	    secmem_equal(now.sk_sealed, before->sk_sealed,
+	    sizeof(now.sk_sealed));
+	secmem_wipe(&now, sizeof(now));
+	if (same)
+		return 0;
+	req_problem(r, 409, "account-changed", "The account changed while "
+	    "this request was being checked (a panic, a reset, a revocation "
+	    "or another password change); nothing was stored.");
+	return -1;
+}
+
 /* --- GET /me, the parts of this issue ------------------------------------- */
 
 static int
@@ -236,11 +263,16 @@ me_panic_route(struct req *r)
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
 	if (req_write_begin(r) != 0 || route_user_load(r, r->actor_id, &u) != 0)
 		return;
+	if (users_org_holder_check(r, u.id, "Confirm another coordinator "
+	    "before using the panic button: your copy of the org key would "
+	    "go with your key, and it is the last usable one.") != 0)
+		goto done;
 	if (account_erase(r, &u, "panic") == 0) {
 		/* this session too: it ends now, the answer still leaves */
 		session_end_user(u.id, NULL);
 		req_no_content(r);
 	}
+done:
 	secmem_wipe(&u, sizeof(u));
 }
 
@@ -286,7 +318,10 @@ user_panic_route(struct req *r)
 	}
 	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0)
 		return;
-	if (may_act_on(r, &u) != 0)
+	if (may_act_on(r, &u) != 0 ||
+	    users_org_holder_check(r, u.id, "Confirm another coordinator "
+	    "before erasing the key of the last one holding the org key.")
+	    != 0)
 		goto done;
 	if (account_erase(r, &u, "panic") != 0)
 		goto done;
@@ -340,6 +375,12 @@ me_duress_put_route(struct req *r)
 	}
 	if (users_password_ok(r, duress, u.username, pw) != 0)
 		goto done;
+	/* a duress login erases the key, and a coordinator's org grant with
+	 * it: never the last usable one */
+	if (users_org_holder_check(r, u.id, "A duress login would erase the "
+	    "last usable copy of the org key with your key: confirm a second "
+	    "coordinator first (docs/operations.md).") != 0)
+		goto done;
 	memset(&kdf, 0, sizeof(kdf));
 	kdf.u = &u;
 	kdf.pw = pw;
@@ -358,7 +399,14 @@ me_duress_put_route(struct req *r)
 		goto done;
 	}
 	throttle_success(u.username, r->client_ip);
-	if (req_write_begin(r) != 0)
+	/* the row the verifier was made for must still be the account's:
+	 * a concurrent panic or reset would otherwise be undone by the
+	 * re-sealed blob, or get a verifier bound to a dead salt; and the
+	 * holder count may have changed meanwhile */
+	if (req_write_begin(r) != 0 || route_account_unchanged(r, &u) != 0 ||
+	    users_org_holder_check(r, u.id, "A duress login would erase the "
+	    "last usable copy of the org key with your key: confirm a second "
+	    "coordinator first (docs/operations.md).") != 0)
 		goto done;
 	if ((kdf.resealed && store_user_set_sealed(r->db, u.id, blob) !=
 	    STORE_OK) || store_account_duress_set(r->db, u.id, v) != STORE_OK) {
@@ -416,6 +464,20 @@ me_waiting_route(struct req *r)
 	req_json(r, 200, json_pack("{s:o}", "cases", arr));
 }
 
+/* What a reset of u needs besides may_act_on: a live account, and never
+ * the last usable org grant. 0, or -1 after answering. */
+static int
+reset_allowed(struct req *r, const struct user_row *u)
+{
+	if (u->status == USER_REVOKED) {
+		req_problem(r, 409, "revoked",
+		    "A revoked account cannot be reset.");
+		return -1;
+	}
+	return users_org_holder_check(r, u->id, "Confirm another "
+	    "coordinator before resetting the last one holding the org key.");
+}
+
 static void
 user_reset_route(struct req *r)
 {
@@ -435,28 +497,10 @@ user_reset_route(struct req *r)
 	}
 	if (route_user_load(r, id, &u) != 0 || may_act_on(r, &u) != 0)
 		goto done;
-	if (u.status == USER_REVOKED) {
-		req_problem(r, 409, "revoked",
-		    "A revoked account cannot be reset.");
-		goto done;
-	}
 	if (users_password_ok(r, pw, u.username, NULL) != 0)
 		goto done;
-	/* the org key exists only in coordinators' grants */
-	if (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE) {
-		int64_t holders = 0;
-
-		if (store_org_grant_count(r->db, &holders) != STORE_OK) {
-			req_unavailable(r);
-			goto done;
-		}
-		if (holders <= 1) {
-			req_problem(r, 409, "last-coordinator", "Confirm "
-			    "another coordinator before resetting the last "
-			    "one holding the org key.");
-			goto done;
-		}
-	}
+	if (reset_allowed(r, &u) != 0)
+		goto done;
 	memset(&kdf, 0, sizeof(kdf));
 	kdf.u = &u;
 	kdf.pw = pw;
@@ -468,7 +512,12 @@ user_reset_route(struct req *r)
 		req_internal(r);
 		goto done;
 	}
-	if (req_write_begin(r) != 0 || account_reset(r, &u, pk, blob) != 0)
+	/* again inside the write transaction, on the row as it is now: a
+	 * revocation, a confirmation or another reset may have landed during
+	 * the Argon2 run */
+	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0 ||
+	    may_act_on(r, &u) != 0 || reset_allowed(r, &u) != 0 ||
+	    account_reset(r, &u, pk, blob) != 0)
 		goto done;
 	session_end_user(u.id, NULL);
 	if (route_user_load(r, id, &u) != 0)

@@ -491,7 +491,10 @@ password_route(struct req *r)
 	}
 	if (users_password_ok(r, newpw, u.username, oldpw) != 0)
 		goto done;
-	if (req_write_begin(r) != 0)
+	/* u was read before the Argon2 run: a panic, duress login or reset
+	 * since then must not be undone by storing a key pair sealed from
+	 * the old blob */
+	if (req_write_begin(r) != 0 || route_account_unchanged(r, &u) != 0)
 		goto done;
 	/* every grant to the new key pair, then the key pair itself; at
 	 * enrolment there is no grant yet (an unenrolled user can be

@@ -358,12 +358,16 @@ twofactor_after_audit(struct req *r)
 }
 
 /* What a request may do only once its audit entry is durable and its
- * answer stands: a password confirmation opens the org key's window. */
+ * answer stands: a password confirmation opens the org key's window; a
+ * duress login's erased key is pushed out of the WAL. */
 static void
 after_audit(struct req *r)
 {
 	if (r->after.confirm && r->status < 300 && r->sess != NULL)
 		session_confirm(r->sess, 1);
+	/* a duress login erased a key: its old page leaves the WAL soon */
+	if (r->after.wal_truncate && r->status < 300)
+		store_checkpoint_truncate_soon();
 	twofactor_after_audit(r);
 }
 
@@ -447,9 +451,10 @@ audit_and_commit(struct req *r)
 	req_write_done(r);
 	if (rc != STORE_OK)
 		goto fail_committed;
-	/* after a shred: push the deleted pages out of the WAL. Checked and
-	 * retried (store.h); the request has succeeded whatever this does,
-	 * and a truncation still failing goes on in the background */
+	/* after a shred, an erased or a reset key: push the deleted pages
+	 * out of the WAL. Checked and retried (store.h); the request has
+	 * succeeded whatever this does, and a truncation still failing goes
+	 * on in the background */
 	if (r->after.checkpoint && ok &&
 	    store_checkpoint_truncate_retry(r->db) != STORE_OK)
 		log_line(LOG_WARN, "req=%s WAL truncation after a shred failed; "
