@@ -164,6 +164,7 @@ int
 route_account_me_fields(struct req *r, const struct user_row *u, json_t *o)
 {
 	uint8_t v[STORE_DURESS_BYTES];
+	char fp[USERKEY_FP_CHARS];
 	int64_t waiting = 0, alerts = 0;
 	int have = 0;
 
@@ -173,7 +174,12 @@ route_account_me_fields(struct req *r, const struct user_row *u, json_t *o)
 	if (!r->decoy && store_account_waiting(r->db, u->id,
 	    MAX_RESEAL_PER_REQUEST, count_one, &waiting) != STORE_OK)
 		return -1;
-	if (json_object_set_new(o, "duress_set",
+	userkey_fingerprint(fp, u->pk);
+	/* read aloud to a coordinator who re-seals cases to this key pair
+	 * (POST /users/{id}/reseal); a decoy shows the account's, unchanged
+	 * by the erasure */
+	if (json_object_set_new(o, "pk_fingerprint", json_string(fp)) != 0 ||
+	    json_object_set_new(o, "duress_set",
 	    json_boolean(have && !r->decoy)) != 0 ||
 	    json_object_set_new(o, "cases_waiting",
 	    json_integer(r->decoy ? 0 : waiting)) != 0)
@@ -181,7 +187,10 @@ route_account_me_fields(struct req *r, const struct user_row *u, json_t *o)
 	/* the role the account has, not the decoy's caseworker stand-in */
 	if (u->role != ROLE_COORDINATOR && u->role != ROLE_ADMIN)
 		return 0;
-	if (store_account_alert_count(r->db, u->id, &alerts) != STORE_OK)
+	/* a decoy shows no alert: other people's duress logins and panics
+	 * are exactly what the captor must not learn of */
+	if (!r->decoy && store_account_alert_count(r->db, u->id, &alerts) !=
+	    STORE_OK)
 		return -1;
 	return json_object_set_new(o, "alerts", json_integer(alerts));
 }
@@ -299,23 +308,36 @@ may_act_on(struct req *r, const struct user_row *u)
 	return 0;
 }
 
-static void
-user_panic_route(struct req *r)
+/* The X-Access-Reason a panic, reset or re-seal of another account needs
+ * (audited). 0 with r's audit reason set, or -1 after answering. */
+static int
+reason_required(struct req *r)
 {
-	const char *id = r->params[0], *reason = NULL;
-	struct user_row u;
+	const char *reason = NULL;
 	size_t reason_len = 0;
-	int rc;
+	int rc = access_reason_get(r, &reason, &reason_len);
 
-	req_audit_object(r, AUDIT_OBJ_USER, id);
-	rc = access_reason_get(r, &reason, &reason_len);
 	if (rc < 0)
-		return;
+		return -1;
 	if (rc == 0) {
 		req_problem(r, 422, "reason-required", "Say why in an "
 		    "X-Access-Reason header; the reason is audited.");
-		return;
+		return -1;
 	}
+	r->audit_reason = reason;
+	r->audit_reason_len = reason_len;
+	return 0;
+}
+
+static void
+user_panic_route(struct req *r)
+{
+	const char *id = r->params[0];
+	struct user_row u;
+
+	req_audit_object(r, AUDIT_OBJ_USER, id);
+	if (reason_required(r) != 0)
+		return;
 	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0)
 		return;
 	if (may_act_on(r, &u) != 0 ||
@@ -325,8 +347,6 @@ user_panic_route(struct req *r)
 		goto done;
 	if (account_erase(r, &u, "panic") != 0)
 		goto done;
-	r->audit_reason = reason;
-	r->audit_reason_len = reason_len;
 	session_end_user(u.id, NULL);
 	req_json(r, 200, route_user_json(&u));
 done:
@@ -495,6 +515,16 @@ user_reset_route(struct req *r)
 		req_bad_body(r);
 		return;
 	}
+	if (reason_required(r) != 0)
+		return;
+	/* whoever knows the first password can enrol as the person and be
+	 * re-sealed their caseload: a stolen token alone must not do it */
+	if (!session_confirmed(r->sess)) {
+		req_deny(r, 403, "reauth-required", "Confirm your password "
+		    "(POST /api/v1/session/confirm), then retry. A "
+		    "confirmation lasts 5 minutes.");
+		return;
+	}
 	if (route_user_load(r, id, &u) != 0 || may_act_on(r, &u) != 0)
 		goto done;
 	if (users_password_ok(r, pw, u.username, NULL) != 0)
@@ -528,17 +558,44 @@ done:
 	secmem_wipe(&u, sizeof(u));
 }
 
+/*
+ * POST /users/{id}/reseal {"pk_fingerprint"}: the fingerprint the person
+ * reads aloud from their own Security screen must be their key pair's, so
+ * that whoever knew the first password of a reset (and enrolled in the
+ * person's place) is sealed nothing.
+ */
 static void
 user_reseal_route(struct req *r)
 {
-	const char *id = r->params[0];
+	static const char *const allowed[] = { "pk_fingerprint", NULL };
+	const char *id = r->params[0], *given = NULL;
+	char fp[USERKEY_FP_CHARS];
 	struct user_row u;
 	unsigned n = 0;
+	int same;
 
 	req_audit_object(r, AUDIT_OBJ_USER, id);
+	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
+	    jsonin_string(r->json, "pk_fingerprint", 1, 1, USERKEY_FP_CHARS - 1,
+	    0, &given, NULL) != JSONIN_OK) {
+		req_bad_body(r);
+		return;
+	}
+	if (reason_required(r) != 0)
+		return;
 	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0)
 		return;
+	userkey_fingerprint(fp, u.pk);
+	same = strlen(given) == strlen(fp) &&
+	    secmem_equal(given, fp, strlen(fp));
 	secmem_wipe(&u, sizeof(u));
+	if (!same) {
+		req_deny(r, 409, "fingerprint-mismatch", "That is not the "
+		    "fingerprint of this account's key pair: ask the person to "
+		    "read it from their own Security screen. Nothing was "
+		    "sealed.");
+		return;
+	}
 	if (account_reseal(r, id, &n) != 0)
 		return;
 	req_json(r, 200, json_pack("{s:I}", "resealed", (json_int_t)n));
@@ -596,7 +653,7 @@ const struct route route_account_table[] = {
 	  AUDIT_ACCOUNT_PANIC, AUDIT_OBJ_USER, user_panic_route },
 	{ M_POST, "/users/{id}/reset", R_ADMIN | R_COORD, ROUTE_BODY,
 	  AUDIT_USER_RESET, AUDIT_OBJ_USER, user_reset_route },
-	{ M_POST, "/users/{id}/reseal", R_COORD, 0, AUDIT_USER_RESEAL,
+	{ M_POST, "/users/{id}/reseal", R_COORD, ROUTE_BODY, AUDIT_USER_RESEAL,
 	  AUDIT_OBJ_USER, user_reseal_route },
 	{ M_GET, "/alerts", R_ADMIN | R_COORD, 0, AUDIT_ALERT_LIST,
 	  AUDIT_OBJ_NONE, alerts_route },

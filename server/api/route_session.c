@@ -602,7 +602,7 @@ const struct route route_session_table[] = {
 	{ M_PUT, "/me/password", R_ANY_USER,
 	  ROUTE_BODY | ROUTE_PENDING | ROUTE_TWOFACTOR_SETUP,
 	  AUDIT_USER_PASSWORD, AUDIT_OBJ_USER, password_route },
-	{ M_POST, "/session/confirm", R_COORD, ROUTE_BODY,
+	{ M_POST, "/session/confirm", R_COORD | R_ADMIN, ROUTE_BODY,
 	  AUDIT_SESSION_CONFIRM, AUDIT_OBJ_USER, session_confirm_route },
 	{ 0, NULL, 0, 0, 0, 0, NULL },
 };

@@ -24,6 +24,7 @@ from harness import Server, problem, run  # noqa: E402
 DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")
 S = None
 ANY = {}
+WHY = {"X-Access-Reason": "recovery after a detention"}
 
 
 def query(sql):
@@ -236,14 +237,22 @@ def test_panic_self_and_recovery():
     assert r.status in (200, 204), r
     # reset: bad inputs first
     problem(s.post("/users/%s/reset" % uid, {"password": "short"},
-                   token=ANY["coord"]), 422)
+                   token=ANY["coord"], headers=WHY), 422)
     problem(s.post("/users/%s/reset" % uid, {"password": "x" * 1025},
-                   token=ANY["coord"]), 422)
+                   token=ANY["coord"], headers=WHY), 422)
     problem(s.post("/users/not..an.id/reset", {"password": "x" * 20},
-                   token=ANY["coord"]), 404)
+                   token=ANY["coord"], headers=WHY), 404)
     first = s.random_password("reset-")
+    # a reset is audited with a reason (L4) and needs a fresh password
+    # confirmation (M2): a stolen admin token alone cannot take a caseload
+    problem(s.post("/users/%s/reset" % uid, {"password": first},
+                   token=ANY["coord"]), 422, "reason-required")
+    admin = s.login("admin", s.admin_pw)
+    problem(s.post("/users/%s/reset" % uid, {"password": first},
+                   token=admin, headers=WHY), 403, "reauth-required")
+    s.request("DELETE", "/session", token=admin)
     r = s.post("/users/%s/reset" % uid, {"password": first},
-               token=ANY["coord"])
+               token=ANY["coord"], headers=WHY)
     assert r.status == 200 and r.json()["enrolled"] is False, r
     # the alert is resolved by the reset
     kinds = [(x["user_id"], x["kind"]) for x in
@@ -262,9 +271,26 @@ def test_panic_self_and_recovery():
     waiting = s.get("/alerts", token=ANY["coord"]).json()["waiting"]
     assert [(w["user_id"], w["case_id"]) for w in waiting
             if w["user_id"] == uid] == [(uid, keep)], waiting
-    # only a coordinator re-seals, through the org key
-    problem(s.post("/users/%s/reseal" % uid, token=ANY["admin"]), 403)
-    r = s.post("/users/%s/reseal" % uid, token=ANY["coord"])
+    # only a coordinator re-seals, through the org key, to the key pair
+    # whose fingerprint the person reads from their own screen (M2)
+    fp = s.get("/me", token=tok).json()["pk_fingerprint"]
+    assert len(fp) == 35 and fp.replace(" ", "").isdigit(), fp
+    body = {"pk_fingerprint": fp}
+    problem(s.post("/users/%s/reseal" % uid, body, token=ANY["admin"],
+                   headers=WHY), 403)
+    problem(s.post("/users/%s/reseal" % uid, body, token=ANY["coord"]), 422,
+            "reason-required")
+    problem(s.post("/users/%s/reseal" % uid, {}, token=ANY["coord"],
+                   headers=WHY), 422)
+    problem(s.post("/users/%s/reseal" % uid, {"pk_fingerprint": fp + "0"},
+                   token=ANY["coord"], headers=WHY), 422)
+    wrong = ("%05d" % ((int(fp[:5]) + 1) % 100000)) + fp[5:]
+    problem(s.post("/users/%s/reseal" % uid, {"pk_fingerprint": wrong},
+                   token=ANY["coord"], headers=WHY), 409,
+            "fingerprint-mismatch")
+    assert s.get("/me", token=tok).json()["cases_waiting"] == 1
+    r = s.post("/users/%s/reseal" % uid, body, token=ANY["coord"],
+               headers=WHY)
     assert r.status == 200 and r.json()["resealed"] == 1, r
     r = s.get("/cases/" + keep, token=tok)
     assert r.status == 200 and "marker-%s-0" % name in r.body.decode(), r
@@ -359,7 +385,7 @@ def test_duress_with_two_factor():
     # a reset removes the two-factor login with the key pair
     first = s.random_password("reset-")
     r = s.post("/users/%s/reset" % uid, {"password": first},
-               token=ANY["coord"])
+               token=ANY["coord"], headers=WHY)
     assert r.status == 200, r
     new = s.enrol(name, first)
     r = with_code(new, None)
@@ -480,9 +506,12 @@ def test_last_org_key_holder():
                  % uid2) == [[0]]
     problem(s.post("/users/%s/panic" % coord_id, token=ANY["admin"],
                    headers=why), 409, "last-coordinator")
+    admin = s.login("admin", s.admin_pw)
+    s.confirm(admin, s.admin_pw)
     problem(s.post("/users/%s/reset" % coord_id,
                    {"password": s.random_password("reset-")},
-                   token=ANY["admin"]), 409, "last-coordinator")
+                   token=admin, headers=why), 409, "last-coordinator")
+    s.request("DELETE", "/session", token=admin)
     problem(s.post("/users/%s/revoke" % coord_id, token=ANY["admin"]), 409,
             "last-coordinator")
     assert s.get("/me", token=ANY["coord"]).status == 200

@@ -3,7 +3,8 @@
  * test_session: the session table's keys (issue 18). A token is id || K_s;
  * the secret key and cached keys open only with the K_s the token carries;
  * a known id with another K_s is no token; the password confirmation that lets a
- * request open the org key lasts REAUTH_WINDOW_S and no longer.
+ * request open the org key lasts REAUTH_WINDOW_S and no longer; a user's
+ * sessions end all but their decoys when asked (issue 14, review L1).
  */
 #include <string.h>
 
@@ -115,6 +116,42 @@ test_token_and_boxes(void)
 	secmem_wipe(ks2, sizeof(ks2));
 }
 
+/* L1 of the duress review: a second duress login ends the account's
+ * other sessions but not the decoy the captor already holds. */
+static void
+test_end_except_decoys(void)
+{
+	struct session_opts plain = { 0, 0, NULL }, decoy = { 0, 1, NULL };
+	struct user_row u;
+	struct session *s;
+	uint8_t sk[32], ks[SKEY_KEY_BYTES];
+	char t1[TOKEN_B64_CHARS + 1], t2[TOKEN_B64_CHARS + 1];
+	int64_t exp;
+
+	memset(&u, 0, sizeof(u));
+	memcpy(u.id, "CCCCCCCCCCCCCCCCCCCCCC", 23);
+	memcpy(u.username, "unit-decoy", 11);
+	u.role = ROLE_CASEWORKER;
+	u.status = USER_ACTIVE;
+	u.enrolled = 1;
+	userkey_generate(u.pk, sk);
+	check(session_create_opts(&u, sk, &plain, t1, sizeof(t1), &exp) == 0);
+	check(session_create_opts(&u, sk, &decoy, t2, sizeof(t2), &exp) == 0);
+	session_end_user_except_decoys(u.id);
+	check(session_lookup(t1, strlen(t1), ks) == NULL);
+	s = session_lookup(t2, strlen(t2), ks);
+	check(s != NULL && session_decoy(s));
+	if (s != NULL)
+		session_release(s);
+	/* the old call ends both */
+	session_end_user(u.id, NULL);
+	check(session_lookup(t2, strlen(t2), ks) == NULL);
+	secmem_wipe(sk, sizeof(sk));
+	secmem_wipe(ks, sizeof(ks));
+	secmem_wipe(t1, sizeof(t1));
+	secmem_wipe(t2, sizeof(t2));
+}
+
 int
 main(void)
 {
@@ -122,6 +159,7 @@ main(void)
 		return 2;
 	test_confirm_window();
 	test_token_and_boxes();
+	test_end_except_decoys();
 	session_shutdown();
 	return test_done("test_session");
 }
