@@ -241,6 +241,29 @@ decoy_caller(struct req *r)
 	r->role = ROLE_CASEWORKER;
 }
 
+static unsigned role_bit(int role);
+
+/*
+ * A decoy of a coordinator or an admin opens their home screen: where it
+ * costs nothing, the answer is a plausible empty one, not the 403 a
+ * caseworker gets (which would tell the captor that the account's role
+ * changed): GET /alerts shows no alert and nothing waiting. 1 answered,
+ * 0 not a decoy's home route.
+ */
+static int
+decoy_home(struct req *r, const struct route *row)
+{
+	if (!r->decoy || r->user_status != USER_ACTIVE ||
+	    !(row->roles & role_bit(session_role(r->sess))))
+		return 0;
+	if (row->method == M_GET && strcmp(row->pattern, "/alerts") == 0) {
+		req_json(r, 200, json_pack("{s:[], s:[]}", "alerts",
+		    "waiting"));
+		return 1;
+	}
+	return 0;
+}
+
 /* Authenticate from "Authorization: Bearer <token>". 0 ok, -1 answered. */
 static int
 authenticate(struct req *r)
@@ -628,6 +651,8 @@ dispatch(struct req *r, const char *method, const char *url)
 		if (r->sess == NULL && authenticate(r) != 0)
 			goto audit;
 		if (!(row->roles & role_bit(r->role))) {
+			if (decoy_home(r, row))
+				goto audit;
 			req_deny(r, 403, "forbidden",
 			    "Your role may not do this.");
 			goto audit;

@@ -545,13 +545,38 @@ def test_password_change_after_concurrent_panic():
     problem(login(name, pw), 401, "login-failed")
 
 
+def test_coordinator_decoy():
+    """M5: a coordinator's decoy shows no alerts (GET /me alerts 0, GET
+    /alerts empty, not 403), while the real coordinators see the duress
+    login; with two usable holders a coordinator may set a duress
+    password, and their grant goes with the erased key."""
+    s = srv()
+    uid, name, pw, tok = new_coordinator()
+    duress = set_duress(tok, pw)
+    r = login(name, duress)
+    assert r.status == 201, r
+    decoy = r.json()["token"]
+    me = s.get("/me", token=decoy).json()
+    assert me["role"] == "coordinator" and me["alerts"] == 0, me
+    r = s.get("/alerts", token=decoy)
+    assert r.status == 200 and r.json() == {"alerts": [], "waiting": []}, r
+    problem(s.get("/users", token=decoy), 403)
+    kinds = [(x["user_id"], x["kind"]) for x in
+             s.get("/alerts", token=ANY["coord"]).json()["alerts"]]
+    assert (uid, "duress") in kinds, kinds
+    assert s.get("/me", token=ANY["coord"]).json()["alerts"] >= 1
+    assert query("SELECT count(*) FROM org_grants WHERE user_id = '%s'"
+                 % uid) == [[0]]
+
+
 if __name__ == "__main__":
     try:
         run([test_sessions_and_logins, test_duress_login,
              test_panic_self_and_recovery, test_panic_other,
              test_duress_with_two_factor, test_decoy_lookup_learns_nothing,
              test_erase_drops_wraps_and_wal, test_last_org_key_holder,
-             test_password_change_after_concurrent_panic])
+             test_password_change_after_concurrent_panic,
+             test_coordinator_decoy])
     finally:
         if S is not None:
             S.stop()
