@@ -87,12 +87,22 @@ export function usersScreen(params, ctx) {
         type: 'button', class: 'btn btn-secondary btn-small',
         onclick: () => run(async () => {
           msg = null;
-          const ok = await confirmDialog('users.reset_title', h('div', null,
-            h('p', null, t('users.reset_body1', { name: u.username })),
-            h('p', null, t('users.reset_body2'))), 'users.reset_button', { vars: { name: u.username } });
-          if (!ok) return;
+          // a reason (audited) and, through api()'s reauth hook, the
+          // caller's password again: a stolen token alone resets nothing
           const password = generatePassword();
-          replaceUser(await api('POST', `/users/${encodeURIComponent(u.id)}/reset`, { body: { password } }));
+          const v = await formDialog('users.reset_title', h('div', null,
+            h('p', null, t('users.reset_body1', { name: u.username })),
+            h('p', null, t('users.reset_body2'))), {
+            fields: [{ name: 'reason', label: 'users.reset_reason', hint: 'users.reset_reason_hint', required: true,
+              validate: (v) => (v.trim() ? null : 'users.panic_reason_missing') }],
+            submit: 'users.reset_button',
+            // the request runs after the dialog closed, so that the
+            // password prompt (403 reauth-required) is the only dialog
+            async onSubmit(values) { return values; },
+          }, { name: u.username });
+          if (!v || v === true) return;
+          replaceUser(await api('POST', `/users/${encodeURIComponent(u.id)}/reset`,
+            { body: { password }, headers: { 'X-Access-Reason': v.reason.trim() } }));
           msg = { kind: 'success', text: t('users.reset_done', { name: u.username }), password };
         }),
       }, t('users.reset', { name: u.username })));
