@@ -25,6 +25,19 @@ holds(const uint8_t *p, size_t len, const uint8_t needle[32])
 	return 0;
 }
 
+/* An active, enrolled caseworker with a fresh key pair (sk: its secret). */
+static void
+unit_user(struct user_row *u, const char *id, const char *name, uint8_t sk[32])
+{
+	memset(u, 0, sizeof(*u));
+	memcpy(u->id, id, strlen(id) + 1);
+	memcpy(u->username, name, strlen(name) + 1);
+	u->role = ROLE_CASEWORKER;
+	u->status = USER_ACTIVE;
+	u->enrolled = 1;
+	userkey_generate(u->pk, sk);
+}
+
 static void
 test_confirm_window(void)
 {
@@ -50,13 +63,7 @@ test_token_and_boxes(void)
 	size_t raw_len = 0;
 	int64_t exp;
 
-	memset(&u, 0, sizeof(u));
-	memcpy(u.id, "AAAAAAAAAAAAAAAAAAAAAA", 23);
-	memcpy(u.username, "unit", 5);
-	u.role = ROLE_CASEWORKER;
-	u.status = USER_ACTIVE;
-	u.enrolled = 1;
-	userkey_generate(u.pk, sk);
+	unit_user(&u, "AAAAAAAAAAAAAAAAAAAAAA", "unit", sk);
 	secmem_random(kc, sizeof(kc));
 
 	check(session_create(&u, sk, 0, tok, sizeof(tok), &exp) == 0);
@@ -128,13 +135,7 @@ test_end_except_decoys(void)
 	char t1[TOKEN_B64_CHARS + 1], t2[TOKEN_B64_CHARS + 1];
 	int64_t exp;
 
-	memset(&u, 0, sizeof(u));
-	memcpy(u.id, "CCCCCCCCCCCCCCCCCCCCCC", 23);
-	memcpy(u.username, "unit-decoy", 11);
-	u.role = ROLE_CASEWORKER;
-	u.status = USER_ACTIVE;
-	u.enrolled = 1;
-	userkey_generate(u.pk, sk);
+	unit_user(&u, "CCCCCCCCCCCCCCCCCCCCCC", "unit-decoy", sk);
 	check(session_create_opts(&u, sk, &plain, t1, sizeof(t1), &exp) == 0);
 	check(session_create_opts(&u, sk, &decoy, t2, sizeof(t2), &exp) == 0);
 	session_end_user_except_decoys(u.id);
