@@ -569,6 +569,30 @@ def test_coordinator_decoy():
                  % uid) == [[0]]
 
 
+def test_reset_after_concurrent_revoke():
+    """M1: a reset reads the account before its Argon2 run; an admin's
+    revocation landing during that run must stand (the old code stored
+    the stale status and so un-revoked the account)."""
+    s = srv()
+    uid, _, _, _, _ = new_caseworker(0)
+    out = {}
+
+    def reset():
+        out["r"] = s.post("/users/%s/reset" % uid,
+                          {"password": s.random_password("reset-")},
+                          token=ANY["coord"], headers=WHY)
+
+    t = threading.Thread(target=reset)
+    t.start()
+    time.sleep(0.05)
+    r = s.post("/users/%s/revoke" % uid, token=ANY["admin"])
+    assert r.status == 200, r
+    t.join()
+    assert out["r"].status in (200, 409), out["r"]
+    users = s.get("/users", token=ANY["admin"]).json()["users"]
+    assert [u["status"] for u in users if u["id"] == uid] == ["revoked"]
+
+
 if __name__ == "__main__":
     try:
         run([test_sessions_and_logins, test_duress_login,
@@ -576,7 +600,7 @@ if __name__ == "__main__":
              test_duress_with_two_factor, test_decoy_lookup_learns_nothing,
              test_erase_drops_wraps_and_wal, test_last_org_key_holder,
              test_password_change_after_concurrent_panic,
-             test_coordinator_decoy])
+             test_coordinator_decoy, test_reset_after_concurrent_revoke])
     finally:
         if S is not None:
             S.stop()
