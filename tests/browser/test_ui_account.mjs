@@ -6,13 +6,15 @@
 // and never become elements), and "End session" ends the other session
 // on the server; the panic button asks first (Cancel changes nothing),
 // then ends every session and erases the key: the login screen says so,
-// and the password no longer logs in.
+// and the password no longer logs in. An admin in the Russian UI burns a
+// colleague's access with a Cyrillic reason (a raw header value made
+// fetch throw before the reason was UTF-8 encoded).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { startCorridor } from './harness.mjs';
-import { openApp, fill, waitText, goHash, assertClean, assertInert, XSS_IMG, XSS_SCRIPT } from './ui.mjs';
+import { openApp, fill, login, waitText, goHash, assertClean, assertInert, XSS_IMG, XSS_SCRIPT } from './ui.mjs';
 
 let env;
 let cw;
@@ -82,6 +84,29 @@ test('panic: asks first, then burns the access', async () => {
   assert.equal(new URL(page.url()).hash, '#/');
   assert.equal((await env.api('GET', '/me', { token: tok })).status, 401);
   const r = await env.api('POST', '/session', { body: { username: cw.username, password: cw.password } });
+  assert.equal(r.status, 401);
+  assertClean(env, page);
+  await page.close();
+});
+
+test('panic of another account from the Russian UI, with a Cyrillic reason', async () => {
+  const ad = await env.createUser('ad-panic', 'admin');
+  await env.createUser('au-panic', 'auditor');   // a reason is sealed to the auditors
+  const target = await env.createUser('cw-detained', 'caseworker');
+  const tok = await env.login(target.username, target.password);
+  const page = await openApp(env, { lang: 'ru' });
+  await login(page, ad.username, ad.password);
+  await goHash(page, '#/users');
+  await page.waitForFunction((name) => [...document.querySelectorAll('main button.btn-danger')]
+    .some((b) => b.textContent === `Уничтожить доступ: ${name}`), { timeout: 15000 }, target.username);
+  await page.evaluate((name) => [...document.querySelectorAll('main button.btn-danger')]
+    .find((b) => b.textContent === `Уничтожить доступ: ${name}`).click(), target.username);
+  await page.waitForSelector('dialog[open]');
+  await page.type('dialog[open] textarea, dialog[open] input:not([type=hidden])', 'Задержан на блокпосту');
+  await page.click('dialog[open] .btn-danger');
+  await page.waitForFunction(() => !document.querySelector('dialog[open]'), { timeout: 30000 });
+  assert.equal((await env.api('GET', '/me', { token: tok })).status, 401);
+  const r = await env.api('POST', '/session', { body: { username: target.username, password: target.password } });
   assert.equal(r.status, 401);
   assertClean(env, page);
   await page.close();
