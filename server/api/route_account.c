@@ -21,6 +21,7 @@
 #include "schema/store_account.h"
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
+#include "server/audit/audit_reason.h"
 #include "server/core/access.h"
 #include "server/core/account.h"
 #include "server/core/kdfpool.h"
@@ -308,13 +309,20 @@ may_act_on(struct req *r, const struct user_row *u)
 	return 0;
 }
 
-/* The X-Access-Reason a panic, reset or re-seal of another account needs
- * (audited). 0 with r's audit reason set, or -1 after answering. */
+/*
+ * The X-Access-Reason a panic, reset or re-seal of another account needs
+ * (audited). The reason is sealed to the auditors; with none enrolled it
+ * could never be read, and refusing would leave a detained colleague's
+ * access open (or a recovery blocked): the action goes ahead and is logged
+ * without the text. 0 (r's audit reason set if any auditor can read it),
+ * or -1 after answering.
+ */
 static int
 reason_required(struct req *r)
 {
 	const char *reason = NULL;
 	size_t reason_len = 0;
+	int64_t recipients = 0;
 	int rc = access_reason_get(r, &reason, &reason_len);
 
 	if (rc < 0)
@@ -324,8 +332,14 @@ reason_required(struct req *r)
 		    "X-Access-Reason header; the reason is audited.");
 		return -1;
 	}
-	r->audit_reason = reason;
-	r->audit_reason_len = reason_len;
+	if (audit_reason_recipients(r->db, &recipients) != STORE_OK) {
+		req_unavailable(r);
+		return -1;
+	}
+	if (recipients > 0) {
+		r->audit_reason = reason;
+		r->audit_reason_len = reason_len;
+	}
 	return 0;
 }
 

@@ -7,7 +7,8 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { api } from '../api.js';
+import { api, headerValue } from '../api.js';
+import { reasonField } from './common.js';
 import { state } from '../state.js';
 import { pageHeading, notice, timeEl, problemText, formDialog } from '../ui.js';
 
@@ -47,8 +48,7 @@ export function alertsScreen(params, ctx) {
           fields: [
             { name: 'fingerprint', label: 'alerts.reseal_fingerprint', hint: 'alerts.reseal_fingerprint_hint', required: true,
               autocomplete: 'off', validate: (v) => (/^\s*(\d{5}\s*){6}$/.test(v) ? null : 'alerts.reseal_fingerprint_bad') },
-            { name: 'reason', label: 'alerts.reseal_reason', required: true,
-              validate: (v) => (v.trim() ? null : 'users.panic_reason_missing') },
+            reasonField('alerts.reseal_reason'),
           ],
           submit: 'alerts.reseal_button',
           // the request runs after the dialog closed, so that the
@@ -59,7 +59,7 @@ export function alertsScreen(params, ctx) {
         // six groups of five digits, however they were typed
         const fp = v.fingerprint.replace(/\D/g, '').match(/.{5}/g).join(' ');
         const r = await api('POST', `/users/${encodeURIComponent(uid)}/reseal`,
-          { body: { pk_fingerprint: fp }, headers: { 'X-Access-Reason': v.reason.trim() } });
+          { body: { pk_fingerprint: fp }, headers: { 'X-Access-Reason': headerValue(v.reason.trim()) } });
         msg = { kind: 'success', text: t('alerts.resealed', { n: r.resealed, name: name(uid) }) };
         await load();
       } catch (e) { msg = { kind: 'error', text: problemText(e) }; }

@@ -7,10 +7,10 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { api } from '../api.js';
+import { api, headerValue } from '../api.js';
 import { state } from '../state.js';
 import { form, confirmDialog, formDialog, pageHeading, notice, button, problemText } from '../ui.js';
-import { ROLES, options } from './common.js';
+import { ROLES, options, reasonField } from './common.js';
 
 const PW_ALPHABET = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const PW_LENGTH = 20; // 20 of 57 symbols: about 116 bits
@@ -93,8 +93,7 @@ export function usersScreen(params, ctx) {
           const v = await formDialog('users.reset_title', h('div', null,
             h('p', null, t('users.reset_body1', { name: u.username })),
             h('p', null, t('users.reset_body2'))), {
-            fields: [{ name: 'reason', label: 'users.reset_reason', hint: 'users.reset_reason_hint', required: true,
-              validate: (v) => (v.trim() ? null : 'users.panic_reason_missing') }],
+            fields: [reasonField('users.reset_reason', 'users.reset_reason_hint')],
             submit: 'users.reset_button',
             // the request runs after the dialog closed, so that the
             // password prompt (403 reauth-required) is the only dialog
@@ -102,7 +101,7 @@ export function usersScreen(params, ctx) {
           }, { name: u.username });
           if (!v || v === true) return;
           replaceUser(await api('POST', `/users/${encodeURIComponent(u.id)}/reset`,
-            { body: { password }, headers: { 'X-Access-Reason': v.reason.trim() } }));
+            { body: { password }, headers: { 'X-Access-Reason': headerValue(v.reason.trim()) } }));
           msg = { kind: 'success', text: t('users.reset_done', { name: u.username }), password };
         }),
       }, t('users.reset', { name: u.username })));
@@ -113,11 +112,10 @@ export function usersScreen(params, ctx) {
           const done = await formDialog('users.panic_title', h('div', null,
             h('p', null, t('users.panic_body1', { name: u.username })),
             h('p', { class: 'strong' }, t('users.panic_body2'))), {
-            fields: [{ name: 'reason', label: 'users.panic_reason', hint: 'users.panic_reason_hint', required: true,
-              validate: (v) => (v.trim() ? null : 'users.panic_reason_missing') }],
+            fields: [reasonField('users.panic_reason', 'users.panic_reason_hint')],
             submit: 'users.panic_button', danger: true,
             async onSubmit(v) {
-              return api('POST', `/users/${encodeURIComponent(u.id)}/panic`, { headers: { 'X-Access-Reason': v.reason.trim() } });
+              return api('POST', `/users/${encodeURIComponent(u.id)}/panic`, { headers: { 'X-Access-Reason': headerValue(v.reason.trim()) } });
             },
           }, { name: u.username });
           if (!done) return;
