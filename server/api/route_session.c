@@ -133,6 +133,8 @@ struct confirm_kdf {
 	const struct user_row *u;
 	const char	*pw;
 	const uint8_t	*session_pk;
+	const uint8_t	*duress;	/* a decoy session: the verifier
+					 * its password must match */
 	int		 ok;		/* OUT */
 };
 
@@ -142,9 +144,17 @@ confirm_kdf_run(void *arg)
 	struct confirm_kdf *k = arg;
 	uint8_t sk[USERKEY_SK_BYTES];
 
-	k->ok = userkey_open(sk, k->u->id, k->pw, strlen(k->pw),
-	    k->u->sk_sealed, sizeof(k->u->sk_sealed)) == 0 &&
-	    userkey_matches(k->session_pk, sk);
+	if (k->duress != NULL)
+		/* the sealed key is erased; the duress verifier, bound to
+		 * its salt, still checks the password that opened the
+		 * decoy, in the same one Argon2 run */
+		k->ok = userkey_login(sk, k->u->id, k->pw, strlen(k->pw),
+		    k->u->sk_sealed, sizeof(k->u->sk_sealed), k->duress) ==
+		    USERKEY_LOGIN_DURESS;
+	else
+		k->ok = userkey_open(sk, k->u->id, k->pw, strlen(k->pw),
+		    k->u->sk_sealed, sizeof(k->u->sk_sealed)) == 0 &&
+		    userkey_matches(k->session_pk, sk);
 	secmem_wipe(sk, sizeof(sk));
 }
 
@@ -297,6 +307,7 @@ session_create_route(struct req *r)
 	unsigned retry;
 	int64_t expires;
 	int rc, have_user, opened, have_duress = 0, decoy = 0, twofactor = 0;
+	int locked = 0;
 
 	if (route_session_body_parse(r->json, &in) != BODY_OK) {
 		r->audit_action = AUDIT_SESSION_FAIL;
@@ -318,8 +329,9 @@ session_create_route(struct req *r)
 		return;
 	}
 	have_user = rc == STORE_OK;
-	if (have_user && store_account_duress_get(r->db, u.id, duress,
-	    &have_duress) != STORE_OK) {
+	if (have_user && (store_account_duress_get(r->db, u.id, duress,
+	    &have_duress) != STORE_OK ||
+	    store_account_locked(r->db, u.id, &locked) != STORE_OK)) {
 		req_unavailable(r);
 		goto done;
 	}
@@ -341,7 +353,9 @@ session_create_route(struct req *r)
 	opened = kdf.opened;
 	if (have_user)
 		req_audit_object(r, AUDIT_OBJ_USER, u.id);
-	if ((!opened && !kdf.duress_hit) ||
+	/* a locked account (too many wrong codes) is refused like a wrong
+	 * password, whichever password and code come, after the same work */
+	if ((!opened && !kdf.duress_hit) || locked ||
 	    (u.status != USER_ACTIVE && u.status != USER_PENDING)) {
 		throttle_fail(username, r->client_ip);
 		login_failed(r);
@@ -356,6 +370,11 @@ session_create_route(struct req *r)
 	rc = route_twofactor_login_step(r, u.id, in.code, &twofactor);
 	if (rc == -1) {
 		throttle_fail(username, r->client_ip);
+		/* a code was given and was wrong: it counts toward the
+		 * lockout (a missing one guesses nothing) */
+		if (in.code != NULL &&
+		    route_twofactor_login_failed(r, u.id) != 0)
+			goto done;
 		login_failed(r);
 		goto done;
 	}
@@ -539,7 +558,8 @@ route_session_password_proof(struct req *r, const char *password,
     struct user_row *u)
 {
 	struct confirm_kdf kdf;
-	uint8_t pk[32];
+	uint8_t pk[32], duress[STORE_DURESS_BYTES];
+	int have = 0, rc;
 
 	if (caller_may_try(r, u) != 0)
 		return -2;
@@ -548,12 +568,23 @@ route_session_password_proof(struct req *r, const char *password,
 	kdf.u = u;
 	kdf.pw = password;
 	kdf.session_pk = pk;
-	if (kdfpool_run(confirm_kdf_run, &kdf) != 0) {
+	if (r->decoy) {
+		if (store_account_duress_get(r->db, u->id, duress, &have) !=
+		    STORE_OK) {
+			req_unavailable(r);
+			return -2;
+		}
+		/* no verifier (cleared since): nothing matches */
+		kdf.duress = duress;
+	}
+	rc = kdfpool_run(confirm_kdf_run, &kdf);
+	secmem_wipe(duress, sizeof(duress));
+	if (rc != 0) {
 		req_problem(r, 503, "busy", "Too many logins at once; retry.");
 		r->retry_after_s = 1;
 		return -2;
 	}
-	if (!kdf.ok) {
+	if (!kdf.ok || (r->decoy && !have)) {
 		throttle_fail(u->username, r->client_ip);
 		return -1;
 	}

@@ -420,7 +420,7 @@ rows_digest(struct store *s, uint8_t out[H])
 /* Back to the schema before 0008 (tiles): drop what 0008 and every later
  * migration made (0009's attachment tables, 0010's two-factor tables,
  * 0011's blind indexes, 0012's listing index, 0013's partners and
- * transfers, 0014's account tables), and their version rows; the
+ * transfers, 0014's account tables, 0015's lockout), and their version rows; the
  * migration then runs 0008 with its C step on the existing log. */
 static void
 back_to_previous_schema(struct store *s)
@@ -432,7 +432,7 @@ back_to_previous_schema(struct store *s)
 	    " DROP INDEX cases_list;"
 	    " DROP TABLE transfers; DROP TABLE partners;"
 	    " DROP TABLE account_duress; DROP TABLE account_erased;"
-	    " DROP TABLE account_alerts;"
+	    " DROP TABLE account_alerts; DROP TABLE account_locked;"
 	    " DELETE FROM schema_version WHERE version >= 8",
 	    NULL, NULL, NULL) == SQLITE_OK);
 }
