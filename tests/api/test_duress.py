@@ -9,9 +9,11 @@ without the code erases nothing, and a reset removes the TOTP. One server for th
 import base64
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import struct
+import subprocess
 import sys
 import time
 
@@ -20,6 +22,7 @@ from harness import Server, problem, run  # noqa: E402
 
 S = None
 ANY = {}
+DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")
 
 
 def srv():
@@ -170,6 +173,7 @@ def test_duress_login():
                                           "new_password": "x" * 20},
                   token=decoy)
     problem(r, 503, "busy")
+    decoy_enrols_nothing(uid, name, pw, duress, decoy, me)
     # the coordinators see it
     r = s.get("/alerts", token=ANY["coord"])
     assert r.status == 200, r
@@ -184,6 +188,51 @@ def test_duress_login():
     r = s.get("/cases/" + case, token=ANY["coord"],
               headers={"X-Access-Reason": "duress test"})
     assert r.status == 200 and "marker-" in r.body.decode(), r
+
+
+def peek_count(sql):
+    s = srv()
+    out = subprocess.run([DBPEEK, s.dir, s.passfile, "query", sql],
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.decode().splitlines()[0])[0]
+
+
+def decoy_enrols_nothing(uid, name, pw, duress, decoy, me):
+    """A decoy session's two-factor enrolment answers as a real one (the
+    same statuses and shapes, the duress password as its password, a
+    code of the secret it was shown) but stores nothing: the account has
+    no TOTP row and no recovery codes after it, and the decoy's GET /me
+    still shows the account's real two_factor. On the old code the
+    enrolment was stored (and the confirmation refused the duress
+    password: 403)."""
+    s = srv()
+    r = s.post("/me/totp", token=decoy)
+    assert r.status == 201, r
+    b = r.json()
+    assert set(b) == {"secret", "otpauth_uri", "qr", "algorithm", "digits",
+                      "period"}, b
+    assert b["otpauth_uri"].startswith("otpauth://totp/%s?" % name)
+    step = int(time.time()) // 30
+    # the real password is not the decoy's: refused, as a wrong one is
+    problem(s.post("/me/totp/confirm", {"code": totp(b["secret"], step),
+                                        "password": pw}, token=decoy),
+            403, "wrong-password")
+    r = s.post("/me/totp/confirm", {"code": totp(b["secret"], step),
+                                     "password": duress}, token=decoy)
+    assert r.status == 200, r
+    codes = r.json()["recovery_codes"]
+    assert set(r.json()) == {"recovery_codes"} and len(set(codes)) == 10
+    # confirmed once: a second confirmation is refused, as a real one is
+    problem(s.post("/me/totp/confirm", {"code": totp(b["secret"], step + 1),
+                                        "password": duress}, token=decoy),
+            403, "wrong-code")
+    for table in ("totp", "recovery_codes"):
+        assert peek_count("SELECT count(*) FROM %s WHERE user_id = '%s'"
+                          % (table, uid)) == 0, table
+    d = s.get("/me", token=decoy).json()
+    assert d["two_factor"] == me["two_factor"], (d, me)
+    assert d["two_factor"]["enabled"] is False
 
 
 def test_panic_self_and_recovery():
@@ -320,6 +369,16 @@ def test_duress_with_two_factor():
     assert d["two_factor"]["recovery_codes_left"] == len(recovery) - 1, d
     assert d["duress_set"] is False
     assert "account.duress" in audit_actions(uid)
+    # the decoy cannot enrol again (409, as the account would answer) nor
+    # replace the account's recovery codes: it is answered ten codes,
+    # stored nowhere
+    problem(s.post("/me/totp", token=decoy), 409, "already-enrolled")
+    r = s.post("/me/totp/recovery-codes", {
+        "password": duress, "code": totp(secret, int(time.time()) // 30 + 1)},
+        token=decoy)
+    assert r.status == 200 and len(r.json()["recovery_codes"]) == 10, r
+    d = s.get("/me", token=decoy).json()
+    assert d["two_factor"]["recovery_codes_left"] == len(recovery) - 1, d
     # the real password with a good code opens nothing any more
     problem(with_code(pw, recovery[1]), 401, "login-failed")
     # a reset removes the two-factor login with the key pair
