@@ -359,7 +359,7 @@ recovery_codes_route(struct req *r)
 	case TWOFACTOR_ON:
 		break;
 	case TWOFACTOR_NONE:
-		req_problem(r, 409, "not-enrolled", "Two-factor login is not "
+		req_deny(r, 409, "not-enrolled", "Two-factor login is not "
 		    "set up for this account (POST /me/totp).");
 		return;
 	default:
