@@ -230,6 +230,18 @@ decoy_confirm(struct req *r, const char *code,
 	return rc;
 }
 
+/* The caller's current password (route_session_password_proof); a wrong
+ * one answers 403 wrong-password. 0, or -1 answered. */
+static int
+password_step(struct req *r, const char *password, struct user_row *u)
+{
+	int rc = route_session_password_proof(r, password, u);
+
+	if (rc == -1)
+		req_deny(r, 403, "wrong-password", "The password is wrong.");
+	return rc == 0 ? 0 : -1;
+}
+
 /* Answer {"recovery_codes": [...]} with codes. */
 static void
 codes_answer(struct req *r, int status,
@@ -292,13 +304,8 @@ totp_confirm_route(struct req *r)
 		req_bad_body(r);
 		return;
 	}
-	rc = route_session_password_proof(r, in.password, &u);
-	if (rc == -2)
+	if (password_step(r, in.password, &u) != 0)
 		goto done;
-	if (rc != 0) {
-		req_deny(r, 403, "wrong-password", "The password is wrong.");
-		goto done;
-	}
 	if (r->decoy)
 		rc = decoy_confirm(r, in.code, codes);
 	else if (req_write_begin(r) != 0)
@@ -366,13 +373,8 @@ recovery_codes_route(struct req *r)
 		req_unavailable(r);
 		return;
 	}
-	rc = route_session_password_proof(r, in.password, &u);
-	if (rc == -2)
+	if (password_step(r, in.password, &u) != 0)
 		goto done;
-	if (rc != 0) {
-		req_deny(r, 403, "wrong-password", "The password is wrong.");
-		goto done;
-	}
 	rc = twofactor_code_check(r->db, u.id, in.code, store_now(), 0, &m);
 	if (rc == TWOFACTOR_OK && !r->decoy) {
 		if (req_write_begin(r) != 0)
