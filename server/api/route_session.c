@@ -267,9 +267,9 @@ route_session_confirm_body_parse(const json_t *obj, struct confirm_input *in)
  * then end every session of u. sk gets a throwaway key for the decoy session. The
  * answer stays the normal login's (201 and a token): nothing in it, its
  * shape or its cost tells the two apart. The Argon2 work was the same one
- * run (login_kdf_run); what is added here is one small transaction,
- * against the normal login's batched audit commit, both one fsync. 0, or
- * -1 after answering 503.
+ * run (login_kdf_run), and the write transaction is the one every
+ * successful login takes (session_create_route); what is added here is a
+ * few rows in it. 0, or -1 after answering 503.
  */
 static int
 login_duress(struct req *r, const struct user_row *u, uint8_t sk[32])
@@ -380,6 +380,22 @@ session_create_route(struct req *r)
 	}
 	if (rc != 0)
 		goto done;
+	/*
+	 * Every login that succeeds, with the real password or the duress
+	 * one, with or without a second factor, now takes the same write
+	 * transaction, and its session.create commits in it (review M3).
+	 * Before, a normal login without two-factor joined the batched audit
+	 * commit while a duress login took the write lock for its erasure:
+	 * under write load only the duress path waited for the lock, which
+	 * a captor timing the login could see. What the duress path adds
+	 * inside the transaction (the erased key, the alert, a second entry)
+	 * is a few rows, microseconds against the wait and the one group
+	 * fsync both share. Every failure, on the other hand, writes nothing
+	 * and joins the batch (review L1, route_twofactor.c), so a right
+	 * password with a wrong code costs what a wrong password does.
+	 */
+	if (req_write_begin(r) != 0)
+		goto done;
 	if (kdf.duress_hit) {
 		if (login_duress(r, &u, sk) != 0)
 			goto done;
@@ -387,8 +403,6 @@ session_create_route(struct req *r)
 	}
 	if (kdf.upgraded) {
 		/* stored with the login's audit entry, in one transaction */
-		if (req_write_begin(r) != 0)
-			goto done;
 		if (store_user_set_sealed(r->db, u.id, resealed) != STORE_OK) {
 			req_unavailable(r);
 			goto done;

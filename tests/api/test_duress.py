@@ -133,6 +133,19 @@ def test_duress_login():
     assert r.status == 204, r
     me = s.get("/me", token=tok).json()
     assert me["duress_set"] is True
+    # removing it needs the password too (review L2; the old code removed
+    # it for the token alone): refused without it or with a wrong one
+    problem(s.request("DELETE", "/me/duress", {}, token=tok), 422,
+            "invalid-body")
+    problem(s.request("DELETE", "/me/duress", {"password": pw + "no"},
+                      token=tok), 403, "wrong-password")
+    assert s.get("/me", token=tok).json()["duress_set"] is True
+    r = s.request("DELETE", "/me/duress", {"password": pw}, token=tok)
+    assert r.status == 204, r
+    assert s.get("/me", token=tok).json()["duress_set"] is False
+    r = s.request("PUT", "/me/duress", {"password": pw,
+                                        "duress_password": duress}, token=tok)
+    assert r.status == 204, r
 
     normal = login(name, pw)
     assert normal.status == 201
