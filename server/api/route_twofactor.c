@@ -136,6 +136,18 @@ route_twofactor_me(struct req *r, json_t *me)
 
 	if (st < 0)
 		return -1;
+	/*
+	 * A decoy that went through its own (unstored) enrolment sees it on,
+	 * as a real enrolment would show: the account's row is untouched,
+	 * but a decoy answering "off" right after "on", or held on the
+	 * enrolment screen for ever while the policy requires two-factor
+	 * login, would give itself away. Before that, and for every other
+	 * session, this is the account's own state.
+	 */
+	if (r->decoy && st == TWOFACTOR_NONE && session_twofactor(r->sess)) {
+		st = TWOFACTOR_ON;
+		left = RECOVERY_CODES;
+	}
 	return json_object_set_new(me, "two_factor", json_pack(
 	    "{s:b, s:b, s:I}", "enabled", st == TWOFACTOR_ON,
 	    "required", twofactor_policy_required(),

@@ -216,7 +216,7 @@ def decoy_enrols_nothing(uid, name, pw, duress, decoy, me):
     same statuses and shapes, the duress password as its password, a
     code of the secret it was shown) but stores nothing: the account has
     no TOTP row and no recovery codes after it, and the decoy's GET /me
-    still shows the account's real two_factor. On the old code the
+    shows the enrolment as the session saw it. On the old code the
     enrolment was stored (and the confirmation refused the duress
     password: 403)."""
     s = srv()
@@ -243,9 +243,12 @@ def decoy_enrols_nothing(uid, name, pw, duress, decoy, me):
     for table in ("totp", "recovery_codes"):
         assert peek_count("SELECT count(*) FROM %s WHERE user_id = '%s'"
                           % (table, uid)) == 0, table
+    # the decoy sees the enrolment it made, as a real one would (the
+    # account's rows stay as they were: none)
     d = s.get("/me", token=decoy).json()
-    assert d["two_factor"] == me["two_factor"], (d, me)
-    assert d["two_factor"]["enabled"] is False
+    assert me["two_factor"]["enabled"] is False
+    assert d["two_factor"] == {"enabled": True, "required": False,
+                               "recovery_codes_left": 10}, d
 
 
 def test_panic_self_and_recovery():
@@ -407,11 +410,62 @@ def test_duress_with_two_factor():
     assert d["two_factor"]["recovery_codes_left"] == 0, d
 
 
+def test_decoy_enrols_under_policy():
+    """Review H2: with the policy on, enrolment is the only screen a decoy
+    of an account without two-factor login reaches; it completes it as a
+    real session would (the duress password, a code of the secret it was
+    shown), then reaches the rest (an empty case list), and the account's
+    two-factor rows stay as they were (none). On the old code the
+    confirmation answered 403 wrong-password and the decoy stayed stuck."""
+    s = srv()
+    uid, name, pw, tok, _ = new_caseworker(0)
+    duress = s.random_password("du-")
+    r = s.request("PUT", "/me/duress", {"password": pw,
+                                        "duress_password": duress}, token=tok)
+    assert r.status == 204, r
+    coord = ANY["coord"]
+    # the coordinator needs two-factor login of their own to switch it on
+    r = s.post("/me/totp", token=coord)
+    assert r.status == 201, r
+    r = s.post("/me/totp/confirm", {
+        "code": totp(r.json()["secret"], int(time.time()) // 30),
+        "password": s.coord_pw}, token=coord)
+    assert r.status == 200, r
+    s.confirm(coord, s.coord_pw)
+    r = s.request("PUT", "/settings/two-factor", {"required": True},
+                  token=coord)
+    assert r.status == 200, r
+    try:
+        r = login(name, duress)
+        assert r.status == 201, r
+        decoy = r.json()["token"]
+        problem(s.get("/cases", token=decoy), 403, "two-factor-required")
+        me = s.get("/me", token=decoy).json()
+        assert me["two_factor"] == {"enabled": False, "required": True,
+                                    "recovery_codes_left": 0}, me
+        r = s.post("/me/totp", token=decoy)
+        assert r.status == 201, r
+        r = s.post("/me/totp/confirm", {
+            "code": totp(r.json()["secret"], int(time.time()) // 30),
+            "password": duress}, token=decoy)
+        assert r.status == 200 and len(r.json()["recovery_codes"]) == 10, r
+        r = s.get("/cases", token=decoy)
+        assert r.status == 200 and r.json()["cases"] == [], r
+        assert s.get("/me", token=decoy).json()["two_factor"]["enabled"]
+        for table in ("totp", "recovery_codes"):
+            assert peek_count("SELECT count(*) FROM %s WHERE user_id = '%s'"
+                              % (table, uid)) == 0, table
+    finally:
+        r = s.request("PUT", "/settings/two-factor", {"required": False},
+                      token=coord)
+        assert r.status == 200, r
+
+
 if __name__ == "__main__":
     try:
         run([test_sessions_and_logins, test_duress_login,
              test_panic_self_and_recovery, test_panic_other,
-             test_duress_with_two_factor])
+             test_duress_with_two_factor, test_decoy_enrols_under_policy])
     finally:
         if S is not None:
             S.stop()
