@@ -21,6 +21,7 @@
 #include "schema/store_account.h"
 #include "schema/store_user.h"
 #include "server/audit/audit.h"
+#include "server/audit/audit_reason.h"
 #include "server/core/access.h"
 #include "server/core/account.h"
 #include "server/core/kdfpool.h"
@@ -274,6 +275,7 @@ user_panic_route(struct req *r)
 	const char *id = r->params[0], *reason = NULL;
 	struct user_row u;
 	size_t reason_len = 0;
+	int64_t recipients = 0;
 	int rc;
 
 	req_audit_object(r, AUDIT_OBJ_USER, id);
@@ -289,10 +291,19 @@ user_panic_route(struct req *r)
 		return;
 	if (may_act_on(r, &u) != 0)
 		goto done;
+	/* the reason is sealed to the auditors; with none enrolled it
+	 * could never be read, and refusing would leave a detained
+	 * colleague's access open: burn it, and log it without the text */
+	if (audit_reason_recipients(r->db, &recipients) != STORE_OK) {
+		req_unavailable(r);
+		goto done;
+	}
 	if (account_erase(r, &u, "panic") != 0)
 		goto done;
-	r->audit_reason = reason;
-	r->audit_reason_len = reason_len;
+	if (recipients > 0) {
+		r->audit_reason = reason;
+		r->audit_reason_len = reason_len;
+	}
 	session_end_user(u.id, NULL);
 	req_json(r, 200, route_user_json(&u));
 done:

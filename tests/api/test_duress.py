@@ -327,6 +327,37 @@ def test_panic_other():
                    headers={"X-Access-Reason": "x"}), 403, "admin-only")
 
 
+def test_panic_other_without_auditor():
+    """With no auditor enrolled the reason could never be read (it is
+    sealed to the auditors): the panic still burns the access, and the
+    entry is written without the text. Before, the seal failed and the
+    panic answered 503, leaving a detained colleague's access open."""
+    t = Server()
+    try:
+        admin = t.admin()
+        name = "cw-" + secrets.token_hex(4)
+        uid, pw = t.create_user(admin, name, "caseworker")
+        tok = t.login(name, pw)
+        r = t.post("/users/%s/panic" % uid, token=admin,
+                   headers={"X-Access-Reason": "detained at a checkpoint"})
+        assert r.status == 200, r
+        problem(t.get("/me", token=tok), 401)
+        problem(t.post("/session", {"username": name, "password": pw}),
+                401, "login-failed")
+        aname = "aud-" + secrets.token_hex(3)
+        _, apw = t.create_user(admin, aname, "auditor")
+        au = t.login(aname, apw)
+        r = t.get("/audit?action=account.panic&limit=100", token=au)
+        assert r.status == 200, r
+        panics = [e for e in r.json()["entries"] if e["object_id"] == uid]
+        assert len(panics) == 1, r.json()["entries"]
+        assert panics[0]["outcome"] == "allowed", panics
+        assert not {"reason", "reason_sealed", "reason_erased"} & set(panics[0]), panics
+    finally:
+        t.stop()
+        t.cleanup()
+
+
 def totp(secret_b32, step):
     """RFC 6238 (SHA-1, 6 digits), as test_twofactor.py computes it."""
     key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
@@ -465,6 +496,7 @@ if __name__ == "__main__":
     try:
         run([test_sessions_and_logins, test_duress_login,
              test_panic_self_and_recovery, test_panic_other,
+             test_panic_other_without_auditor,
              test_duress_with_two_factor, test_decoy_enrols_under_policy])
     finally:
         if S is not None:

@@ -6,13 +6,15 @@
 // and never become elements), and "End session" ends the other session
 // on the server; the panic button asks first (Cancel changes nothing),
 // then ends every session and erases the key: the login screen says so,
-// and the password no longer logs in.
+// and the password no longer logs in. An admin in the Russian UI burns a
+// colleague's access with a Cyrillic reason (a raw header value made
+// fetch throw before the reason was UTF-8 encoded).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { startCorridor } from './harness.mjs';
-import { openApp, fill, waitText, goHash, assertClean, assertInert, XSS_IMG, XSS_SCRIPT } from './ui.mjs';
+import { startCorridor, randomPassword } from './harness.mjs';
+import { openApp, fill, login, waitText, goHash, assertClean, assertInert, XSS_IMG, XSS_SCRIPT } from './ui.mjs';
 
 let env;
 let cw;
@@ -24,6 +26,18 @@ before(async () => {
 after(async () => {
   if (env) assert.equal(await env.close(), 0);
 });
+
+/** Type into the main form's field called name, again if a redraw ate it. */
+async function typeByName(page, name, value) {
+  const sel = `main form [name="${name}"]`;
+  for (let i = 0; i < 5; i++) {
+    await page.waitForSelector(sel);
+    await page.$eval(sel, (e) => { e.value = ''; });
+    await page.type(sel, value);
+    if (await page.$eval(sel, (e) => e.value).catch(() => null) === value) return;
+  }
+  throw new Error(`could not fill ${name}`);
+}
 
 async function loginWithLabel(page, user, label) {
   await page.waitForSelector('input[autocomplete="username"]');
@@ -83,6 +97,62 @@ test('panic: asks first, then burns the access', async () => {
   assert.equal((await env.api('GET', '/me', { token: tok })).status, 401);
   const r = await env.api('POST', '/session', { body: { username: cw.username, password: cw.password } });
   assert.equal(r.status, 401);
+  assertClean(env, page);
+  await page.close();
+});
+
+test('panic of another account from the Russian UI, with a Cyrillic reason', async () => {
+  const ad = await env.createUser('ad-panic', 'admin');
+  await env.createUser('au-panic', 'auditor');   // a reason is sealed to the auditors
+  const target = await env.createUser('cw-detained', 'caseworker');
+  const tok = await env.login(target.username, target.password);
+  const page = await openApp(env, { lang: 'ru' });
+  await login(page, ad.username, ad.password);
+  await goHash(page, '#/users');
+  await page.waitForFunction((name) => [...document.querySelectorAll('main button.btn-danger')]
+    .some((b) => b.textContent === `Уничтожить доступ: ${name}`), { timeout: 15000 }, target.username);
+  await page.evaluate((name) => [...document.querySelectorAll('main button.btn-danger')]
+    .find((b) => b.textContent === `Уничтожить доступ: ${name}`).click(), target.username);
+  await page.waitForSelector('dialog[open]');
+  await page.type('dialog[open] textarea, dialog[open] input:not([type=hidden])', 'Задержан на блокпосту');
+  await page.click('dialog[open] .btn-danger');
+  await page.waitForFunction(() => !document.querySelector('dialog[open]'), { timeout: 30000 });
+  assert.equal((await env.api('GET', '/me', { token: tok })).status, 401);
+  const r = await env.api('POST', '/session', { body: { username: target.username, password: target.password } });
+  assert.equal(r.status, 401);
+  assertClean(env, page);
+  await page.close();
+});
+
+test('duress password: set on the Security screen; a password change warns and says it is gone', async () => {
+  const u = await env.createUser('cw-duress-ui', 'caseworker');
+  const duress = randomPassword('du-');
+  const fresh = randomPassword('nw-');
+  const page = await openApp(env);
+  await login(page, u.username, u.password);
+  await goHash(page, '#/security');
+  await waitText(page, 'Set duress password');
+  // by name: the section heading is also called "Duress password"
+  await typeByName(page, 'password', u.password);
+  await typeByName(page, 'duress_password', duress);
+  await typeByName(page, 'duress_password2', duress);
+  await page.click('main form button[type="submit"]');
+  await waitText(page, 'Your duress password is set.', 60000);
+  await goHash(page, '#/password');
+  await page.waitForSelector('#duress-warning');
+  await typeByName(page, 'old_password', u.password);
+  await typeByName(page, 'new_password', fresh);
+  await typeByName(page, 'new_password2', fresh);
+  await page.click('main form button[type="submit"]');
+  await waitText(page, 'Your duress password was removed', 60000);
+  // the server agrees: the duress password opens nothing, /me says none is set
+  const r = await env.api('POST', '/session', { body: { username: u.username, password: duress } });
+  assert.equal(r.status, 401);
+  const tok = await env.login(u.username, fresh);
+  assert.equal((await env.expect(200, 'GET', '/me', { token: tok })).duress_set, false);
+  await goHash(page, '#/password');
+  await waitText(page, 'Change password');
+  assert.equal(await page.$('#duress-warning'), null);
   assertClean(env, page);
   await page.close();
 });

@@ -64,13 +64,17 @@ export function passwordScreen(params, ctx) {
       return h('div', { class: 'narrow' },
         pageHeading('password.title'),
         h('p', null, t('password.intro')),
+        state.user.duress_set ? h('p', { class: 'strong', id: 'duress-warning' }, t('password.duress_note')) : null,
         form({
           fields: passwordFields('password.current'),
           submit: 'password.submit',
           fieldFor,
           async onSubmit(v) {
             await change(v);
-            ctx.flash('success', 'password.done');
+            // the server drops the duress password with the old one: say so
+            const hadDuress = state.user.duress_set === true;
+            state.user = { ...state.user, duress_set: false };
+            ctx.flash('success', hadDuress ? 'password.done_duress' : 'password.done');
             ctx.go('#/', true);
           },
         }));

@@ -7,10 +7,13 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { api } from '../api.js';
+import { api, headerValue } from '../api.js';
 import { state } from '../state.js';
 import { form, confirmDialog, formDialog, pageHeading, notice, button, problemText } from '../ui.js';
-import { ROLES, options } from './common.js';
+import { ROLES, options, byteLength } from './common.js';
+
+/* The server's cap on X-Access-Reason (MAX_REASON_BYTES in server/limits.h). */
+const MAX_REASON_BYTES = 512;
 
 const PW_ALPHABET = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const PW_LENGTH = 20; // 20 of 57 symbols: about 116 bits
@@ -104,10 +107,10 @@ export function usersScreen(params, ctx) {
             h('p', null, t('users.panic_body1', { name: u.username })),
             h('p', { class: 'strong' }, t('users.panic_body2'))), {
             fields: [{ name: 'reason', label: 'users.panic_reason', hint: 'users.panic_reason_hint', required: true,
-              validate: (v) => (v.trim() ? null : 'users.panic_reason_missing') }],
+              validate: (v) => (!v.trim() ? 'users.panic_reason_missing' : (byteLength(v.trim()) > MAX_REASON_BYTES ? 'form.too_long' : null)) }],
             submit: 'users.panic_button', danger: true,
             async onSubmit(v) {
-              return api('POST', `/users/${encodeURIComponent(u.id)}/panic`, { headers: { 'X-Access-Reason': v.reason.trim() } });
+              return api('POST', `/users/${encodeURIComponent(u.id)}/panic`, { headers: { 'X-Access-Reason': headerValue(v.reason.trim()) } });
             },
           }, { name: u.username });
           if (!done) return;
