@@ -43,6 +43,7 @@
 #include "crypto/secmem.h"
 #include "crypto/sha256.h"
 #include "crypto/tile.h"
+#include "schema/migrations.h"
 #include "schema/store.h"
 #include "schema/store_audit.h"
 #include "schema/store_tiles.h"
@@ -667,26 +668,123 @@ rows_digest(struct store *s, uint8_t out[H])
 	memcpy(out, acc, H);
 }
 
-/* Put s back at the schema before the tiles: what a database made by the
- * previous release holds. */
-/* Back to the schema before 0008 (tiles): drop what 0008 and every later
- * migration made (0009's attachment tables, 0010's two-factor tables,
- * 0011's blind indexes, 0012's listing index, 0013's partners and
- * transfers, 0014's account tables), and their version rows; the
- * migration then runs 0008 with its C step on the existing log. */
+/*
+ * Back to the schema before the tiles: what a database made by the release
+ * before them holds. Derived from the migrations themselves, so a new one
+ * needs no edit here: a reference database in memory runs every migration
+ * before the tiles' (found by name, as store_migrate does), and every
+ * object of s that the reference lacks -- what the tiles' migration and
+ * every later one created -- is dropped, newest first, with the version
+ * rows from the tiles' on. Later migrations only create objects today; one
+ * that changes an older object (ALTER TABLE, a trigger dropped and made
+ * again) fails here by name rather than migrating a wrong schema.
+ */
+#define SCHEMA_OBJECTS	"SELECT type, name, sql FROM sqlite_master WHERE" \
+	" name NOT LIKE 'sqlite!_%' ESCAPE '!' AND name != 'schema_version'"
+
+static int
+tiles_version(void)
+{
+	for (unsigned i = 0; i < migrations_count; i++)
+		if (strstr(migrations[i].name, "_audit_tiles.sql") != NULL)
+			return migrations[i].version;
+	return -1;
+}
+
+/* 1 when db holds an object of this type and name with this sql. */
+static int
+schema_has(sqlite3 *db, const char *type, const char *name, const char *sql,
+    int *same)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+
+	*same = 0;
+	if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE"
+	    " type = ? AND name = ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		found = 1;
+		*same = (t == NULL && sql == NULL) || (t != NULL && sql != NULL &&
+		    strcmp(t, sql) == 0);
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Every object of a that b lacks or holds otherwise: with drops, what b
+ * lacks goes into *drops as DROP statements, a's newest first; the rest is
+ * named (lacks, differs: what that means) and counted. */
+static int
+schema_diff(sqlite3 *a, sqlite3 *b, const char *lacks, const char *differs,
+    char **drops)
+{
+	sqlite3_stmt *st = NULL;
+	int changed = 0;
+
+	if (sqlite3_prepare_v2(a, SCHEMA_OBJECTS " ORDER BY rowid DESC", -1,
+	    &st, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *type = (const char *)sqlite3_column_text(st, 0);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		const char *sql = (const char *)sqlite3_column_text(st, 2);
+		int same, has = schema_has(b, type, name, sql, &same);
+
+		if (has == 1 && same)
+			continue;
+		if (has == 0 && drops != NULL) {
+			char *d = sqlite3_mprintf("%zDROP %s IF EXISTS \"%w\";",
+			    *drops, type, name);
+
+			if (d == NULL)
+				changed++;
+			*drops = d;
+			continue;
+		}
+		fail("rollback: %s %s %s", type, name, has == 1 ? differs :
+		    lacks);
+		changed++;
+	}
+	sqlite3_finalize(st);
+	return changed;
+}
+
 static void
 back_to_previous_schema(struct store *s)
 {
-	check(sqlite3_exec(store_db(s), "DROP TABLE audit_tiles;"
-	    " DROP TABLE attachment_chunks; DROP TABLE attachments;"
-	    " DROP TABLE totp; DROP TABLE recovery_codes;"
-	    " DROP TRIGGER cases_shred_blind; DROP TABLE case_blind;"
-	    " DROP INDEX cases_list;"
-	    " DROP TABLE transfers; DROP TABLE partners;"
-	    " DROP TABLE account_duress; DROP TABLE account_erased;"
-	    " DROP TABLE account_alerts;"
-	    " DELETE FROM schema_version WHERE version >= 8",
-	    NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3 *ref = NULL;
+	char *drops = NULL, *del = NULL;
+	int tv = tiles_version();
+
+	check(tv > 1);
+	check(sqlite3_open(":memory:", &ref) == SQLITE_OK);
+	for (unsigned i = 0; i < migrations_count && (int)migrations[i].version
+	    < tv; i++)
+		check(sqlite3_exec(ref, migrations[i].sql, NULL, NULL, NULL) ==
+		    SQLITE_OK);
+	/* what s has beyond the reference, and nothing changed in it */
+	check(schema_diff(store_db(s), ref, "", "was changed by a later"
+	    " migration", &drops) == 0);
+	check(schema_diff(ref, store_db(s), "was dropped by a later migration",
+	    "was changed by a later migration", NULL) == 0);
+	check(drops != NULL && strstr(drops, "audit_tiles") != NULL);
+	del = sqlite3_mprintf("%s DELETE FROM schema_version WHERE version >="
+	    " %d", drops != NULL ? drops : "", tv);
+	check(del != NULL && sqlite3_exec(store_db(s), del, NULL, NULL, NULL)
+	    == SQLITE_OK);
+	/* now s has exactly the reference's objects */
+	drops = (sqlite3_free(drops), NULL);
+	check(schema_diff(store_db(s), ref, "is left after the rollback",
+	    "differs after the rollback", &drops) == 0 && drops == NULL);
+	check(store_schema_version(s) == tv - 1);
+	sqlite3_free(del);
+	sqlite3_free(drops);
+	sqlite3_close(ref);
 }
 
 static void
@@ -710,7 +808,7 @@ test_migration(void)
 	rows_digest(s, before);
 	v = store_schema_version(s);
 	back_to_previous_schema(s);
-	check(store_schema_version(s) == 7);
+	check(store_schema_version(s) == tiles_version() - 1);
 	store_close(s);
 
 	check(store_open(&s, db_path, key, 0) == STORE_OK);
@@ -733,7 +831,7 @@ test_migration(void)
 	    " DELETE FROM audit_log WHERE seq = 300", NULL, NULL, NULL) ==
 	    SQLITE_OK);
 	check(store_migrate(s) == STORE_ESCHEMA);
-	check(store_schema_version(s) == 7);
+	check(store_schema_version(s) == tiles_version() - 1);
 	store_close(s);
 	remove_db();
 	free(rd);
