@@ -63,21 +63,13 @@ static const char SQL_ALERT_PUT[] =
 static const char SQL_ERASED_GET[] =
     "SELECT 1 FROM account_erased WHERE user_id = ?";
 
-int
-store_account_erased_put(struct store *s, const char *user_id,
-    const char *kind)
+/* The alert, with a fresh id, of kind about user_id. */
+static int
+alert_put(struct store *s, const char *user_id, const char *kind)
 {
 	char id[ID_CHARS + 1];
 	sqlite3_stmt *st;
-	int rc;
 
-	if ((st = store_stmt(s, SQL_ERASED_PUT)) == NULL)
-		return STORE_EIO;
-	store_bind_text(st, 1, user_id);
-	store_bind_text(st, 2, kind);
-	sqlite3_bind_int64(st, 3, store_now());
-	if ((rc = store_step_done(st)) != STORE_OK)
-		return rc;
 	if ((st = store_stmt(s, SQL_ALERT_PUT)) == NULL)
 		return STORE_EIO;
 	token_new_id(id);
@@ -89,9 +81,50 @@ store_account_erased_put(struct store *s, const char *user_id,
 }
 
 int
+store_account_erased_put(struct store *s, const char *user_id,
+    const char *kind)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = store_stmt(s, SQL_ERASED_PUT)) == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, user_id);
+	store_bind_text(st, 2, kind);
+	sqlite3_bind_int64(st, 3, store_now());
+	if ((rc = store_step_done(st)) != STORE_OK)
+		return rc;
+	return alert_put(s, user_id, kind);
+}
+
+int
 store_account_erased(struct store *s, const char *user_id, int *yes)
 {
 	return store_exists(s, SQL_ERASED_GET, user_id, NULL, yes);
+}
+
+static const char SQL_LOCK_PUT[] =
+    "INSERT OR IGNORE INTO account_locked (user_id, created_at)"
+    " VALUES (?, strftime('%s', 'now'))";
+static const char SQL_LOCK_GET[] =
+    "SELECT 1 FROM account_locked WHERE user_id = ?";
+static const char SQL_LOCK_DEL[] =
+    "DELETE FROM account_locked WHERE user_id = ?";
+
+int
+store_account_lock(struct store *s, const char *user_id)
+{
+	int rc = store_run_one(s, SQL_LOCK_PUT, user_id, NULL);
+
+	if (rc == STORE_ENOTFOUND)
+		return STORE_OK;	/* locked already: one alert is enough */
+	return rc == STORE_OK ? alert_put(s, user_id, "lockout") : rc;
+}
+
+int
+store_account_locked(struct store *s, const char *user_id, int *yes)
+{
+	return store_exists(s, SQL_LOCK_GET, user_id, NULL, yes);
 }
 
 static const char SQL_ALERT_RESOLVE[] =
@@ -118,6 +151,8 @@ store_account_reset(struct store *s, const char *user_id)
 	rc = store_run_ids(s, SQL_ERASED_RESET, user_id, NULL);
 	if (rc == STORE_OK)
 		rc = store_run_ids(s, SQL_DURESS_DEL, user_id, NULL);
+	if (rc == STORE_OK)
+		rc = store_run_ids(s, SQL_LOCK_DEL, user_id, NULL);
 	if (rc == STORE_OK)
 		rc = store_run_ids(s, SQL_ALERT_RESOLVE, user_id, NULL);
 	return rc;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
- * store_account: the tables of accounts under coercion (0014_duress.sql):
+ * store_account: the tables of accounts under coercion (0014_duress.sql,
+ * 0015_lockout.sql):
  * duress verifiers, erased keys, the alerts coordinators see, the cases an
  * account waits to have re-sealed to it, and a user's own login history
  * read from the audit log's index columns. Prepared statements only;
@@ -31,9 +32,15 @@ int store_account_erased_put(struct store *s, const char *user_id,
  * not enrolled again). */
 int store_account_erased(struct store *s, const char *user_id, int *yes);
 
+/* Lock user_id out of logins (0015_lockout.sql) and open a 'lockout'
+ * alert; an account locked already stays as it is (no second alert). */
+int store_account_lock(struct store *s, const char *user_id);
+/* *yes = 1 if user_id is locked out of logins. */
+int store_account_locked(struct store *s, const char *user_id, int *yes);
+
 /* A reset: the mark becomes 'reset' (no wraps until the account enrols
- * again), the duress verifier goes, and every open alert of user_id is
- * resolved. */
+ * again), the duress verifier and the lockout go, and every open alert of
+ * user_id is resolved. */
 int store_account_reset(struct store *s, const char *user_id);
 /* The account enrolled (a key pair of its own): a 'reset' mark goes. */
 int store_account_enrolled(struct store *s, const char *user_id);

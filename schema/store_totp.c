@@ -119,6 +119,31 @@ store_recovery_use(struct store *s, const char *user_id,
 	return store_step_one(s, st);
 }
 
+static const char SQL_CODE_HAS[] =
+    "SELECT count(*) FROM recovery_codes WHERE user_id = ? AND hash = ?";
+
+static int
+row_to_count(sqlite3_stmt *st, void *out);
+
+int
+store_recovery_has(struct store *s, const char *user_id,
+    const uint8_t hash[STORE_RECOVERY_HASH_BYTES], int *yes)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_CODE_HAS);
+	int64_t n = 0;
+	int rc;
+
+	*yes = 0;
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, user_id);
+	sqlite3_bind_blob(st, 2, hash, STORE_RECOVERY_HASH_BYTES,
+	    SQLITE_TRANSIENT);
+	rc = store_one_row(st, row_to_count, &n);
+	*yes = rc == STORE_OK && n > 0;
+	return rc;
+}
+
 static int
 row_to_count(sqlite3_stmt *st, void *out)
 {

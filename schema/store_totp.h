@@ -48,6 +48,9 @@ int store_recovery_replace(struct store *s, const char *user_id,
  * there. */
 int store_recovery_use(struct store *s, const char *user_id,
     const uint8_t hash[STORE_RECOVERY_HASH_BYTES]);
+/* *yes = 1 if the code of this hash is unused (a read, no write). */
+int store_recovery_has(struct store *s, const char *user_id,
+    const uint8_t hash[STORE_RECOVERY_HASH_BYTES], int *yes);
 int store_recovery_count(struct store *s, const char *user_id, int64_t *n);
 
 /*

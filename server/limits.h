@@ -198,6 +198,21 @@
 /* Recovery codes made at enrolment, each single-use (issue 14). */
 #define RECOVERY_CODES			10u
 
+/* Wrong second-factor codes in a row, after the right password (or the
+ * duress password), that lock the account out of logins until a
+ * coordinator or admin resets it (issue 14, review M1). A guesser who has
+ * the password but not the phone gets 10 tries at 3 accepted codes in
+ * 10^6 (+-1 step): 3e-5, where the throttle alone would let them go on
+ * at its rate for ever. 10 leaves room for a person fumbling codes at a
+ * checkpoint. docs/threat-model.md, "Two-factor lockout". */
+#define TWOFACTOR_LOCKOUT_FAILURES	10u
+
+/* Accounts whose run of wrong codes is counted at once (in memory,
+ * server/core/lockout.c, 32 bytes each: 128 KiB). Only a login with the
+ * right password takes a place, so filling it needs the passwords of
+ * 4096 accounts; when full, the place least recently used is reused. */
+#define MAX_LOCKOUT_TRACKED		4096u
+
 /* Longest otpauth:// URI: the fixed parts (about 100 bytes), a username of
  * MAX_USERNAME_BYTES and the 32-character secret, with room to spare. It
  * sizes the QR code too (libqrencode, level M: version 10 at most). */

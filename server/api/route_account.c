@@ -31,6 +31,7 @@
 #include "server/http/jsonin.h"
 #include "server/http/rfc3339.h"
 #include "server/api/route.h"
+#include "server/api/route_twofactor.h"
 
 /* --- the Argon2 work ---------------------------------------------------- */
 
@@ -454,22 +455,49 @@ done:
 	secmem_wipe(&u, sizeof(u));
 }
 
+/*
+ * DELETE /me/duress {"password"}: the current password too, with the same
+ * Argon2 work and throttle as PUT (review L2): a stolen session token
+ * alone must not quietly remove the person's duress password before a
+ * checkpoint. A decoy session proves the duress password that opened it
+ * (route_session_password_proof), and then there is nothing to clear, as
+ * far as a decoy shows: 204, nothing written.
+ */
 static void
 me_duress_delete_route(struct req *r)
 {
+	static const char *const allowed[] = { "password", NULL };
+	const char *pw = NULL;
+	struct user_row u;
+	int rc;
+
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
-	if (r->decoy) {
-		/* nothing is set, as far as a decoy shows: nothing to clear */
-		req_no_content(r);
+	memset(&u, 0, sizeof(u));
+	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
+	    jsonin_string(r->json, "password", 1, 1, MAX_PASSWORD_BYTES, 1,
+	    &pw, NULL) != JSONIN_OK) {
+		req_bad_body(r);
 		return;
+	}
+	rc = route_session_password_proof(r, pw, &u);
+	if (rc == -1)
+		req_deny(r, 403, "wrong-password", "The password is wrong.");
+	if (rc != 0)
+		goto done;
+	throttle_success(u.username, r->client_ip);
+	if (r->decoy) {
+		req_no_content(r);
+		goto done;
 	}
 	if (req_write_begin(r) != 0)
-		return;
+		goto done;
 	if (store_account_duress_set(r->db, r->actor_id, NULL) != STORE_OK) {
 		req_unavailable(r);
-		return;
+		goto done;
 	}
 	req_no_content(r);
+done:
+	secmem_wipe(&u, sizeof(u));
 }
 
 /* --- recovery ------------------------------------------------------------- */
@@ -659,7 +687,7 @@ const struct route route_account_table[] = {
 	  AUDIT_OBJ_USER, me_panic_route },
 	{ M_PUT, "/me/duress", R_ANY_USER, ROUTE_BODY, AUDIT_USER_DURESS,
 	  AUDIT_OBJ_USER, me_duress_put_route },
-	{ M_DELETE, "/me/duress", R_ANY_USER, 0, AUDIT_USER_DURESS,
+	{ M_DELETE, "/me/duress", R_ANY_USER, ROUTE_BODY, AUDIT_USER_DURESS,
 	  AUDIT_OBJ_USER, me_duress_delete_route },
 	{ M_GET, "/me/waiting", R_ANY_USER, 0, AUDIT_CASE_LIST,
 	  AUDIT_OBJ_USER, me_waiting_route },

@@ -207,7 +207,7 @@ list_one(void *arg, const struct store_audit_item *it)
 	struct audit_entry e;
 	char t[32], b64[512], sid[AUDIT_ID_MAX_BYTES + 1], hex[65];
 	uint8_t bid[AUDIT_BUNDLE_ID_BYTES], bhash[32];
-	unsigned stype;
+	unsigned stype, flag;
 
 	if (audit_entry_decode(&e, it->entry, it->entry_len) != 0 ||
 	    e.seq != it->seq) {
@@ -264,6 +264,18 @@ list_one(void *arg, const struct store_audit_item *it)
 		jsonout_string(o, audit_object_name(stype));
 		jsonout_key(o, "subject_id");
 		jsonout_string(o, sid);
+	}
+	/* the second factor of a login, the policy a switch set */
+	if (e.action == AUDIT_SESSION_CREATE && audit_entry_flag_parse(e.extra,
+	    e.extra_len, AUDIT_FACTOR_TAG, &flag) == 0) {
+		jsonout_key(o, "second_factor");
+		jsonout_string(o, flag == AUDIT_FACTOR_RECOVERY ?
+		    "recovery_code" : "totp");
+	}
+	if (e.action == AUDIT_TWOFACTOR_POLICY && audit_entry_flag_parse(
+	    e.extra, e.extra_len, AUDIT_POLICY_TAG, &flag) == 0) {
+		jsonout_key(o, "two_factor_required");
+		jsonout_bool(o, (int)flag);
 	}
 	/* a transfer's bundle, to match the partner's case.import */
 	if ((e.action == AUDIT_CASE_TRANSFER || e.action == AUDIT_CASE_IMPORT)

@@ -133,6 +133,8 @@ struct confirm_kdf {
 	const struct user_row *u;
 	const char	*pw;
 	const uint8_t	*session_pk;
+	const uint8_t	*duress;	/* a decoy session: the verifier
+					 * its password must match */
 	int		 ok;		/* OUT */
 };
 
@@ -142,9 +144,17 @@ confirm_kdf_run(void *arg)
 	struct confirm_kdf *k = arg;
 	uint8_t sk[USERKEY_SK_BYTES];
 
-	k->ok = userkey_open(sk, k->u->id, k->pw, strlen(k->pw),
-	    k->u->sk_sealed, sizeof(k->u->sk_sealed)) == 0 &&
-	    userkey_matches(k->session_pk, sk);
+	if (k->duress != NULL)
+		/* the sealed key is erased; the duress verifier, bound to
+		 * its salt, still checks the password that opened the
+		 * decoy, in the same one Argon2 run */
+		k->ok = userkey_login(sk, k->u->id, k->pw, strlen(k->pw),
+		    k->u->sk_sealed, sizeof(k->u->sk_sealed), k->duress) ==
+		    USERKEY_LOGIN_DURESS;
+	else
+		k->ok = userkey_open(sk, k->u->id, k->pw, strlen(k->pw),
+		    k->u->sk_sealed, sizeof(k->u->sk_sealed)) == 0 &&
+		    userkey_matches(k->session_pk, sk);
 	secmem_wipe(sk, sizeof(sk));
 }
 
@@ -257,9 +267,9 @@ route_session_confirm_body_parse(const json_t *obj, struct confirm_input *in)
  * then end every session of u. sk gets a throwaway key for the decoy session. The
  * answer stays the normal login's (201 and a token): nothing in it, its
  * shape or its cost tells the two apart. The Argon2 work was the same one
- * run (login_kdf_run); what is added here is one small transaction,
- * against the normal login's batched audit commit, both one fsync. 0, or
- * -1 after answering 503.
+ * run (login_kdf_run), and the write transaction is the one every
+ * successful login takes (session_create_route); what is added here is a
+ * few rows in it. 0, or -1 after answering 503.
  */
 static int
 login_duress(struct req *r, const struct user_row *u, uint8_t sk[32])
@@ -297,6 +307,7 @@ session_create_route(struct req *r)
 	unsigned retry;
 	int64_t expires;
 	int rc, have_user, opened, have_duress = 0, decoy = 0, twofactor = 0;
+	int locked = 0;
 
 	if (route_session_body_parse(r->json, &in) != BODY_OK) {
 		r->audit_action = AUDIT_SESSION_FAIL;
@@ -318,8 +329,9 @@ session_create_route(struct req *r)
 		return;
 	}
 	have_user = rc == STORE_OK;
-	if (have_user && store_account_duress_get(r->db, u.id, duress,
-	    &have_duress) != STORE_OK) {
+	if (have_user && (store_account_duress_get(r->db, u.id, duress,
+	    &have_duress) != STORE_OK ||
+	    store_account_locked(r->db, u.id, &locked) != STORE_OK)) {
 		req_unavailable(r);
 		goto done;
 	}
@@ -341,7 +353,9 @@ session_create_route(struct req *r)
 	opened = kdf.opened;
 	if (have_user)
 		req_audit_object(r, AUDIT_OBJ_USER, u.id);
-	if ((!opened && !kdf.duress_hit) ||
+	/* a locked account (too many wrong codes) is refused like a wrong
+	 * password, whichever password and code come, after the same work */
+	if ((!opened && !kdf.duress_hit) || locked ||
 	    (u.status != USER_ACTIVE && u.status != USER_PENDING)) {
 		throttle_fail(username, r->client_ip);
 		login_failed(r);
@@ -356,10 +370,31 @@ session_create_route(struct req *r)
 	rc = route_twofactor_login_step(r, u.id, in.code, &twofactor);
 	if (rc == -1) {
 		throttle_fail(username, r->client_ip);
+		/* a code was given and was wrong: it counts toward the
+		 * lockout (a missing one guesses nothing) */
+		if (in.code != NULL &&
+		    route_twofactor_login_failed(r, u.id) != 0)
+			goto done;
 		login_failed(r);
 		goto done;
 	}
 	if (rc != 0)
+		goto done;
+	/*
+	 * Every login that succeeds, with the real password or the duress
+	 * one, with or without a second factor, now takes the same write
+	 * transaction, and its session.create commits in it (review M3).
+	 * Before, a normal login without two-factor joined the batched audit
+	 * commit while a duress login took the write lock for its erasure:
+	 * under write load only the duress path waited for the lock, which
+	 * a captor timing the login could see. What the duress path adds
+	 * inside the transaction (the erased key, the alert, a second entry)
+	 * is a few rows, microseconds against the wait and the one group
+	 * fsync both share. Every failure, on the other hand, writes nothing
+	 * and joins the batch (review L1, route_twofactor.c), so a right
+	 * password with a wrong code costs what a wrong password does.
+	 */
+	if (req_write_begin(r) != 0)
 		goto done;
 	if (kdf.duress_hit) {
 		if (login_duress(r, &u, sk) != 0)
@@ -368,8 +403,6 @@ session_create_route(struct req *r)
 	}
 	if (kdf.upgraded) {
 		/* stored with the login's audit entry, in one transaction */
-		if (req_write_begin(r) != 0)
-			goto done;
 		if (store_user_set_sealed(r->db, u.id, resealed) != STORE_OK) {
 			req_unavailable(r);
 			goto done;
@@ -542,7 +575,8 @@ route_session_password_proof(struct req *r, const char *password,
     struct user_row *u)
 {
 	struct confirm_kdf kdf;
-	uint8_t pk[32];
+	uint8_t pk[32], duress[STORE_DURESS_BYTES];
+	int have = 0, rc;
 
 	if (caller_may_try(r, u) != 0)
 		return -2;
@@ -551,12 +585,23 @@ route_session_password_proof(struct req *r, const char *password,
 	kdf.u = u;
 	kdf.pw = password;
 	kdf.session_pk = pk;
-	if (kdfpool_run(confirm_kdf_run, &kdf) != 0) {
+	if (r->decoy) {
+		if (store_account_duress_get(r->db, u->id, duress, &have) !=
+		    STORE_OK) {
+			req_unavailable(r);
+			return -2;
+		}
+		/* no verifier (cleared since): nothing matches */
+		kdf.duress = duress;
+	}
+	rc = kdfpool_run(confirm_kdf_run, &kdf);
+	secmem_wipe(duress, sizeof(duress));
+	if (rc != 0) {
 		req_problem(r, 503, "busy", "Too many logins at once; retry.");
 		r->retry_after_s = 1;
 		return -2;
 	}
-	if (!kdf.ok) {
+	if (!kdf.ok || (r->decoy && !have)) {
 		throttle_fail(u->username, r->client_ip);
 		return -1;
 	}

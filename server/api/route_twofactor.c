@@ -10,6 +10,8 @@
  *                          the answer carries the ten recovery codes, the
  *                          only time they are shown; the user's other
  *                          sessions end
+ *   POST /me/totp/recovery-codes {"password", "code"}: ten new
+ *                          recovery codes, the old ones void
  *   PUT /settings/two-factor {"required"}: a coordinator requires
  *                          two-factor login of every account, or not
  *
@@ -17,11 +19,23 @@
  * use only these enrolment routes, GET /me, PUT /me/password (the first
  * password comes first) and logout (router.c). A wrong code at enrolment
  * counts toward the login throttle like a wrong password.
+ *
+ * A decoy session (a duress login) must change nothing about the account
+ * and still look like a normal one: its enrolment answers as a real one
+ * would, keeps the secret only in the session, and stores nothing; its
+ * GET /me keeps showing the account's real two_factor.
  */
 #include <string.h>
 
 #include "crypto/secmem.h"
+#include "crypto/userkey.h"
+#include "schema/store_account.h"
 #include "schema/store_user.h"
+#include "server/audit/audit.h"
+#include "server/core/account.h"
+#include "server/core/kdfpool.h"
+#include "server/core/lockout.h"
+#include "server/log/log.h"
 #include "server/api/route.h"
 #include "server/api/route_body.h"
 #include "server/api/route_twofactor.h"
@@ -35,7 +49,8 @@ int
 route_twofactor_login_step(struct req *r, const char *user_id,
     const char *code, int *twofactor)
 {
-	int used_recovery = 0, rc;
+	struct twofactor_match m;
+	int rc;
 
 	*twofactor = 0;
 	switch (twofactor_state(r->db, user_id, NULL)) {
@@ -48,19 +63,68 @@ route_twofactor_login_step(struct req *r, const char *user_id,
 		return -2;
 	}
 	*twofactor = 1;
-	if (code == NULL)
-		return -1;
-	/* the code is used up with the login's audit entry, or not at all */
-	if (req_write_begin(r) != 0)
-		return -2;
-	rc = twofactor_login_check(r->db, user_id, code, store_now(),
-	    &used_recovery);
+	/*
+	 * Reads only, on the request's read snapshot: a wrong code writes
+	 * nothing and takes no write lock, exactly as a wrong password does
+	 * (both end in the same batched session.fail entry). Taking the
+	 * write lock first, as this did before, made the right password
+	 * with a wrong code measurably slower than a wrong password: an
+	 * oracle that the password is right (review L1).
+	 */
+	rc = twofactor_code_check(r->db, user_id, code, store_now(), 1, &m);
 	if (rc == TWOFACTOR_BAD)
 		return -1;
 	if (rc != TWOFACTOR_OK) {
 		req_unavailable(r);
 		return -2;
 	}
+	/* it matched: used up with the login's audit entry, or not at all */
+	if (req_write_begin(r) != 0) {
+		rc = -2;
+		goto done;
+	}
+	switch (twofactor_code_use(r->db, user_id, &m)) {
+	case TWOFACTOR_OK:
+		rc = 0;
+		/* the login's entry says which factor it was (docs/audit.md) */
+		req_audit_flag(r, AUDIT_FACTOR_TAG, m.recovery ?
+		    AUDIT_FACTOR_RECOVERY : AUDIT_FACTOR_TOTP);
+		lockout_clear(user_id);
+		break;
+	case TWOFACTOR_BAD:
+		rc = -1;	/* another login used it between */
+		break;
+	default:
+		req_unavailable(r);
+		rc = -2;
+	}
+done:
+	twofactor_match_wipe(&m);
+	return rc;
+}
+
+int
+route_twofactor_login_failed(struct req *r, const char *user_id)
+{
+	if (lockout_fail(user_id) < TWOFACTOR_LOCKOUT_FAILURES)
+		return 0;
+	/*
+	 * The one write of a wrong code: the cap is reached. The answer
+	 * stays the same 401; the lock, its alert and account.lockout are
+	 * committed with the failed login's own entry (commit_failure).
+	 */
+	if (req_write_begin(r) != 0)
+		return -1;
+	if (store_account_lock(r->db, user_id) != STORE_OK) {
+		req_unavailable(r);
+		return -1;
+	}
+	if (account_audit_also(r, AUDIT_ACCOUNT_LOCKOUT, user_id) != 0)
+		return -1;
+	r->after.commit_failure = 1;
+	log_line(LOG_WARN, "req=%s user=%s locked out after %u wrong "
+	    "second-factor codes", r->request_id, user_id,
+	    TWOFACTOR_LOCKOUT_FAILURES);
 	return 0;
 }
 
@@ -72,30 +136,56 @@ route_twofactor_me(struct req *r, json_t *me)
 
 	if (st < 0)
 		return -1;
+	/*
+	 * A decoy that went through its own (unstored) enrolment sees it on,
+	 * as a real enrolment would show: the account's row is untouched,
+	 * but a decoy answering "off" right after "on", or held on the
+	 * enrolment screen for ever while the policy requires two-factor
+	 * login, would give itself away. Before that, and for every other
+	 * session, this is the account's own state.
+	 */
+	if (r->decoy && st == TWOFACTOR_NONE && session_twofactor(r->sess)) {
+		st = TWOFACTOR_ON;
+		left = RECOVERY_CODES;
+	}
 	return json_object_set_new(me, "two_factor", json_pack(
 	    "{s:b, s:b, s:I}", "enabled", st == TWOFACTOR_ON,
 	    "required", twofactor_policy_required(),
 	    "recovery_codes_left", (json_int_t)left)) == 0 ? 0 : -1;
 }
 
+/*
+ * A decoy session (a duress login) enrols as a real one would, with the
+ * same answers, but stores nothing: the secret it was shown is kept boxed
+ * in the session's key cache under this name (no case id looks like it),
+ * with byte 31 set while an enrolment is begun and not confirmed.
+ */
+#define DECOY_TOTP_SLOT	"~decoy-totp~"
+#define DECOY_TOTP_SET	31u
+
 /* POST /me/totp */
 static void
 totp_begin_route(struct req *r)
 {
 	char secret[TOTP_SECRET_B32_CHARS + 1], uri[MAX_OTPAUTH_URI_BYTES];
+	uint8_t decoy[32];
 	struct user_row u;
 	char *qr = NULL;
 	int rc;
 
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
 	memset(uri, 0, sizeof(uri));
-	if (req_write_begin(r) != 0)
+	memset(decoy, 0, sizeof(decoy));
+	memset(&u, 0, sizeof(u));
+	/* a decoy reads the account's state but writes nothing */
+	if (!r->decoy && req_write_begin(r) != 0)
 		return;
 	if (store_user_by_id(r->db, r->actor_id, &u) != STORE_OK) {
 		req_unavailable(r);
 		goto done;
 	}
-	rc = twofactor_begin(r->db, u.id, u.username, secret, uri);
+	rc = twofactor_begin(r->db, u.id, u.username, secret, uri,
+	    r->decoy ? decoy : NULL);
 	if (rc == TWOFACTOR_BAD) {
 		req_problem(r, 409, "already-enrolled",
 		    "Two-factor login is already set up for this account.");
@@ -104,6 +194,11 @@ totp_begin_route(struct req *r)
 	if (rc != TWOFACTOR_OK) {
 		req_unavailable(r);
 		goto done;
+	}
+	if (r->decoy) {
+		decoy[DECOY_TOTP_SET] = 1;
+		session_key_put(r->sess, r->sess_key, DECOY_TOTP_SLOT, 0,
+		    decoy);
 	}
 	if ((qr = qr_svg_data_uri(uri)) == NULL) {
 		req_internal(r);
@@ -115,9 +210,67 @@ totp_begin_route(struct req *r)
 	    "period", (int)TOTP_STEP_S));
 done:
 	secmem_buf_free(qr);
+	secmem_wipe(decoy, sizeof(decoy));
 	secmem_wipe(secret, sizeof(secret));
 	secmem_wipe(uri, sizeof(uri));
 	secmem_wipe(&u, sizeof(u));
+}
+
+/*
+ * A decoy's POST /me/totp/confirm, after its password proof: the code is
+ * checked against the secret its POST /me/totp showed, and the answer
+ * carries recovery codes made for it alone. Nothing is stored; the
+ * enrolment is forgotten, as a confirmed one cannot be confirmed again.
+ */
+static int
+decoy_confirm(struct req *r, const char *code,
+    char codes[RECOVERY_CODES][RECOVERY_CODE_SHOWN_BYTES])
+{
+	uint8_t secret[32];
+	int rc = TWOFACTOR_BAD;
+
+	if (session_key_get(r->sess, r->sess_key, DECOY_TOTP_SLOT, 0,
+	    secret) == 0 && secret[DECOY_TOTP_SET] == 1)
+		rc = twofactor_decoy_confirm(secret, code, store_now());
+	if (rc == TWOFACTOR_OK) {
+		secmem_wipe(secret, sizeof(secret));
+		session_key_put(r->sess, r->sess_key, DECOY_TOTP_SLOT, 0,
+		    secret);
+		rc = twofactor_recovery_new(NULL, r->actor_id, codes);
+	}
+	secmem_wipe(secret, sizeof(secret));
+	return rc;
+}
+
+/* The caller's current password (route_session_password_proof); a wrong
+ * one answers 403 wrong-password. 0, or -1 answered. */
+static int
+password_step(struct req *r, const char *password, struct user_row *u)
+{
+	int rc = route_session_password_proof(r, password, u);
+
+	if (rc == -1)
+		req_deny(r, 403, "wrong-password", "The password is wrong.");
+	return rc == 0 ? 0 : -1;
+}
+
+/* Answer {"recovery_codes": [...]} with codes. */
+static void
+codes_answer(struct req *r, int status,
+    char codes[RECOVERY_CODES][RECOVERY_CODE_SHOWN_BYTES])
+{
+	json_t *list = json_array();
+
+	for (unsigned i = 0; list != NULL && i < RECOVERY_CODES; i++)
+		if (json_array_append_new(list, json_string(codes[i])) != 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	if (list == NULL) {
+		req_internal(r);
+		return;
+	}
+	req_json(r, status, json_pack("{s:o}", "recovery_codes", list));
 }
 
 int
@@ -154,7 +307,6 @@ totp_confirm_route(struct req *r)
 	char codes[RECOVERY_CODES][RECOVERY_CODE_SHOWN_BYTES];
 	struct totp_confirm_input in;
 	struct user_row u;
-	json_t *list;
 	int rc;
 
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
@@ -164,16 +316,15 @@ totp_confirm_route(struct req *r)
 		req_bad_body(r);
 		return;
 	}
-	rc = route_session_password_proof(r, in.password, &u);
-	if (rc == -2)
+	if (password_step(r, in.password, &u) != 0)
 		goto done;
-	if (rc != 0) {
-		req_deny(r, 403, "wrong-password", "The password is wrong.");
+	if (r->decoy)
+		rc = decoy_confirm(r, in.code, codes);
+	else if (req_write_begin(r) != 0)
 		goto done;
-	}
-	if (req_write_begin(r) != 0)
-		goto done;
-	rc = twofactor_confirm(r->db, u.id, in.code, store_now(), codes);
+	else
+		rc = twofactor_confirm(r->db, u.id, in.code, store_now(),
+		    codes);
 	if (rc == TWOFACTOR_BAD) {
 		throttle_fail(u.username, r->client_ip);
 		req_deny(r, 403, "wrong-code", "The code is wrong or was "
@@ -185,15 +336,80 @@ totp_confirm_route(struct req *r)
 		goto done;
 	}
 	throttle_success(u.username, r->client_ip);
-	if ((list = json_array()) == NULL) {
-		req_internal(r);
+	/* a decoy too: its session then passes the policy gate, as an
+	 * enrolled one would (in memory only) */
+	r->after.twofactor_user = 1;
+	codes_answer(r, 200, codes);
+done:
+	secmem_wipe(codes, sizeof(codes));
+	secmem_wipe(&u, sizeof(u));
+}
+
+/*
+ * POST /me/totp/recovery-codes {"password", "code"}: ten new recovery
+ * codes, shown once; the old ones stop working in the same transaction.
+ * The current password AND a current TOTP code (not a recovery code: one
+ * found on paper must not make more), so neither a stolen session token
+ * nor the password alone can mint codes that outlive the phone. The code
+ * is used up (no replay). A wrong password answers 403 wrong-password, a
+ * wrong code 403 wrong-code, both counted by the login throttle; an
+ * account without two-factor login 409 not-enrolled. A decoy session
+ * answers the same, checked the same (the duress password, the account's
+ * code), with codes stored nowhere.
+ */
+static void
+recovery_codes_route(struct req *r)
+{
+	char codes[RECOVERY_CODES][RECOVERY_CODE_SHOWN_BYTES];
+	struct totp_confirm_input in;
+	struct twofactor_match m;
+	struct user_row u;
+	int rc;
+
+	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
+	memset(codes, 0, sizeof(codes));
+	memset(&u, 0, sizeof(u));
+	memset(&m, 0, sizeof(m));
+	if (route_twofactor_confirm_body_parse(r->json, &in) != BODY_OK) {
+		req_bad_body(r);
+		return;
+	}
+	switch (twofactor_state(r->db, r->actor_id, NULL)) {
+	case TWOFACTOR_ON:
+		break;
+	case TWOFACTOR_NONE:
+		req_deny(r, 409, "not-enrolled", "Two-factor login is not "
+		    "set up for this account (POST /me/totp).");
+		return;
+	default:
+		req_unavailable(r);
+		return;
+	}
+	if (password_step(r, in.password, &u) != 0)
+		goto done;
+	rc = twofactor_code_check(r->db, u.id, in.code, store_now(), 0, &m);
+	if (rc == TWOFACTOR_OK && !r->decoy) {
+		if (req_write_begin(r) != 0)
+			goto done;
+		rc = twofactor_code_use(r->db, u.id, &m);
+	}
+	if (rc == TWOFACTOR_OK)
+		rc = twofactor_recovery_new(r->decoy ? NULL : r->db, u.id,
+		    codes);
+	if (rc == TWOFACTOR_BAD) {
+		throttle_fail(u.username, r->client_ip);
+		req_deny(r, 403, "wrong-code",
+		    "The code is wrong or was already used.");
 		goto done;
 	}
-	for (unsigned i = 0; i < RECOVERY_CODES; i++)
-		json_array_append_new(list, json_string(codes[i]));
-	r->after.twofactor_user = 1;
-	req_json(r, 200, json_pack("{s:o}", "recovery_codes", list));
+	if (rc != TWOFACTOR_OK) {
+		req_unavailable(r);
+		goto done;
+	}
+	throttle_success(u.username, r->client_ip);
+	codes_answer(r, 200, codes);
 done:
+	twofactor_match_wipe(&m);
 	secmem_wipe(codes, sizeof(codes));
 	secmem_wipe(&u, sizeof(u));
 }
@@ -241,6 +457,8 @@ policy_route(struct req *r)
 		return;
 	}
 	r->after.twofactor_policy = required ? 2 : 1;
+	/* which way it was switched (docs/audit.md, review M3) */
+	req_audit_flag(r, AUDIT_POLICY_TAG, required ? 1u : 0u);
 	req_json(r, 200, json_pack("{s:b}", "required", required));
 }
 
@@ -250,6 +468,8 @@ const struct route route_twofactor_table[] = {
 	{ M_POST, "/me/totp/confirm", R_ANY_USER,
 	  ROUTE_BODY | ROUTE_TWOFACTOR_SETUP, AUDIT_TOTP_ENROL, AUDIT_OBJ_USER,
 	  totp_confirm_route },
+	{ M_POST, "/me/totp/recovery-codes", R_ANY_USER, ROUTE_BODY,
+	  AUDIT_TOTP_RECOVERY, AUDIT_OBJ_USER, recovery_codes_route },
 	{ M_PUT, "/settings/two-factor", R_COORD, ROUTE_BODY,
 	  AUDIT_TWOFACTOR_POLICY, AUDIT_OBJ_NONE, policy_route },
 	{ 0, NULL, 0, 0, 0, 0, NULL },

@@ -401,7 +401,10 @@ audit_and_commit(struct req *r)
 	struct audit_event ev;
 	int ok = r->status < 400, rc;
 
-	if (r->db != NULL && store_in_write(r->db) && !ok) {
+	/* a refusal's writes are undone, but for a lockout's (route_session.c):
+	 * the login is refused and the lock must stand */
+	if (r->db != NULL && store_in_write(r->db) && !ok &&
+	    !r->after.commit_failure) {
 		(void)store_write_end(r->db, 0);
 		req_write_done(r);
 	}

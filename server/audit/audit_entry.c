@@ -58,6 +58,8 @@ static const char *const action_names[AUDIT_ACTION_MAX + 1] = {
 	[AUDIT_ALERT_LIST] = "alert.list",
 	[AUDIT_CASE_TRANSFER] = "case.transfer",
 	[AUDIT_CASE_IMPORT] = "case.import",
+	[AUDIT_ACCOUNT_LOCKOUT] = "account.lockout",
+	[AUDIT_TOTP_RECOVERY] = "user.totp.recovery",
 };
 
 static const char *const outcome_names[] = {
@@ -486,6 +488,22 @@ audit_entry_bundle_extra(uint8_t out[AUDIT_BUNDLE_EXTRA_BYTES],
 	out[0] = AUDIT_BUNDLE_TAG;
 	memcpy(out + 1, id, AUDIT_BUNDLE_ID_BYTES);
 	memcpy(out + 1 + AUDIT_BUNDLE_ID_BYTES, hash, 32);
+}
+
+int
+audit_entry_flag_parse(const uint8_t *extra, size_t extra_len, unsigned tag,
+    unsigned *value)
+{
+	if (extra == NULL || extra_len != AUDIT_FLAG_EXTRA_BYTES ||
+	    extra[0] != tag)
+		return -1;
+	if (tag == AUDIT_FACTOR_TAG && extra[1] != AUDIT_FACTOR_TOTP &&
+	    extra[1] != AUDIT_FACTOR_RECOVERY)
+		return -1;
+	if (tag == AUDIT_POLICY_TAG && extra[1] > 1)
+		return -1;
+	*value = extra[1];
+	return 0;
 }
 
 int

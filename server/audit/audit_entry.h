@@ -106,8 +106,15 @@ enum audit_action {
 	AUDIT_CASE_REINDEX = 48,	/* blind indexes rebuilt via org key */
 	AUDIT_CASE_TRANSFER = 49,	/* a bundle sealed to a partner */
 	AUDIT_CASE_IMPORT = 50,		/* a partner's bundle taken in */
+	/* the two-factor review (issue 14): */
+	AUDIT_ACCOUNT_LOCKOUT = 51,	/* the right password, then too many
+					 * wrong codes: no more logins until
+					 * a reset */
+	AUDIT_TOTP_RECOVERY = 52,	/* new recovery codes, the old ones
+					 * void (denied: a wrong password or
+					 * code) */
 };
-#define AUDIT_ACTION_MAX	50u
+#define AUDIT_ACTION_MAX	52u
 
 enum audit_object {
 	AUDIT_OBJ_NONE = 0,
@@ -268,6 +275,23 @@ void audit_entry_bundle_extra(uint8_t out[AUDIT_BUNDLE_EXTRA_BYTES],
 int audit_entry_bundle_parse(const uint8_t *extra, size_t extra_len,
     uint8_t id[AUDIT_BUNDLE_ID_BYTES], uint8_t hash[32])
     __attribute__((warn_unused_result));
+
+/*
+ * The extra of a session.create that proved a second factor, and of
+ * policy.two_factor (docs/audit.md, "Two-factor entries"): two bytes,
+ *   0x46 || u8 factor: 1 a TOTP code, 2 a recovery code (used up)
+ *   0x50 || u8 required: 1 every account needs two-factor login, 0 not
+ */
+#define AUDIT_FACTOR_TAG		0x46u
+#define AUDIT_FACTOR_TOTP		1u
+#define AUDIT_FACTOR_RECOVERY		2u
+#define AUDIT_POLICY_TAG		0x50u
+#define AUDIT_FLAG_EXTRA_BYTES		2u
+
+/* Split a two-byte extra of the given tag: 0 with *value set, or -1 for
+ * any other layout (or a value other than those above). */
+int audit_entry_flag_parse(const uint8_t *extra, size_t extra_len,
+    unsigned tag, unsigned *value) __attribute__((warn_unused_result));
 
 /* Names, as in API.md ("case.read", "denied", "case", "caseworker").
  * A name function returns NULL for an unknown code; a code function returns

@@ -17,6 +17,7 @@
 #include "server/core/access.h"
 #include "server/core/account.h"
 #include "server/core/casefile.h"
+#include "server/core/lockout.h"
 #include "server/core/session.h"
 #include "server/core/users.h"
 #include "server/limits.h"
@@ -116,6 +117,9 @@ account_reset(struct req *r, const struct user_row *u,
 		req_unavailable(r);
 		return -1;
 	}
+	/* store_account_reset lifted a lockout; its run of wrong codes
+	 * starts again from nothing */
+	lockout_clear(u->id);
 	return users_reset_grants(r, u->id);
 }
 

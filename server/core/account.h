@@ -47,7 +47,7 @@ int account_audit_also(struct req *r, int action, const char *object_id)
  * Reset u: a new key pair sealed under password (Argon2id: run on the
  * kdfpool by the caller, who passes the result in pk and blob), unenrolled,
  * no duress password, no two-factor login (TOTP and recovery codes), the
- * erased mark and open alerts gone, every case and evacuation wrap
+ * erased mark, a two-factor lockout and open alerts gone, every case and evacuation wrap
  * dropped and the affected keys rotated (a coordinator caller) or marked
  * for rotation (an admin), the assignments kept. A
  * confirmed coordinator loses their org grant and is pending again. 0, or

@@ -188,55 +188,50 @@ match_step(const uint8_t secret[TOTP_SECRET_BYTES], int64_t code,
 	return found;
 }
 
-/* Check a TOTP code against t and use its step (need_confirmed: the
- * enrolment must be confirmed already). */
+/* The step of a TOTP code of t, into m (reads nothing more, writes
+ * nothing). */
 static int
-totp_check(struct store *s, const char *user_id, const struct totp_row *t,
-    int64_t code, int64_t now, int need_confirmed)
+totp_match(const char *user_id, const struct totp_row *t, int64_t code,
+    int64_t now, struct twofactor_match *m)
 {
 	uint8_t secret[TOTP_SECRET_BYTES];
-	int64_t step;
-	int rc;
 
 	if (secret_open(user_id, t, secret) != 0)
 		return TWOFACTOR_FAIL;
-	step = match_step(secret, code, now, t->last_step);
+	m->step = match_step(secret, code, now, t->last_step);
 	secmem_wipe(secret, sizeof(secret));
-	if (step < 0)
-		return TWOFACTOR_BAD;
-	rc = store_totp_use_step(s, user_id, step, need_confirmed);
-	if (rc == STORE_ENOTFOUND)
-		return TWOFACTOR_BAD;	/* another login took it first */
-	return rc == STORE_OK ? TWOFACTOR_OK : TWOFACTOR_FAIL;
+	return m->step < 0 ? TWOFACTOR_BAD : TWOFACTOR_OK;
 }
 
+/* An unused recovery code of user_id, into m (a read). */
 static int
-recovery_check(struct store *s, const char *user_id, const char *typed)
+recovery_match(struct store *s, const char *user_id, const char *typed,
+    struct twofactor_match *m)
 {
 	char norm[RECOVERY_CODE_CHARS + 1];
-	uint8_t h[RECOVERY_HASH_BYTES];
-	int rc;
+	int rc, yes = 0;
 
 	if (totp_recovery_normalise(norm, typed) != 0)
 		return TWOFACTOR_BAD;
-	totp_recovery_hash(h, K->recovery_key, user_id, norm);
+	totp_recovery_hash(m->hash, K->recovery_key, user_id, norm);
 	secmem_wipe(norm, sizeof(norm));
-	rc = store_recovery_use(s, user_id, h);
-	secmem_wipe(h, sizeof(h));
-	if (rc == STORE_ENOTFOUND)
-		return TWOFACTOR_BAD;
-	return rc == STORE_OK ? TWOFACTOR_OK : TWOFACTOR_FAIL;
+	rc = store_recovery_has(s, user_id, m->hash, &yes);
+	if (rc != STORE_OK)
+		return TWOFACTOR_FAIL;
+	m->recovery = 1;
+	return yes ? TWOFACTOR_OK : TWOFACTOR_BAD;
 }
 
 int
-twofactor_login_check(struct store *s, const char *user_id, const char *code,
-    int64_t now, int *used_recovery)
+twofactor_code_check(struct store *s, const char *user_id, const char *code,
+    int64_t now, int allow_recovery, struct twofactor_match *m)
 {
 	struct totp_row t;
 	int64_t c;
 	int rc;
 
-	*used_recovery = 0;
+	memset(m, 0, sizeof(*m));
+	m->step = -1;
 	if (K == NULL)
 		return TWOFACTOR_FAIL;
 	rc = store_totp_get(s, user_id, &t);
@@ -249,25 +244,75 @@ twofactor_login_check(struct store *s, const char *user_id, const char *code,
 		goto done;
 	}
 	if (totp_code_parse(code, TOTP_DIGITS, &c) == 0) {
-		rc = totp_check(s, user_id, &t, c, now, 1);
+		rc = totp_match(user_id, &t, c, now, m);
 		secmem_wipe(&c, sizeof(c));
-	} else {
-		rc = recovery_check(s, user_id, code);
-		*used_recovery = rc == TWOFACTOR_OK;
-	}
+	} else if (allow_recovery)
+		rc = recovery_match(s, user_id, code, m);
+	else
+		rc = TWOFACTOR_BAD;
 done:
 	secmem_wipe(&t, sizeof(t));
+	if (rc != TWOFACTOR_OK)
+		twofactor_match_wipe(m);
 	return rc;
+}
+
+int
+twofactor_code_use(struct store *s, const char *user_id,
+    const struct twofactor_match *m)
+{
+	int rc;
+
+	if (m->recovery)
+		rc = store_recovery_use(s, user_id, m->hash);
+	else if (m->step >= 0)
+		rc = store_totp_use_step(s, user_id, m->step, 1);
+	else
+		return TWOFACTOR_BAD;
+	if (rc == STORE_ENOTFOUND)
+		return TWOFACTOR_BAD;	/* another request took it first */
+	return rc == STORE_OK ? TWOFACTOR_OK : TWOFACTOR_FAIL;
+}
+
+void
+twofactor_match_wipe(struct twofactor_match *m)
+{
+	secmem_wipe(m, sizeof(*m));
+	m->step = -1;
+}
+
+/* A fresh secret, its base32 text and its otpauth:// URI. 0 or -1 (the
+ * caller wipes all three). */
+static int
+secret_make(const char *username, uint8_t secret[TOTP_SECRET_BYTES],
+    char secret_b32[TOTP_SECRET_B32_CHARS + 1],
+    char uri[MAX_OTPAUTH_URI_BYTES])
+{
+	int n;
+
+	totp_secret_new(secret);
+	if (totp_base32(secret_b32, TOTP_SECRET_B32_CHARS + 1, secret,
+	    TOTP_SECRET_BYTES) != 0)
+		return -1;
+	/*
+	 * No issuer: an authenticator app shows the issuer beside the entry,
+	 * and a phone searched at a checkpoint should not name corridor.
+	 * The label is the username alone (users_name_ok: URI-safe).
+	 */
+	n = snprintf(uri, MAX_OTPAUTH_URI_BYTES, "otpauth://totp/%s?secret=%s"
+	    "&algorithm=SHA1&digits=%u&period=%u", username, secret_b32,
+	    TOTP_DIGITS, TOTP_STEP_S);
+	return n < 0 || (size_t)n >= MAX_OTPAUTH_URI_BYTES ? -1 : 0;
 }
 
 int
 twofactor_begin(struct store *s, const char *user_id, const char *username,
     char secret_b32[TOTP_SECRET_B32_CHARS + 1],
-    char uri[MAX_OTPAUTH_URI_BYTES])
+    char uri[MAX_OTPAUTH_URI_BYTES], uint8_t *unstored)
 {
 	uint8_t secret[TOTP_SECRET_BYTES], ct[STORE_TOTP_SECRET_BYTES];
 	size_t ct_len = 0;
-	int rc = TWOFACTOR_FAIL, n;
+	int rc = TWOFACTOR_FAIL;
 
 	if (K == NULL)
 		return TWOFACTOR_FAIL;
@@ -279,20 +324,14 @@ twofactor_begin(struct store *s, const char *user_id, const char *username,
 	default:
 		return TWOFACTOR_FAIL;
 	}
-	totp_secret_new(secret);
-	if (totp_base32(secret_b32, TOTP_SECRET_B32_CHARS + 1, secret,
-	    sizeof(secret)) != 0)
+	if (secret_make(username, secret, secret_b32, uri) != 0)
 		goto done;
-	/*
-	 * No issuer: an authenticator app shows the issuer beside the entry,
-	 * and a phone searched at a checkpoint should not name corridor.
-	 * The label is the username alone (users_name_ok: URI-safe).
-	 */
-	n = snprintf(uri, MAX_OTPAUTH_URI_BYTES, "otpauth://totp/%s?secret=%s"
-	    "&algorithm=SHA1&digits=%u&period=%u", username, secret_b32,
-	    TOTP_DIGITS, TOTP_STEP_S);
-	if (n < 0 || (size_t)n >= MAX_OTPAUTH_URI_BYTES)
+	if (unstored != NULL) {
+		/* a decoy's enrolment: the caller keeps it, the store not */
+		memcpy(unstored, secret, sizeof(secret));
+		rc = TWOFACTOR_OK;
 		goto done;
+	}
 	if (field_encrypt(ct, sizeof(ct), &ct_len, K->secret_key, "totp",
 	    user_id, "secret", 1, secret, sizeof(secret)) != 0 ||
 	    ct_len != sizeof(ct))
@@ -310,15 +349,61 @@ done:
 }
 
 int
-twofactor_confirm(struct store *s, const char *user_id, const char *code,
-    int64_t now, char codes[RECOVERY_CODES][RECOVERY_CODE_SHOWN_BYTES])
+twofactor_recovery_new(struct store *s, const char *user_id,
+    char codes[RECOVERY_CODES][RECOVERY_CODE_SHOWN_BYTES])
 {
 	uint8_t hashes[RECOVERY_CODES][RECOVERY_HASH_BYTES];
 	char norm[RECOVERY_CODE_CHARS + 1];
+	int rc = TWOFACTOR_OK;
+
+	if (K == NULL)
+		return TWOFACTOR_FAIL;
+	for (unsigned i = 0; i < RECOVERY_CODES && rc == TWOFACTOR_OK; i++) {
+		totp_recovery_new(codes[i]);
+		if (totp_recovery_normalise(norm, codes[i]) != 0)
+			rc = TWOFACTOR_FAIL;	/* invariant */
+		else
+			totp_recovery_hash(hashes[i], K->recovery_key,
+			    user_id, norm);
+	}
+	if (rc == TWOFACTOR_OK && s != NULL && store_recovery_replace(s,
+	    user_id, (const uint8_t (*)[STORE_RECOVERY_HASH_BYTES])hashes,
+	    RECOVERY_CODES) != STORE_OK)
+		rc = TWOFACTOR_FAIL;
+	secmem_wipe(norm, sizeof(norm));
+	secmem_wipe(hashes, sizeof(hashes));
+	if (rc != TWOFACTOR_OK)
+		secmem_wipe(codes, sizeof(char) * RECOVERY_CODES *
+		    RECOVERY_CODE_SHOWN_BYTES);
+	return rc;
+}
+
+int
+twofactor_decoy_confirm(const uint8_t secret[TOTP_SECRET_BYTES],
+    const char *code, int64_t now)
+{
+	int64_t c = 0;
+	int rc;
+
+	if (totp_code_parse(code, TOTP_DIGITS, &c) != 0)
+		rc = TWOFACTOR_BAD;
+	else
+		rc = match_step(secret, c, now, -1) >= 0 ? TWOFACTOR_OK :
+		    TWOFACTOR_BAD;
+	secmem_wipe(&c, sizeof(c));
+	return rc;
+}
+
+int
+twofactor_confirm(struct store *s, const char *user_id, const char *code,
+    int64_t now, char codes[RECOVERY_CODES][RECOVERY_CODE_SHOWN_BYTES])
+{
+	struct twofactor_match m;
 	struct totp_row t;
 	int64_t c = 0;
 	int rc;
 
+	memset(&m, 0, sizeof(m));
 	if (K == NULL)
 		return TWOFACTOR_FAIL;
 	if (totp_code_parse(code, TOTP_DIGITS, &c) != 0) {
@@ -334,24 +419,18 @@ twofactor_confirm(struct store *s, const char *user_id, const char *code,
 		rc = TWOFACTOR_BAD;
 		goto done;
 	}
-	if ((rc = totp_check(s, user_id, &t, c, now, 0)) != TWOFACTOR_OK)
+	if ((rc = totp_match(user_id, &t, c, now, &m)) != TWOFACTOR_OK)
 		goto done;
-	for (unsigned i = 0; i < RECOVERY_CODES; i++) {
-		totp_recovery_new(codes[i]);
-		if (totp_recovery_normalise(norm, codes[i]) != 0) {
-			rc = TWOFACTOR_FAIL;	/* invariant */
-			goto done;
-		}
-		totp_recovery_hash(hashes[i], K->recovery_key, user_id, norm);
+	/* the step is used and the row confirmed by one UPDATE */
+	rc = store_totp_use_step(s, user_id, m.step, 0);
+	if (rc != STORE_OK) {
+		rc = rc == STORE_ENOTFOUND ? TWOFACTOR_BAD : TWOFACTOR_FAIL;
+		goto done;
 	}
-	if (store_recovery_replace(s, user_id,
-	    (const uint8_t (*)[STORE_RECOVERY_HASH_BYTES])hashes,
-	    RECOVERY_CODES) != STORE_OK)
-		rc = TWOFACTOR_FAIL;
+	rc = twofactor_recovery_new(s, user_id, codes);
 done:
 	secmem_wipe(&c, sizeof(c));
-	secmem_wipe(norm, sizeof(norm));
-	secmem_wipe(hashes, sizeof(hashes));
+	twofactor_match_wipe(&m);
 	secmem_wipe(&t, sizeof(t));
 	if (rc != TWOFACTOR_OK)
 		secmem_wipe(codes, sizeof(char) * RECOVERY_CODES *

@@ -66,27 +66,70 @@ enum twofactor_check {
 	TWOFACTOR_FAIL = -2,	/* store or key failure */
 };
 
+/* A code that matched, before it is used up: a TOTP code's time step, or
+ * a recovery code's hash. Wipe with twofactor_match_wipe. */
+struct twofactor_match {
+	int	 recovery;		/* 1: a recovery code */
+	int64_t	 step;			/* a TOTP code's step, or -1 */
+	uint8_t	 hash[RECOVERY_HASH_BYTES];
+};
+void twofactor_match_wipe(struct twofactor_match *m);
+
 /*
- * A login's second factor for user_id (who has TWOFACTOR_ON), at Unix
- * time now: a TOTP code of step now/30 +-TOTP_SKEW_STEPS newer than the
- * last one accepted, or an unused recovery code, which is used up. code
- * may be NULL (TWOFACTOR_BAD). *used_recovery set to 1 for a recovery
- * code. In the caller's write transaction.
+ * Check a second-factor code of user_id (who has TWOFACTOR_ON) at Unix
+ * time now, with reads only: a TOTP code of step now/30 +-TOTP_SKEW_STEPS
+ * newer than the last one accepted, or (allow_recovery) an unused
+ * recovery code. code may be NULL (TWOFACTOR_BAD). On TWOFACTOR_OK, m
+ * says what matched; nothing is used up until twofactor_code_use.
+ *
+ * Reads only so that a wrong code, like a wrong password, takes no write
+ * lock and writes nothing (review L1: the difference was a timing oracle
+ * that the password was right).
  */
-int twofactor_login_check(struct store *s, const char *user_id,
-    const char *code, int64_t now, int *used_recovery)
+int twofactor_code_check(struct store *s, const char *user_id,
+    const char *code, int64_t now, int allow_recovery,
+    struct twofactor_match *m) __attribute__((warn_unused_result));
+
+/*
+ * Use up what twofactor_code_check matched, in the caller's write
+ * transaction: the TOTP step becomes the last accepted one, or the
+ * recovery code is deleted. TWOFACTOR_BAD if another request used it
+ * between the check and this write.
+ */
+int twofactor_code_use(struct store *s, const char *user_id,
+    const struct twofactor_match *m) __attribute__((warn_unused_result));
+
+/*
+ * Make RECOVERY_CODES fresh recovery codes into codes (shown once; the
+ * caller wipes them) and, if s is not NULL, replace user_id's stored
+ * hashes with theirs, in the caller's write transaction (the old codes
+ * stop working). s NULL: a decoy session's answer, stored nowhere.
+ */
+int twofactor_recovery_new(struct store *s, const char *user_id,
+    char codes[RECOVERY_CODES][RECOVERY_CODE_SHOWN_BYTES])
     __attribute__((warn_unused_result));
+
+/*
+ * A decoy session's enrolment (server/api/route_twofactor.c): 1 if code
+ * is a code of secret (kept in the session, never stored) at now +-
+ * TOTP_SKEW_STEPS. TWOFACTOR_OK or TWOFACTOR_BAD.
+ */
+int twofactor_decoy_confirm(const uint8_t secret[TOTP_SECRET_BYTES],
+    const char *code, int64_t now) __attribute__((warn_unused_result));
 
 /*
  * Begin (or restart) an enrolment: a fresh secret, stored unconfirmed.
  * secret_b32 gets its base32 form (TOTP_SECRET_B32_CHARS + 1), uri the
  * otpauth:// URI (MAX_OTPAUTH_URI_BYTES). The caller wipes both.
+ * unstored: NULL to store the secret; otherwise (a decoy session) the
+ * TOTP_SECRET_BYTES secret goes there and nothing is written.
  * TWOFACTOR_OK; TWOFACTOR_BAD if the user already has a confirmed
  * enrolment; TWOFACTOR_FAIL.
  */
 int twofactor_begin(struct store *s, const char *user_id,
     const char *username, char secret_b32[TOTP_SECRET_B32_CHARS + 1],
-    char uri[MAX_OTPAUTH_URI_BYTES]) __attribute__((warn_unused_result));
+    char uri[MAX_OTPAUTH_URI_BYTES], uint8_t *unstored)
+    __attribute__((warn_unused_result));
 
 /*
  * Complete an enrolment with a code of the unconfirmed secret; on success

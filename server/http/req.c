@@ -216,6 +216,14 @@ req_audit_subject(struct req *r, int type, const char *id)
 }
 
 void
+req_audit_flag(struct req *r, unsigned tag, unsigned value)
+{
+	r->audit_extra[0] = (uint8_t)tag;
+	r->audit_extra[1] = (uint8_t)value;
+	r->audit_extra_len = AUDIT_FLAG_EXTRA_BYTES;
+}
+
+void
 req_audit_bundle(struct req *r, const uint8_t id[AUDIT_BUNDLE_ID_BYTES],
     const uint8_t hash[32])
 {

@@ -114,6 +114,10 @@ struct req_after {
 	int			 twofactor_policy; /* 1 off, 2 on: the
 						 * cached policy follows */
 	uint64_t		 twofactor_policy_seq; /* its commit order */
+	int			 commit_failure; /* a refused request whose
+						 * writes stand: a two-factor
+						 * lockout, written in the
+						 * failed login's transaction */
 };
 
 struct req {
@@ -264,6 +268,9 @@ void req_audit_object(struct req *r, int type, const char *id);
  * case.assign/unassign, a case for evacuation.add_case). An id that is not
  * one we could have issued (jsonin_is_id) is not recorded. */
 void req_audit_subject(struct req *r, int type, const char *id);
+/* Record a two-byte flag extra, tag || value (audit_entry.h: the second
+ * factor of a login, the two-factor policy set). */
+void req_audit_flag(struct req *r, unsigned tag, unsigned value);
 /* Record a transfer bundle's id and hash in the entry's extra
  * (case.transfer, case.import; audit_entry.h). */
 void req_audit_bundle(struct req *r, const uint8_t id[AUDIT_BUNDLE_ID_BYTES],

@@ -21,6 +21,9 @@ BIN = os.environ.get("CORRIDOR_BIN", "build/server/corridor")
 # (the 200-cycle crash mode, where every restart means fresh Argon2id
 # logins) may raise it; a timeout is never a pass.
 HTTP_TIMEOUT_S = float(os.environ.get("CORRIDOR_HTTP_TIMEOUT", "30"))
+# Seconds serve may take to say "listening". bench/proof_cpu raises it: the
+# first start on a log of millions migrates (builds the tiles) first.
+START_TIMEOUT_S = float(os.environ.get("CORRIDOR_START_TIMEOUT", "60"))
 
 ADMIN_PW = "entry-key-" + "x" * 8
 COORD_PW = "field-key-" + "y" * 8
@@ -119,7 +122,7 @@ class Server:
             [BIN, "serve", self.dir, "--passphrase-file", self.passfile,
              "--listen", "127.0.0.1:0"] + self.extra_args,
             stdout=subprocess.DEVNULL, stderr=self.log)
-        deadline = time.time() + 60
+        deadline = time.time() + START_TIMEOUT_S
         while time.time() < deadline:
             self.log.seek(0)
             m = re.search(r"listening on (https?)://127\.0\.0\.1:(\d+)",

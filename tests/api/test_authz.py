@@ -265,9 +265,10 @@ def expected_object(slug, fx, path_template, principal, world):
     if slug == "login-failed":
         user = PRINCIPAL_USER[principal]
         return world.uid(user) if user else None
-    if slug in ("wrong-code", "wrong-password"):
-        # a wrong TOTP proof or password (POST /me/totp/confirm) is about
-        # the caller's own account, which the handler names
+    if slug in ("wrong-code", "wrong-password", "not-enrolled"):
+        # a wrong TOTP proof or password (POST /me/totp/confirm), or new
+        # recovery codes without two-factor login, is about the caller's
+        # own account, which the handler names
         return world.uid(PRINCIPAL_USER[principal])
     if path_template == "/audit/reasons/erase":
         # the seq is in the body: only the handler (reached by an admin)

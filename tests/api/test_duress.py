@@ -165,6 +165,19 @@ def test_duress_login():
     assert r.status == 204, r
     me = s.get("/me", token=tok).json()
     assert me["duress_set"] is True
+    # removing it needs the password too (review L2; the old code removed
+    # it for the token alone): refused without it or with a wrong one
+    problem(s.request("DELETE", "/me/duress", {}, token=tok), 422,
+            "invalid-body")
+    problem(s.request("DELETE", "/me/duress", {"password": pw + "no"},
+                      token=tok), 403, "wrong-password")
+    assert s.get("/me", token=tok).json()["duress_set"] is True
+    r = s.request("DELETE", "/me/duress", {"password": pw}, token=tok)
+    assert r.status == 204, r
+    assert s.get("/me", token=tok).json()["duress_set"] is False
+    r = s.request("PUT", "/me/duress", {"password": pw,
+                                        "duress_password": duress}, token=tok)
+    assert r.status == 204, r
 
     normal = login(name, pw)
     assert normal.status == 201
@@ -205,6 +218,7 @@ def test_duress_login():
                                           "new_password": "x" * 20},
                   token=decoy)
     problem(r, 503, "busy")
+    decoy_enrols_nothing(uid, name, pw, duress, decoy, me)
     # the coordinators see it
     r = s.get("/alerts", token=ANY["coord"])
     assert r.status == 200, r
@@ -219,6 +233,54 @@ def test_duress_login():
     r = s.get("/cases/" + case, token=ANY["coord"],
               headers={"X-Access-Reason": "duress test"})
     assert r.status == 200 and "marker-" in r.body.decode(), r
+
+
+def peek_count(sql):
+    s = srv()
+    out = subprocess.run([DBPEEK, s.dir, s.passfile, "query", sql],
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.decode().splitlines()[0])[0]
+
+
+def decoy_enrols_nothing(uid, name, pw, duress, decoy, me):
+    """A decoy session's two-factor enrolment answers as a real one (the
+    same statuses and shapes, the duress password as its password, a
+    code of the secret it was shown) but stores nothing: the account has
+    no TOTP row and no recovery codes after it, and the decoy's GET /me
+    shows the enrolment as the session saw it. On the old code the
+    enrolment was stored (and the confirmation refused the duress
+    password: 403)."""
+    s = srv()
+    r = s.post("/me/totp", token=decoy)
+    assert r.status == 201, r
+    b = r.json()
+    assert set(b) == {"secret", "otpauth_uri", "qr", "algorithm", "digits",
+                      "period"}, b
+    assert b["otpauth_uri"].startswith("otpauth://totp/%s?" % name)
+    step = int(time.time()) // 30
+    # the real password is not the decoy's: refused, as a wrong one is
+    problem(s.post("/me/totp/confirm", {"code": totp(b["secret"], step),
+                                        "password": pw}, token=decoy),
+            403, "wrong-password")
+    r = s.post("/me/totp/confirm", {"code": totp(b["secret"], step),
+                                     "password": duress}, token=decoy)
+    assert r.status == 200, r
+    codes = r.json()["recovery_codes"]
+    assert set(r.json()) == {"recovery_codes"} and len(set(codes)) == 10
+    # confirmed once: a second confirmation is refused, as a real one is
+    problem(s.post("/me/totp/confirm", {"code": totp(b["secret"], step + 1),
+                                        "password": duress}, token=decoy),
+            403, "wrong-code")
+    for table in ("totp", "recovery_codes"):
+        assert peek_count("SELECT count(*) FROM %s WHERE user_id = '%s'"
+                          % (table, uid)) == 0, table
+    # the decoy sees the enrolment it made, as a real one would (the
+    # account's rows stay as they were: none)
+    d = s.get("/me", token=decoy).json()
+    assert me["two_factor"]["enabled"] is False
+    assert d["two_factor"] == {"enabled": True, "required": False,
+                               "recovery_codes_left": 10}, d
 
 
 def test_panic_self_and_recovery():
@@ -411,6 +473,16 @@ def test_duress_with_two_factor():
     assert d["two_factor"]["recovery_codes_left"] == len(recovery) - 1, d
     assert d["duress_set"] is False
     assert "account.duress" in audit_actions(uid)
+    # the decoy cannot enrol again (409, as the account would answer) nor
+    # replace the account's recovery codes: it is answered ten codes,
+    # stored nowhere
+    problem(s.post("/me/totp", token=decoy), 409, "already-enrolled")
+    r = s.post("/me/totp/recovery-codes", {
+        "password": duress, "code": totp(secret, int(time.time()) // 30 + 1)},
+        token=decoy)
+    assert r.status == 200 and len(r.json()["recovery_codes"]) == 10, r
+    d = s.get("/me", token=decoy).json()
+    assert d["two_factor"]["recovery_codes_left"] == len(recovery) - 1, d
     # the real password with a good code opens nothing any more
     problem(with_code(pw, recovery[1]), 401, "login-failed")
     # a reset removes the two-factor login with the key pair
@@ -624,6 +696,57 @@ def test_reset_after_concurrent_revoke():
     assert [u["status"] for u in users if u["id"] == uid] == ["revoked"]
 
 
+def test_decoy_enrols_under_policy():
+    """Review H2: with the policy on, enrolment is the only screen a decoy
+    of an account without two-factor login reaches; it completes it as a
+    real session would (the duress password, a code of the secret it was
+    shown), then reaches the rest (an empty case list), and the account's
+    two-factor rows stay as they were (none). On the old code the
+    confirmation answered 403 wrong-password and the decoy stayed stuck."""
+    s = srv()
+    uid, name, pw, tok, _ = new_caseworker(0)
+    duress = s.random_password("du-")
+    r = s.request("PUT", "/me/duress", {"password": pw,
+                                        "duress_password": duress}, token=tok)
+    assert r.status == 204, r
+    coord = ANY["coord"]
+    # the coordinator needs two-factor login of their own to switch it on
+    r = s.post("/me/totp", token=coord)
+    assert r.status == 201, r
+    r = s.post("/me/totp/confirm", {
+        "code": totp(r.json()["secret"], int(time.time()) // 30),
+        "password": s.coord_pw}, token=coord)
+    assert r.status == 200, r
+    s.confirm(coord, s.coord_pw)
+    r = s.request("PUT", "/settings/two-factor", {"required": True},
+                  token=coord)
+    assert r.status == 200, r
+    try:
+        r = login(name, duress)
+        assert r.status == 201, r
+        decoy = r.json()["token"]
+        problem(s.get("/cases", token=decoy), 403, "two-factor-required")
+        me = s.get("/me", token=decoy).json()
+        assert me["two_factor"] == {"enabled": False, "required": True,
+                                    "recovery_codes_left": 0}, me
+        r = s.post("/me/totp", token=decoy)
+        assert r.status == 201, r
+        r = s.post("/me/totp/confirm", {
+            "code": totp(r.json()["secret"], int(time.time()) // 30),
+            "password": duress}, token=decoy)
+        assert r.status == 200 and len(r.json()["recovery_codes"]) == 10, r
+        r = s.get("/cases", token=decoy)
+        assert r.status == 200 and r.json()["cases"] == [], r
+        assert s.get("/me", token=decoy).json()["two_factor"]["enabled"]
+        for table in ("totp", "recovery_codes"):
+            assert peek_count("SELECT count(*) FROM %s WHERE user_id = '%s'"
+                              % (table, uid)) == 0, table
+    finally:
+        r = s.request("PUT", "/settings/two-factor", {"required": False},
+                      token=coord)
+        assert r.status == 200, r
+
+
 if __name__ == "__main__":
     try:
         run([test_sessions_and_logins, test_duress_login,
@@ -632,7 +755,8 @@ if __name__ == "__main__":
              test_duress_with_two_factor, test_decoy_lookup_learns_nothing,
              test_erase_drops_wraps_and_wal, test_last_org_key_holder,
              test_password_change_after_concurrent_panic,
-             test_coordinator_decoy, test_reset_after_concurrent_revoke])
+             test_coordinator_decoy, test_reset_after_concurrent_revoke,
+             test_decoy_enrols_under_policy])
     finally:
         if S is not None:
             S.stop()

@@ -166,9 +166,10 @@ def test_enrolment():
 def test_login_needs_code_and_refuses_replay():
     """The replay check fails if last_step is not stored: the same code
     would open a second session. At most THROTTLE_FREE_FAILURES (3)
-    failures come before each success, so the throttle stays out of it."""
+    failures come before each success, so the throttle stays out of it.
+    Each login's entry says which factor it proved (review L2)."""
     s = srv()
-    name, _, pw = new_user()
+    name, uid, pw = new_user()
     tok = s.login(name, pw)
     secret, codes, step = enrol(s, tok, pw)
     wrong_pw = login_raw(s, name, pw + "x", totp(secret, step + 1))
@@ -200,6 +201,15 @@ def test_login_needs_code_and_refuses_replay():
     # minute and a half to be checked stays outside +-1)
     problem(login_raw(s, name, pw, totp(secret, now_step() + 4)), 401,
             "login-failed")
+    # the allowed session.create entries' extra, the entry's last bytes
+    # (u16 length, then 0x46 and the factor; docs/audit.md 2.5): none
+    # before two-factor login, then the recovery code, then the TOTP code
+    tails = [json.loads(l)[0] for l in peek(
+        s, "query", "SELECT substr(hex(entry), -8) FROM audit_log WHERE"
+        " action = 1 AND outcome = 1 AND object_id = '%s' ORDER BY seq"
+        % uid).splitlines() if l]
+    assert tails[-2:] == ["00024602", "00024601"], tails
+    assert all(t.endswith("0000") for t in tails[:-2]), tails
 
 
 def test_recovery_codes_are_single_use():
@@ -353,6 +363,13 @@ def test_policy_forces_enrolment():
     acts = [(e["action"], e["outcome"]) for e in audit_actions(s)]
     assert ("policy.two_factor", "allowed") in acts
     assert ("policy.two_factor", "denied") in acts
+    # which way each switch went is in its entry (review M3)
+    import auditlib
+    atok, _ = auditlib.auditor(s)
+    policy = [e.get("two_factor_required") for e in
+              auditlib.all_entries(s, atok, action="policy.two_factor")
+              if e["outcome"] == "allowed"]
+    assert policy == [True, False], policy
     # a restart keeps the policy (stored) and the enrolments (keys kept)
     r = s.request("PUT", "/settings/two-factor", {"required": True},
                   token=coord)
@@ -369,11 +386,199 @@ def test_policy_forces_enrolment():
     problem(s.get("/users", token=atok), 403, "two-factor-required")
 
 
+def wrong_code(secret):
+    """A well-formed code that is none of the steps around now."""
+    near = {totp(secret, now_step() + d) for d in range(-3, 4)}
+    while True:
+        c = "%06d" % secrets.randbelow(10 ** 6)
+        if c not in near:
+            return c
+
+
+def factor_rows(s, uid):
+    """(last_step, confirmed, recovery codes left) as stored."""
+    out = peek(s, "query", "SELECT t.last_step, t.confirmed, (SELECT count(*)"
+               " FROM recovery_codes c WHERE c.user_id = t.user_id) FROM totp t"
+               " WHERE t.user_id = '%s'" % uid)
+    return json.loads(out.splitlines()[0])
+
+
+def test_wrong_code_writes_nothing():
+    """Review L1: the right password with a wrong code (or a wrong
+    recovery code) changes no row, as a wrong password does not: the
+    check only reads, and the write (using the step up) comes only with a
+    matching code. No timing is asserted."""
+    s = srv()
+    name, uid, pw = new_user()
+    tok = s.login(name, pw)
+    secret, codes, step = enrol(s, tok, pw)
+    before = factor_rows(s, uid)
+    assert before == [step, 1, 10], before
+    problem(login_raw(s, name, pw, wrong_code(secret)), 401, "login-failed")
+    problem(login_raw(s, name, pw, "aaaa-bbbb-cccc-dddd"), 401,
+            "login-failed")
+    problem(login_raw(s, name, pw + "x", codes[0]), 401, "login-failed")
+    assert factor_rows(s, uid) == before
+    # a right one does write: its step, or its recovery code, is used up
+    assert login_raw(s, name, pw, codes[0]).status == 201
+    assert factor_rows(s, uid) == [step, 1, 9]
+
+
+def test_lockout():
+    """Review M1: after TWOFACTOR_LOCKOUT_FAILURES (10) wrong codes in a
+    row following the right password, the account takes no login, even
+    with the right code (the same 401, nothing erased), until a reset;
+    coordinators see an alert, and account.lockout is audited. On the old
+    code the login with the right code after the ten succeeded.
+
+    The login throttle would make the 4th try wait 2 s, the 5th 4 s...:
+    every three tries, a right password given from the user's session (PUT
+    /me/duress) ends the throttle's backoff, which is not the lockout's
+    run: only a right code ends that."""
+    s = srv()
+    name, uid, pw = new_user()
+    tok = s.login(name, pw)
+    secret, codes, _ = enrol(s, tok, pw)
+    duress = s.random_password("du-")
+    bodies = set()
+    coord = s.coord()
+
+    def lockout_alerts():
+        r = s.get("/alerts", token=coord)
+        assert r.status == 200, r
+        return [a for a in r.json()["alerts"]
+                if (a["user_id"], a["kind"]) == (uid, "lockout")]
+
+    for i in range(10):
+        if i % 3 == 0:
+            r = s.request("PUT", "/me/duress", {"password": pw,
+                                                "duress_password": duress},
+                          token=tok)
+            assert r.status == 204, r
+        if i == 9:
+            assert lockout_alerts() == []      # nine do not lock
+        # wrong TOTP codes and wrong recovery codes both count
+        code = wrong_code(secret) if i % 2 else (
+            "zzzz-zzzz-zzzz-zzz" + "234567"[i % 6])
+        r = login_raw(s, name, pw, code)
+        problem(r, 401, "login-failed")
+        bodies.add(r.body)
+    # locked: the right password with the right code, the duress password
+    # with the right code: the same 401 as any failure (two: a third
+    # failure would start the throttle's backoff for the login below)
+    for p, c in ((pw, totp(secret, now_step() + 1)),
+                 (duress, codes[0])):
+        r = login_raw(s, name, p, c)
+        problem(r, 401, "login-failed")
+        bodies.add(r.body)
+    assert len(bodies) == 1, bodies
+    # not erased: the session the person already had works; the duress
+    # password (refused, locked) erased nothing
+    me = s.get("/me", token=tok)
+    assert me.status == 200 and me.json()["two_factor"][
+        "recovery_codes_left"] == 10, me
+    assert peek(s, "query", "SELECT count(*) FROM account_erased WHERE"
+                " user_id = '%s'" % uid).strip() == "[0]"
+    # coordinators see it, once; the log has one account.lockout
+    alerts = lockout_alerts()
+    assert len(alerts) == 1 and alerts[0]["username"] == name, alerts
+    assert s.get("/me", token=coord).json()["alerts"] >= 1
+    acts = [(e["action"], e["outcome"]) for e in audit_actions(s)
+            if e.get("object_id") == uid]
+    assert acts.count(("account.lockout", "allowed")) == 1, acts
+    assert ("account.duress", "allowed") not in acts, acts
+    # a reset (new first password, two-factor login removed) lifts it
+    # (a reset needs a reason and a fresh password confirmation)
+    first = s.random_password("reset-")
+    admin = s.admin()
+    s.confirm(admin, s.admin_pw)
+    r = s.post("/users/%s/reset" % uid, {"password": first}, token=admin,
+               headers={"X-Access-Reason": "locked out, phone lost"})
+    assert r.status == 200, r
+    assert lockout_alerts() == []
+    new = s.enrol(name, first)
+    r = login_raw(s, name, new)
+    assert r.status == 201, r
+
+
+def test_recovery_codes_renewed_and_marked():
+    """Review L2: POST /me/totp/recovery-codes needs the current password
+    and a current TOTP code, answers ten new codes once and voids the old;
+    a login's audit entry says whether a TOTP code or a recovery code was
+    used. Review M3: policy.two_factor says which way it was switched."""
+    import auditlib
+    s = srv()
+    name, uid, pw = new_user()
+    tok = s.login(name, pw)
+    # not set up: nothing to renew
+    problem(s.post("/me/totp/recovery-codes", {"password": pw,
+                                               "code": "123456"},
+                   token=tok), 409, "not-enrolled")
+    secret, old, step = enrol(s, tok, pw)
+    r = login_raw(s, name, pw, old[0])
+    assert r.status == 201, r
+    tok = r.json()["token"]
+    good = totp(secret, now_step() + 1)
+    problem(s.post("/me/totp/recovery-codes", {"password": pw + "x",
+                                               "code": good}, token=tok),
+            403, "wrong-password")
+    problem(s.post("/me/totp/recovery-codes", {"password": pw,
+                                               "code": wrong_code(secret)},
+                   token=tok), 403, "wrong-code")
+    # a recovery code does not make more of them
+    problem(s.post("/me/totp/recovery-codes", {"password": pw,
+                                               "code": old[1]}, token=tok),
+            422, "invalid-body")
+    # the enrolment's code, already used: a replay
+    problem(s.post("/me/totp/recovery-codes", {"password": pw,
+                                               "code": totp(secret, step)},
+                   token=tok), 403, "wrong-code")
+    r = s.post("/me/totp/recovery-codes", {"password": pw, "code": good},
+               token=tok)
+    assert r.status == 200, r
+    assert r.header("Cache-Control") == "no-store"
+    new = r.json()["recovery_codes"]
+    assert set(r.json()) == {"recovery_codes"}
+    assert len(new) == 10 and len(set(new)) == 10 and not set(new) & set(old)
+    assert s.get("/me", token=tok).json()["two_factor"][
+        "recovery_codes_left"] == 10
+    # the same code again: used up
+    problem(s.post("/me/totp/recovery-codes", {"password": pw, "code": good},
+                   token=tok), 403, "wrong-code")
+    # the old codes are void, the new ones work
+    problem(login_raw(s, name, pw, old[2]), 401, "login-failed")
+    assert login_raw(s, name, pw, new[0]).status == 201
+    # malformed bodies, a forged token
+    for body in ({}, {"password": pw}, {"code": good},
+                 {"password": pw, "code": good, "x": 1},
+                 {"password": 1, "code": good}, {"password": pw, "code": 1}):
+        problem(s.post("/me/totp/recovery-codes", body, token=tok), 422,
+                "invalid-body")
+    problem(s.request("POST", "/me/totp/recovery-codes", raw=b'{"code":',
+                      token=tok), 400, "malformed-json")
+    problem(s.post("/me/totp/recovery-codes", {"password": pw, "code": good},
+                   token="A" * 86), 401, "unauthenticated")
+    # the audit log: each login's factor, and the renewal
+    atok, _ = auditlib.auditor(s)
+    entries = auditlib.all_entries(s, atok)
+    logins = [e.get("second_factor") for e in entries
+              if e["action"] == "session.create" and e["object_id"] == uid
+              and e["outcome"] == "allowed"]
+    # (the first ones, the enrolment's and the test's, before two-factor;
+    # a TOTP code's marker: test_login_needs_code_and_refuses_replay)
+    assert logins[-2:] == ["recovery_code", "recovery_code"] and \
+        set(logins[:-2]) == {None}, logins
+    renew = [e["outcome"] for e in entries
+             if e["action"] == "user.totp.recovery" and e["object_id"] == uid]
+    assert renew.count("allowed") == 1 and "denied" in renew, renew
+
 if __name__ == "__main__":
     try:
         run([test_enrolment, test_login_needs_code_and_refuses_replay,
              test_recovery_codes_are_single_use,
              test_code_failures_are_throttled_with_passwords, test_bad_codes,
+             test_wrong_code_writes_nothing, test_lockout,
+             test_recovery_codes_renewed_and_marked,
              test_policy_forces_enrolment])
     finally:
         if S is not None:

@@ -7,8 +7,10 @@
 // over the secret the page showed), and a replay of that code is refused
 // with the one wrong-credentials message. A script payload typed into the
 // code field stays text. A coordinator's policy switch requires two-factor
-// login of everyone, and a caseworker without it is held on the
-// enrolment screen until they prove a code.
+// login of everyone (its password dialog says so), and a caseworker
+// without it is held on the enrolment screen until they prove a code.
+// Once on, new recovery codes replace the old ones (review L2, in
+// Russian).
 
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -151,8 +153,10 @@ test('a coordinator requires two-factor login; a caseworker without it is held o
   await goHash(page, '#/two-factor');
   // the switch refuses a coordinator who has no two-factor login of their own
   await press(page, 'Require two-factor login for everyone');
-  // the switch needs a fresh password confirmation: the reauth dialog
+  // the switch needs a fresh password confirmation: the reauth dialog,
+  // which says what it is for (not the organisation's key)
   await waitText(page, 'Confirm it is you');
+  await waitText(page, 'Changing whether everyone must use two-factor login affects every account.');
   await fill(page, 'Your password', env.coordPassword);
   await press(page, 'Confirm and continue');
   await waitText(page, 'Set up two-factor login for your own account before you require it of everyone.');
@@ -178,8 +182,22 @@ test('a coordinator requires two-factor login; a caseworker without it is held o
   await fill(p2, 'Текущий пароль', cw.password);
   await press(p2, 'Включить двухфакторный вход');
   await waitText(p2, 'Сохраните эти коды сейчас. Они показываются только один раз.');
+  const first = await p2.$$eval('ol.recovery-codes li', (els) => els.map((e) => e.textContent));
   await press(p2, 'Я сохранил(а) эти коды');
   await p2.waitForFunction(() => location.hash === '#/cases', { timeout: 15000 });
+  // new recovery codes (review L2), in Russian: the password and the next
+  // code from the app; ten new ones, shown once, none of the old
+  await goHash(p2, '#/two-factor');
+  await fill(p2, 'Код из приложения', totp(s2, nowStep() + 1));
+  await fill(p2, 'Текущий пароль', cw.password);
+  await press(p2, 'Создать новые резервные коды');
+  await waitText(p2, 'Сохраните эти коды сейчас. Они показываются только один раз.');
+  const fresh = await p2.$$eval('ol.recovery-codes li', (els) => els.map((e) => e.textContent));
+  assert.equal(fresh.length, 10);
+  for (const c of fresh) assert.ok(!first.includes(c), 'a renewed code repeats an old one');
+  await press(p2, 'Я сохранил(а) эти коды');
+  await waitText(p2, 'Новые резервные коды созданы. Старые больше не работают.');
+  assert.equal(await p2.$('ol.recovery-codes'), null);
   assertClean(env, p2, [403]);
   await p2.close();
 

@@ -104,7 +104,8 @@ export async function api(method, path, opts = {}) {
     }
     // seizure-keys: org-key operations ask for a fresh password first
     if (e.status === 403 && /reauth-required$/.test(e.type) && hooks.reauth && !opts.noReauth) {
-      if (await hooks.reauth()) return attempt();
+      // the hook is told which request asked, to say what the password is for
+      if (await hooks.reauth({ method, path })) return attempt();
     }
     throw e;
   }

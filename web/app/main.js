@@ -244,14 +244,24 @@ function idleLock() {
 
 let reauthPending = null;
 
+/*
+ * What the password is asked for, by the request that was refused: the
+ * two-factor policy switch, or (every other reauth-required) an operation
+ * with the organisation's key.
+ */
+function reauthBody(req) {
+  return req && /^\/settings\/two-factor$/.test(req.path) ? 'reauth.body_policy' : 'reauth.body';
+}
+
 /**
  * 403 reauth-required: ask for the password once, however many requests
  * were refused at the same moment (a screen loads several in parallel);
- * every one of them waits for the same answer, then retries.
+ * every one of them waits for the same answer, then retries. req
+ * ({method, path}) is the first refused request, which picks the wording.
  */
-function reauth() {
+function reauth(req) {
   if (!reauthPending) {
-    reauthPending = formDialog('reauth.title', h('p', null, t('reauth.body')), {
+    reauthPending = formDialog('reauth.title', h('p', null, t(reauthBody(req))), {
       fields: [{ name: 'password', label: 'reauth.password', type: 'password', autocomplete: 'current-password', required: true }],
       submit: 'reauth.submit',
       fieldFor: () => 'password',

@@ -94,6 +94,23 @@ export function securityScreen(params, ctx) {
     });
   }
 
+  /* Removing it needs the current password too (a stolen session alone
+   * must not quietly remove it). */
+  function duressClearForm() {
+    return form({
+      fields: [{ name: 'password', label: 'password.current', type: 'password', autocomplete: 'current-password', required: true }],
+      submit: 'security.duress_clear',
+      fieldFor: () => 'password',
+      async onSubmit(v) {
+        msg = null;
+        await api('DELETE', '/me/duress', { body: { password: v.password } });
+        state.user = { ...state.user, duress_set: false };
+        msg = { kind: 'success', text: t('security.duress_cleared') };
+        ctx.redraw();
+      },
+    });
+  }
+
   return {
     load,
     view() {
@@ -126,12 +143,7 @@ export function securityScreen(params, ctx) {
             ? notice('warn', t('security.duress_decoy_role')) : null,
           state.user.duress_set ? h('div', null,
             notice('info', t('security.duress_is_set')),
-            h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => run(async () => {
-              msg = null;
-              await api('DELETE', '/me/duress');
-              state.user = { ...state.user, duress_set: false };
-              msg = { kind: 'success', text: t('security.duress_cleared') };
-            }) }, t('security.duress_clear'))) : duressForm()),
+            duressClearForm()) : duressForm()),
         h('section', { 'aria-labelledby': 'panic-h' },
           h('h2', { id: 'panic-h' }, t('security.panic')),
           h('p', null, t('security.panic_intro')),

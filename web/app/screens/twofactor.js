@@ -2,7 +2,8 @@
 // twofactor: two-factor login on the account side. Set it up (the QR code
 // for an authenticator app, the secret as text for typing in, then prove
 // one code), the ten recovery codes shown once with a plain "store these
-// now", and, for a coordinator, the switch that requires it of everyone.
+// now", new recovery codes once it is on (the old ones then void), and,
+// for a coordinator, the switch that requires it of everyone.
 // When the policy requires it and the user has none, this is the only
 // screen they get (routes.js): the server refuses everything else
 // (403 two-factor-required) until a code is proven.
@@ -28,6 +29,7 @@ export function twoFactorScreen(params, ctx) {
   let pending = null;   // {secret, qr}: an enrolment begun, not proven
   let codes = null;     // the recovery codes, shown once
   let policyError = null;
+  let renewed = false;  // the codes shown are a renewal, not an enrolment
 
   async function refreshMe() {
     state.user = await api('GET', '/me');
@@ -42,9 +44,37 @@ export function twoFactorScreen(params, ctx) {
       h('div', { class: 'actions' }, button('twofactor.stored', async () => {
         codes = null;   // gone from the page: shown once
         await refreshMe();
+        if (renewed) {
+          renewed = false;
+          ctx.flash('success', 'twofactor.renewed');
+          ctx.redraw();
+          return;
+        }
         ctx.flash('success', 'twofactor.done');
         ctx.startSession({ user: state.user }, state.idleSeconds);
       })));
+  }
+
+  /* Ten new recovery codes: the password and a code from the app (not a
+   * recovery code: the server refuses one, so a sheet found on paper
+   * cannot make more). The old ones stop working. */
+  function renewView() {
+    return h('section', { 'aria-labelledby': 'renew-title' },
+      h('h2', { id: 'renew-title' }, t('twofactor.renew_title')),
+      h('p', null, t('twofactor.renew_intro')),
+      form({
+        fields: [{ name: 'code', label: 'twofactor.code', autocomplete: 'one-time-code', inputmode: 'numeric', required: true,
+          validate: (v) => (/^[0-9]{6}$/.test(v.trim()) ? null : 'twofactor.code_format') },
+        { name: 'password', label: 'password.current', type: 'password', autocomplete: 'current-password', required: true }],
+        submit: 'twofactor.renew',
+        fieldFor: (e) => (/wrong-password$/.test(e.type || '') ? 'password' : 'code'),
+        async onSubmit(v) {
+          const r = await api('POST', '/me/totp/recovery-codes', { body: { code: v.code.trim(), password: v.password } });
+          codes = r.recovery_codes;
+          renewed = true;
+          ctx.redraw();
+        },
+      }));
   }
 
   function enrolView() {
@@ -100,7 +130,7 @@ export function twoFactorScreen(params, ctx) {
       if (codes) {
         parts.push(recoveryView());
       } else if (tf.enabled) {
-        parts.push(h('p', null, t('twofactor.on', { left: tf.recovery_codes_left })));
+        parts.push(h('p', null, t('twofactor.on', { left: tf.recovery_codes_left })), renewView());
       } else if (pending) {
         parts.push(enrolView());
       } else {
