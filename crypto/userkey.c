@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crypto/userkey.h"
+#include "crypto/xfer.h"
 
 #define UK_VERSION	1u
 /* what userkey_seal uses: MODERATE, for every key that can open the org
@@ -249,4 +250,14 @@ userkey_matches(const uint8_t pk[USERKEY_PK_BYTES],
 	ok = sodium_memcmp(derived, pk, 32) == 0;
 	sodium_memzero(derived, sizeof(derived));
 	return ok;
+}
+
+_Static_assert(USERKEY_FP_CHARS == XFER_FP_CHARS, "one fingerprint format");
+
+void
+userkey_fingerprint(char out[USERKEY_FP_CHARS],
+    const uint8_t pk[USERKEY_PK_BYTES])
+{
+	xfer_fingerprint_tagged(out, "corridor/user-fingerprint/v1|", pk,
+	    USERKEY_PK_BYTES);
 }

@@ -89,6 +89,16 @@ int userkey_login(uint8_t sk[USERKEY_SK_BYTES], const char *user_id,
  */
 void userkey_erase(uint8_t blob[USERKEY_BLOB_BYTES]);
 
+/*
+ * The read-aloud fingerprint of a user's public key (issue 14, re-seal):
+ * six groups of five digits, as crypto/xfer.h's, over SHA-256("corridor/
+ * user-fingerprint/v1|" || pk). The user reads it from their own Security
+ * screen; a coordinator re-seals their cases only to the key it names.
+ */
+#define USERKEY_FP_CHARS	36u	/* 6 groups of 5 digits, 5 spaces, NUL */
+void userkey_fingerprint(char out[USERKEY_FP_CHARS],
+    const uint8_t pk[USERKEY_PK_BYTES]);
+
 /* Check that pk is the public half of sk: 1 yes, 0 no. */
 int userkey_matches(const uint8_t pk[USERKEY_PK_BYTES],
     const uint8_t sk[USERKEY_SK_BYTES]);

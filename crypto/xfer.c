@@ -84,16 +84,16 @@ xfer_verify(const uint8_t sig[XFER_SIG_BYTES],
 }
 
 void
-xfer_fingerprint(char out[XFER_FP_CHARS], const uint8_t pk[XFER_ED_PK_BYTES])
+xfer_fingerprint_tagged(char out[XFER_FP_CHARS], const char *tag,
+    const uint8_t *pk, size_t pk_len)
 {
 	crypto_hash_sha256_state st;
 	uint8_t h[crypto_hash_sha256_BYTES];
 	size_t o = 0;
 
 	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const unsigned char *)fp_prefix,
-	    sizeof(fp_prefix) - 1);
-	crypto_hash_sha256_update(&st, pk, XFER_ED_PK_BYTES);
+	crypto_hash_sha256_update(&st, (const unsigned char *)tag, strlen(tag));
+	crypto_hash_sha256_update(&st, pk, pk_len);
 	crypto_hash_sha256_final(&st, h);
 	for (unsigned g = 0; g < XFER_FP_GROUPS; g++) {
 		uint64_t v = 0;
@@ -106,4 +106,10 @@ xfer_fingerprint(char out[XFER_FP_CHARS], const uint8_t pk[XFER_ED_PK_BYTES])
 		o += g == 0 ? 5 : 6;
 	}
 	out[XFER_FP_CHARS - 1] = '\0';
+}
+
+void
+xfer_fingerprint(char out[XFER_FP_CHARS], const uint8_t pk[XFER_ED_PK_BYTES])
+{
+	xfer_fingerprint_tagged(out, fp_prefix, pk, XFER_ED_PK_BYTES);
 }

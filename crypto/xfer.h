@@ -67,5 +67,9 @@ int xfer_verify(const uint8_t sig[XFER_SIG_BYTES],
  */
 void xfer_fingerprint(char out[XFER_FP_CHARS],
     const uint8_t pk[XFER_ED_PK_BYTES]);
+/* The same digits over SHA-256(tag || pk) (tag a NUL-terminated domain
+ * string), for other public keys read aloud (userkey_fingerprint). */
+void xfer_fingerprint_tagged(char out[XFER_FP_CHARS], const char *tag,
+    const uint8_t *pk, size_t pk_len);
 
 #endif

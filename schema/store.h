@@ -148,6 +148,15 @@ int store_checkpoint_truncate(struct store *s);
 #define STORE_TRUNCATE_RETRY_S	1
 int store_checkpoint_truncate_retry(struct store *s);
 
+/*
+ * Queue a truncating checkpoint on the pool's checkpoint thread without
+ * waiting for it (a duress login, whose answer must not take longer than
+ * a normal login's): the thread tries at once and then, like a failed
+ * store_checkpoint_truncate_retry, every STORE_TRUNCATE_RETRY_S seconds
+ * until one succeeds. Call it only once the commit it is for is durable.
+ */
+void store_checkpoint_truncate_soon(void);
+
 /* 1 while a failed truncation is still being retried, else 0. */
 int store_truncate_pending(void);
 

@@ -457,6 +457,16 @@ truncate_pending_set(void)
 	pthread_mutex_unlock(&ck.mu);
 }
 
+void
+store_checkpoint_truncate_soon(void)
+{
+	pthread_mutex_lock(&ck.mu);
+	ck.truncate = 1;
+	ck.want = 1;	/* now, not at the next retry tick */
+	pthread_cond_signal(&ck.cv);
+	pthread_mutex_unlock(&ck.mu);
+}
+
 int
 store_truncate_pending(void)
 {

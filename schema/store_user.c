@@ -361,12 +361,34 @@ store_org_grant_delete(struct store *s, const char *user_id)
 	return store_run_ids(s, SQL_GRANT_DEL, user_id, NULL);
 }
 
-static const char SQL_GRANT_COUNT[] =
-    "SELECT count(*) FROM org_grants g JOIN users u ON u.id = g.user_id"
-    " WHERE u.status = 'active'";
+/* usable: an active account whose key pair is its own and not erased
+ * (0014_duress.sql, account_erased): a grant sealed to an erased key
+ * opens for nobody */
+#define SQL_GRANT_USABLE \
+    "SELECT count(*) FROM org_grants g JOIN users u ON u.id = g.user_id" \
+    " WHERE u.status = 'active' AND NOT EXISTS (SELECT 1 FROM" \
+    " account_erased e WHERE e.user_id = g.user_id)"
+static const char SQL_GRANT_COUNT[] = SQL_GRANT_USABLE;
+static const char SQL_GRANT_HOLDS[] = SQL_GRANT_USABLE " AND g.user_id = ?";
 
 int
 store_org_grant_count(struct store *s, int64_t *n)
 {
 	return count_of(s, SQL_GRANT_COUNT, n);
+}
+
+int
+store_org_grant_usable(struct store *s, const char *user_id, int *yes)
+{
+	sqlite3_stmt *st = store_stmt(s, SQL_GRANT_HOLDS);
+	int rc;
+
+	*yes = 0;
+	if (st == NULL)
+		return STORE_EIO;
+	store_bind_text(st, 1, user_id);
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? STORE_OK : store_err_from_sqlite(rc);
 }

@@ -80,7 +80,11 @@ int store_org_grant_get(struct store *s, const char *user_id, uint8_t *out,
 int store_org_grant_reseal(struct store *s, const char *user_id,
     const uint8_t *sealed, size_t sealed_len);
 int store_org_grant_delete(struct store *s, const char *user_id);
-/* Number of org key grants held by active users. */
+/* Number of usable org key grants: held by active users whose key pair
+ * is not erased or reset (account_erased), so that a last-holder check
+ * never counts a grant nobody can open. */
 int store_org_grant_count(struct store *s, int64_t *n);
+/* *yes = 1 if user_id holds a usable org key grant (as counted above). */
+int store_org_grant_usable(struct store *s, const char *user_id, int *yes);
 
 #endif

@@ -79,6 +79,16 @@ extern const struct route route_account_table[];
 int route_account_me_fields(struct req *r, const struct user_row *u,
     json_t *o) __attribute__((warn_unused_result));
 int route_account_decoy_busy(struct req *r, const char *pw);
+/*
+ * Inside r's write transaction, before storing a key pair or a duress
+ * verifier prepared (outside it, around an Argon2 run) from before, a row
+ * of the account read earlier: 0 if the account is unchanged (same key
+ * pair and sealed blob, status, role, enrolment: an erasure or a reset
+ * writes a new blob); else -1
+ * after answering 409 account-changed (or 404/503).
+ */
+int route_account_unchanged(struct req *r, const struct user_row *before)
+    __attribute__((warn_unused_result));
 
 /* route_user.c's account JSON ({id, username, role, status, enrolled};
  * a new reference) and lookup (user id into u, or answer 404 or 503;

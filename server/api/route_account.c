@@ -125,6 +125,33 @@ kdf_busy(struct req *r, void (*fn)(void *), void *arg)
 	return -1;
 }
 
+/* --- the row a key-pair write was prepared from ---------------------------- */
+
+int
+route_account_unchanged(struct req *r, const struct user_row *before)
+{
+	struct user_row now;
+	int same;
+
+	if (route_user_load(r, before->id, &now) != 0)
+		return -1;
+	/* an erasure (panic, duress) and a reset both write a new sealed
+	 * blob, so comparing it catches them; a reset account's own
+	 * enrolment is no change (it was read that way) */
+	same = now.status == before->status && now.role == before->role &&
+	    now.enrolled == before->enrolled &&
+	    secmem_equal(now.pk, before->pk, sizeof(now.pk)) &&
+	    secmem_equal(now.sk_sealed, before->sk_sealed,
+	    sizeof(now.sk_sealed));
+	secmem_wipe(&now, sizeof(now));
+	if (same)
+		return 0;
+	req_problem(r, 409, "account-changed", "The account changed while "
+	    "this request was being checked (a panic, a reset, a revocation "
+	    "or another password change); nothing was stored.");
+	return -1;
+}
+
 /* --- GET /me, the parts of this issue ------------------------------------- */
 
 static int
@@ -139,6 +166,7 @@ int
 route_account_me_fields(struct req *r, const struct user_row *u, json_t *o)
 {
 	uint8_t v[STORE_DURESS_BYTES];
+	char fp[USERKEY_FP_CHARS];
 	int64_t waiting = 0, alerts = 0;
 	int have = 0;
 
@@ -148,7 +176,12 @@ route_account_me_fields(struct req *r, const struct user_row *u, json_t *o)
 	if (!r->decoy && store_account_waiting(r->db, u->id,
 	    MAX_RESEAL_PER_REQUEST, count_one, &waiting) != STORE_OK)
 		return -1;
-	if (json_object_set_new(o, "duress_set",
+	userkey_fingerprint(fp, u->pk);
+	/* read aloud to a coordinator who re-seals cases to this key pair
+	 * (POST /users/{id}/reseal); a decoy shows the account's, unchanged
+	 * by the erasure */
+	if (json_object_set_new(o, "pk_fingerprint", json_string(fp)) != 0 ||
+	    json_object_set_new(o, "duress_set",
 	    json_boolean(have && !r->decoy)) != 0 ||
 	    json_object_set_new(o, "cases_waiting",
 	    json_integer(r->decoy ? 0 : waiting)) != 0)
@@ -156,7 +189,10 @@ route_account_me_fields(struct req *r, const struct user_row *u, json_t *o)
 	/* the role the account has, not the decoy's caseworker stand-in */
 	if (u->role != ROLE_COORDINATOR && u->role != ROLE_ADMIN)
 		return 0;
-	if (store_account_alert_count(r->db, u->id, &alerts) != STORE_OK)
+	/* a decoy shows no alert: other people's duress logins and panics
+	 * are exactly what the captor must not learn of */
+	if (!r->decoy && store_account_alert_count(r->db, u->id, &alerts) !=
+	    STORE_OK)
 		return -1;
 	return json_object_set_new(o, "alerts", json_integer(alerts));
 }
@@ -238,11 +274,16 @@ me_panic_route(struct req *r)
 	req_audit_object(r, AUDIT_OBJ_USER, r->actor_id);
 	if (req_write_begin(r) != 0 || route_user_load(r, r->actor_id, &u) != 0)
 		return;
+	if (users_org_holder_check(r, u.id, "Confirm another coordinator "
+	    "before using the panic button: your copy of the org key would "
+	    "go with your key, and it is the last usable one.") != 0)
+		goto done;
 	if (account_erase(r, &u, "panic") == 0) {
 		/* this session too: it ends now, the answer still leaves */
 		session_end_user(u.id, NULL);
 		req_no_content(r);
 	}
+done:
 	secmem_wipe(&u, sizeof(u));
 }
 
@@ -269,41 +310,58 @@ may_act_on(struct req *r, const struct user_row *u)
 	return 0;
 }
 
-static void
-user_panic_route(struct req *r)
+/*
+ * The X-Access-Reason a panic, reset or re-seal of another account needs
+ * (audited). The reason is sealed to the auditors; with none enrolled it
+ * could never be read, and refusing would leave a detained colleague's
+ * access open (or a recovery blocked): the action goes ahead and is logged
+ * without the text. 0 (r's audit reason set if any auditor can read it),
+ * or -1 after answering.
+ */
+static int
+reason_required(struct req *r)
 {
-	const char *id = r->params[0], *reason = NULL;
-	struct user_row u;
+	const char *reason = NULL;
 	size_t reason_len = 0;
 	int64_t recipients = 0;
-	int rc;
+	int rc = access_reason_get(r, &reason, &reason_len);
 
-	req_audit_object(r, AUDIT_OBJ_USER, id);
-	rc = access_reason_get(r, &reason, &reason_len);
 	if (rc < 0)
-		return;
+		return -1;
 	if (rc == 0) {
 		req_problem(r, 422, "reason-required", "Say why in an "
 		    "X-Access-Reason header; the reason is audited.");
-		return;
+		return -1;
 	}
-	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0)
-		return;
-	if (may_act_on(r, &u) != 0)
-		goto done;
-	/* the reason is sealed to the auditors; with none enrolled it
-	 * could never be read, and refusing would leave a detained
-	 * colleague's access open: burn it, and log it without the text */
 	if (audit_reason_recipients(r->db, &recipients) != STORE_OK) {
 		req_unavailable(r);
-		goto done;
+		return -1;
 	}
-	if (account_erase(r, &u, "panic") != 0)
-		goto done;
 	if (recipients > 0) {
 		r->audit_reason = reason;
 		r->audit_reason_len = reason_len;
 	}
+	return 0;
+}
+
+static void
+user_panic_route(struct req *r)
+{
+	const char *id = r->params[0];
+	struct user_row u;
+
+	req_audit_object(r, AUDIT_OBJ_USER, id);
+	if (reason_required(r) != 0)
+		return;
+	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0)
+		return;
+	if (may_act_on(r, &u) != 0 ||
+	    users_org_holder_check(r, u.id, "Confirm another coordinator "
+	    "before erasing the key of the last one holding the org key.")
+	    != 0)
+		goto done;
+	if (account_erase(r, &u, "panic") != 0)
+		goto done;
 	session_end_user(u.id, NULL);
 	req_json(r, 200, route_user_json(&u));
 done:
@@ -352,6 +410,12 @@ me_duress_put_route(struct req *r)
 	}
 	if (users_password_ok(r, duress, u.username, pw) != 0)
 		goto done;
+	/* a duress login erases the key, and a coordinator's org grant with
+	 * it: never the last usable one */
+	if (users_org_holder_check(r, u.id, "A duress login would erase the "
+	    "last usable copy of the org key with your key: confirm a second "
+	    "coordinator first (docs/operations.md).") != 0)
+		goto done;
 	memset(&kdf, 0, sizeof(kdf));
 	kdf.u = &u;
 	kdf.pw = pw;
@@ -370,7 +434,14 @@ me_duress_put_route(struct req *r)
 		goto done;
 	}
 	throttle_success(u.username, r->client_ip);
-	if (req_write_begin(r) != 0)
+	/* the row the verifier was made for must still be the account's:
+	 * a concurrent panic or reset would otherwise be undone by the
+	 * re-sealed blob, or get a verifier bound to a dead salt; and the
+	 * holder count may have changed meanwhile */
+	if (req_write_begin(r) != 0 || route_account_unchanged(r, &u) != 0 ||
+	    users_org_holder_check(r, u.id, "A duress login would erase the "
+	    "last usable copy of the org key with your key: confirm a second "
+	    "coordinator first (docs/operations.md).") != 0)
 		goto done;
 	if ((kdf.resealed && store_user_set_sealed(r->db, u.id, blob) !=
 	    STORE_OK) || store_account_duress_set(r->db, u.id, v) != STORE_OK) {
@@ -455,6 +526,20 @@ me_waiting_route(struct req *r)
 	req_json(r, 200, json_pack("{s:o}", "cases", arr));
 }
 
+/* What a reset of u needs besides may_act_on: a live account, and never
+ * the last usable org grant. 0, or -1 after answering. */
+static int
+reset_allowed(struct req *r, const struct user_row *u)
+{
+	if (u->status == USER_REVOKED) {
+		req_problem(r, 409, "revoked",
+		    "A revoked account cannot be reset.");
+		return -1;
+	}
+	return users_org_holder_check(r, u->id, "Confirm another "
+	    "coordinator before resetting the last one holding the org key.");
+}
+
 static void
 user_reset_route(struct req *r)
 {
@@ -472,30 +557,22 @@ user_reset_route(struct req *r)
 		req_bad_body(r);
 		return;
 	}
+	if (reason_required(r) != 0)
+		return;
+	/* whoever knows the first password can enrol as the person and be
+	 * re-sealed their caseload: a stolen token alone must not do it */
+	if (!session_confirmed(r->sess)) {
+		req_deny(r, 403, "reauth-required", "Confirm your password "
+		    "(POST /api/v1/session/confirm), then retry. A "
+		    "confirmation lasts 5 minutes.");
+		return;
+	}
 	if (route_user_load(r, id, &u) != 0 || may_act_on(r, &u) != 0)
 		goto done;
-	if (u.status == USER_REVOKED) {
-		req_problem(r, 409, "revoked",
-		    "A revoked account cannot be reset.");
-		goto done;
-	}
 	if (users_password_ok(r, pw, u.username, NULL) != 0)
 		goto done;
-	/* the org key exists only in coordinators' grants */
-	if (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE) {
-		int64_t holders = 0;
-
-		if (store_org_grant_count(r->db, &holders) != STORE_OK) {
-			req_unavailable(r);
-			goto done;
-		}
-		if (holders <= 1) {
-			req_problem(r, 409, "last-coordinator", "Confirm "
-			    "another coordinator before resetting the last "
-			    "one holding the org key.");
-			goto done;
-		}
-	}
+	if (reset_allowed(r, &u) != 0)
+		goto done;
 	memset(&kdf, 0, sizeof(kdf));
 	kdf.u = &u;
 	kdf.pw = pw;
@@ -507,7 +584,12 @@ user_reset_route(struct req *r)
 		req_internal(r);
 		goto done;
 	}
-	if (req_write_begin(r) != 0 || account_reset(r, &u, pk, blob) != 0)
+	/* again inside the write transaction, on the row as it is now: a
+	 * revocation, a confirmation or another reset may have landed during
+	 * the Argon2 run */
+	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0 ||
+	    may_act_on(r, &u) != 0 || reset_allowed(r, &u) != 0 ||
+	    account_reset(r, &u, pk, blob) != 0)
 		goto done;
 	session_end_user(u.id, NULL);
 	if (route_user_load(r, id, &u) != 0)
@@ -518,17 +600,44 @@ done:
 	secmem_wipe(&u, sizeof(u));
 }
 
+/*
+ * POST /users/{id}/reseal {"pk_fingerprint"}: the fingerprint the person
+ * reads aloud from their own Security screen must be their key pair's, so
+ * that whoever knew the first password of a reset (and enrolled in the
+ * person's place) is sealed nothing.
+ */
 static void
 user_reseal_route(struct req *r)
 {
-	const char *id = r->params[0];
+	static const char *const allowed[] = { "pk_fingerprint", NULL };
+	const char *id = r->params[0], *given = NULL;
+	char fp[USERKEY_FP_CHARS];
 	struct user_row u;
 	unsigned n = 0;
+	int same;
 
 	req_audit_object(r, AUDIT_OBJ_USER, id);
+	if (jsonin_only(r->json, allowed) != JSONIN_OK ||
+	    jsonin_string(r->json, "pk_fingerprint", 1, 1, USERKEY_FP_CHARS - 1,
+	    0, &given, NULL) != JSONIN_OK) {
+		req_bad_body(r);
+		return;
+	}
+	if (reason_required(r) != 0)
+		return;
 	if (req_write_begin(r) != 0 || route_user_load(r, id, &u) != 0)
 		return;
+	userkey_fingerprint(fp, u.pk);
+	same = strlen(given) == strlen(fp) &&
+	    secmem_equal(given, fp, strlen(fp));
 	secmem_wipe(&u, sizeof(u));
+	if (!same) {
+		req_deny(r, 409, "fingerprint-mismatch", "That is not the "
+		    "fingerprint of this account's key pair: ask the person to "
+		    "read it from their own Security screen. Nothing was "
+		    "sealed.");
+		return;
+	}
 	if (account_reseal(r, id, &n) != 0)
 		return;
 	req_json(r, 200, json_pack("{s:I}", "resealed", (json_int_t)n));
@@ -586,7 +695,7 @@ const struct route route_account_table[] = {
 	  AUDIT_ACCOUNT_PANIC, AUDIT_OBJ_USER, user_panic_route },
 	{ M_POST, "/users/{id}/reset", R_ADMIN | R_COORD, ROUTE_BODY,
 	  AUDIT_USER_RESET, AUDIT_OBJ_USER, user_reset_route },
-	{ M_POST, "/users/{id}/reseal", R_COORD, 0, AUDIT_USER_RESEAL,
+	{ M_POST, "/users/{id}/reseal", R_COORD, ROUTE_BODY, AUDIT_USER_RESEAL,
 	  AUDIT_OBJ_USER, user_reseal_route },
 	{ M_GET, "/alerts", R_ADMIN | R_COORD, 0, AUDIT_ALERT_LIST,
 	  AUDIT_OBJ_NONE, alerts_route },

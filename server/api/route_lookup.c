@@ -115,6 +115,13 @@ lookup_route(struct req *r)
 		req_unavailable(r);
 		goto done;
 	}
+	/* a decoy session (a duress login) spent the same work and learns
+	 * nothing: which people are cases, and who handles them, is what
+	 * the captor wants most */
+	if (r->decoy) {
+		hits.n = 0;
+		hits.more = 0;
+	}
 	if ((m = route_lookup_matches_json(&hits)) == NULL) {
 		req_internal(r);
 		goto done;

@@ -524,7 +524,10 @@ password_route(struct req *r)
 	}
 	if (users_password_ok(r, newpw, u.username, oldpw) != 0)
 		goto done;
-	if (req_write_begin(r) != 0)
+	/* u was read before the Argon2 run: a panic, duress login or reset
+	 * since then must not be undone by storing a key pair sealed from
+	 * the old blob */
+	if (req_write_begin(r) != 0 || route_account_unchanged(r, &u) != 0)
 		goto done;
 	/* every grant to the new key pair, then the key pair itself; at
 	 * enrolment there is no grant yet (an unenrolled user can be
@@ -644,7 +647,7 @@ const struct route route_session_table[] = {
 	{ M_PUT, "/me/password", R_ANY_USER,
 	  ROUTE_BODY | ROUTE_PENDING | ROUTE_TWOFACTOR_SETUP,
 	  AUDIT_USER_PASSWORD, AUDIT_OBJ_USER, password_route },
-	{ M_POST, "/session/confirm", R_COORD, ROUTE_BODY,
+	{ M_POST, "/session/confirm", R_COORD | R_ADMIN, ROUTE_BODY,
 	  AUDIT_SESSION_CONFIRM, AUDIT_OBJ_USER, session_confirm_route },
 	{ 0, NULL, 0, 0, 0, 0, NULL },
 };

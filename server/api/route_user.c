@@ -258,21 +258,9 @@ user_revoke_route(struct req *r)
 	}
 	/* the org key exists only in coordinators' grants: revoking the last
 	 * holder would lose it for good, and with it every unassigned case */
-	if (u.role == ROLE_COORDINATOR && u.status == USER_ACTIVE) {
-		uint8_t blob[SEAL_BLOB_MAX];
-		size_t blob_len;
-		int64_t holders = 0;
-
-		if (store_org_grant_get(r->db, u.id, blob, sizeof(blob),
-		    &blob_len) == STORE_OK &&
-		    (store_org_grant_count(r->db, &holders) != STORE_OK ||
-		    holders <= 1)) {
-			req_problem(r, 409, "last-coordinator",
-			    "Confirm another coordinator before revoking the "
-			    "last one holding the org key.");
-			return;
-		}
-	}
+	if (users_org_holder_check(r, u.id, "Confirm another coordinator "
+	    "before revoking the last one holding the org key.") != 0)
+		return;
 	if (store_user_set_status(r->db, u.id, USER_REVOKED) != STORE_OK ||
 	    store_org_grant_delete(r->db, u.id) != STORE_OK ||
 	    users_revoke_grants(r, u.id) != 0) {

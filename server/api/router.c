@@ -241,6 +241,29 @@ decoy_caller(struct req *r)
 	r->role = ROLE_CASEWORKER;
 }
 
+static unsigned role_bit(int role);
+
+/*
+ * A decoy of a coordinator or an admin opens their home screen: where it
+ * costs nothing, the answer is a plausible empty one, not the 403 a
+ * caseworker gets (which would tell the captor that the account's role
+ * changed): GET /alerts shows no alert and nothing waiting. 1 answered,
+ * 0 not a decoy's home route.
+ */
+static int
+decoy_home(struct req *r, const struct route *row)
+{
+	if (!r->decoy || r->user_status != USER_ACTIVE ||
+	    !(row->roles & role_bit(session_role(r->sess))))
+		return 0;
+	if (row->method == M_GET && strcmp(row->pattern, "/alerts") == 0) {
+		req_json(r, 200, json_pack("{s:[], s:[]}", "alerts",
+		    "waiting"));
+		return 1;
+	}
+	return 0;
+}
+
 /* Authenticate from "Authorization: Bearer <token>". 0 ok, -1 answered. */
 static int
 authenticate(struct req *r)
@@ -358,12 +381,16 @@ twofactor_after_audit(struct req *r)
 }
 
 /* What a request may do only once its audit entry is durable and its
- * answer stands: a password confirmation opens the org key's window. */
+ * answer stands: a password confirmation opens the org key's window; a
+ * duress login's erased key is pushed out of the WAL. */
 static void
 after_audit(struct req *r)
 {
 	if (r->after.confirm && r->status < 300 && r->sess != NULL)
 		session_confirm(r->sess, 1);
+	/* a duress login erased a key: its old page leaves the WAL soon */
+	if (r->after.wal_truncate && r->status < 300)
+		store_checkpoint_truncate_soon();
 	twofactor_after_audit(r);
 }
 
@@ -450,9 +477,10 @@ audit_and_commit(struct req *r)
 	req_write_done(r);
 	if (rc != STORE_OK)
 		goto fail_committed;
-	/* after a shred: push the deleted pages out of the WAL. Checked and
-	 * retried (store.h); the request has succeeded whatever this does,
-	 * and a truncation still failing goes on in the background */
+	/* after a shred, an erased or a reset key: push the deleted pages
+	 * out of the WAL. Checked and retried (store.h); the request has
+	 * succeeded whatever this does, and a truncation still failing goes
+	 * on in the background */
 	if (r->after.checkpoint && ok &&
 	    store_checkpoint_truncate_retry(r->db) != STORE_OK)
 		log_line(LOG_WARN, "req=%s WAL truncation after a shred failed; "
@@ -626,6 +654,8 @@ dispatch(struct req *r, const char *method, const char *url)
 		if (r->sess == NULL && authenticate(r) != 0)
 			goto audit;
 		if (!(row->roles & role_bit(r->role))) {
+			if (decoy_home(r, row))
+				goto audit;
 			req_deny(r, 403, "forbidden",
 			    "Your role may not do this.");
 			goto audit;

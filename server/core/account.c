@@ -25,20 +25,52 @@
 int
 account_erase(struct req *r, const struct user_row *u, const char *kind)
 {
+	struct store_ids touched = { NULL, 0, 0 };
 	uint8_t blob[USERKEY_BLOB_BYTES];
-	int rc;
+	int rc, ret = -1;
 
 	memcpy(blob, u->sk_sealed, sizeof(blob));
 	userkey_erase(blob);
+	/* the mark first: nothing below (or later) wraps a key to the old
+	 * public key, which whoever took the password may still open from a
+	 * copy of the database made before the erasure */
 	rc = store_user_set_sealed(r->db, u->id, blob);
 	if (rc == STORE_OK)
 		rc = store_account_erased_put(r->db, u->id, kind);
+	/* a coordinator's grant of the org key was sealed to that key pair
+	 * too; it is then no holder (store_org_grant_count) */
+	if (rc == STORE_OK)
+		rc = store_org_grant_delete(r->db, u->id);
 	secmem_wipe(blob, sizeof(blob));
 	if (rc != STORE_OK) {
 		req_unavailable(r);
-		return -1;
+		goto done;
 	}
-	return 0;
+	/*
+	 * Every case and evacuation wrap to the old public key goes, and the
+	 * affected keys are marked rotate_pending, as an admin's revocation
+	 * does (no org key here: a duress login and a self-panic have none);
+	 * the assignments stay for a reset and re-seal to give back.
+	 */
+	rc = casefile_reset_user(r->db, u->id, NULL, &touched);
+	if (rc != CASEFILE_OK) {
+		access_fail(r, rc);
+		goto done;
+	}
+	for (size_t i = 0; i < touched.n; i++)
+		session_key_forget(touched.id[i]);
+	/* the old users page and the deleted wraps leave the WAL once the
+	 * commit is durable: at once for a panic; for a duress login on the
+	 * checkpoint thread, so that its answer takes no longer than a
+	 * normal login's */
+	if (strcmp(kind, "duress") == 0)
+		r->after.wal_truncate = 1;
+	else
+		r->after.checkpoint = 1;
+	ret = 0;
+done:
+	store_ids_free(&touched);
+	return ret;
 }
 
 int
@@ -73,6 +105,8 @@ account_reset(struct req *r, const struct user_row *u,
 		status = USER_PENDING;
 	/* the user row first: the rotation below must already see the
 	 * account marked reset, so it wraps nothing to the new key pair */
+	/* the old key pair's pages leave the WAL after the commit */
+	r->after.checkpoint = 1;
 	if (store_user_reset(r->db, u->id, pk, blob, status) != STORE_OK ||
 	    store_org_grant_delete(r->db, u->id) != STORE_OK ||
 	    store_account_reset(r->db, u->id) != STORE_OK ||

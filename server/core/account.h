@@ -8,9 +8,14 @@
  *
  * WARNING: erasing is final. The sealed key's nonce and ciphertext become
  * random bytes (crypto/userkey.h, userkey_erase) and secure_delete zeroes
- * the old page; only a reset and a new enrolment give the person access
- * again. The cases stay readable through the org key and the other
- * assignees.
+ * the old page in the database file; the WAL still holds a copy of the
+ * old page until it is truncated, which the router does after the commit
+ * (req_after: checkpoint for a panic or reset, wal_truncate, queued on the
+ * checkpoint thread, for a duress login). A copy of the files taken
+ * before that truncation still holds the old sealed key. Every wrap to
+ * the old public key (cases, evacuations, the org key) is deleted with
+ * it. Only a reset and a new enrolment give the person access again. The
+ * cases stay readable through the org key and the other assignees.
  */
 #ifndef CORRIDOR_ACCOUNT_H
 #define CORRIDOR_ACCOUNT_H
@@ -20,8 +25,11 @@
 
 /*
  * Erase u's sealed secret key and record why (kind "duress" or "panic"),
- * which opens an alert for coordinators. Sessions are the caller's to end
- * (after this succeeds). 0, or -1 after answering 503.
+ * which opens an alert for coordinators; delete every case and evacuation
+ * wrap and the org grant sealed to u's public key, mark the affected keys
+ * rotate_pending (the assignments stay, for a reset and re-seal), and ask
+ * the router to truncate the WAL after the commit. Sessions are the
+ * caller's to end (after this succeeds). 0, or -1 after answering.
  */
 int account_erase(struct req *r, const struct user_row *u, const char *kind)
     __attribute__((warn_unused_result));

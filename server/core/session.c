@@ -388,6 +388,19 @@ session_end_user(const char *user_id, const struct session *except)
 }
 
 void
+session_end_user_except_decoys(const char *user_id)
+{
+	pthread_mutex_lock(&T.mu);
+	for (unsigned i = 0; i < MAX_SESSIONS; i++) {
+		struct session *s = &T.slots[i];
+
+		if (s->live && !s->decoy && strcmp(s->user_id, user_id) == 0)
+			kill_locked(s);
+	}
+	pthread_mutex_unlock(&T.mu);
+}
+
+void
 session_sweep(void)
 {
 	int64_t now = store_now();

@@ -89,6 +89,13 @@ void session_release(struct session *s);
  * Secrets are wiped as soon as the last reference is released. */
 void session_end(struct session *s);
 void session_end_user(const char *user_id, const struct session *except);
+/*
+ * End every session of user_id but its decoy sessions (a duress login's,
+ * session_opts.decoy): a second duress login must not end the decoy the
+ * captor already holds, which would show that something happened. For
+ * the duress branch of the login (server/api/route_session.c).
+ */
+void session_end_user_except_decoys(const char *user_id);
 
 /* Expire idle and over-age sessions. */
 void session_sweep(void);

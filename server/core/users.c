@@ -7,6 +7,7 @@
 #include "crypto/userkey.h"
 #include "schema/store.h"
 #include "schema/store_case.h"
+#include "schema/store_user.h"
 #include "server/core/access.h"
 #include "server/core/casefile.h"
 #include "server/core/password.h"
@@ -89,6 +90,23 @@ int
 users_reset_grants(struct req *r, const char *user_id)
 {
 	return drop_grants(r, user_id, casefile_reset_user);
+}
+
+int
+users_org_holder_check(struct req *r, const char *user_id, const char *detail)
+{
+	int64_t holders = 0;
+	int holds = 0;
+
+	if (store_org_grant_usable(r->db, user_id, &holds) != STORE_OK ||
+	    (holds && store_org_grant_count(r->db, &holders) != STORE_OK)) {
+		req_unavailable(r);
+		return -1;
+	}
+	if (!holds || holders >= 2)
+		return 0;
+	req_problem(r, 409, "last-coordinator", detail);
+	return -1;
 }
 
 /* Revocation or reset: drop is casefile_revoke_user or _reset_user. */

@@ -46,4 +46,14 @@ int users_revoke_grants(struct req *r, const char *user_id)
 int users_reset_grants(struct req *r, const char *user_id)
     __attribute__((warn_unused_result));
 
+/*
+ * Before user_id loses their key pair (revocation, reset, panic, a duress
+ * password that could erase it): the org key exists only in coordinators'
+ * grants, so if user_id holds a usable grant (store_org_grant_usable) and
+ * fewer than two usable grants exist, answer r 409 last-coordinator with
+ * detail (a string literal: it is sent after this returns) and return -1;
+ * -1 too after answering 503; 0 to go on.
+ */
+int users_org_holder_check(struct req *r, const char *user_id,
+    const char *detail) __attribute__((warn_unused_result));
 #endif

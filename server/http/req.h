@@ -94,7 +94,13 @@ struct req_sched {
 
 /* Work that may happen only once the request's commit is durable. */
 struct req_after {
-	int			 checkpoint;	/* truncate the WAL (a shred) */
+	int			 checkpoint;	/* truncate the WAL (a shred, an
+						 * erased or reset key) before
+						 * answering */
+	int			 wal_truncate;	/* queue that truncation on the
+						 * checkpoint thread instead (a
+						 * duress login: the answer must
+						 * not wait for it) */
 	int			 enrol;		/* swap the session's key pair (a
 						 * password change made a new
 						 * one) */

@@ -15,14 +15,46 @@ import secrets
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Server, problem, run  # noqa: E402
 
+DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")
 S = None
 ANY = {}
-DBPEEK = os.environ.get("CORRIDOR_DBPEEK", "build/tests/api/dbpeek")
+WHY = {"X-Access-Reason": "recovery after a detention"}
+
+
+def query(sql):
+    s = srv()
+    out = subprocess.run([DBPEEK, s.dir, s.passfile, "query", sql],
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return [json.loads(x) for x in out.stdout.decode().splitlines() if x]
+
+
+def wal_size():
+    return os.path.getsize(os.path.join(srv().dir, "corridor.db-wal"))
+
+
+def wal_empty_soon(limit_s=10.0):
+    """The WAL truncated, now or within limit_s (the checkpoint thread's
+    queued truncation after a duress login)."""
+    deadline = time.time() + limit_s
+    while wal_size() != 0 and time.time() < deadline:
+        time.sleep(0.05)
+    return wal_size() == 0
+
+
+def set_duress(tok, pw):
+    duress = srv().random_password("du-")
+    r = srv().request("PUT", "/me/duress", {"password": pw,
+                                            "duress_password": duress},
+                      token=tok)
+    assert r.status == 204, r
+    return duress
 
 
 def srv():
@@ -267,14 +299,22 @@ def test_panic_self_and_recovery():
     assert r.status in (200, 204), r
     # reset: bad inputs first
     problem(s.post("/users/%s/reset" % uid, {"password": "short"},
-                   token=ANY["coord"]), 422)
+                   token=ANY["coord"], headers=WHY), 422)
     problem(s.post("/users/%s/reset" % uid, {"password": "x" * 1025},
-                   token=ANY["coord"]), 422)
+                   token=ANY["coord"], headers=WHY), 422)
     problem(s.post("/users/not..an.id/reset", {"password": "x" * 20},
-                   token=ANY["coord"]), 404)
+                   token=ANY["coord"], headers=WHY), 404)
     first = s.random_password("reset-")
+    # a reset is audited with a reason (L4) and needs a fresh password
+    # confirmation (M2): a stolen admin token alone cannot take a caseload
+    problem(s.post("/users/%s/reset" % uid, {"password": first},
+                   token=ANY["coord"]), 422, "reason-required")
+    admin = s.login("admin", s.admin_pw)
+    problem(s.post("/users/%s/reset" % uid, {"password": first},
+                   token=admin, headers=WHY), 403, "reauth-required")
+    s.request("DELETE", "/session", token=admin)
     r = s.post("/users/%s/reset" % uid, {"password": first},
-               token=ANY["coord"])
+               token=ANY["coord"], headers=WHY)
     assert r.status == 200 and r.json()["enrolled"] is False, r
     # the alert is resolved by the reset
     kinds = [(x["user_id"], x["kind"]) for x in
@@ -293,9 +333,26 @@ def test_panic_self_and_recovery():
     waiting = s.get("/alerts", token=ANY["coord"]).json()["waiting"]
     assert [(w["user_id"], w["case_id"]) for w in waiting
             if w["user_id"] == uid] == [(uid, keep)], waiting
-    # only a coordinator re-seals, through the org key
-    problem(s.post("/users/%s/reseal" % uid, token=ANY["admin"]), 403)
-    r = s.post("/users/%s/reseal" % uid, token=ANY["coord"])
+    # only a coordinator re-seals, through the org key, to the key pair
+    # whose fingerprint the person reads from their own screen (M2)
+    fp = s.get("/me", token=tok).json()["pk_fingerprint"]
+    assert len(fp) == 35 and fp.replace(" ", "").isdigit(), fp
+    body = {"pk_fingerprint": fp}
+    problem(s.post("/users/%s/reseal" % uid, body, token=ANY["admin"],
+                   headers=WHY), 403)
+    problem(s.post("/users/%s/reseal" % uid, body, token=ANY["coord"]), 422,
+            "reason-required")
+    problem(s.post("/users/%s/reseal" % uid, {}, token=ANY["coord"],
+                   headers=WHY), 422)
+    problem(s.post("/users/%s/reseal" % uid, {"pk_fingerprint": fp + "0"},
+                   token=ANY["coord"], headers=WHY), 422)
+    wrong = ("%05d" % ((int(fp[:5]) + 1) % 100000)) + fp[5:]
+    problem(s.post("/users/%s/reseal" % uid, {"pk_fingerprint": wrong},
+                   token=ANY["coord"], headers=WHY), 409,
+            "fingerprint-mismatch")
+    assert s.get("/me", token=tok).json()["cases_waiting"] == 1
+    r = s.post("/users/%s/reseal" % uid, body, token=ANY["coord"],
+               headers=WHY)
     assert r.status == 200 and r.json()["resealed"] == 1, r
     r = s.get("/cases/" + keep, token=tok)
     assert r.status == 200 and "marker-%s-0" % name in r.body.decode(), r
@@ -431,7 +488,7 @@ def test_duress_with_two_factor():
     # a reset removes the two-factor login with the key pair
     first = s.random_password("reset-")
     r = s.post("/users/%s/reset" % uid, {"password": first},
-               token=ANY["coord"])
+               token=ANY["coord"], headers=WHY)
     assert r.status == 200, r
     new = s.enrol(name, first)
     r = with_code(new, None)
@@ -439,6 +496,204 @@ def test_duress_with_two_factor():
     d = s.get("/me", token=r.json()["token"]).json()
     assert d["two_factor"]["enabled"] is False, d
     assert d["two_factor"]["recovery_codes_left"] == 0, d
+
+
+# --- the security review of the first duress branch (issue 14) ---------------
+
+
+def test_decoy_lookup_learns_nothing():
+    """H1: POST /cases/lookup in a decoy session answers no match (the
+    same shape, the same rate-limit token spent), where the account's
+    real session finds the case and whom to ask."""
+    s = srv()
+    _, _, _, tok_a, _ = new_caseworker(0)
+    phone = "+7 928 %03d %02d %02d" % (secrets.randbelow(1000),
+                                       secrets.randbelow(100),
+                                       secrets.randbelow(100))
+    r = s.post("/cases", {"risk": "high", "region": "Chechnya",
+                          "household_size": 1,
+                          "person": {"name": "Lookup Target",
+                                     "phone": phone}, "notes": "n"},
+               token=tok_a)
+    assert r.status == 201, r
+    codename = r.json()["codename"]
+    _, name, pw, tok, _ = new_caseworker(0)
+    r = s.post("/cases/lookup", {"phone": phone}, token=tok)
+    assert r.status == 200 and r.json()["match"] is True, r
+    assert [m["codename"] for m in r.json()["matches"]] == [codename], r
+    duress = set_duress(tok, pw)
+    forced = login(name, duress)
+    assert forced.status == 201, forced
+    decoy = forced.json()["token"]
+    r = s.post("/cases/lookup", {"phone": phone}, token=decoy)
+    assert r.status == 200, r
+    assert r.json() == {"match": False, "matches": [], "more": False}, r
+    r = s.post("/cases/lookup", {"name": "Lookup Target"}, token=decoy)
+    assert r.json() == {"match": False, "matches": [], "more": False}, r
+    # bad input is still refused as it would be for anyone
+    problem(s.post("/cases/lookup", {"phone": "12"}, token=decoy), 422)
+    problem(s.post("/cases/lookup", {"phone": phone, "x": 1}, token=decoy),
+            422)
+    # the other routes a decoy reaches show nothing either
+    r = s.get("/cases", token=decoy)
+    assert r.status == 200 and r.json()["cases"] == [], r
+    problem(s.get("/users", token=decoy), 403)
+    problem(s.get("/alerts", token=decoy), 403)
+
+
+def test_erase_drops_wraps_and_wal():
+    """H3: a panic or a duress login deletes every case wrap to the old
+    public key (it could be opened from a copy of the database made
+    before, with the password), marks the keys for rotation, keeps the
+    assignments, and the WAL no longer holds the old pages: at once after
+    a panic, soon after a duress login."""
+    s = srv()
+    for how in ("panic", "duress"):
+        uid, name, pw, tok, (case,) = new_caseworker(1)
+        assert query("SELECT count(*) FROM case_keys WHERE recipient_id = "
+                     "'%s'" % uid) == [[1]]
+        if how == "panic":
+            assert wal_size() > 0
+            assert s.post("/me/panic", token=tok).status == 204
+            assert wal_size() == 0, how
+        else:
+            duress = set_duress(tok, pw)
+            assert login(name, duress).status == 201
+            assert wal_empty_soon(), how
+        assert query("SELECT count(*) FROM case_keys WHERE recipient_id = "
+                     "'%s'" % uid) == [[0]], how
+        assert query("SELECT rotate_pending FROM cases WHERE id = '%s'"
+                     % case) == [[1]], how
+        assert query("SELECT count(*) FROM assignments WHERE user_id = '%s'"
+                     % uid) == [[1]], how
+        # the case is still readable through the org key, which rotates it
+        r = s.get("/cases/" + case, token=ANY["coord"],
+                  headers={"X-Access-Reason": "erase test"})
+        assert r.status == 200 and "marker-" in r.body.decode(), r
+
+
+def new_coordinator():
+    """A confirmed coordinator (their own key pair, an org grant). Returns
+    (id, name, password, token)."""
+    s = srv()
+    name = "co-" + secrets.token_hex(4)
+    uid, pw = s.create_user(ANY["admin"], name, "coordinator")
+    r = s.post("/users/%s/confirm" % uid, token=ANY["coord"])
+    assert r.status in (200, 204), r
+    return uid, name, pw, s.login(name, pw)
+
+
+def test_last_org_key_holder():
+    """H4: the last usable org-key holder cannot be panicked (by an admin
+    or themself) nor set a duress password; an erased coordinator's grant
+    is deleted and no longer counts, so the remaining one is the last."""
+    s = srv()
+    coord_id = s.get("/me", token=ANY["coord"]).json()["id"]
+    # while ANY["coord"] is the only holder
+    assert query("SELECT count(*) FROM org_grants") == [[1]]
+    why = {"X-Access-Reason": "holder test"}
+    problem(s.post("/users/%s/panic" % coord_id, token=ANY["admin"],
+                   headers=why), 409, "last-coordinator")
+    problem(s.post("/me/panic", token=ANY["coord"]), 409, "last-coordinator")
+    r = s.request("PUT", "/me/duress", {"password": s.coord_pw,
+                                        "duress_password":
+                                        s.random_password("du-")},
+                  token=ANY["coord"])
+    problem(r, 409, "last-coordinator")
+    assert "duress" in r.json()["detail"]
+    # a second holder: now either may be panicked, not both
+    uid2, _, _, _ = new_coordinator()
+    r = s.post("/users/%s/panic" % uid2, token=ANY["admin"], headers=why)
+    assert r.status == 200, r
+    assert query("SELECT count(*) FROM org_grants WHERE user_id = '%s'"
+                 % uid2) == [[0]]
+    problem(s.post("/users/%s/panic" % coord_id, token=ANY["admin"],
+                   headers=why), 409, "last-coordinator")
+    admin = s.login("admin", s.admin_pw)
+    s.confirm(admin, s.admin_pw)
+    problem(s.post("/users/%s/reset" % coord_id,
+                   {"password": s.random_password("reset-")},
+                   token=admin, headers=why), 409, "last-coordinator")
+    s.request("DELETE", "/session", token=admin)
+    problem(s.post("/users/%s/revoke" % coord_id, token=ANY["admin"]), 409,
+            "last-coordinator")
+    assert s.get("/me", token=ANY["coord"]).status == 200
+
+
+def test_password_change_after_concurrent_panic():
+    """M1: a password change reads the account before its Argon2 run; a
+    panic landing during that run must not be undone by the new key pair
+    (the old code stored it, and the new password logged in again)."""
+    s = srv()
+    uid, name, pw, tok, _ = new_caseworker(0)
+    new = s.random_password("pw-")
+    out = {}
+
+    def change():
+        out["r"] = s.request("PUT", "/me/password", {"old_password": pw,
+                                                     "new_password": new},
+                             token=tok)
+
+    t = threading.Thread(target=change)
+    t.start()
+    time.sleep(0.05)
+    r = s.post("/users/%s/panic" % uid, token=ANY["coord"],
+               headers={"X-Access-Reason": "race test"})
+    assert r.status == 200, r
+    t.join()
+    # the change ran into the panic (409), or the panic ended its session
+    # first (401): never a stored key pair
+    assert out["r"].status in (401, 409), out["r"]
+    problem(login(name, new), 401, "login-failed")
+    problem(login(name, pw), 401, "login-failed")
+
+
+def test_coordinator_decoy():
+    """M5: a coordinator's decoy shows no alerts (GET /me alerts 0, GET
+    /alerts empty, not 403), while the real coordinators see the duress
+    login; with two usable holders a coordinator may set a duress
+    password, and their grant goes with the erased key."""
+    s = srv()
+    uid, name, pw, tok = new_coordinator()
+    duress = set_duress(tok, pw)
+    r = login(name, duress)
+    assert r.status == 201, r
+    decoy = r.json()["token"]
+    me = s.get("/me", token=decoy).json()
+    assert me["role"] == "coordinator" and me["alerts"] == 0, me
+    r = s.get("/alerts", token=decoy)
+    assert r.status == 200 and r.json() == {"alerts": [], "waiting": []}, r
+    problem(s.get("/users", token=decoy), 403)
+    kinds = [(x["user_id"], x["kind"]) for x in
+             s.get("/alerts", token=ANY["coord"]).json()["alerts"]]
+    assert (uid, "duress") in kinds, kinds
+    assert s.get("/me", token=ANY["coord"]).json()["alerts"] >= 1
+    assert query("SELECT count(*) FROM org_grants WHERE user_id = '%s'"
+                 % uid) == [[0]]
+
+
+def test_reset_after_concurrent_revoke():
+    """M1: a reset reads the account before its Argon2 run; an admin's
+    revocation landing during that run must stand (the old code stored
+    the stale status and so un-revoked the account)."""
+    s = srv()
+    uid, _, _, _, _ = new_caseworker(0)
+    out = {}
+
+    def reset():
+        out["r"] = s.post("/users/%s/reset" % uid,
+                          {"password": s.random_password("reset-")},
+                          token=ANY["coord"], headers=WHY)
+
+    t = threading.Thread(target=reset)
+    t.start()
+    time.sleep(0.05)
+    r = s.post("/users/%s/revoke" % uid, token=ANY["admin"])
+    assert r.status == 200, r
+    t.join()
+    assert out["r"].status in (200, 409), out["r"]
+    users = s.get("/users", token=ANY["admin"]).json()["users"]
+    assert [u["status"] for u in users if u["id"] == uid] == ["revoked"]
 
 
 def test_decoy_enrols_under_policy():
@@ -497,7 +752,11 @@ if __name__ == "__main__":
         run([test_sessions_and_logins, test_duress_login,
              test_panic_self_and_recovery, test_panic_other,
              test_panic_other_without_auditor,
-             test_duress_with_two_factor, test_decoy_enrols_under_policy])
+             test_duress_with_two_factor, test_decoy_lookup_learns_nothing,
+             test_erase_drops_wraps_and_wal, test_last_org_key_holder,
+             test_password_change_after_concurrent_panic,
+             test_coordinator_decoy, test_reset_after_concurrent_revoke,
+             test_decoy_enrols_under_policy])
     finally:
         if S is not None:
             S.stop()

@@ -488,9 +488,12 @@ def test_lockout():
     assert acts.count(("account.lockout", "allowed")) == 1, acts
     assert ("account.duress", "allowed") not in acts, acts
     # a reset (new first password, two-factor login removed) lifts it
+    # (a reset needs a reason and a fresh password confirmation)
     first = s.random_password("reset-")
-    r = s.post("/users/%s/reset" % uid, {"password": first},
-               token=s.admin())
+    admin = s.admin()
+    s.confirm(admin, s.admin_pw)
+    r = s.post("/users/%s/reset" % uid, {"password": first}, token=admin,
+               headers={"X-Access-Reason": "locked out, phone lost"})
     assert r.status == 200, r
     assert lockout_alerts() == []
     new = s.enrol(name, first)

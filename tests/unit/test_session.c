@@ -3,7 +3,8 @@
  * test_session: the session table's keys (issue 18). A token is id || K_s;
  * the secret key and cached keys open only with the K_s the token carries;
  * a known id with another K_s is no token; the password confirmation that lets a
- * request open the org key lasts REAUTH_WINDOW_S and no longer.
+ * request open the org key lasts REAUTH_WINDOW_S and no longer; a user's
+ * sessions end all but their decoys when asked (issue 14, review L1).
  */
 #include <string.h>
 
@@ -22,6 +23,19 @@ holds(const uint8_t *p, size_t len, const uint8_t needle[32])
 		if (memcmp(p + i, needle, 32) == 0)
 			return 1;
 	return 0;
+}
+
+/* An active, enrolled caseworker with a fresh key pair (sk: its secret). */
+static void
+unit_user(struct user_row *u, const char *id, const char *name, uint8_t sk[32])
+{
+	memset(u, 0, sizeof(*u));
+	memcpy(u->id, id, strlen(id) + 1);
+	memcpy(u->username, name, strlen(name) + 1);
+	u->role = ROLE_CASEWORKER;
+	u->status = USER_ACTIVE;
+	u->enrolled = 1;
+	userkey_generate(u->pk, sk);
 }
 
 static void
@@ -49,13 +63,7 @@ test_token_and_boxes(void)
 	size_t raw_len = 0;
 	int64_t exp;
 
-	memset(&u, 0, sizeof(u));
-	memcpy(u.id, "AAAAAAAAAAAAAAAAAAAAAA", 23);
-	memcpy(u.username, "unit", 5);
-	u.role = ROLE_CASEWORKER;
-	u.status = USER_ACTIVE;
-	u.enrolled = 1;
-	userkey_generate(u.pk, sk);
+	unit_user(&u, "AAAAAAAAAAAAAAAAAAAAAA", "unit", sk);
 	secmem_random(kc, sizeof(kc));
 
 	check(session_create(&u, sk, 0, tok, sizeof(tok), &exp) == 0);
@@ -115,6 +123,36 @@ test_token_and_boxes(void)
 	secmem_wipe(ks2, sizeof(ks2));
 }
 
+/* L1 of the duress review: a second duress login ends the account's
+ * other sessions but not the decoy the captor already holds. */
+static void
+test_end_except_decoys(void)
+{
+	struct session_opts plain = { 0, 0, NULL }, decoy = { 0, 1, NULL };
+	struct user_row u;
+	struct session *s;
+	uint8_t sk[32], ks[SKEY_KEY_BYTES];
+	char t1[TOKEN_B64_CHARS + 1], t2[TOKEN_B64_CHARS + 1];
+	int64_t exp;
+
+	unit_user(&u, "CCCCCCCCCCCCCCCCCCCCCC", "unit-decoy", sk);
+	check(session_create_opts(&u, sk, &plain, t1, sizeof(t1), &exp) == 0);
+	check(session_create_opts(&u, sk, &decoy, t2, sizeof(t2), &exp) == 0);
+	session_end_user_except_decoys(u.id);
+	check(session_lookup(t1, strlen(t1), ks) == NULL);
+	s = session_lookup(t2, strlen(t2), ks);
+	check(s != NULL && session_decoy(s));
+	if (s != NULL)
+		session_release(s);
+	/* the old call ends both */
+	session_end_user(u.id, NULL);
+	check(session_lookup(t2, strlen(t2), ks) == NULL);
+	secmem_wipe(sk, sizeof(sk));
+	secmem_wipe(ks, sizeof(ks));
+	secmem_wipe(t1, sizeof(t1));
+	secmem_wipe(t2, sizeof(t2));
+}
+
 int
 main(void)
 {
@@ -122,6 +160,7 @@ main(void)
 		return 2;
 	test_confirm_window();
 	test_token_and_boxes();
+	test_end_except_decoys();
 	session_shutdown();
 	return test_done("test_session");
 }

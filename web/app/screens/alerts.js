@@ -2,13 +2,15 @@
 // alerts: what coordinators and admins see after a duress login or a
 // panic (issue 14), and, for coordinators, the cases waiting to be
 // re-sealed to an account that enrolled again after a reset, with the
-// button that re-seals them through the org key.
+// button that re-seals them through the org key once the person has read
+// their key fingerprint aloud and the coordinator typed it in.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { api } from '../api.js';
+import { api, headerValue } from '../api.js';
+import { reasonField } from './common.js';
 import { state } from '../state.js';
-import { pageHeading, notice, timeEl, problemText } from '../ui.js';
+import { pageHeading, notice, timeEl, problemText, formDialog } from '../ui.js';
 
 export function alertsScreen(params, ctx) {
   let alerts = [];
@@ -40,7 +42,24 @@ export function alertsScreen(params, ctx) {
     return (async () => {
       msg = null;
       try {
-        const r = await api('POST', `/users/${encodeURIComponent(uid)}/reseal`);
+        const v = await formDialog('alerts.reseal_title', h('div', null,
+          h('p', null, t('alerts.reseal_body1', { name: name(uid) })),
+          h('p', { class: 'strong' }, t('alerts.reseal_body2'))), {
+          fields: [
+            { name: 'fingerprint', label: 'alerts.reseal_fingerprint', hint: 'alerts.reseal_fingerprint_hint', required: true,
+              autocomplete: 'off', validate: (v) => (/^\s*(\d{5}\s*){6}$/.test(v) ? null : 'alerts.reseal_fingerprint_bad') },
+            reasonField('alerts.reseal_reason'),
+          ],
+          submit: 'alerts.reseal_button',
+          // the request runs after the dialog closed, so that the
+          // password prompt (403 reauth-required) is the only dialog
+          async onSubmit(values) { return values; },
+        }, { name: name(uid) });
+        if (!v || v === true) return;
+        // six groups of five digits, however they were typed
+        const fp = v.fingerprint.replace(/\D/g, '').match(/.{5}/g).join(' ');
+        const r = await api('POST', `/users/${encodeURIComponent(uid)}/reseal`,
+          { body: { pk_fingerprint: fp }, headers: { 'X-Access-Reason': headerValue(v.reason.trim()) } });
         msg = { kind: 'success', text: t('alerts.resealed', { n: r.resealed, name: name(uid) }) };
         await load();
       } catch (e) { msg = { kind: 'error', text: problemText(e) }; }

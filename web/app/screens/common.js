@@ -41,5 +41,15 @@ export function objectFromValues(prefix, keys, values, base) {
 
 export function byteLength(s) { return new TextEncoder().encode(s).length; }
 
+/* The server's cap on X-Access-Reason (MAX_REASON_BYTES in server/limits.h). */
+export const MAX_REASON_BYTES = 512;
+
+/** The form field of an audited X-Access-Reason (panic, reset, re-seal of
+ * another account): required, and within the server's cap in UTF-8. */
+export function reasonField(label, hint) {
+  return { name: 'reason', label, hint, required: true,
+    validate: (v) => (!v.trim() ? 'users.panic_reason_missing' : (byteLength(v.trim()) > MAX_REASON_BYTES ? 'form.too_long' : null)) };
+}
+
 /** Make a case id readable when no codename is known (first 6 characters). */
 export function shortId(id) { return `${String(id).slice(0, 6)}…`; }

@@ -2,7 +2,9 @@
 // security: one's own account under coercion (issue 14). The sessions
 // open on this account (with "end session"), the recent logins and
 // failures, the duress password, the cases waiting to be re-sealed after
-// a recovery, and the panic button that burns this account's access.
+// a recovery with the key fingerprint the person reads aloud to the
+// coordinator who re-seals them, and the panic button that burns this
+// account's access.
 // Every label a login sent is shown as text (h() never parses markup).
 
 import { h } from '../dom.js';
@@ -119,6 +121,10 @@ export function securityScreen(params, ctx) {
           h('h2', { id: 'waiting-h' }, t('security.waiting')),
           notice('info', t('security.waiting_body')),
           h('ul', { id: 'waiting' }, waiting.map((c) => h('li', null, c.codename)))) : null,
+        h('section', { 'aria-labelledby': 'fingerprint-h' },
+          h('h2', { id: 'fingerprint-h' }, t('security.fingerprint')),
+          h('p', null, t('security.fingerprint_intro')),
+          h('p', null, h('code', { class: 'fingerprint', id: 'pk-fingerprint' }, state.user.pk_fingerprint || ''))),
         h('section', { 'aria-labelledby': 'sessions-h' },
           h('h2', { id: 'sessions-h' }, t('security.sessions')),
           h('p', null, t('security.sessions_intro')),
@@ -133,6 +139,8 @@ export function securityScreen(params, ctx) {
           h('h2', { id: 'duress-h' }, t('security.duress')),
           h('p', null, t('security.duress_intro1')),
           h('p', null, t('security.duress_intro2')),
+          state.user.role === 'coordinator' || state.user.role === 'admin'
+            ? notice('warn', t('security.duress_decoy_role')) : null,
           state.user.duress_set ? h('div', null,
             notice('info', t('security.duress_is_set')),
             duressClearForm()) : duressForm()),

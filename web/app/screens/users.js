@@ -10,10 +10,7 @@ import { t } from '../i18n.js';
 import { api, headerValue } from '../api.js';
 import { state } from '../state.js';
 import { form, confirmDialog, formDialog, pageHeading, notice, button, problemText } from '../ui.js';
-import { ROLES, options, byteLength } from './common.js';
-
-/* The server's cap on X-Access-Reason (MAX_REASON_BYTES in server/limits.h). */
-const MAX_REASON_BYTES = 512;
+import { ROLES, options, reasonField } from './common.js';
 
 const PW_ALPHABET = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const PW_LENGTH = 20; // 20 of 57 symbols: about 116 bits
@@ -90,12 +87,21 @@ export function usersScreen(params, ctx) {
         type: 'button', class: 'btn btn-secondary btn-small',
         onclick: () => run(async () => {
           msg = null;
-          const ok = await confirmDialog('users.reset_title', h('div', null,
-            h('p', null, t('users.reset_body1', { name: u.username })),
-            h('p', null, t('users.reset_body2'))), 'users.reset_button', { vars: { name: u.username } });
-          if (!ok) return;
+          // a reason (audited) and, through api()'s reauth hook, the
+          // caller's password again: a stolen token alone resets nothing
           const password = generatePassword();
-          replaceUser(await api('POST', `/users/${encodeURIComponent(u.id)}/reset`, { body: { password } }));
+          const v = await formDialog('users.reset_title', h('div', null,
+            h('p', null, t('users.reset_body1', { name: u.username })),
+            h('p', null, t('users.reset_body2'))), {
+            fields: [reasonField('users.reset_reason', 'users.reset_reason_hint')],
+            submit: 'users.reset_button',
+            // the request runs after the dialog closed, so that the
+            // password prompt (403 reauth-required) is the only dialog
+            async onSubmit(values) { return values; },
+          }, { name: u.username });
+          if (!v || v === true) return;
+          replaceUser(await api('POST', `/users/${encodeURIComponent(u.id)}/reset`,
+            { body: { password }, headers: { 'X-Access-Reason': headerValue(v.reason.trim()) } }));
           msg = { kind: 'success', text: t('users.reset_done', { name: u.username }), password };
         }),
       }, t('users.reset', { name: u.username })));
@@ -106,8 +112,7 @@ export function usersScreen(params, ctx) {
           const done = await formDialog('users.panic_title', h('div', null,
             h('p', null, t('users.panic_body1', { name: u.username })),
             h('p', { class: 'strong' }, t('users.panic_body2'))), {
-            fields: [{ name: 'reason', label: 'users.panic_reason', hint: 'users.panic_reason_hint', required: true,
-              validate: (v) => (!v.trim() ? 'users.panic_reason_missing' : (byteLength(v.trim()) > MAX_REASON_BYTES ? 'form.too_long' : null)) }],
+            fields: [reasonField('users.panic_reason', 'users.panic_reason_hint')],
             submit: 'users.panic_button', danger: true,
             async onSubmit(v) {
               return api('POST', `/users/${encodeURIComponent(u.id)}/panic`, { headers: { 'X-Access-Reason': headerValue(v.reason.trim()) } });
