@@ -284,8 +284,9 @@ login_duress(struct req *r, const struct user_row *u, uint8_t sk[32])
 	    account_audit_also(r, AUDIT_ACCOUNT_DURESS, u->id) != 0)
 		return -1;
 	/* ended now; if the commit then fails they stay ended, which errs
-	 * on the safe side (as a revocation does) */
-	session_end_user(u->id, NULL);
+	 * on the safe side (as a revocation does). Earlier decoys stay: a
+	 * second duress login on another device must not end the first */
+	session_end_user_except_decoys(u->id);
 	userkey_generate(pk, sk);
 	secmem_wipe(pk, sizeof(pk));
 	return 0;

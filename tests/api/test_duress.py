@@ -233,6 +233,14 @@ def test_duress_login():
     r = s.get("/cases/" + case, token=ANY["coord"],
               headers={"X-Access-Reason": "duress test"})
     assert r.status == 200 and "marker-" in r.body.decode(), r
+    # a second duress login (another device) opens a second decoy and
+    # leaves the first one alone: ending it would show the captor that
+    # something happened (review L1)
+    again = login(name, duress, client="phone")
+    assert again.status == 201, again
+    assert s.get("/me", token=decoy).status == 200
+    sess = s.get("/me/sessions", token=again.json()["token"]).json()
+    assert len(sess["sessions"]) == 2, sess
 
 
 def peek_count(sql):
