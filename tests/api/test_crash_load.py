@@ -206,16 +206,22 @@ def totp(secret_b32, step):
 
 
 class TotpAccount:
-    """One account on its way to two-factor login. stage is the last
-    acknowledged step: "created" (first password), "password" (replaced),
-    "begun" (a secret from POST /me/totp), "confirmed". A step cut off by
-    the kill leaves the account uncertain: it is never used again."""
+    """One account on its way to two-factor login. stage is where the
+    server is known to be: "created" (first password), "password"
+    (replaced), "begun" (a secret from POST /me/totp), "confirmed" (an
+    acknowledged confirm: checked after the restart and at the end), or
+    "settled" (a confirm the kill cut off turned out to be in force: not
+    an acknowledged write, so not counted). A step the kill cut off is
+    resolved after the restart: new_pw is a password change that may or
+    may not have happened, confirm_cut a confirm."""
 
     def __init__(self, name, first):
         self.name, self.pw, self.stage = name, first, "created"
+        self.new_pw = None
+        self.confirm_cut = False
         self.secret = None
         self.last_step = -1     # the newest TOTP step a code was used for
-        self.uncertain = False
+        self.lost = False       # an acknowledged step found lost
 
     def code(self):
         """A code the server takes (the current step or one either side,
@@ -230,16 +236,46 @@ class TotpAccount:
         return totp(self.secret, step)
 
 
+def totp_login(s, acc):
+    """Log acc in after whatever the kill cut off. A cut-off password
+    change may have happened or not: the new password is tried first,
+    then the old. After a cut-off confirm the login sends a code (needed
+    if the confirm took effect, ignored if not), twice if refused: a code
+    may age out in a login slowed by the Argon2 pool. Returns (token or
+    None, the last answer or None when a code must wait for the next
+    step)."""
+    r = None
+    tries = [acc.new_pw, acc.pw] if acc.new_pw else \
+        [acc.pw, acc.pw] if acc.confirm_cut else [acc.pw]
+    for pw in tries:
+        body = {"username": acc.name, "password": pw}
+        if acc.confirm_cut:
+            body["code"] = acc.code()
+            if body["code"] is None:
+                time.sleep(1)
+                return None, None
+        r = s.post("/session", body)
+        if r.status == 201:
+            if pw is acc.new_pw:
+                acc.pw, acc.stage = acc.new_pw, "password"
+            acc.new_pw = None
+            return r.json()["token"], r
+        if r.status != 401:
+            break
+    return None, r
+
+
 def totp_writer(s, admin, led, stop, tag):
-    """Enrols accounts in two-factor login, one request at a time: carries
-    on an account whose last step was acknowledged before a restart, else
-    creates one. A step that was acknowledged before and fails now (its
-    login or its code refused) is a lost write."""
+    """Enrols accounts in two-factor login, one request at a time, and
+    carries every account on across restarts, resolving a step the kill
+    cut off. A step that was acknowledged and is refused afterwards (its
+    password at login, its secret's code at confirm) is a lost write."""
     n = 0
     while not stop.is_set():
         with led.lock:
             acc = next((a for a in led.totp.values()
-                        if a.stage != "confirmed" and not a.uncertain), None)
+                        if a.stage in ("created", "password", "begun")
+                        and not a.lost), None)
         try:
             if acc is None:
                 n += 1
@@ -252,32 +288,38 @@ def totp_writer(s, admin, led, stop, tag):
                     continue
                 with led.lock:
                     led.totp[name] = acc
-            r = s.post("/session", {"username": acc.name, "password": acc.pw})
-            if r.status in (429, 503):
-                time.sleep(0.5)  # the Argon2 pool is busy: try again
-                continue
-            if r.status != 201:
-                with led.lock:
-                    led.problems.append("totp %s: login in stage %s after "
-                                        "a restart: %r" % (acc.name,
-                                                           acc.stage, r))
-                    acc.uncertain = True
-                continue
-            tok = r.json()["token"]
-            if acc.stage == "created":
-                new = s.random_password("pw-")
-                acc.uncertain = True    # until an answer says what happened
-                r = s.request("PUT", "/me/password",
-                              {"old_password": acc.pw, "new_password": new},
-                              token=tok)
-                acc.uncertain = False
-                if r.status != 204:
+            tok, r = totp_login(s, acc)
+            if tok is None:
+                if r is None or r.status in (429, 503):
+                    time.sleep(0.5)  # busy Argon2 pool, or a code to wait for
                     continue
-                acc.pw, acc.stage = new, "password"
+                with led.lock:
+                    led.problems.append("totp %s: login in stage %s "
+                                        "refused: %r" % (acc.name,
+                                                         acc.stage, r))
+                    acc.lost = True
+                continue
+            if acc.confirm_cut:
+                me = s.get("/me", token=tok)
+                if me.status != 200:
+                    continue
+                acc.confirm_cut = False
+                if me.json()["two_factor"]["enabled"]:
+                    acc.stage = "settled"
+                    continue
+            if acc.stage == "created":
+                acc.new_pw = s.random_password("pw-")
+                r = s.request("PUT", "/me/password",
+                              {"old_password": acc.pw,
+                               "new_password": acc.new_pw}, token=tok)
+                if r.status != 204:
+                    acc.new_pw = None
+                    continue
+                acc.pw, acc.new_pw, acc.stage = acc.new_pw, None, "password"
             if acc.stage == "password":
-                acc.uncertain = True
+                # cut off, it leaves the stage as it was: a new POST
+                # /me/totp replaces whatever secret it may have made
                 r = s.post("/me/totp", token=tok)
-                acc.uncertain = False
                 if r.status != 201:
                     continue
                 acc.secret, acc.stage = r.json()["secret"], "begun"
@@ -285,10 +327,11 @@ def totp_writer(s, admin, led, stop, tag):
                 code = acc.code()
                 if code is None:
                     break
-                acc.uncertain = True
+                acc.confirm_cut = True
                 r = s.post("/me/totp/confirm", {"code": code,
                                                  "password": acc.pw},
                            token=tok)
+                acc.confirm_cut = False
                 if not (r.status == 403 and r.json().get(
                         "type", "").endswith("wrong-code")):
                     break
@@ -300,13 +343,12 @@ def totp_writer(s, admin, led, stop, tag):
                         led.problems.append("totp %s: the acknowledged "
                                             "secret refused twice: %r" % (
                                                 acc.name, r))
-            if code is None or acc.uncertain and r.status == 403:
-                continue        # a refused secret stays uncertain
-            acc.uncertain = False
-            if r.status != 200 or len(r.json()["recovery_codes"]) != 10:
+                        acc.lost = True
+            if code is None or r.status != 200 or \
+                    len(r.json()["recovery_codes"]) != 10:
                 continue
             with led.lock:
-                acc.stage, acc.uncertain = "confirmed", False
+                acc.stage = "confirmed"
                 led.add("totp", acc.name)
         except OSError:
             return
