@@ -26,16 +26,19 @@ Writes acknowledged in a cycle are read back after that cycle's restart,
 and all of them again at the end.
 
 CRASH_CYCLES sets the number of cycles (default 20, the quick mode that
-`make check` runs; the long mode is 200 or more). Each cycle prints what
-its restart, its logins and its read-back cost in wall seconds."""
+`make check` runs; the long mode is 200 or more). CRASH_FULL_EVERY=N
+runs every writer in every N-th cycle only, the caseworker's in all (the
+long mode's cheaper setting; default 1). Each cycle prints what its
+restart, its logins, its read-back and `corridor check` cost in wall
+seconds."""
 import base64
 import hashlib
 import hmac
-import struct
 import os
 import random
 import secrets
 import signal
+import struct
 import subprocess
 import sys
 import threading
