@@ -8,7 +8,11 @@
 // then ends every session and erases the key: the login screen says so,
 // and the password no longer logs in. An admin in the Russian UI burns a
 // colleague's access with a Cyrillic reason (a raw header value made
-// fetch throw before the reason was UTF-8 encoded).
+// fetch throw before the reason was UTF-8 encoded). The recovery flow: a
+// coordinator resets an account with a reason and the password again,
+// the person enrols, and a re-seal with a fingerprint that is not theirs
+// seals nothing, with theirs gives the case back (script payloads in both
+// reasons stay text).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -154,5 +158,69 @@ test('duress password: set on the Security screen; a password change warns and s
   await waitText(page, 'Change password');
   assert.equal(await page.$('#duress-warning'), null);
   assertClean(env, page);
+  await page.close();
+});
+
+/** Type into the field sel finds (cleared first), again if a redraw ate it. */
+async function typeInto(page, sel, value) {
+  for (let i = 0; i < 5; i++) {
+    await page.waitForSelector(sel);
+    await page.$eval(sel, (e) => { e.value = ''; });
+    await page.type(sel, value);
+    if (await page.$eval(sel, (e) => e.value).catch(() => null) === value) return;
+  }
+  throw new Error(`could not fill ${sel}`);
+}
+
+/** Click the button in main whose text is exactly text. */
+async function clickButton(page, text) {
+  await page.waitForFunction((x) => [...document.querySelectorAll('main button')]
+    .some((b) => b.textContent === x), { timeout: 20000 }, text);
+  await page.evaluate((x) => [...document.querySelectorAll('main button')]
+    .find((b) => b.textContent === x).click(), text);
+}
+
+test('recovery: a reset with a reason and the password again, a re-seal only with the fingerprint read aloud', async () => {
+  await env.createUser('au-recovery', 'auditor');    // reasons are sealed to the auditors
+  const u = await env.createUser('cw-recover', 'caseworker');
+  let tok = await env.login(u.username, u.password);
+  const c = await env.createCase(tok, { person: { name: 'Recovered Person' } });
+  const page = await openApp(env);
+  await login(page, 'coord', env.coordPassword, { reauth: true });
+  await goHash(page, '#/users');
+  await clickButton(page, `Reset ${u.username}`);
+  await typeInto(page, 'dialog[open] [name="reason"]', XSS_SCRIPT);
+  await page.click('dialog[open] form button[type="submit"]');
+  // the password prompt (403 reauth-required) is answered by autoReauth
+  await page.waitForSelector('#reset-password', { timeout: 60000 });
+  assert.ok(page.reauths >= 1, 'the reset did not ask for the password again');
+  const first = await page.$eval('#reset-password', (e) => e.textContent);
+  assert.equal((await env.api('GET', '/me', { token: tok })).status, 401);
+  assert.equal((await env.api('POST', '/session', { body: { username: u.username, password: u.password } })).status, 401);
+  // the person enrols again; their case waits for the coordinator
+  const pw = await env.enrol(u.username, first);
+  tok = await env.login(u.username, pw);
+  const me = await env.expect(200, 'GET', '/me', { token: tok });
+  assert.equal(me.cases_waiting, 1);
+  assert.match(me.pk_fingerprint, /^(\d{5} ){5}\d{5}$/);
+  assert.notEqual((await env.api('GET', `/cases/${c.id}`, { token: tok })).status, 200);
+  // a fingerprint that is not theirs seals nothing
+  await goHash(page, '#/alerts');
+  await clickButton(page, `Re-seal for ${u.username}`);
+  const wrong = me.pk_fingerprint.replace(/^\d/, (d) => String((Number(d) + 1) % 10));
+  await typeInto(page, 'dialog[open] [name="fingerprint"]', wrong);
+  await typeInto(page, 'dialog[open] [name="reason"]', XSS_IMG);
+  await page.click('dialog[open] form button[type="submit"]');
+  await waitText(page, 'That is not the fingerprint of this person', 60000);
+  assert.notEqual((await env.api('GET', `/cases/${c.id}`, { token: tok })).status, 200);
+  await clickButton(page, `Re-seal for ${u.username}`);
+  await typeInto(page, 'dialog[open] [name="fingerprint"]', me.pk_fingerprint);
+  await typeInto(page, 'dialog[open] [name="reason"]', XSS_IMG);
+  await page.click('dialog[open] form button[type="submit"]');
+  await waitText(page, `1 cases re-sealed for ${u.username}.`, 60000);
+  const r = await env.expect(200, 'GET', `/cases/${c.id}`, { token: tok });
+  assert.equal(r.person.name, 'Recovered Person');
+  await assertInert(page);
+  assertClean(env, page, [403, 409]);
   await page.close();
 });
