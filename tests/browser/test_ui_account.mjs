@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { startCorridor, randomPassword } from './harness.mjs';
-import { openApp, fill, login, waitText, goHash, assertClean, assertInert, XSS_IMG, XSS_SCRIPT } from './ui.mjs';
+import { openApp, fill, login, waitText, goHash, assertClean, assertInert, docsShotAs, XSS_IMG, XSS_SCRIPT } from './ui.mjs';
 
 let env;
 let cw;
@@ -142,6 +142,7 @@ test('duress password: set on the Security screen; a password change warns and s
   await typeByName(page, 'duress_password2', duress);
   await page.click('main form button[type="submit"]');
   await waitText(page, 'Your duress password is set.', 60000);
+  await docsShotAs(page, 'security-en');
   await goHash(page, '#/password');
   await page.waitForSelector('#duress-warning');
   await typeByName(page, 'old_password', u.password);
@@ -149,6 +150,7 @@ test('duress password: set on the Security screen; a password change warns and s
   await typeByName(page, 'new_password2', fresh);
   await page.click('main form button[type="submit"]');
   await waitText(page, 'Your duress password was removed', 60000);
+  await docsShotAs(page, 'password-changed-duress-en');
   // the server agrees: the duress password opens nothing, /me says none is set
   const r = await env.api('POST', '/session', { body: { username: u.username, password: duress } });
   assert.equal(r.status, 401);
@@ -213,8 +215,10 @@ test('recovery: a reset with a reason and the password again, a re-seal only wit
   await page.click('dialog[open] form button[type="submit"]');
   await waitText(page, 'That is not the fingerprint of this person', 60000);
   assert.notEqual((await env.api('GET', `/cases/${c.id}`, { token: tok })).status, 200);
+  await docsShotAs(page, 'coordinator-alerts-en');
   await clickButton(page, `Re-seal for ${u.username}`);
   await typeInto(page, 'dialog[open] [name="fingerprint"]', me.pk_fingerprint);
+  await docsShotAs(page, 'coordinator-reseal-en');
   await typeInto(page, 'dialog[open] [name="reason"]', XSS_IMG);
   await page.click('dialog[open] form button[type="submit"]');
   await waitText(page, `1 cases re-sealed for ${u.username}.`, 60000);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startCorridor, ROOT } from './harness.mjs';
-import { openApp, login, goHash, waitText, fill, bodyText, unexpectedErrors } from './ui.mjs';
+import { openApp, login, goHash, waitText, fill, bodyText, unexpectedErrors, docsShotAs } from './ui.mjs';
 
 let env;
 let cw;
@@ -63,16 +63,7 @@ const DOCS = {
 };
 
 async function docsShot(page, key) {
-  const dir = process.env.CORRIDOR_DOCS_SHOTS;
-  if (!dir || !DOCS[key]) return;
-  const vp = page.viewport();
-  await page.setViewport({ width: 1000, height: 900 });
-  await new Promise((r) => setTimeout(r, 100));
-  // a modal's backdrop covers the viewport only: then the viewport
-  const height = await page.evaluate(() => (document.querySelector('dialog[open]') ? 900
-    : Math.min(1300, document.documentElement.scrollHeight)));
-  await page.screenshot({ path: path.join(dir, `${DOCS[key]}.png`), clip: { x: 0, y: 0, width: 1000, height }, captureBeyondViewport: true });
-  await page.setViewport(vp);
+  if (DOCS[key]) await docsShotAs(page, DOCS[key]);
 }
 
 /** Check and photograph the screen as it is now. */

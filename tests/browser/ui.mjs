@@ -6,6 +6,7 @@
 // ::-p-text), as a person finds them, never by a styling class.
 
 import assert from 'node:assert/strict';
+import path from 'node:path';
 
 export const XSS_IMG = '<img src=x onerror="window.__xss=1">';
 export const XSS_SCRIPT = '<script>window.__xss=1</script>';
@@ -162,4 +163,22 @@ export async function assertInert(page) {
 export async function pageDump(page) {
   return page.evaluate(() => document.documentElement.outerHTML + '\n' + document.body.innerText +
     '\n' + Array.from(document.querySelectorAll('input, textarea')).map((e) => e.value).join('\n'));
+}
+
+/**
+ * CORRIDOR_DOCS_SHOTS=docs/ui rewrites the screenshots of docs/ui.md:
+ * the screen as it is now, as docs/ui/<file>.png, 1000 pixels wide and at
+ * most 1300 high. Without the variable, nothing.
+ */
+export async function docsShotAs(page, file) {
+  const dir = process.env.CORRIDOR_DOCS_SHOTS;
+  if (!dir) return;
+  const vp = page.viewport();
+  await page.setViewport({ width: 1000, height: 900 });
+  await new Promise((r) => setTimeout(r, 100));
+  // a modal's backdrop covers the viewport only: then the viewport
+  const height = await page.evaluate(() => (document.querySelector('dialog[open]') ? 900
+    : Math.min(1300, document.documentElement.scrollHeight)));
+  await page.screenshot({ path: path.join(dir, `${file}.png`), clip: { x: 0, y: 0, width: 1000, height }, captureBeyondViewport: true });
+  await page.setViewport(vp);
 }
