@@ -106,8 +106,9 @@ test_paths(void)
 		"tile/0/X001/000", "tile/0/x001/x002/x003/x004/x005/x006/007",
 		"tile/0/x999/x999/x999/x999/x999/999",
 		"tile/0/x036/x028/x797/x018/x963/968", "tile/0/000\n",
-		"tile/0/ 000", "Tile/0/000", "tile/0//000", "tile/1/x036/x028/"
-		"x797/x018/x963/968", "/tile/0/000", "tile/entries/x000/001",
+		"tile/0/ 000", "Tile/0/000", "tile/0//000",
+		"tile/1/x036/x028/x797/x018/x963/968",
+		"/tile/0/000", "tile/entries/x000/001",
 		"tile/0/000.p/1.p/1",
 	};
 	struct tile_id t;
