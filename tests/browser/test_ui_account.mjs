@@ -31,16 +31,9 @@ after(async () => {
   if (env) assert.equal(await env.close(), 0);
 });
 
-/** Type into the main form's field called name, again if a redraw ate it. */
-async function typeByName(page, name, value) {
-  const sel = `main form [name="${name}"]`;
-  for (let i = 0; i < 5; i++) {
-    await page.waitForSelector(sel);
-    await page.$eval(sel, (e) => { e.value = ''; });
-    await page.type(sel, value);
-    if (await page.$eval(sel, (e) => e.value).catch(() => null) === value) return;
-  }
-  throw new Error(`could not fill ${name}`);
+/** Type into the main form's field called name (typeInto, below). */
+function typeByName(page, name, value) {
+  return typeInto(page, `main form [name="${name}"]`, value);
 }
 
 async function loginWithLabel(page, user, label) {
